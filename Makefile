@@ -1,0 +1,78 @@
+# chronopt — plain GNU make.  Build output goes to build/ only.
+#   make                 build tools into build/bin
+#   make test            unit tests + bats suites, ends with "N passed, N failed"
+#   make test SANITIZE=address,undefined
+#   make bench           speed and memory figures (not part of test)
+#   make demo            set up and run the whole pipeline on the bundled data
+#   make DEVELOPER=1     warnings are errors
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+ifeq ($(SANITIZE),)
+B       := build
+else
+B       := build/san
+endif
+
+PKGS      := libcjson libgit2 openblas
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -lcsv -lm -lpthread
+
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter -Ilib $(PKG_CFLAGS)
+ifeq ($(DEVELOPER),1)
+CFLAGS  += -Werror
+endif
+ifneq ($(SANITIZE),)
+CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS += -fsanitize=$(SANITIZE)
+endif
+LDLIBS  += $(PKG_LIBS)
+
+LIB_SRC   := $(wildcard lib/*.c)
+LIB_OBJ   := $(LIB_SRC:%.c=$(B)/%.o)
+TOOLS_SRC := $(wildcard bin/*.c)
+TOOLS     := $(TOOLS_SRC:bin/%.c=$(B)/bin/%)
+UNIT_SRC  := $(wildcard test/unit/test_*.c)
+UNITS     := $(UNIT_SRC:test/unit/%.c=$(B)/test/%)
+
+all: $(TOOLS)
+
+$(B)/libchronopt.a: $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+$(B)/%.o: %.c $(wildcard lib/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/bin/%: $(B)/bin/%.o $(B)/libchronopt.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/test/%: $(B)/test/unit/%.o $(B)/libchronopt.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+test: $(TOOLS) $(UNITS)
+	@scripts/run-tests $(B)
+
+bench: $(TOOLS)
+	@scripts/bench $(B)
+
+demo:
+	@scripts/install-deps
+	@$(MAKE) --no-print-directory all
+	@./pipeline.sh demo
+
+install: $(TOOLS)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man7
+	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin
+	install -m 644 man/man1/*.1 $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 man/man7/*.7 $(DESTDIR)$(PREFIX)/share/man/man7
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all test bench demo install clean
+.SECONDARY:

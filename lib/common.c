@@ -1,0 +1,215 @@
+/* common.c — see common.h. */
+#include "common.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+const char *cp_progname = "chronopt";
+
+int cp_fail(cp_err *e, int code, const char *fmt, ...)
+{
+	if (e) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+		va_end(ap);
+		e->code = code;
+	}
+	return -1;
+}
+
+int cp_fail_errno(cp_err *e, const char *fmt, ...)
+{
+	int saved = errno;
+	if (e) {
+		va_list ap;
+		va_start(ap, fmt);
+		int n = vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+		va_end(ap);
+		if (n >= 0 && (size_t)n < sizeof(e->msg))
+			snprintf(e->msg + n, sizeof(e->msg) - (size_t)n, ": %s", strerror(saved));
+		e->code = CP_IO;
+	}
+	errno = saved;
+	return -1;
+}
+
+int cp_prefix(cp_err *e, const char *fmt, ...)
+{
+	if (!e)
+		return -1;
+	char pre[CP_ERR_MAX], old[CP_ERR_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(pre, sizeof(pre), fmt, ap);
+	va_end(ap);
+	memcpy(old, e->msg, sizeof(old));
+	snprintf(e->msg, sizeof(e->msg), "%s: %s", pre, old);
+	return -1;
+}
+
+int cp_parse_long(const char *s, long min, long max, long *out)
+{
+	if (!s || !*s)
+		return -1;
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int cp_parse_u64(const char *s, uint64_t *out)
+{
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return -1;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end || end == s)
+		return -1;
+	*out = (uint64_t)v;
+	return 0;
+}
+
+int cp_parse_double(const char *s, double *out)
+{
+	if (!s || !*s || *s == ' ' || *s == '\t')
+		return -1;
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno == ERANGE || *end || end == s || !isfinite(v))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Howard Hinnant's days_from_civil. */
+static int32_t days_from_civil(int y, int m, int d)
+{
+	y -= m <= 2;
+	int era = (y >= 0 ? y : y - 399) / 400;
+	int yoe = y - era * 400;
+	int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return (int32_t)(era * 146097 + doe - 719468);
+}
+
+int cp_parse_date(const char *s, int32_t *day)
+{
+	if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return -1;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return -1;
+	int y = (s[0]-'0')*1000 + (s[1]-'0')*100 + (s[2]-'0')*10 + (s[3]-'0');
+	int m = (s[5]-'0')*10 + (s[6]-'0');
+	int d = (s[8]-'0')*10 + (s[9]-'0');
+	static const int mdays[12] = {31,28,31,30,31,30,31,31,30,31,30,31};
+	if (y < 1 || m < 1 || m > 12 || d < 1)
+		return -1;
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (d > mdays[m - 1] + (m == 2 && leap))
+		return -1;
+	*day = days_from_civil(y, m, d);
+	return 0;
+}
+
+void cp_format_date(int32_t z, char buf[11])
+{
+	z += 719468;
+	int era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int y = (int)yoe + era * 400;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	unsigned d = doy - (153 * mp + 2) / 5 + 1;
+	unsigned m = mp < 10 ? mp + 3 : mp - 9;
+	y += m <= 2;
+	snprintf(buf, 11, "%04d-%02u-%02u", y % 10000, m % 100, d % 100);
+}
+
+static void oom(size_t n)
+{
+	fprintf(stderr, "%s: out of memory allocating %zu bytes\n", cp_progname, n);
+	abort();
+}
+
+void *cp_malloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		oom(n);
+	return p;
+}
+
+void *cp_calloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		oom(n * size);
+	return p;
+}
+
+void *cp_realloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (!q)
+		oom(n);
+	return q;
+}
+
+char *cp_strdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = cp_malloc(n);
+	memcpy(p, s, n);
+	return p;
+}
+
+int cp_die(const cp_err *e)
+{
+	fprintf(stderr, "%s: %s\n", cp_progname, e->msg);
+	return e->code ? e->code : CP_INTERNAL;
+}
+
+int cp_close_stdout(void)
+{
+	int bad = ferror(stdout);
+	if (fclose(stdout) != 0 || bad) {
+		fprintf(stderr, "%s: error writing standard output%s%s\n", cp_progname,
+		        errno ? ": " : "", errno ? strerror(errno) : "");
+		return CP_IO;
+	}
+	return CP_OK;
+}
+
+double cp_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+int cp_name_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n < 1 || n > 32 || s[0] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			return 0;
+	}
+	return 1;
+}

@@ -1,0 +1,83 @@
+/* envelope.h — the NDJSON envelope passed between stages (chronopt-envelope(7)).
+ *
+ * One JSON object per line, one line per horizon:
+ *   {"schema":"chronopt/1", "run_id":"...", "seed":42,
+ *    "series":{"path":..,"id":..,"last_date":..,"length":..},
+ *    "horizon":{"name":"7d","steps":7},
+ *    "model":{"dir":..},
+ *    "trigger":{...}, "search":{...}, "validation":{...},
+ *    "deployment":{...}, "history":{...}}
+ * Every stage section has "status": "done", "skipped" (with "reason") or
+ * "partial". A stage copies every field it does not own unchanged.
+ */
+#ifndef CHRONOPT_ENVELOPE_H
+#define CHRONOPT_ENVELOPE_H
+#include "common.h"
+#include <cJSON.h>
+#include <stdio.h>
+
+#define ENV_SCHEMA "chronopt/1"
+
+typedef struct {
+	FILE *fp;
+	const char *name;  /* for messages, e.g. "<stdin>" */
+	long lineno;
+	char *buf;
+	size_t cap;
+} env_reader;
+
+void env_reader_init(env_reader *r, FILE *fp, const char *name);
+void env_reader_release(env_reader *r);
+
+/* Read the next non-empty line and parse it. Returns 1 with *out (caller
+ * owns, cJSON_Delete), 0 at end of input, -1 on error: CP_DATA
+ * "<name>:<line>: ..." for bad JSON, a non-object, a missing or unknown
+ * "schema", or a missing/invalid "horizon"; CP_IO for read errors. */
+int env_read(env_reader *r, cJSON **out, cp_err *e);
+
+/* Write env as one line: the whole line is formatted first, then written
+ * with one fwrite and flushed, so a failing stage never leaves half a line.
+ * Returns 0 or -1 (CP_IO). */
+int env_write(FILE *fp, const cJSON *env, cp_err *e);
+
+/* A new envelope with schema, run_id, seed, series, horizon (and model dir
+ * when model_dir is non-NULL). Caller owns it. */
+cJSON *env_new(const char *run_id, uint64_t seed, const char *series_path,
+               const char *series_id, const char *last_date, int length,
+               const char *horizon, int steps, const char *model_dir);
+
+/* Accessors (return 0 and fill, or -1 with CP_DATA naming the field). */
+int env_horizon(const cJSON *env, const char **name, int *steps, cp_err *e);
+int env_seed(const cJSON *env, uint64_t *seed, cp_err *e);
+const char *env_string(const cJSON *env, const char *section, const char *key);
+
+/* If an earlier stage decided to stop, return a reason (owned by a static
+ * buffer in the caller-provided buf), else NULL. Rules: trigger.should_optimize
+ * false -> "not triggered: <trigger.summary>"; validation.approved false ->
+ * "not approved: <validation.summary>"; any section with status "skipped"
+ * -> "<section> skipped: <reason>"; status "error" likewise. `upto` names
+ * the asking stage so only earlier sections count
+ * ("search", "validation", "deployment", "history"). */
+const char *env_stop_reason(const cJSON *env, const char *upto, char *buf, size_t len);
+
+/* Replace (or add) section `name` with `section` (ownership moves to env). */
+void env_set(cJSON *env, const char *name, cJSON *section);
+
+/* {"status":"skipped","reason":reason} */
+cJSON *env_skipped(const char *reason);
+
+/* Add a number only if finite, else null (cJSON prints NaN as null anyway
+ * but this keeps intent explicit). Returns the added item. */
+cJSON *env_add_number(cJSON *obj, const char *key, double v);
+
+/* Seconds-resolution UTC time "YYYY-MM-DDTHH:MM:SSZ" of now, or of
+ * $CHRONOPT_NOW when set (tests and reproducible runs). */
+void env_utc_now(char buf[21]);
+/* Today's date (UTC, or from $CHRONOPT_NOW) as a day number. */
+int32_t env_today(void);
+
+/* A run id from the time and pid: "YYYYMMDDTHHMMSSZ-<pid>", or
+ * $CHRONOPT_RUN_ID when set. */
+void env_make_run_id(char *buf, size_t len);
+
+#endif
