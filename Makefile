@@ -35,6 +35,8 @@ TOOLS_SRC := $(wildcard bin/*.c)
 TOOLS     := $(TOOLS_SRC:bin/%.c=$(B)/bin/%)
 UNIT_SRC  := $(wildcard test/unit/test_*.c)
 UNITS     := $(UNIT_SRC:test/unit/%.c=$(B)/test/%)
+BENCH_SRC := $(wildcard test/bench/bench_*.c)
+BENCHES   := $(BENCH_SRC:test/bench/%.c=$(B)/bench/%)
 
 all: $(TOOLS)
 
@@ -54,10 +56,14 @@ $(B)/test/%: $(B)/test/unit/%.o $(B)/libchronopt.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+$(B)/bench/%: $(B)/test/bench/%.o $(B)/libchronopt.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 test: $(TOOLS) $(UNITS)
 	@scripts/run-tests $(B)
 
-bench: $(TOOLS)
+bench: $(TOOLS) $(BENCHES)
 	@scripts/bench $(B)
 
 demo:
