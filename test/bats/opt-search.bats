@@ -172,9 +172,9 @@ Try 'opt-search --help'." ]
 	[ "$stderr" = "opt-search: no search space for horizon '3d': set search.spaces.3d in the settings or give --context-lengths" ]
 
 	envelope 7d 7 drift >env
-	run --separate-stderr opt-search --windows 3000 <env
+	run --separate-stderr opt-search --windows 6000 <env
 	assert_failure 3
-	[ "$stderr" = "opt-search: $SERIES: not enough observations for 3000 search windows of 7 steps with context 270 after 30 held-out origins: need 3343, have 5916" ]
+	[ "$stderr" = "opt-search: $SERIES: not enough observations for 6000 search windows of 7 steps with context 270 after 30 held-out origins: need 6312, have 5916" ]
 
 	echo '{"search":{"spaces":{"7d":{"temperature":[1,0]}}}}' >bad.json
 	run --separate-stderr opt-search --config bad.json <env
@@ -233,10 +233,23 @@ Try 'opt-search --help'." ]
 	[ -z "$stderr" ]
 }
 
-@test "the man page example runs" {
+@test "the man page examples run" {
 	envelope 7d 7 drift >env
-	ex=$(sed -n '/^\.SH EXAMPLES/,/^\.SH SEE ALSO/p' "$CHRONOPT_ROOT/man/man1/opt-search.1" | grep -c 'opt-search --plan')
-	[ "$ex" -ge 1 ]
-	opt-search --plan < env | parallel --pipe -N1 opt-search --run-unit | opt-search --reduce > out
-	[ "$(jq -r .search.status out)" = done ]
+	# Each .nf/.fi block of EXAMPLES that reads "env", as a shell command.
+	sed -n '/^\.SH EXAMPLES/,/^\.SH SEE ALSO/p' "$CHRONOPT_ROOT/man/man1/opt-search.1" |
+		awk '/^\.nf/{b="";on=1;next} /^\.fi/{on=0; if (b ~ /< env/) print b; next} on{b=b $0 "\n"}' |
+		sed -e 's/\\-/-/g' -e 's/\\e$/\\/' >examples.txt
+	[ "$(grep -c 'opt-search' examples.txt)" -ge 2 ]
+	n=0
+	awk 'BEGIN{RS=""} {print > ("example-" NR ".sh")}' examples.txt
+	for ex in example-*.sh; do
+		rm -f out
+		bash -eo pipefail "$ex"
+		[ "$(jq -r .search.status out)" = done ]
+		n=$((n + 1))
+	done
+	[ "$n" = 2 ]
+	opt-search --plan <env | parallel --pipe -N1 opt-search --run-unit | opt-search --reduce | untimed >a
+	opt-search <env | untimed >b
+	cmp a b
 }
