@@ -567,12 +567,12 @@ static int take_line(sr_search *S, const sr_unit *u, int n, const char *line, in
 		return -1;
 	}
 	sr_result r;
-	int rc = sr_result_from_json(cJSON_GetObjectItemCaseSensitive(j, "result"), &u[i->valueint],
-	                             &r, e);
+	int k = i->valueint;
+	int rc = sr_result_from_json(cJSON_GetObjectItemCaseSensitive(j, "result"), &u[k], &r, e);
 	cJSON_Delete(j);
 	if (rc < 0)
 		return -1;
-	sr_absorb(S, &u[i->valueint], &r);
+	sr_absorb(S, &u[k], &r);
 	sr_result_release(&r);
 	(*done)++;
 	return 0;
