@@ -372,17 +372,21 @@ int lock_acquire(cp_lock *l, const char *path, long wait_ms, cp_err *e)
 			free(lockpath);
 			return -1;
 		}
+		/* a dead holder never lets go: no point in waiting for it */
+		long holder = lock_holder(lockpath);
+		if (holder > 0 && kill((pid_t)holder, 0) != 0 && errno == ESRCH) {
+			cp_fail(e, CP_BUSY, "'%s' is stale: pid %ld is not running; remove it "
+			        "by hand if no process is using '%s'", lockpath, holder, path);
+			free(lockpath);
+			return -1;
+		}
 		double left = deadline - mono_ms();
 		if (left <= 0) {
-			long holder = lock_holder(lockpath);
 			if (holder == -1 && !gone++)
 				continue;  /* released just now: one last try */
 			if (holder <= 0)
 				cp_fail(e, CP_BUSY, "'%s' is held by another process (no pid in it)",
 				        lockpath);
-			else if (kill((pid_t)holder, 0) != 0 && errno == ESRCH)
-				cp_fail(e, CP_BUSY, "'%s' is stale: pid %ld is not running; remove it "
-				        "by hand if no process is using '%s'", lockpath, holder, path);
 			else
 				cp_fail(e, CP_BUSY, "'%s' is held by pid %ld", lockpath, holder);
 			free(lockpath);

@@ -54,7 +54,8 @@ typedef struct {
  * wait_ms milliseconds (0: try once), polling with short sleeps; then
  * CP_BUSY naming the holder: "'<path>.lock' is held by pid N", or, when pid
  * N no longer runs, "'<path>.lock' is stale: pid N is not running; remove it
- * by hand if no process is using '<path>'". A lock is never broken
+ * by hand if no process is using '<path>'" (reported at once, without
+ * waiting: a dead holder never lets go). A lock is never broken
  * automatically. On success *l holds the lock (release with lock_release);
  * on failure *l is empty (lockpath NULL, fd -1) and -1 is returned. Other
  * failures (no such directory, permissions): CP_IO. The lock is also
