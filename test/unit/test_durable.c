@@ -22,13 +22,24 @@ static pid_t xfork(void)
 	return fork();
 }
 
-/* "<dir>/<name>" in a new string; the test leaks these few on purpose. */
+/* "<dir>/<name>"; the strings live until free_paths() at the end. */
+static char *paths[256];
+static int npaths;
+
 static char *path_in(const char *name)
 {
 	size_t n = strlen(dir) + strlen(name) + 2;
 	char *p = malloc(n);
 	snprintf(p, n, "%s/%s", dir, name);
+	if (npaths < 256)
+		paths[npaths++] = p;
 	return p;
+}
+
+static void free_paths(void)
+{
+	while (npaths > 0)
+		free(paths[--npaths]);
 }
 
 /* Content of a file ("<missing>" when absent); static buffer. */
@@ -75,9 +86,9 @@ static void clear_dir(void)
 	struct dirent *de;
 	while ((de = readdir(d)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
-			char *p = path_in(de->d_name);
+			char p[1024];
+			snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
 			unlink(p);
-			free(p);
 		}
 	closedir(d);
 }
@@ -347,5 +358,6 @@ int main(void)
 	test_lock();
 	clear_dir();
 	rmdir(dir);
+	free_paths();
 	return tap_done();
 }
