@@ -1,6 +1,5 @@
 /* pending.c — TEMPORARY stand-ins so the search branch links and runs before
- * the real pieces land on main: series_load (branch series-history),
- * mt_* and bt_mase_scale (branch backtest), baseline_new and
+ * the real pieces land on main: mt_* and bt_mase_scale (branch backtest), baseline_new and
  * forecaster_open (branch backtest).  Each part is deleted as soon as the
  * real file arrives with `git merge main`; nothing here is meant to stay.
  * Behaviour follows the contracts in series.h, metrics.h, backtest.h and
@@ -19,79 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-/* ---------------------------------------------------------------- series */
-
-int series_load(series *s, const char *path, const char *id, int min_obs, cp_err *e)
-{
-	memset(s, 0, sizeof(*s));
-	FILE *fp = fopen(path, "r");
-	if (!fp)
-		return cp_fail_errno(e, "cannot open '%s'", path);
-	char *line = NULL;
-	size_t cap = 0;
-	long lineno = 0;
-	int cap_n = 0, longfmt = 0;
-	while (getline(&line, &cap, fp) >= 0) {
-		lineno++;
-		line[strcspn(line, "\r\n")] = '\0';
-		if (lineno == 1) {
-			longfmt = strncmp(line, "unique_id,", 10) == 0;
-			continue;
-		}
-		if (!*line)
-			continue;
-		char *f[3] = {line, NULL, NULL};
-		int nf = 1;
-		for (char *p = line; *p; p++)
-			if (*p == ',' && nf < 3) {
-				*p = '\0';
-				f[nf++] = p + 1;
-			}
-		if (nf != (longfmt ? 3 : 2))
-			goto bad;
-		if (longfmt && id && strcmp(f[0], id) != 0)
-			continue;
-		const char *ds = longfmt ? f[1] : f[0], *ys = longfmt ? f[2] : f[1];
-		int32_t day;
-		double y;
-		if (cp_parse_date(ds, &day) < 0 || cp_parse_double(ys, &y) < 0)
-			goto bad;
-		if (s->n > 0 && day <= s->day[s->n - 1])
-			goto bad;
-		if (s->n == cap_n) {
-			cap_n = cap_n ? 2 * cap_n : 1024;
-			s->day = cp_realloc(s->day, (size_t)cap_n * sizeof(int32_t));
-			s->y = cp_realloc(s->y, (size_t)cap_n * sizeof(double));
-		}
-		s->day[s->n] = day;
-		s->y[s->n] = y;
-		s->n++;
-	}
-	free(line);
-	fclose(fp);
-	if (s->n < (min_obs > 1 ? min_obs : 1)) {
-		series_free(s);
-		return cp_fail(e, CP_DATA, "%s: too few observations", path);
-	}
-	s->path = cp_strdup(path);
-	s->id = cp_strdup(id ? id : "");
-	return 0;
-bad:
-	free(line);
-	fclose(fp);
-	series_free(s);
-	return cp_fail(e, CP_DATA, "%s:%ld: bad row", path, lineno);
-}
-
-void series_free(series *s)
-{
-	free(s->path);
-	free(s->id);
-	free(s->day);
-	free(s->y);
-	memset(s, 0, sizeof(*s));
-}
 
 /* --------------------------------------------------------------- metrics */
 
