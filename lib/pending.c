@@ -2,6 +2,8 @@
  * the real pieces land on main: mt_* and bt_mase_scale (branch backtest), baseline_new and
  * forecaster_open (branch backtest).  Each part is deleted as soon as the
  * real file arrives with `git merge main`; nothing here is meant to stay.
+ * Every definition is weak: if this file is still here when the real ones
+ * land, they win at link time without a clash.
  * Behaviour follows the contracts in series.h, metrics.h, backtest.h and
  * forecast.h closely enough for the search tool and its tests. */
 #include "backtest.h"
@@ -19,6 +21,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
+/* Weak, so a real definition elsewhere in the library always wins and the
+ * two never clash, whichever lands first. */
+#define PENDING __attribute__((weak))
+
 /* --------------------------------------------------------------- metrics */
 
 static int cmp_d(const void *a, const void *b)
@@ -27,7 +33,7 @@ static int cmp_d(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-double mt_quantile_sorted(const double *x, int n, double q)
+PENDING double mt_quantile_sorted(const double *x, int n, double q)
 {
 	double v = (double)(n - 1) * q;
 	if (v <= 0)
@@ -39,7 +45,7 @@ double mt_quantile_sorted(const double *x, int n, double q)
 	return x[lo] + (x[lo + 1] - x[lo]) * g;
 }
 
-void mt_score(const double *actual, const double *point, const double *paths,
+PENDING void mt_score(const double *actual, const double *point, const double *paths,
               int nsamples, int steps, double mase_scale, mt_window *w)
 {
 	double *col = cp_malloc((size_t)(nsamples > 0 ? nsamples : 1) * sizeof(double));
@@ -93,7 +99,7 @@ void mt_score(const double *actual, const double *point, const double *paths,
 	w->sse = sse;
 }
 
-void mt_aggregate(const mt_window *w, int nwin, int steps, mt_summary *out)
+PENDING void mt_aggregate(const mt_window *w, int nwin, int steps, mt_summary *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->origin = -1;
@@ -119,7 +125,7 @@ void mt_aggregate(const mt_window *w, int nwin, int steps, mt_summary *out)
 	out->err_std = nwin ? sqrt(fmax(0, m2 / nwin - out->bias * out->bias)) : NAN;
 }
 
-double bt_mase_scale(const series *s, int t)
+PENDING double bt_mase_scale(const series *s, int t)
 {
 	double a = 0;
 	for (int i = 1; i < t; i++)
@@ -127,7 +133,7 @@ double bt_mase_scale(const series *s, int t)
 	return t > 1 && a > 0 ? a / (t - 1) : 1.0;
 }
 
-cJSON *mt_summary_json(const mt_summary *m)
+PENDING cJSON *mt_summary_json(const mt_summary *m)
 {
 	cJSON *j = cJSON_CreateObject();
 #define F(k) if (isfinite(m->k)) cJSON_AddNumberToObject(j, #k, m->k); else cJSON_AddNullToObject(j, #k)
@@ -205,7 +211,7 @@ static void bl_free(forecaster *f)
 	free(f);
 }
 
-forecaster *baseline_new(const char *name, int period, cp_err *e)
+PENDING forecaster *baseline_new(const char *name, int period, cp_err *e)
 {
 	int kind;
 	if (strcmp(name, "random_walk") == 0)
@@ -229,7 +235,7 @@ forecaster *baseline_new(const char *name, int period, cp_err *e)
 	return f;
 }
 
-forecaster *forecaster_open(const char *spec, cp_err *e)
+PENDING forecaster *forecaster_open(const char *spec, cp_err *e)
 {
 	struct stat st;
 	if (stat(spec, &st) == 0 && S_ISDIR(st.st_mode))
