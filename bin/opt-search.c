@@ -86,8 +86,6 @@ static void progress(void *ctx, int done, int total, double elapsed)
 	double eta = done > 0 ? elapsed / done * (total - done) : 0;
 	fprintf(stderr, "\r%s: %s: %d/%d units, %.0fs elapsed, ETA %.0fs   ", cp_progname, h, done,
 	        total, elapsed, eta);
-	if (done == total)
-		fputc('\n', stderr);
 }
 
 /* Load the series and check it is the one the envelope (or plan) saw. */
@@ -256,8 +254,11 @@ static int mode_run(cp_err *e)
 				break;
 			}
 			int tty = isatty(2);
-			if (sr_execute(&w.S, &w.s, w.f, w.rw, opt.jobs, opt.max_seconds,
-			               tty ? progress : NULL, w.S.horizon, e) < 0) {
+			int xrc = sr_execute(&w.S, &w.s, w.f, w.rw, opt.jobs, opt.max_seconds,
+			                     tty ? progress : NULL, w.S.horizon, e);
+			if (tty)
+				fputc('\n', stderr);
+			if (xrc < 0) {
 				work_release(&w);
 				cJSON_Delete(env);
 				rc = -1;
