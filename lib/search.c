@@ -724,6 +724,8 @@ int sr_execute(sr_search *S, const series *s, forecaster *f, forecaster *rw, int
 
 /* ---------------------------------------------------------------- JSON */
 
+static void add_exact(cJSON *o, const char *k, double v);
+
 static cJSON *config_json(const fc_config *c, int eff)
 {
 	cJSON *j = cJSON_CreateObject();
@@ -781,7 +783,7 @@ cJSON *sr_section(const sr_search *S, const char *run_id, const char *now, doubl
 	cJSON_AddStringToObject(j, "status", S->partial ? "partial" : "done");
 	env_add_number(j, "seconds", seconds);
 	cJSON_AddStringToObject(j, "method", sr_method_name[S->opt.method]);
-	cJSON_AddNumberToObject(j, "seed", (double)S->seed);
+	add_exact(j, "seed", (double)S->seed); /* cJSON keeps 15 digits */
 	cJSON *m = cJSON_AddObjectToObject(j, "model");
 	cJSON_AddStringToObject(m, "dir", S->model_dir);
 	if (S->sha256[0])
@@ -952,7 +954,7 @@ cJSON *sr_section(const sr_search *S, const char *run_id, const char *now, doubl
 	else
 		cJSON_AddNullToObject(cm, "sha256");
 	cJSON_AddStringToObject(cd, "run_id", run_id);
-	cJSON_AddNumberToObject(cd, "seed", (double)S->seed);
+	add_exact(cd, "seed", (double)S->seed);
 	return j;
 }
 
