@@ -461,6 +461,11 @@ static int reduce_line(entry *E, int n, cp_err *e)
 			return cp_fail(e, CP_DATA, "<stdin>: envelope %ld: results disagree on the number of units", L);
 		if (i > 0 && E[i].unit == E[i - 1].unit)
 			return cp_fail(e, CP_DATA, "<stdin>: envelope %ld: unit %d appears twice", L, E[i].unit);
+		if (i > 0 && (!cJSON_Compare(cJSON_GetObjectItemCaseSensitive(E[i].j, "plan"),
+		                             cJSON_GetObjectItemCaseSensitive(E[0].j, "plan"), 1) ||
+		              !cJSON_Compare(cJSON_GetObjectItemCaseSensitive(E[i].j, "envelope"),
+		                             cJSON_GetObjectItemCaseSensitive(E[0].j, "envelope"), 1)))
+			return cp_fail(e, CP_DATA, "<stdin>: envelope %ld: results come from different plans", L);
 	}
 	if (n != k)
 		return cp_fail(e, CP_DATA, "<stdin>: envelope %ld: %d of %d unit results missing", L, k - n, k);

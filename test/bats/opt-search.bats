@@ -134,6 +134,15 @@ Try 'opt-search --help'." ]
 	run --separate-stderr opt-search --reduce <twice
 	assert_failure 3
 	[ "$stderr" = "opt-search: <stdin>: envelope 1: unit 0 appears twice" ]
+	opt-search --plan --seed 5 <env | opt-search --run-unit | sed -n 2p >other
+	{ sed 2d results; cat other; } >mixed
+	run --separate-stderr opt-search --reduce <mixed
+	assert_failure 3
+	[ "$stderr" = "opt-search: <stdin>: envelope 1: results come from different plans" ]
+	sed 's/"units":10/"units":11/' results >lying
+	run --separate-stderr opt-search --reduce <lying
+	assert_failure 3
+	[ "$stderr" = "opt-search: <stdin>: envelope 1: 1 of 11 unit results missing" ]
 }
 
 @test "a line an earlier stage stopped is passed through with the search skipped" {
