@@ -165,3 +165,18 @@ strip_seconds() {
 	assert_failure 3
 	[[ "$stderr" == "opt-backtest: window 0: context value '0' at position 2 is not positive"* ]]
 }
+
+@test "the man page's examples run" {
+	mkdir "$BATS_TEST_TMPDIR/ex"
+	ln -s "$CHRONOPT_ROOT/testdata" "$BATS_TEST_TMPDIR/ex/testdata"
+	cd "$BATS_TEST_TMPDIR/ex"
+	sed -n '/^\.SH EXAMPLES/,/^\.SH SEE ALSO/p' "$CHRONOPT_ROOT/man/man1/opt-backtest.1" |
+		sed 's/\\-/-/g' | grep '^opt-backtest ' >examples
+	[ "$(wc -l <examples)" -eq 3 ]
+	while read -r line; do
+		# shellcheck disable=SC2086
+		PATH="$CHRONOPT_BIN:$PATH" $line >out.json
+		jq -e '.tool == "opt-backtest" and (.metrics.rmse | type) == "number"' out.json
+	done <examples
+	jq -e '.windows | length == 250' samples.json
+}
