@@ -28,12 +28,14 @@ double mt_quantile_sorted(const double *x, int n, double q)
 }
 
 /* 0.5 * mean over all N^2 pairs of |x_i - x_j|, from sorted x:
- * sum_{i,j} |x_i - x_j| = 2 * sum_k x_(k) * (2k - N + 1), k from 0. */
+ * sum_{i,j} |x_i - x_j| = 2 * sum_k x_(k) * (2k - N + 1), k from 0.
+ * The weights sum to 0, so x is centred on its median first (same value,
+ * less cancellation for large levels). */
 static double half_pair_mean(const double *x, int n)
 {
-	double acc = 0;
+	double acc = 0, c = x[n / 2];
 	for (int k = 0; k < n; k++)
-		acc += x[k] * (double)(2 * k - n + 1);
+		acc += (x[k] - c) * (double)(2 * k - n + 1);
 	return acc / ((double)n * (double)n);
 }
 
