@@ -321,12 +321,12 @@ static int run(const options *o, cp_err *e)
 	if (bt_origins(&s, o->steps, o->cfg.context_length, &o->plan, &orig, e) < 0)
 		goto done;
 	if (o->samples) {
-		d.path = o->samples;
 		d.s = &s;
 		if (!(d.fp = fopen(o->samples, "w"))) {
 			cp_fail_errno(e, "cannot open '%s'", o->samples);
 			goto done;
 		}
+		d.path = o->samples; /* set once created: removed on failure */
 		fprintf(d.fp, "{\"tool\":\"opt-backtest\",\"model\":\"%s\",\"seed\":%llu,"
 		        "\"steps\":%d,\"num_samples\":%d,\"context_length\":%d,\"windows\":[",
 		        f->name, (unsigned long long)o->seed, o->steps, o->cfg.num_samples,
@@ -358,6 +358,8 @@ static int run(const options *o, cp_err *e)
 done:
 	if (d.fp)
 		fclose(d.fp);
+	if (rc < 0 && d.path)
+		remove(d.path); /* no half-written dump */
 	cJSON_Delete(out);
 	bt_result_free(&r);
 	free(orig);

@@ -181,3 +181,19 @@ strip_seconds() {
 	done <examples
 	jq -e '.windows | length == 250' samples.json
 }
+
+@test "an unwritable --samples file is an I/O error and nothing is printed" {
+	run --separate-stderr "$BT" --series "$DATA" --origins 2 --samples "$BATS_TEST_TMPDIR/no/such/dir/s.json"
+	assert_failure 4
+	[ -z "$output" ]
+	[[ "$stderr" == "opt-backtest: cannot open '$BATS_TEST_TMPDIR/no/such/dir/s.json': No such file or directory" ]]
+}
+
+@test "a failed run leaves no half-written --samples file" {
+	printf 'date,value\n2024-01-01,1\n2024-01-02,2\n2024-01-03,0\n2024-01-04,3\n2024-01-05,4\n' \
+		>"$BATS_TEST_TMPDIR/z.csv"
+	run --separate-stderr "$BT" --series "$BATS_TEST_TMPDIR/z.csv" --steps 1 --origins 1 \
+		--context-length 4 --samples "$BATS_TEST_TMPDIR/s.json"
+	assert_failure 3
+	[ ! -e "$BATS_TEST_TMPDIR/s.json" ]
+}
