@@ -1,6 +1,7 @@
 /* backtest.c — walk-forward origins, running a forecaster over them,
  * scoring and the JSON views (see backtest.h). */
 #include "backtest.h"
+#include "envelope.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -138,31 +139,23 @@ int bt_run_cb(forecaster *f, const fc_config *cfg, const series *s,
 
 /* ---- JSON ---------------------------------------------------------- */
 
-static void add_num(cJSON *o, const char *k, double v)
-{
-	if (isfinite(v))
-		cJSON_AddNumberToObject(o, k, v);
-	else
-		cJSON_AddNullToObject(o, k);
-}
-
 static void add_metrics(cJSON *o, const mt_window *m)
 {
-	add_num(o, "rmse", m->rmse);
-	add_num(o, "mae", m->mae);
-	add_num(o, "mape", m->mape);
-	add_num(o, "smape", m->smape);
-	add_num(o, "mase", m->mase);
-	add_num(o, "bias", m->bias);
-	add_num(o, "err_std", m->err_std);
-	add_num(o, "cov80", m->cov80);
-	add_num(o, "width80", m->width80);
-	add_num(o, "cov95", m->cov95);
-	add_num(o, "width95", m->width95);
-	add_num(o, "pinball", m->pinball);
-	add_num(o, "crps", m->crps);
-	add_num(o, "sse", m->sse);
-	add_num(o, "seconds", m->seconds);
+	env_add_number(o, "rmse", m->rmse);
+	env_add_number(o, "mae", m->mae);
+	env_add_number(o, "mape", m->mape);
+	env_add_number(o, "smape", m->smape);
+	env_add_number(o, "mase", m->mase);
+	env_add_number(o, "bias", m->bias);
+	env_add_number(o, "err_std", m->err_std);
+	env_add_number(o, "cov80", m->cov80);
+	env_add_number(o, "width80", m->width80);
+	env_add_number(o, "cov95", m->cov95);
+	env_add_number(o, "width95", m->width95);
+	env_add_number(o, "pinball", m->pinball);
+	env_add_number(o, "crps", m->crps);
+	env_add_number(o, "sse", m->sse);
+	env_add_number(o, "seconds", m->seconds);
 }
 
 cJSON *mt_summary_json(const mt_summary *m)
