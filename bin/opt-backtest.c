@@ -20,114 +20,6 @@ static const char usage_text[] =
 	"  defaults: --steps 7 --origins 250 --stride 1 --holdout 0 --context-length 512\n"
 	"            --num-samples 20 --temperature 1 --seed 42 --batch 0 (all windows)\n";
 
-/* ---- TEMPORARY series reader ------------------------------------------
- * Only until lib/series.c (branch series-history) lands on main; then this
- * whole section goes and main() calls series_load()/series_free(). It
- * accepts what the real loader accepts for the bundled data (header
- * unique_id,ds,y or a two-column date,value) and is deliberately small. */
-static int tmp_series_load(series *s, const char *path, const char *id, cp_err *e)
-{
-	memset(s, 0, sizeof(*s));
-	FILE *fp = fopen(path, "r");
-	if (!fp)
-		return cp_fail_errno(e, "cannot open '%s'", path);
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	long lineno = 0;
-	int longfmt = -1, capn = 0, rc = 0;
-	while ((len = getline(&line, &cap, fp)) >= 0) {
-		lineno++;
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = '\0';
-		char *f[3];
-		int nf = 0;
-		char *p = line;
-		f[nf++] = p;
-		while ((p = strchr(p, ',')) != NULL) {
-			*p++ = '\0';
-			if (nf == 3) {
-				nf = 4;
-				break;
-			}
-			f[nf++] = p;
-		}
-		if (longfmt < 0) {
-			longfmt = nf == 3;
-			if (nf != 2 && nf != 3) {
-				rc = cp_fail(e, CP_DATA, "%s:%ld: header must be unique_id,ds,y or date,value",
-				             path, lineno);
-				break;
-			}
-			continue;
-		}
-		if (nf != (longfmt ? 3 : 2)) {
-			rc = cp_fail(e, CP_DATA, "%s:%ld: wrong number of fields", path, lineno);
-			break;
-		}
-		const char *ds = f[longfmt], *ys = f[longfmt + 1];
-		if (longfmt && id && strcmp(f[0], id) != 0)
-			continue;
-		if (longfmt && !s->id)
-			s->id = cp_strdup(f[0]);
-		if (longfmt && strcmp(f[0], s->id) != 0) {
-			rc = cp_fail(e, CP_DATA, "%s:%ld: several ids, pick one with --id", path, lineno);
-			break;
-		}
-		int32_t day;
-		double y;
-		if (cp_parse_date(ds, &day) < 0) {
-			rc = cp_fail(e, CP_DATA, "%s:%ld: date '%s' is not a valid date", path, lineno, ds);
-			break;
-		}
-		if (cp_parse_double(ys, &y) < 0) {
-			rc = cp_fail(e, CP_DATA, "%s:%ld: value '%s' is not a finite number",
-			             path, lineno, ys);
-			break;
-		}
-		if (s->n > 0 && day <= s->day[s->n - 1]) {
-			rc = cp_fail(e, CP_DATA, "%s:%ld: date '%s' is not after the previous one",
-			             path, lineno, ds);
-			break;
-		}
-		if (s->n == capn) {
-			capn = capn ? 2 * capn : 1024;
-			s->day = cp_realloc(s->day, (size_t)capn * sizeof(int32_t));
-			s->y = cp_realloc(s->y, (size_t)capn * sizeof(double));
-		}
-		s->day[s->n] = day;
-		s->y[s->n++] = y;
-	}
-	if (rc == 0 && ferror(fp))
-		rc = cp_fail_errno(e, "cannot read '%s'", path);
-	if (rc == 0 && s->n == 0)
-		rc = cp_fail(e, CP_DATA, id ? "%s: no observations for id '%s'" : "%s: no observations%s",
-		             path, id ? id : "");
-	free(line);
-	fclose(fp);
-	s->path = cp_strdup(path);
-	if (!s->id)
-		s->id = cp_strdup(longfmt == 1 && id ? id : "");
-	if (rc < 0) {
-		free(s->path);
-		free(s->id);
-		free(s->day);
-		free(s->y);
-		memset(s, 0, sizeof(*s));
-	}
-	return rc;
-}
-
-static void tmp_series_free(series *s)
-{
-	free(s->path);
-	free(s->id);
-	free(s->day);
-	free(s->y);
-	memset(s, 0, sizeof(*s));
-}
-/* ---- end of TEMPORARY series reader ----------------------------------- */
-
 /* The --samples dump: one JSON object, windows written as they are scored. */
 typedef struct {
 	FILE *fp;
@@ -314,7 +206,8 @@ static int run(const options *o, cp_err *e)
 	dump d = {0};
 	cJSON *out = NULL;
 
-	if (tmp_series_load(&s, o->series_path, o->id, e) < 0)
+	/* Too few rows for the plan is reported by bt_origins with the counts. */
+	if (series_load(&s, o->series_path, o->id, 1, e) < 0)
 		return -1;
 	if (!(f = forecaster_open(o->model, e)))
 		goto done;
@@ -365,7 +258,7 @@ done:
 	free(orig);
 	if (f)
 		f->free(f);
-	tmp_series_free(&s);
+	series_free(&s);
 	return rc;
 }
 

@@ -197,3 +197,14 @@ strip_seconds() {
 	assert_failure 3
 	[ ! -e "$BATS_TEST_TMPDIR/s.json" ]
 }
+
+@test "--id picks one series of a long file; without it the loader's error is passed on" {
+	run --separate-stderr "$BT" --series testdata/good-csv/two-ids.csv --id EURCLP \
+		--steps 1 --origins 1 --context-length 2
+	assert_success
+	echo "$output" | jq -e '.series.id == "EURCLP" and .series.length == 3
+		and .metrics.rmse == 1.5 and .metrics.bias == 1.5'
+	run --separate-stderr "$BT" --series testdata/good-csv/two-ids.csv --steps 1 --origins 1
+	assert_failure 3
+	[[ "$stderr" == "opt-backtest: testdata/good-csv/two-ids.csv:3: several ids"* ]]
+}
