@@ -5,7 +5,6 @@
 #include "common.h"
 #include "envelope.h"
 #include "forecast.h"
-#include "pending.h"
 #include "search.h"
 #include "series.h"
 #include "settings.h"

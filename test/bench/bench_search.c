@@ -15,7 +15,6 @@
  * (windows of part 1, default 10), BENCH_SEARCH_JOBS (worker processes,
  * default 1), BENCH_SEARCH_SKIP_SMALL=1 skips part 2. One OpenBLAS thread.
  * Every figure is one line of key=value pairs starting with "search". */
-#include "pending.h"
 #include "search.h"
 #include "series.h"
 
