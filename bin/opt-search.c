@@ -6,9 +6,9 @@
 #include "envelope.h"
 #include "forecast.h"
 #include "search.h"
+#include "search_dist.h"
 #include "series.h"
 #include "settings.h"
-#include "sha256.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -17,9 +17,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define UNIT_SCHEMA "chronopt-search-unit/1"
-#define RESULT_SCHEMA "chronopt-search-result/1"
 
 enum { MODE_RUN, MODE_PLAN, MODE_RUN_UNIT, MODE_REDUCE };
 
@@ -85,61 +82,6 @@ static void progress(void *ctx, int done, int total, double elapsed)
 	double eta = done > 0 ? elapsed / done * (total - done) : 0;
 	fprintf(stderr, "\r%s: %s: %d/%d units, %.0fs elapsed, ETA %.0fs   ", cp_progname, h, done,
 	        total, elapsed, eta);
-}
-
-/* Load the series and check it is the one the envelope (or plan) saw. */
-static int load_series(series *s, const char *path, const char *id, int length,
-                       const char *last, cp_err *e)
-{
-	if (series_load(s, path, id && *id ? id : NULL, 1, e) < 0)
-		return -1;
-	char d[11];
-	cp_format_date(s->day[s->n - 1], d);
-	if (s->n != length) {
-		cp_fail(e, CP_DATA, "%s: series changed since the envelope was made (length %d, now %d)",
-		        path, length, s->n);
-	} else if (strcmp(d, last) != 0) {
-		cp_fail(e, CP_DATA,
-		        "%s: series changed since the envelope was made (last date %s, now %s)", path,
-		        last, d);
-	} else {
-		return 0;
-	}
-	series_free(s);
-	return -1;
-}
-
-static int env_series(const cJSON *env, series *s, const char *where, cp_err *e)
-{
-	const char *path = env_string(env, "series", "path");
-	const char *id = env_string(env, "series", "id");
-	const char *last = env_string(env, "series", "last_date");
-	const cJSON *len = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(env, "series"),
-	                                                    "length");
-	if (!path || !last || !cJSON_IsNumber(len))
-		return cp_fail(e, CP_DATA, "%s: envelope has no complete \"series\" (path, last_date, length)",
-		               where);
-	return load_series(s, path, id, len->valueint, last, e);
-}
-
-/* Record the model identity in the envelope's "model" object. */
-static void env_model(cJSON *env, const char *dir, const char *sha)
-{
-	cJSON *m = cJSON_GetObjectItemCaseSensitive(env, "model");
-	if (!cJSON_IsObject(m)) {
-		m = cJSON_CreateObject();
-		env_set(env, "model", m);
-	}
-	cJSON *d = cJSON_CreateString(dir);
-	if (cJSON_GetObjectItemCaseSensitive(m, "dir"))
-		cJSON_ReplaceItemInObjectCaseSensitive(m, "dir", d);
-	else
-		cJSON_AddItemToObject(m, "dir", d);
-	cJSON *h = sha && *sha ? cJSON_CreateString(sha) : cJSON_CreateNull();
-	if (cJSON_GetObjectItemCaseSensitive(m, "sha256"))
-		cJSON_ReplaceItemInObjectCaseSensitive(m, "sha256", h);
-	else
-		cJSON_AddItemToObject(m, "sha256", h);
 }
 
 /* Options for one envelope line: settings, then the command line. */
@@ -212,7 +154,7 @@ static int line_setup(const cJSON *env, line_work *w, const char *where, cp_err 
 	if (opt.mode == MODE_PLAN && o.method == SR_HALVING)
 		return cp_fail(e, CP_USAGE, "--plan does not support --method halving "
 		                            "(its later rungs depend on earlier results)");
-	if (env_series(env, &w->s, where, e) < 0)
+	if (sr_env_series(env, &w->s, where, e) < 0)
 		return -1;
 	if (!(w->f = forecaster_open(model, e)) || !(w->rw = baseline_new("random_walk", 1, e)) ||
 	    sr_prepare(&w->S, hname, steps, &o, &w->s, w->f, model, e) < 0) {
@@ -266,7 +208,7 @@ static int mode_run(cp_err *e)
 			char now[21];
 			env_utc_now(now);
 			env_set(env, "search", sr_section(&w.S, run_id_of(env), now, cp_now() - t0));
-			env_model(env, w.S.model_dir, w.S.sha256);
+			sr_env_model(env, w.S.model_dir, w.S.sha256);
 			work_release(&w);
 		}
 		rc = env_write(stdout, env, e);
@@ -294,13 +236,7 @@ static int mode_plan(cp_err *e)
 		snprintf(where, sizeof(where), "<stdin>:%ld", r.lineno);
 		const char *reason = env_stop_reason(env, "search", buf, sizeof(buf));
 		if (reason) {
-			cJSON *u = cJSON_CreateObject();
-			cJSON_AddStringToObject(u, "schema", UNIT_SCHEMA);
-			cJSON_AddNumberToObject(u, "line", (double)r.lineno);
-			cJSON_AddNumberToObject(u, "unit", 0);
-			cJSON_AddNumberToObject(u, "units", 1);
-			cJSON_AddItemReferenceToObject(u, "envelope", env);
-			cJSON_AddStringToObject(u, "skip", reason);
+			cJSON *u = sr_unit_line(r.lineno, 0, 1, env, NULL, NULL, reason);
 			rc = emit(u, e);
 			cJSON_Delete(u);
 		} else {
@@ -315,14 +251,7 @@ static int mode_plan(cp_err *e)
 			sr_units(&w.S, 0, &units, &n);
 			cJSON *plan = sr_plan_json(&w.S);
 			for (int i = 0; i < n && rc >= 0; i++) {
-				cJSON *u = cJSON_CreateObject();
-				cJSON_AddStringToObject(u, "schema", UNIT_SCHEMA);
-				cJSON_AddNumberToObject(u, "line", (double)r.lineno);
-				cJSON_AddNumberToObject(u, "unit", i);
-				cJSON_AddNumberToObject(u, "units", n);
-				cJSON_AddItemReferenceToObject(u, "envelope", env);
-				cJSON_AddItemReferenceToObject(u, "plan", plan);
-				cJSON_AddItemToObject(u, "work", sr_unit_json(&units[i]));
+				cJSON *u = sr_unit_line(r.lineno, i, n, env, plan, &units[i], NULL);
 				rc = emit(u, e);
 				cJSON_Delete(u);
 			}
@@ -371,23 +300,6 @@ static int read_obj(char **buf, size_t *cap, long *lineno, const char *schema, c
 	}
 }
 
-static int model_matches(const char *dir, const char *want, cp_err *e)
-{
-	struct stat st;
-	if (!*want || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-		return 0;
-	size_t n = strlen(dir) + 32;
-	char *p = cp_malloc(n), hex[65];
-	snprintf(p, n, "%s/model.safetensors", dir);
-	int rc = sha256_file(p, hex, e);
-	free(p);
-	if (rc < 0)
-		return -1;
-	if (strcmp(hex, want) != 0)
-		return cp_fail(e, CP_DATA, "%s: model.safetensors changed since the plan was made", dir);
-	return 0;
-}
-
 static int mode_run_unit(cp_err *e)
 {
 	char *buf = NULL;
@@ -395,40 +307,12 @@ static int mode_run_unit(cp_err *e)
 	long lineno = 0;
 	cJSON *j;
 	int rc;
-	while ((rc = read_obj(&buf, &cap, &lineno, UNIT_SCHEMA, &j, e)) == 1) {
-		cJSON_ReplaceItemInObjectCaseSensitive(j, "schema", cJSON_CreateString(RESULT_SCHEMA));
-		if (cJSON_GetObjectItemCaseSensitive(j, "skip")) {
-			rc = emit(j, e);
-			cJSON_Delete(j);
-			if (rc < 0)
-				break;
-			continue;
-		}
-		sr_search S;
-		sr_unit u = {0};
-		series s = {0};
-		forecaster *f = NULL, *rw = NULL;
-		sr_result res = {0};
-		rc = -1;
-		if (sr_plan_from_json(&S, cJSON_GetObjectItemCaseSensitive(j, "plan"), e) < 0 ||
-		    sr_unit_from_json(&S, cJSON_GetObjectItemCaseSensitive(j, "work"), &u, e) < 0) {
+	while ((rc = read_obj(&buf, &cap, &lineno, SR_UNIT_SCHEMA, &j, e)) == 1) {
+		rc = sr_run_unit_line(j, e);
+		if (rc < 0)
 			cp_prefix(e, "<stdin>:%ld", lineno);
-		} else if (load_series(&s, S.series_path, S.series_id, S.series_len, S.series_last, e) == 0 &&
-		           model_matches(S.model_dir, S.sha256, e) == 0 &&
-		           (f = forecaster_open(S.model_dir, e)) && (rw = baseline_new("random_walk", 1, e)) &&
-		           sr_run_unit(&S, &u, &s, f, rw, &res, e) == 0) {
-			cJSON_AddItemToObject(j, "result", sr_result_json(&res));
+		if (rc == 0)
 			rc = emit(j, e);
-		}
-		sr_result_release(&res);
-		if (f)
-			f->free(f);
-		if (rw)
-			rw->free(rw);
-		series_free(&s);
-		free(u.tr);
-		free(u.win);
-		sr_release(&S);
 		cJSON_Delete(j);
 		if (rc < 0)
 			break;
@@ -437,77 +321,10 @@ static int mode_run_unit(cp_err *e)
 	return rc < 0 ? -1 : 0;
 }
 
-typedef struct {
-	long line;
-	int unit, units;
-	cJSON *j;
-} entry;
-
-static int cmp_entry(const void *a, const void *b)
+static int emit_env(cJSON *env, void *ctx, cp_err *e)
 {
-	const entry *x = a, *y = b;
-	if (x->line != y->line)
-		return (x->line > y->line) - (x->line < y->line);
-	return (x->unit > y->unit) - (x->unit < y->unit);
-}
-
-static int reduce_line(entry *E, int n, cp_err *e)
-{
-	long L = E[0].line;
-	int k = E[0].units;
-	for (int i = 0; i < n; i++) {
-		if (E[i].units != k)
-			return cp_fail(e, CP_DATA, "<stdin>: envelope %ld: results disagree on the number of units", L);
-		if (i > 0 && E[i].unit == E[i - 1].unit)
-			return cp_fail(e, CP_DATA, "<stdin>: envelope %ld: unit %d appears twice", L, E[i].unit);
-		if (i > 0 && (!cJSON_Compare(cJSON_GetObjectItemCaseSensitive(E[i].j, "plan"),
-		                             cJSON_GetObjectItemCaseSensitive(E[0].j, "plan"), 1) ||
-		              !cJSON_Compare(cJSON_GetObjectItemCaseSensitive(E[i].j, "envelope"),
-		                             cJSON_GetObjectItemCaseSensitive(E[0].j, "envelope"), 1)))
-			return cp_fail(e, CP_DATA, "<stdin>: envelope %ld: results come from different plans", L);
-	}
-	if (n != k)
-		return cp_fail(e, CP_DATA, "<stdin>: envelope %ld: %d of %d unit results missing", L, k - n, k);
-	cJSON *env = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(E[0].j, "envelope"), 1);
-	if (!cJSON_IsObject(env)) {
-		cJSON_Delete(env);
-		return cp_fail(e, CP_DATA, "<stdin>: envelope %ld: result has no \"envelope\"", L);
-	}
-	const cJSON *skip = cJSON_GetObjectItemCaseSensitive(E[0].j, "skip");
-	if (cJSON_IsString(skip)) {
-		env_set(env, "search", env_skipped(skip->valuestring));
-	} else {
-		sr_search S;
-		if (sr_plan_from_json(&S, cJSON_GetObjectItemCaseSensitive(E[0].j, "plan"), e) < 0) {
-			cJSON_Delete(env);
-			sr_release(&S);
-			return cp_prefix(e, "<stdin>: envelope %ld", L);
-		}
-		S.units_total = k;
-		for (int i = 0; i < n; i++) {
-			sr_unit u;
-			sr_result r;
-			if (sr_unit_from_json(&S, cJSON_GetObjectItemCaseSensitive(E[i].j, "work"), &u, e) < 0 ||
-			    (sr_result_from_json(cJSON_GetObjectItemCaseSensitive(E[i].j, "result"), &u, &r, e) < 0 &&
-			     (free(u.tr), free(u.win), 1))) {
-				cJSON_Delete(env);
-				sr_release(&S);
-				return cp_prefix(e, "<stdin>: envelope %ld unit %d", L, E[i].unit);
-			}
-			sr_absorb(&S, &u, &r);
-			sr_result_release(&r);
-			free(u.tr);
-			free(u.win);
-		}
-		char now[21];
-		env_utc_now(now);
-		env_set(env, "search", sr_section(&S, run_id_of(env), now, S.unit_seconds));
-		env_model(env, S.model_dir, S.sha256);
-		sr_release(&S);
-	}
-	int rc = env_write(stdout, env, e);
-	cJSON_Delete(env);
-	return rc;
+	(void)ctx;
+	return env_write(stdout, env, e);
 }
 
 static int mode_reduce(cp_err *e)
@@ -515,40 +332,21 @@ static int mode_reduce(cp_err *e)
 	char *buf = NULL;
 	size_t cap = 0;
 	long lineno = 0;
-	entry *E = NULL;
-	int n = 0, ecap = 0, rc;
-	cJSON *j;
-	while ((rc = read_obj(&buf, &cap, &lineno, RESULT_SCHEMA, &j, e)) == 1) {
-		const cJSON *l = cJSON_GetObjectItemCaseSensitive(j, "line");
-		const cJSON *u = cJSON_GetObjectItemCaseSensitive(j, "unit");
-		const cJSON *k = cJSON_GetObjectItemCaseSensitive(j, "units");
-		if (!cJSON_IsNumber(l) || !cJSON_IsNumber(u) || !cJSON_IsNumber(k) || l->valuedouble < 1 ||
-		    k->valueint < 1 || u->valueint < 0 || u->valueint >= k->valueint) {
-			cJSON_Delete(j);
-			rc = cp_fail(e, CP_DATA, "<stdin>:%ld: result needs \"line\", \"unit\" and \"units\"",
-			             lineno);
-			break;
+	cJSON **R = NULL, *j;
+	int n = 0, rcap = 0, rc;
+	while ((rc = read_obj(&buf, &cap, &lineno, SR_RESULT_SCHEMA, &j, e)) == 1) {
+		if (n == rcap) {
+			rcap = rcap ? 2 * rcap : 64;
+			R = cp_realloc(R, (size_t)rcap * sizeof(cJSON *));
 		}
-		if (n == ecap) {
-			ecap = ecap ? 2 * ecap : 64;
-			E = cp_realloc(E, (size_t)ecap * sizeof(entry));
-		}
-		E[n++] = (entry){(long)l->valuedouble, u->valueint, k->valueint, j};
+		R[n++] = j;
 	}
 	free(buf);
-	if (rc == 0) {
-		qsort(E, (size_t)n, sizeof(entry), cmp_entry);
-		for (int i = 0; i < n && rc == 0;) {
-			int m = i;
-			while (m < n && E[m].line == E[i].line)
-				m++;
-			rc = reduce_line(E + i, m - i, e);
-			i = m;
-		}
-	}
+	if (rc == 0)
+		rc = sr_reduce(R, n, emit_env, NULL, e);
 	for (int i = 0; i < n; i++)
-		cJSON_Delete(E[i].j);
-	free(E);
+		cJSON_Delete(R[i]);
+	free(R);
 	return rc < 0 ? -1 : 0;
 }
 

@@ -139,6 +139,12 @@ Try 'opt-search --help'." ]
 	run --separate-stderr opt-search --reduce <mixed
 	assert_failure 3
 	[ "$stderr" = "opt-search: <stdin>: envelope 1: results come from different plans" ]
+	# run-unit checks the series it is given against the plan
+	head -c 100000 "$SERIES" | head -n -1 >short.csv
+	sed "s|$SERIES|$PWD/short.csv|g" units | sed -n 2p >moved
+	run --separate-stderr opt-search --run-unit <moved
+	assert_failure 3
+	[ "$stderr" = "opt-search: <stdin>:1: $PWD/short.csv: series changed since the envelope was made (length 5916, now $(($(wc -l <short.csv) - 1)))" ]
 	sed 's/"units":10/"units":11/' results >lying
 	run --separate-stderr opt-search --reduce <lying
 	assert_failure 3
