@@ -29,7 +29,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
+
+/* CPU seconds of this process and its finished children: steadier than
+ * wall time on a machine shared with other work. */
+static double cpu_now(void)
+{
+	struct rusage a, b;
+	getrusage(RUSAGE_SELF, &a);
+	getrusage(RUSAGE_CHILDREN, &b);
+	return (double)(a.ru_utime.tv_sec + b.ru_utime.tv_sec) +
+	       (double)(a.ru_utime.tv_usec + b.ru_utime.tv_usec) * 1e-6;
+}
 
 static int env_int(const char *name, int def)
 {
@@ -38,9 +50,9 @@ static int env_int(const char *name, int def)
 	return s && cp_parse_long(s, 0, 100000, &v) == 0 ? (int)v : def;
 }
 
-/* One 7d grid search; returns wall seconds or -1. */
+/* One 7d grid search; returns wall seconds (CPU seconds in *cpu) or -1. */
 static double grid(const series *s, forecaster *f, forecaster *rw, int windows, int reuse,
-                   int jobs, sr_search *S)
+                   int jobs, sr_search *S, double *cpu)
 {
 	sr_options o;
 	cp_err e = {0};
@@ -49,12 +61,13 @@ static double grid(const series *s, forecaster *f, forecaster *rw, int windows, 
 	o.seed = 42;
 	o.windows = windows;
 	o.reuse = reuse;
-	double t = cp_now();
+	double t = cp_now(), c = cpu_now();
 	if (sr_prepare(S, "7d", 7, &o, s, f, f->name, &e) < 0 ||
 	    sr_execute(S, s, f, rw, jobs, -1, NULL, NULL, &e) < 0) {
 		fprintf(stderr, "bench_search: %s\n", e.msg);
 		return -1;
 	}
+	*cpu = cpu_now() - c;
 	return cp_now() - t;
 }
 
@@ -62,8 +75,9 @@ static int compare(const series *s, forecaster *f, forecaster *rw, const char *m
                    int jobs)
 {
 	sr_search A, B;
-	double ta = grid(s, f, rw, W, 1, jobs, &A);
-	double tb = ta < 0 ? -1 : grid(s, f, rw, W, 0, jobs, &B);
+	double ca = 0, cb = 0;
+	double ta = grid(s, f, rw, W, 1, jobs, &A, &ca);
+	double tb = ta < 0 ? -1 : grid(s, f, rw, W, 0, jobs, &B, &cb);
 	if (ta < 0 || tb < 0)
 		return -1;
 	/* Same scores either way (timings aside) when the forecaster keeps its
@@ -75,9 +89,11 @@ static int compare(const series *s, forecaster *f, forecaster *rw, const char *m
 		differ += memcmp(&a, &b, sizeof(a)) != 0;
 	}
 	printf("search grid=7d configs=27 windows=%d model=%s jobs=%d reuse_s=%.3f independent_s=%.3f "
-	       "ratio=%.3f target=0.4 %s calls=%lld/%lld sample_steps=%lld/%lld sample_step_ratio=%.3f "
+	       "ratio=%.3f reuse_cpu_s=%.3f independent_cpu_s=%.3f cpu_ratio=%.3f target=0.4 %s "
+	       "calls=%lld/%lld sample_steps=%lld/%lld sample_step_ratio=%.3f "
 	       "window_scores_differing=%d/%d\n",
-	       W, model, jobs, ta, tb, ta / tb, ta / tb <= 0.4 ? "ok" : "ABOVE", A.calls, B.calls,
+	       W, model, jobs, ta, tb, ta / tb, ca, cb, ca / cb, ca / cb <= 0.4 ? "ok" : "ABOVE",
+	       A.calls, B.calls,
 	       A.sample_steps, B.sample_steps, (double)A.sample_steps / (double)B.sample_steps,
 	       differ, total);
 	fflush(stdout);
@@ -136,13 +152,14 @@ int main(void)
 			rc = compare(&s, f, rw, model, W, jobs) < 0;
 		} else {
 			sr_search S;
-			double t = grid(&s, f, rw, 30, 1, jobs, &S);
+			double cpu = 0;
+			double t = grid(&s, f, rw, 30, 1, jobs, &S, &cpu);
 			if (t < 0) {
 				rc = 1;
 			} else {
 				printf("search grid=7d configs=27 windows=30 model=%s jobs=%d threads=1 wall_s=%.1f "
-				       "target_s=600 %s calls=%lld sample_steps=%lld\n",
-				       model, jobs, t, t < 600 ? "ok" : "ABOVE", S.calls, S.sample_steps);
+				       "cpu_s=%.1f target_s=600 %s calls=%lld sample_steps=%lld\n",
+				       model, jobs, t, cpu, t < 600 ? "ok" : "ABOVE", S.calls, S.sample_steps);
 				sr_release(&S);
 			}
 		}
