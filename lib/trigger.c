@@ -262,7 +262,13 @@ int trigger_last_optimization(const char *path, const char *horizon, int32_t upt
 				free(buf);
 				return -1;
 			}
-			if (strcmp(h->valuestring, horizon) == 0 && dd <= upto && (!found || dd > best)) {
+			/* Like history_last(): only optimizations that ran to a verdict
+			 * count; a record without "outcome" is a plain
+			 * {"horizon","optimization_date"} record and counts. */
+			const cJSON *oc = cJSON_GetObjectItemCaseSensitive(j, "outcome");
+			int counts = !oc || (cJSON_IsString(oc) && (strcmp(oc->valuestring, "deployed") == 0 ||
+			                                           strcmp(oc->valuestring, "not_approved") == 0));
+			if (counts && strcmp(h->valuestring, horizon) == 0 && dd <= upto && (!found || dd > best)) {
 				best = dd;
 				found = 1;
 			}
@@ -983,8 +989,7 @@ cJSON *trigger_evaluate(const trigger_input *in, const trigger_opts *o, cp_err *
 	add_date(sec, "reference_date", ref);
 	add_date(sec, "last_date_used", sv.day[n - 1]);
 	cJSON_AddNumberToObject(sec, "observations_used", n);
-	/* flat figures for the history record */
-	cJSON_AddStringToObject(sec, "triggered_by", should ? (in->force ? "force" : names) : "");
+	/* flat figures for the history record (opt-history reads these names) */
 	if (po.evaluated)
 		env_add_number(sec, "performance_degradation_pct", po.degradation);
 	else

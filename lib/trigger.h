@@ -76,7 +76,9 @@ int trigger_log_returns(const double *y, int n, double *out, cp_err *e);
 
 /* Last optimization day of `horizon` recorded in the history file at or
  * before `upto` (records: JSON Lines with "horizon" and "optimization_date",
- * an ISO date or date-time; every record counts, successful or not).
+ * an ISO date or date-time).  Like opt-history's "last", only records whose
+ * optimization ran to a verdict count: "outcome" "deployed" or
+ * "not_approved"; a record without "outcome" counts too.
  * Returns 1 and sets *day, 0 when there is none or the file does not exist,
  * -1 with CP_DATA "<path>:<line>: ..." for a torn or malformed record or
  * CP_IO. */
