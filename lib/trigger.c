@@ -4,6 +4,7 @@
 #include "backtest.h"
 #include "envelope.h"
 #include "forecast.h"
+#include "history.h"
 #include "settings.h"
 
 #include <csv.h>
@@ -213,70 +214,30 @@ static void add_reason(cJSON *arr, const char *fmt, ...)
 int trigger_last_optimization(const char *path, const char *horizon, int32_t upto,
                               int32_t *day, cp_err *e)
 {
-	int missing;
-	size_t len;
-	char *buf = read_all(path, &missing, &len, e);
-	if (!buf)
-		return missing ? 0 : -1;
+	history h;
+	if (history_load(&h, path, HISTORY_WAIT_MS, e) < 0)
+		return -1;
 	int found = 0;
 	int32_t best = 0;
-	long lineno = 0;
-	char *p = buf;
-	while (*p) {
-		char *nl = strchr(p, '\n');
-		lineno++;
-		if (!nl) {
-			/* a last line without newline: a torn write */
-			cp_fail(e, CP_DATA, "%s:%ld: last record is not terminated (torn write?)", path, lineno);
-			free(buf);
-			return -1;
+	for (long i = 0; i < h.n; i++) {
+		/* the rule of history_last(): runs that reached a verdict */
+		const char *hz = env_string(h.rec[i], NULL, "horizon");
+		const char *oc = env_string(h.rec[i], NULL, "outcome");
+		const char *od = env_string(h.rec[i], NULL, "optimization_date");
+		char date[11];
+		int32_t dd;
+		if (!hz || !oc || !od || strcmp(hz, horizon) != 0 ||
+		    (strcmp(oc, "deployed") != 0 && strcmp(oc, "not_approved") != 0))
+			continue;
+		snprintf(date, sizeof date, "%s", od);
+		if (cp_parse_date(date, &dd) < 0) /* history_load checked it */
+			continue;
+		if (dd <= upto && (!found || dd > best)) {
+			best = dd;
+			found = 1;
 		}
-		*nl = '\0';
-		char *q = p;
-		while (*q == ' ' || *q == '\t' || *q == '\r')
-			q++;
-		if (*q) {
-			cJSON *j = cJSON_Parse(q);
-			const cJSON *h = cJSON_GetObjectItemCaseSensitive(j, "horizon");
-			const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "optimization_date");
-			if (!cJSON_IsObject(j)) {
-				cJSON_Delete(j);
-				free(buf);
-				return cp_fail(e, CP_DATA, "%s:%ld: record is not a JSON object", path, lineno);
-			}
-			if (!cJSON_IsString(h) || !cJSON_IsString(d)) {
-				cJSON_Delete(j);
-				free(buf);
-				return cp_fail(e, CP_DATA, "%s:%ld: record has no \"horizon\" or \"optimization_date\"",
-				               path, lineno);
-			}
-			char date[11];
-			int32_t dd;
-			size_t dl = strlen(d->valuestring);
-			memcpy(date, d->valuestring, dl >= 10 ? 10 : dl);
-			date[dl >= 10 ? 10 : dl] = '\0';
-			if ((dl != 10 && (dl < 11 || d->valuestring[10] != 'T')) || cp_parse_date(date, &dd) < 0) {
-				cp_fail(e, CP_DATA, "%s:%ld: optimization_date '%.40s' is not an ISO date", path, lineno,
-				        d->valuestring);
-				cJSON_Delete(j);
-				free(buf);
-				return -1;
-			}
-			/* Like history_last(): only optimizations that ran to a verdict
-			 * count; a record without "outcome" is a plain
-			 * {"horizon","optimization_date"} record and counts. */
-			const cJSON *oc = cJSON_GetObjectItemCaseSensitive(j, "outcome");
-			int counts = !oc || (cJSON_IsString(oc) && (strcmp(oc->valuestring, "deployed") == 0 ||
-			                                           strcmp(oc->valuestring, "not_approved") == 0));
-			if (counts && strcmp(h->valuestring, horizon) == 0 && dd <= upto && (!found || dd > best)) {
-				best = dd;
-				found = 1;
-			}
-			cJSON_Delete(j);
-		}
-		p = nl + 1;
 	}
-	free(buf);
+	history_free(&h);
 	if (found)
 		*day = best;
 	return found;

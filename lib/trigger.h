@@ -74,14 +74,12 @@ cJSON *trigger_evaluate(const trigger_input *in, const trigger_opts *o, cp_err *
  * -1 with CP_DATA naming the index of the first value <= 0. */
 int trigger_log_returns(const double *y, int n, double *out, cp_err *e);
 
-/* Last optimization day of `horizon` recorded in the history file at or
- * before `upto` (records: JSON Lines with "horizon" and "optimization_date",
- * an ISO date or date-time).  Like opt-history's "last", only records whose
- * optimization ran to a verdict count: "outcome" "deployed" or
- * "not_approved"; a record without "outcome" counts too.
+/* Last optimization day of `horizon` in the opt-history(1) file at or
+ * before `upto`: like history_last(), only records whose optimization
+ * reached a verdict (outcome "deployed" or "not_approved") count.
  * Returns 1 and sets *day, 0 when there is none or the file does not exist,
- * -1 with CP_DATA "<path>:<line>: ..." for a torn or malformed record or
- * CP_IO. */
+ * -1 with history_load's error (CP_DATA "<path>:<line>: ..." for a torn or
+ * malformed record, CP_IO, CP_BUSY). */
 int trigger_last_optimization(const char *path, const char *horizon, int32_t upto,
                               int32_t *day, cp_err *e);
 

@@ -35,7 +35,7 @@ deploy7d() {
 
 # One history record: horizon, date.
 optimized() {
-	printf '{"horizon":"%s","optimization_date":"%sT02:00:00Z","outcome":"deployed","success":true}\n' "$1" "$2" >>hist.jsonl
+	printf '{"schema":"chronopt-history/1","horizon":"%s","optimization_date":"%sT02:00:00Z","outcome":"deployed","success":true}\n' "$1" "$2" >>hist.jsonl
 	HIST=hist.jsonl
 }
 
@@ -305,7 +305,7 @@ days() { awk -F, -v a="$1" -v b="$2" '$2 >= a && $2 <= b { print $2 }' "$DATA"; 
 
 @test "time: runs that did not reach a verdict do not count as optimizations" {
 	optimized 7d 2026-11-01
-	printf '{"horizon":"7d","optimization_date":"2026-11-20T02:00:00Z","outcome":"not_triggered","success":false}\n' >>hist.jsonl
+	printf '{"schema":"chronopt-history/1","horizon":"7d","optimization_date":"2026-11-20T02:00:00Z","outcome":"not_triggered","success":false}\n' >>hist.jsonl
 	run --separate-stderr trig --series "$DATA" --horizon 7d
 	[ "$(field .trigger.checks.time.days_since_last)" = 22 ]
 }
@@ -319,14 +319,29 @@ days() { awk -F, -v a="$1" -v b="$2" '$2 >= a && $2 <= b { print $2 }' "$DATA"; 
 }
 
 @test "time: a torn or malformed history is a data error" {
-	printf '{"horizon":"7d","optimization_date":"2026-11-01T02:00:00Z"}\n{"horizon":"7d","optim' >hist.jsonl
-	HIST=hist.jsonl run --separate-stderr trig --series "$DATA" --horizon 7d
+	optimized 7d 2026-11-01
+	printf '{"schema":"chronopt-history/1","horizon":"7d","optim' >>hist.jsonl
+	run --separate-stderr trig --series "$DATA" --horizon 7d
 	assert_failure 3
-	[ "${stderr_lines[0]}" = "opt-trigger: 7d: hist.jsonl:2: last record is not terminated (torn write?)" ]
-	printf '{"horizon":"7d","optimization_date":"yesterday"}\n' >hist.jsonl
-	HIST=hist.jsonl run --separate-stderr trig --series "$DATA" --horizon 7d
+	[ "${stderr_lines[0]}" = "opt-trigger: 7d: hist.jsonl:2: torn last record (no newline); run 'opt-history repair'" ]
+	printf '{"schema":"chronopt-history/1","horizon":"7d","optimization_date":"yesterday","outcome":"deployed"}\n' >hist.jsonl
+	run --separate-stderr trig --series "$DATA" --horizon 7d
 	assert_failure 3
-	[ "${stderr_lines[0]}" = "opt-trigger: 7d: hist.jsonl:1: optimization_date 'yesterday' is not an ISO date" ]
+	[ "${stderr_lines[0]}" = 'opt-trigger: 7d: hist.jsonl:1: record has no valid "optimization_date"' ]
+	[ -z "$output" ]
+}
+
+@test "time: a history written by opt-history record is read back" {
+	optimized 7d 2017-06-01
+	trig --series "$DATA" --horizon 7d --as-of 2017-06-30 | jq -c '.trigger.should_optimize = true |
+		.search = {"status":"done","candidate":{"context_length":180}} |
+		.validation = {"status":"done","approved":true} |
+		.deployment = {"status":"done","deployed":true}' |
+		CHRONOPT_NOW=2017-06-25T02:00:00Z opt-history record --history hist.jsonl >/dev/null
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30
+	assert_success
+	[ "$(field .trigger.checks.time.last_optimization)" = 2017-06-25 ]
+	[ "$(field .trigger.checks.time.days_since_last)" = 5 ]
 }
 
 # ---------------------------------------------------------------- cooldown
