@@ -152,7 +152,7 @@ typedef struct {
 
 /* Evaluate one envelope and write it. *should set from the result. */
 static int run_one(cJSON *env, const series *s, const char *hname, int steps, const char *model,
-                   uint64_t seed, const cli *c, const trigger_opts *o, int *should, cp_err *e)
+                   uint64_t seed, const cli *c, const trigger_opts *o, long lineno, int *should, cp_err *e)
 {
 	trigger_input in = {
 		.s = s, .as_of_given = c->as_of_given, .as_of = c->as_of, .today = env_today(),
@@ -160,7 +160,7 @@ static int run_one(cJSON *env, const series *s, const char *hname, int steps, co
 		.model_spec = model, .forecast_log = c->log, .seed = seed, .force = c->force};
 	cJSON *sec = trigger_evaluate(&in, o, e);
 	if (!sec)
-		return cp_prefix(e, "%s", hname);
+		return lineno > 0 ? cp_prefix(e, "<stdin>:%ld: %s", lineno, hname) : cp_prefix(e, "%s", hname);
 	*should = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sec, "should_optimize"));
 	env_set(env, "trigger", sec);
 	return env_write(stdout, env, e);
@@ -194,7 +194,7 @@ static int new_envelopes(const cli *c, const cJSON *settings, const trigger_opts
 		cJSON *env = env_new(run_id, c->seed, c->series_path, s.id, last, s.n, hs[i].name, hs[i].steps,
 		                     c->model);
 		int should = 0;
-		rc = run_one(env, &s, hs[i].name, hs[i].steps, c->model, c->seed, c, o, &should, e);
+		rc = run_one(env, &s, hs[i].name, hs[i].steps, c->model, c->seed, c, o, 0, &should, e);
 		*any |= should;
 		cJSON_Delete(env);
 	}
@@ -270,7 +270,7 @@ static int from_stdin(const cli *c, const trigger_opts *o, int *any, cp_err *e)
 						env_set(env, "model", m = cJSON_CreateObject());
 					cJSON_AddStringToObject(m, "dir", model);
 				}
-				rc = run_one(env, &s, hname, steps, model, seed, c, o, &should, e);
+				rc = run_one(env, &s, hname, steps, model, seed, c, o, r.lineno, &should, e);
 				*any |= should;
 			}
 		}

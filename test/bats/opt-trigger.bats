@@ -451,6 +451,16 @@ days() { awk -F, -v a="$1" -v b="$2" '$2 >= a && $2 <= b { print $2 }' "$DATA"; 
 	[ -z "$output" ]
 }
 
+@test "envelopes on stdin: an error names the input line and writes nothing of it" {
+	trig --series "$DATA" --all --as-of 2017-06-30 | jq -c 'del(.trigger)' >in.ndjson
+	echo '{"horizon":' >cfg/15d.json
+	run --separate-stderr trig --as-of 2017-06-30 <in.ndjson
+	assert_failure 3
+	[ "${stderr_lines[0]}" = "opt-trigger: <stdin>:2: 15d: cfg/15d.json: deployed config is not a valid JSON object" ]
+	[ "${#lines[@]}" -eq 1 ]
+	[ "$(jq -r .horizon.name <<<"${lines[0]}")" = 7d ]
+}
+
 @test "envelopes on stdin: --horizon without --series is a usage error" {
 	run --separate-stderr trig --horizon 7d </dev/null
 	assert_failure 2
