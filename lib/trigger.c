@@ -557,8 +557,9 @@ static int check_performance(const trigger_input *in, const series *sv, const tr
 			rmse = r.sum.rmse;
 			norig = plan.count;
 			nrows = plan.count * in->steps;
-			first = sv->day[orig[0]];
-			last = sv->day[orig[plan.count - 1]];
+			/* origin dates as in bt_result_json: the last context observation */
+			first = sv->day[orig[0] - 1];
+			last = sv->day[orig[plan.count - 1] - 1];
 			env_add_number(src, "mae", r.sum.mae);
 			env_add_number(src, "cov80", r.sum.cov80);
 			bt_result_free(&r);
