@@ -261,6 +261,16 @@ days() { awk -F, -v a="$1" -v b="$2" '$2 >= a && $2 <= b { print $2 }' "$DATA"; 
 	[ "$(field '.trigger.checks.performance.degradation_pct * 1e6 | round')" = 0 ]
 }
 
+@test "performance: {h} in the forecast log path is the horizon" {
+	deploy7d 2.0
+	printf 'forecast_date,target_date,predicted,lower,upper\n' >log-7d.csv
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30 --forecast-log 'log-{h}.csv'
+	assert_success
+	[ "$(field .trigger.checks.performance.details.path)" = log-7d.csv ]
+	[ "$(field .trigger.checks.performance.evaluated)" = false ]
+	[ "$(field .trigger.checks.performance.reason)" = "forecast log log-7d.csv has no forecast with a known actual up to 2017-06-30" ]
+}
+
 @test "performance: a malformed forecast log names the line" {
 	deploy7d 2.0
 	printf 'forecast_date,target_date,predicted,lower,upper\n2017-06-27,2017-06-28,abc,1,2\n' >log.csv
