@@ -236,7 +236,7 @@ mail_send() {
 # Per-line view of an envelope file, tab-separated, control characters
 # flattened: horizon, triggered, trigger summary, search status, approved,
 # validation summary, deployment status, deployed, deployment summary.
-jq_lines='def s: if . == null then "" else tostring | gsub("[\\u0000-\\u001f\\u007f]"; " ") | .[0:400] end;
+jq_lines='def s: if . == null then "" else tostring | explode | map(if . < 32 or . == 127 then 32 else . end) | implode | .[0:400] end;
 [ (.horizon.name | s),
   (.trigger.should_optimize | s),
   ((.trigger.summary // .trigger.reason) | s),

@@ -102,23 +102,30 @@ static void fill_rec(report_rec *rec, const cJSON *j)
 				rec->day = day;
 		}
 	}
+	/* opt-history records (schema chronopt-history/1) carry "outcome":
+	 * not_triggered, search_failed, not_approved, dry_run, deployed, error;
+	 * rollbacks "rolled_back".  Raw envelopes are read from their sections. */
+	const char *oc = str_of(j, P("outcome"));
 	const char *ev = str_of(j, P("event", "deployment.action"));
-	rec->rollback = ev && strcmp(ev, "rollback") == 0;
-	rec->triggered = bool_of(j, P("trigger.should_optimize", "triggered"));
+	rec->rollback = (ev && strcmp(ev, "rollback") == 0) || (oc && strcmp(oc, "rolled_back") == 0);
+	if (oc)
+		rec->triggered = strcmp(oc, "not_triggered") != 0 && !rec->rollback;
+	else
+		rec->triggered = bool_of(j, P("trigger.should_optimize", "triggered"));
 	rec->approved = bool_of(j, P("validation.approved"));
 	const char *vs = str_of(j, P("validation.status"));
 	if (vs && strcmp(vs, "skipped") == 0)
 		rec->approved = -1;
 	int dep = bool_of(j, P("deployment.deployed", "deployed"));
 	const char *ds = str_of(j, P("deployment.status"));
-	const char *da = str_of(j, P("deployment.action"));
-	rec->deployed = !rec->rollback &&
-	                (dep == 1 || (dep == -1 && ds && strcmp(ds, "done") == 0 &&
-	                              (!da || strcmp(da, "deployed") == 0 || strcmp(da, "deploy") == 0)));
+	if (oc)
+		rec->deployed = strcmp(oc, "deployed") == 0;
+	else
+		rec->deployed = !rec->rollback && dep == 1 && (!ds || strcmp(ds, "done") == 0);
 	rec->rmse_before = num_of(j, P("validation.incumbent.rmse", "validation.incumbent.metrics.rmse",
 	                               "deployment.previous.validation_rmse", "rmse_before"));
 	rec->rmse_after = num_of(j, P("validation.candidate.rmse", "validation.candidate.metrics.rmse",
-	                              "search.candidate.validation_rmse", "rmse_after", "validation_rmse"));
+	                              "search.candidate.validation_rmse", "config.validation_rmse", "rmse_after"));
 	rec->rmse_rw = num_of(j, P("validation.random_walk.rmse", "validation.random_walk.metrics.rmse",
 	                           "search.random_walk.rmse"));
 }
@@ -554,6 +561,12 @@ static void chart_timeline(FILE *out, const report_data *r, const hstat *hs, siz
 
 static const char *decision(const report_rec *rec)
 {
+	const cJSON *oc = report_get(rec->j, "outcome");
+	if (cJSON_IsString(oc) && (strcmp(oc->valuestring, "error") == 0 ||
+	                           strcmp(oc->valuestring, "search_failed") == 0))
+		return strcmp(oc->valuestring, "error") == 0 ? "error" : "search failed";
+	if (cJSON_IsString(oc) && strcmp(oc->valuestring, "dry_run") == 0)
+		return "dry run";
 	if (rec->rollback)
 		return "rolled back";
 	if (rec->deployed)
@@ -569,7 +582,7 @@ static const char *decision(const report_rec *rec)
 	return "recorded";
 }
 
-static const char *const F_SUMMARY_T[] = {"trigger.summary", "summary", NULL};
+static const char *const F_SUMMARY_T[] = {"reason", "trigger.summary", "summary", NULL};
 static const char *const F_FIRED[] = {"triggered_by", "trigger.fired", "trigger.triggered_by", NULL};
 static const char *const F_DEGR[] = {"performance_degradation_pct", "trigger.performance.degradation_pct",
                                      "trigger.degradation.pct", "trigger.degradation_pct", NULL};
@@ -623,10 +636,16 @@ static void table_last(FILE *out, const report_data *r, const hstat *hs, size_t 
 		fputs(lo ? decision(lo) : "&ndash;", out);
 		fputs("</td><td class=\"why\">", out);
 		if (lo) {
-			const char *s[3] = {"trigger.summary", "validation.summary", "deployment.summary"};
-			for (int k = 0; k < 3; k++) {
+			const cJSON *tb = first(lo->j, F_FIRED);
+			if (tb) {
+				fputs("triggered by: ", out);
+				cell(out, tb);
+				fputs("<br>", out);
+			}
+			const char *s[4] = {"trigger.summary", "validation.summary", "deployment.summary", "reason"};
+			for (int k = 0; k < 4; k++) {
 				const cJSON *v = report_get(lo->j, s[k]);
-				if (cJSON_IsString(v)) {
+				if (cJSON_IsString(v) && v->valuestring[0]) {
 					report_escape(out, v->valuestring);
 					fputs("<br>", out);
 				}
