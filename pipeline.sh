@@ -340,12 +340,12 @@ stage() {
 }
 
 cmd_run() {
-	local horizon="" all=0 dry=0 force=0
+	local horizon="" hset=0 all=0 dry=0 force=0
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--horizon)
 			[ $# -ge 2 ] || die 2 "option '--horizon' needs a value"
-			horizon=$2
+			horizon=$2 hset=1
 			shift
 			;;
 		--all) all=1 ;;
@@ -355,9 +355,8 @@ cmd_run() {
 		esac
 		shift
 	done
-	[ -n "$horizon" ] && [ $all = 1 ] && die 2 "run: give --horizon H or --all, not both"
-	[ -z "$horizon" ] && all=1
-	if [ -n "$horizon" ]; then
+	[ $hset = 1 ] && [ $all = 1 ] && die 2 "run: give --horizon H or --all, not both"
+	if [ $hset = 1 ]; then
 		name_ok "$horizon" || die 2 "horizon '$(flat "$horizon" 40)' is not a plain name ([A-Za-z0-9_-], 1-32 chars)"
 	fi
 	local t_trigger t_search t_validate t_deploy t_history
@@ -391,7 +390,7 @@ cmd_run() {
 	local -a common=(--config "$cfg_CONFIG" --config-dir "$cfg_CONFIG_DIR" --history "$cfg_HISTORY")
 	local -a trig=("$t_trigger" --series "$cfg_SERIES" --model "$cfg_MODEL" --seed "$cfg_SEED" "${common[@]}")
 	[ -n "$cfg_SERIES_ID" ] && trig+=(--series-id "$cfg_SERIES_ID")
-	if [ -n "$horizon" ]; then trig+=(--horizon "$horizon"); else trig+=(--all); fi
+	if [ $hset = 1 ]; then trig+=(--horizon "$horizon"); else trig+=(--all); fi
 	[ $force = 1 ] && trig+=(--force)
 	local -a dep=("$t_deploy" deploy "${common[@]}")
 	[ $dry = 1 ] && dep+=(--dry-run)
@@ -480,26 +479,26 @@ cmd_history() {
 }
 
 cmd_rollback() {
-	local horizon="" to=""
+	local horizon="" hset=0 to="" toset=0
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--to)
 			[ $# -ge 2 ] || die 2 "option '--to' needs a value"
-			to=$2
+			to=$2 toset=1
 			shift
 			;;
-		-*) die 2 "rollback: unknown option '$(flat "$1" 80)'" ;;
+		--*) die 2 "rollback: unknown option '$(flat "$1" 80)'" ;;
 		*)
-			[ -z "$horizon" ] || die 2 "rollback: one horizon only"
-			horizon=$1
+			[ $hset = 0 ] || die 2 "rollback: one horizon only"
+			horizon=$1 hset=1
 			;;
 		esac
 		shift
 	done
-	[ -n "$horizon" ] || die 2 "rollback: which horizon? (pipeline.sh rollback H [--to V])"
+	[ $hset = 1 ] || die 2 "rollback: which horizon? (pipeline.sh rollback H [--to V])"
 	name_ok "$horizon" || die 2 "horizon '$(flat "$horizon" 40)' is not a plain name ([A-Za-z0-9_-], 1-32 chars)"
 	local -a args=(rollback "$horizon" --config-dir "$cfg_CONFIG_DIR" --config "$cfg_CONFIG" --history "$cfg_HISTORY")
-	if [ -n "$to" ]; then
+	if [ $toset = 1 ]; then
 		[[ $to =~ ^[A-Za-z0-9_.:@^~][A-Za-z0-9_.:@^~/-]{0,199}$ ]] ||
 			die 2 "version '$(flat "$to" 60)' is not a backup name or git revision"
 		args+=(--to "$to")
