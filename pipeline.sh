@@ -389,7 +389,7 @@ cmd_run() {
 
 	local -a common=(--config "$cfg_CONFIG" --config-dir "$cfg_CONFIG_DIR" --history "$cfg_HISTORY")
 	local -a trig=("$t_trigger" --series "$cfg_SERIES" --model "$cfg_MODEL" --seed "$cfg_SEED" "${common[@]}")
-	[ -n "$cfg_SERIES_ID" ] && trig+=(--series-id "$cfg_SERIES_ID")
+	[ -n "$cfg_SERIES_ID" ] && trig+=(--id "$cfg_SERIES_ID")
 	if [ $hset = 1 ]; then trig+=(--horizon "$horizon"); else trig+=(--all); fi
 	[ $force = 1 ] && trig+=(--force)
 	local -a dep=("$t_deploy" deploy "${common[@]}")
@@ -503,27 +503,52 @@ cmd_rollback() {
 			die 2 "version '$(flat "$to" 60)' is not a backup name or git revision"
 		args+=(--to "$to")
 	fi
-	local out rc=0
+	local t_deploy t_history steps
+	t_deploy=$(tool opt-deploy)
+	t_history=$(tool opt-history)
+	command -v jq >/dev/null || die 4 "jq not found: run scripts/install-deps"
+	steps=$(jq -r --arg h "$horizon" '(.horizons // {"7d": 7, "15d": 15, "30d": 30, "90d": 90})[$h] // empty' "$cfg_CONFIG") ||
+		die 3 "cannot read the horizons of '$cfg_CONFIG'"
+	[[ $steps =~ ^[0-9]{1,5}$ ]] || die 2 "unknown horizon '$horizon' (not in '$cfg_CONFIG')"
+	local out rc=0 summary run_id
 	out=$(mktemp "${TMPDIR:-/tmp}/chronopt-rollback.XXXXXX")
 	tmpfiles+=("$out")
-	"$(tool opt-deploy)" "${args[@]}" >"$out" || rc=$?
-	cat "$out"
-	[ $rc -eq 0 ] || return $rc
+	"$t_deploy" "${args[@]}" --json >"$out" || rc=$?
+	if [ ! -s "$out" ]; then
+		return $rc
+	fi
+	summary=$(jq -r '.summary // "rolled back"' "$out")
+	printf '%s\n' "$(flat "$summary" 600)"
+	if [ "$(jq -r '.changed' "$out")" != true ]; then
+		return $rc
+	fi
+	# Record the rollback in the history (outcome rolled_back), as an
+	# envelope whose deployment section is what opt-deploy reported.
+	run_id=${CHRONOPT_RUN_ID:-rollback-$(date -u +%Y%m%dT%H%M%SZ)-$$}
+	name_ok "$run_id" || run_id=rollback-$$
+	jq -c --arg run "$run_id" --arg h "$horizon" --argjson steps "$steps" --argjson seed "$cfg_SEED" \
+		'{schema: "chronopt/1", run_id: $run, seed: $seed, horizon: {name: $h, steps: $steps},
+		  deployment: (. + {status: "done", action: "rollback", seconds: 0})}' "$out" >"$out.env"
+	tmpfiles+=("$out.env")
+	"$t_history" record --history "$cfg_HISTORY" <"$out.env" >/dev/null || {
+		rc=$?
+		warn "the rollback is done but could not be recorded in '$cfg_HISTORY'"
+	}
 	mkdir -p -- "$cfg_LOG_DIR"
-	printf '%s rollback %s%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$horizon" "${to:+ to $to}" >>"$cfg_LOG_DIR/pipeline.log"
+	printf '%s rollback %s: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$horizon" "$(flat "$summary" 300)" \
+		>>"$cfg_LOG_DIR/pipeline.log"
 	if [ -n "$cfg_MAIL_TO" ]; then
 		local body
 		body=$(mktemp "${TMPDIR:-/tmp}/chronopt-mail.XXXXXX")
 		tmpfiles+=("$body")
 		{
-			printf '%s: rolled back%s\n\n' "$horizon" "${to:+ to the requested version}"
-			while IFS= read -r l; do
-				printf '  %s\n' "$(flat "$l" 600)"
-			done <"$out"
-			printf '\nconfigs: %s\n' "$(flat "$cfg_CONFIG_DIR")"
+			printf '%s: rolled back%s\n' "$horizon" "${to:+ to the requested version}"
+			printf '%s: %s\n\n' "$horizon" "$(flat "$summary" 600)"
+			printf 'configs: %s\nhistory: %s\n' "$(flat "$cfg_CONFIG_DIR")" "$(flat "$cfg_HISTORY")"
 		} >"$body"
 		mail_send "chronopt: $horizon rolled back" "$body" || true
 	fi
+	return $rc
 }
 
 cmd_report() {
