@@ -135,18 +135,26 @@ pipe() { "$PIPE" --env "$ws/chronopt.env" "$@"; }
 	[ "$(jq -r .run_id configs/7d.json)" = run-1 ]
 	run --separate-stderr pipe status
 	assert_success
-	assert_output --partial "7d"
-	assert_output --partial "run-1"
+	assert_line "7d: deployed"
+	assert_line --regexp "^  git revision  [0-9a-f]+  rollback 7d to 7d_[0-9TZ]+\.json$"
+	assert_line --regexp "^Last run: .* rollback 7d: rolled .* back to backups/7d_"
 	run --separate-stderr pipe history --horizon 7d
 	assert_success
-	assert_output --partial "roll"
+	assert_line --regexp "^ +[0-9]+ +2026-11-24T03:00:00Z +7d +rolled_back "
+	[ "$(jq -r 'select(.horizon == "7d") | .outcome' history.jsonl | tr '\n' ' ')" = "deployed deployed rolled_back " ]
+	# Back once more: to the config that was rolled away, by name.
+	name=$(jq -r 'select(.outcome == "rolled_back") | .deployment.backup' history.jsonl)
+	[ -f "configs/backups/$name" ]
+	CHRONOPT_NOW=2026-11-24T04:00:00Z run --separate-stderr pipe rollback 7d --to "$name"
+	assert_success
+	[ "$(jq -r .run_id configs/7d.json)" = run-2 ]
 }
 
 # A stand-in for mail(1): records its argv one per line and its stdin.
 make_capture() {
 	cat >"$BATS_TEST_TMPDIR/capture" <<'SH'
 #!/bin/sh
-n=$(ls "$CAPTURE_DIR" | wc -l)
+n=$(ls "$CAPTURE_DIR" | grep -c "argv$")
 printf '%s\n' "$@" >"$CAPTURE_DIR/$n.argv"
 cat >"$CAPTURE_DIR/$n.body"
 SH
@@ -179,6 +187,15 @@ SH
 	# A dry run sends none either.
 	CHRONOPT_RUN_ID=run-3 run pipe run --all --force --dry-run
 	[ ! -e "$CAPTURE_DIR/1.argv" ]
+	# A forced run deploys 7d again, then a rollback: two more mails.
+	CHRONOPT_NOW=2026-11-24T02:00:00Z CHRONOPT_RUN_ID=run-4 run pipe run --horizon 7d --force
+	assert_success
+	grep -q '^7d: optimization triggered: ' "$CAPTURE_DIR/1.body"
+	CHRONOPT_NOW=2026-11-24T03:00:00Z run pipe rollback 7d
+	assert_success
+	mapfile -t argv <"$CAPTURE_DIR/2.argv"
+	[ "${argv[*]}" = "-s chronopt: 7d rolled back ops@example.org" ]
+	grep -q "^7d: rolled '.*configs/7d.json' back to backups/7d_" "$CAPTURE_DIR/2.body"
 }
 
 @test "mail: a report is delivered by the system's mail(1) to a local mailbox" {
