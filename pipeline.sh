@@ -46,8 +46,11 @@
 set -euo pipefail
 
 prog=pipeline.sh
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
-self=$here/$(basename "${BASH_SOURCE[0]}")
+self=$(readlink -f -- "${BASH_SOURCE[0]}")
+here=$(dirname -- "$self")
+
+# Files keep the user's umask, but are never writable by others.
+umask "$(printf '%04o' $(($(umask) | 0002)))"
 
 # ------------------------------------------------------------------ helpers
 
@@ -435,6 +438,12 @@ cmd_run() {
 	fi
 	printf '%s\n' "$what"
 	printf 'envelopes: %s\n' "$rundir"
+	# Keep the dashboard current after every recorded run.
+	if [ -x "$cfg_BIN/opt-report" ]; then
+		mkdir -p -- "$(dirname "$cfg_REPORT")"
+		"$cfg_BIN/opt-report" --history "$cfg_HISTORY" --config-dir "$cfg_CONFIG_DIR" --html "$cfg_REPORT" ||
+			warn "warning: the report '$cfg_REPORT' could not be written"
+	fi
 	printf '%s run %s exit 0: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$run_id" "$what" >>"$cfg_LOG_DIR/pipeline.log"
 	mail_report "$run_id" "$rundir"
 	return 0

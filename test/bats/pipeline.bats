@@ -394,3 +394,16 @@ ENV
 		fi
 	done
 }
+
+@test "files follow the user's umask and are never world-writable" {
+	need_tools
+	(umask 027 && CHRONOPT_RUN_ID=run-1 "$PIPE" --env "$ws/chronopt.env" run --all >/dev/null)
+	[ "$(stat -c %a configs/7d.json)" = 640 ]
+	[ "$(stat -c %a history.jsonl)" = 640 ]
+	[ "$(stat -c %a runs/run-1/40-history.ndjson)" = 640 ]
+	[ "$(stat -c %a report.html)" = 640 ]
+	rm -rf configs history.jsonl runs logs report.html
+	(umask 000 && CHRONOPT_RUN_ID=run-2 "$PIPE" --env "$ws/chronopt.env" run --all >/dev/null)
+	[ "$(stat -c %a configs/7d.json)" = 664 ]
+	[ -z "$(find . -newer series.csv -perm -o+w)" ]
+}
