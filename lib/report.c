@@ -33,7 +33,7 @@ static const cJSON *first(const cJSON *j, const char *const *paths)
 {
 	for (; *paths; paths++) {
 		const cJSON *v = report_get(j, *paths);
-		if (v && !cJSON_IsNull(v))
+		if (v && !cJSON_IsNull(v) && !(cJSON_IsString(v) && !v->valuestring[0]))
 			return v;
 	}
 	return NULL;
@@ -582,7 +582,7 @@ static const char *decision(const report_rec *rec)
 	return "recorded";
 }
 
-static const char *const F_SUMMARY_T[] = {"reason", "trigger.summary", "summary", NULL};
+static const char *const F_SUMMARY_T[] = {"reason", "trigger.summary", "summary", "deployment.summary", NULL};
 static const char *const F_FIRED[] = {"triggered_by", "trigger.fired", "trigger.triggered_by", NULL};
 static const char *const F_DEGR[] = {"performance_degradation_pct", "trigger.performance.degradation_pct",
                                      "trigger.degradation.pct", "trigger.degradation_pct", NULL};

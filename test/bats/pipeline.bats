@@ -324,7 +324,35 @@ ENV
 	[ "$stderr" = "opt-report: bad.jsonl:1: invalid JSON" ]
 }
 
-@test "the report renders in headless Chromium" {
+# render FILE.html NAME: screenshot into test-output/NAME.png, check it is a PNG.
+render() {
+	local out=$CHRONOPT_ROOT/test-output
+	mkdir -p "$out"
+	rm -f "$out/$2.png"
+	timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+		--disable-background-networking --disable-component-update --disable-sync \
+		--user-data-dir="$BATS_TEST_TMPDIR/chromium-$2" --screenshot="$out/$2.png" \
+		--window-size=1200,1600 "file://$1" 2>"$BATS_TEST_TMPDIR/chromium-$2.log"
+	[ "$(head -c 8 "$out/$2.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]
+	[ "$(stat -c %s "$out/$2.png")" -gt 20000 ]
+}
+
+@test "the dashboard of twelve recorded weeks renders in headless Chromium" {
+	[ -x "$CHRONOPT_BIN/opt-report" ] || skip "opt-report is not built"
+	command -v chromium >/dev/null || skip "chromium is not installed (scripts/install-deps --with-browser)"
+	CHRONOPT_NOW=2026-11-23T02:00:00Z run --separate-stderr "$CHRONOPT_BIN/opt-report" \
+		--history "$FIX/history-weeks.jsonl" --config-dir "$BATS_TEST_TMPDIR/none" --html "$ws/weeks.html"
+	assert_success
+	# The figures the charts are drawn from (50 records: 12 weekly runs of
+	# four horizons, a rollback, a hostile copy of one record).
+	grep -q '<td class="h">15d</td><td>12</td><td>6</td><td>4</td><td>0</td>' weeks.html
+	grep -q '4 of 6 approved (67%)' weeks.html
+	grep -q '&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;quoted&quot; &#39;single&#39;' weeks.html
+	! grep -q '<script' weeks.html
+	render "$ws/weeks.html" report-weeks
+}
+
+@test "the report of a pipeline run renders in headless Chromium" {
 	need_tools
 	command -v chromium >/dev/null || skip "chromium is not installed (scripts/install-deps --with-browser)"
 	CHRONOPT_RUN_ID=run-1 run pipe run --all
@@ -337,15 +365,7 @@ ENV
 	assert_output "report: $ws/report.html"
 	grep -q "Optimization frequency per horizon" report.html
 	grep -q "<svg" report.html
-	out=$CHRONOPT_ROOT/test-output
-	mkdir -p "$out"
-	rm -f "$out/pipeline-report.png"
-	timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-		--disable-background-networking --disable-component-update --disable-sync \
-		--user-data-dir="$BATS_TEST_TMPDIR/chromium-profile" --screenshot="$out/pipeline-report.png" \
-		--window-size=1200,1600 "file://$ws/report.html" 2>"$BATS_TEST_TMPDIR/chromium.log"
-	[ "$(head -c 8 "$out/pipeline-report.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]
-	[ "$(stat -c %s "$out/pipeline-report.png")" -gt 20000 ]
+	render "$ws/report.html" report-pipeline
 }
 
 @test "install-cron: Sundays 02:00 America/Santiago, environment pinned, logging to a file" {
