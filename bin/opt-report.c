@@ -1,15 +1,13 @@
 /* opt-report — the static HTML dashboard from the history file.
  * See opt-report(1).  Thin: options here, everything else in lib/report.c. */
+#include "durable.h"
 #include "envelope.h"
 #include "report.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 static void usage(FILE *fp)
 {
@@ -20,45 +18,6 @@ static void usage(FILE *fp)
 	      "  --html FILE        write the page to FILE, replaced atomically (default stdout)\n"
 	      "  --help             this text\n",
 	      fp);
-}
-
-/* Replace path with the page: temp file in the same directory, fsync,
- * rename; mode 0666 & ~umask like any file the user creates. */
-static int write_file(const char *path, const char *buf, size_t len, cp_err *e)
-{
-	size_t n = strlen(path) + 16;
-	char *tmp = cp_malloc(n);
-	snprintf(tmp, n, "%s.tmp.XXXXXX", path);
-	int fd = mkstemp(tmp);
-	if (fd < 0) {
-		cp_fail_errno(e, "cannot create a temporary file for '%s'", path);
-		free(tmp);
-		return -1;
-	}
-	mode_t um = umask(0);
-	umask(um);
-	int rc = 0;
-	if (fchmod(fd, 0666 & ~um) != 0)
-		rc = cp_fail_errno(e, "cannot set the mode of '%s'", tmp);
-	for (size_t off = 0; rc == 0 && off < len;) {
-		ssize_t w = write(fd, buf + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			rc = cp_fail_errno(e, "cannot write '%s'", tmp);
-		else
-			off += (size_t)w;
-	}
-	if (rc == 0 && fsync(fd) != 0)
-		rc = cp_fail_errno(e, "cannot sync '%s'", tmp);
-	if (close(fd) != 0 && rc == 0)
-		rc = cp_fail_errno(e, "cannot close '%s'", tmp);
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = cp_fail_errno(e, "cannot rename '%s' to '%s'", tmp, path);
-	if (rc != 0)
-		unlink(tmp);
-	free(tmp);
-	return rc;
 }
 
 int main(int argc, char **argv)
@@ -122,7 +81,7 @@ int main(int argc, char **argv)
 	report_release(&r);
 	if (rc == 0) {
 		if (html)
-			rc = write_file(html, page, len, &e);
+			rc = durable_write(html, page, len, &e);
 		else if (fwrite(page, 1, len, stdout) != len)
 			rc = cp_fail_errno(&e, "error writing the page");
 	}

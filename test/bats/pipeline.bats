@@ -318,6 +318,14 @@ ENV
 	assert_success
 	[ "$stderr" = "opt-report: warning: torn.jsonl: last line is incomplete (interrupted write), left out" ]
 	grep -q "is incomplete" out.html
+	# The page is replaced whole or not at all.
+	cp out.html before.html
+	CHRONOPT_FAIL_AT=rename run --separate-stderr "$CHRONOPT_BIN/opt-report" --history "$FIX/history-sample.jsonl" --html out.html
+	assert_failure 4
+	cmp out.html before.html
+	[ "$(ls -A | grep -c tmp)" -eq 0 ]
+	run --separate-stderr "$CHRONOPT_BIN/opt-report" --history "$FIX/history-sample.jsonl" --html nodir/out.html
+	assert_failure 4
 	printf 'not json\n{}\n' >bad.jsonl
 	run --separate-stderr "$CHRONOPT_BIN/opt-report" --history bad.jsonl
 	assert_failure 3
