@@ -669,10 +669,7 @@ main() {
 		esac
 		shift
 	done
-	[ -n "$cmd" ] || {
-		usage >&2
-		exit 2
-	}
+	[ -n "$cmd" ] || die 2 "missing command: run, status, history, rollback, report or demo (try --help)"
 	if [ -z "$env_file" ]; then
 		if [ -n "${CHRONOPT_ENV:-}" ]; then
 			env_file=$CHRONOPT_ENV
