@@ -435,3 +435,27 @@ render() {
 	[ "$(stat -c %a configs/7d.json)" = 664 ]
 	[ -z "$(find . -newer series.csv -perm -o+w)" ]
 }
+
+@test "usage: --help on stdout, misuse on stderr with exit 2" {
+	run --separate-stderr "$PIPE" --help
+	assert_success
+	assert_line --index 0 "pipeline.sh — run the chronopt stages end to end; what cron runs."
+	[ -z "$stderr" ]
+	run --separate-stderr "$PIPE"
+	assert_failure 2
+	[ "$stderr" = "pipeline.sh: missing command: run, status, history, rollback, report or demo (try --help)" ]
+	run --separate-stderr "$PIPE" frobnicate
+	assert_failure 2
+	[ "$stderr" = "pipeline.sh: unknown command 'frobnicate' (try --help)" ]
+	run --separate-stderr "$PIPE" run --all --horizon 7d
+	assert_failure 2
+	[ "$stderr" = "pipeline.sh: run: give --horizon H or --all, not both" ]
+	run --separate-stderr "$PIPE" --seed 1e3 status
+	assert_failure 2
+	run --separate-stderr "$PIPE" --env "$BATS_TEST_TMPDIR/missing.env" status
+	assert_failure 4
+	[ "$stderr" = "pipeline.sh: cannot read env file '$BATS_TEST_TMPDIR/missing.env'" ]
+	run --separate-stderr "$PIPE" --bin "$BATS_TEST_TMPDIR/nobin" run --all
+	assert_failure 4
+	[ "$stderr" = "pipeline.sh: tool '$BATS_TEST_TMPDIR/nobin/opt-trigger' not found: build with make, or set CHRONOPT_BIN or --bin" ]
+}
