@@ -236,7 +236,7 @@ mail_send() {
 
 # --------------------------------------------------------------------- run
 
-# Per-line view of an envelope file, tab-separated, control characters
+# Per-line view of an envelope file, US-separated, control characters
 # flattened: horizon, triggered, trigger summary, search status, approved,
 # validation summary, deployment status, deployed, deployment summary.
 jq_lines='def s: if . == null then "" else tostring | explode | map(if . < 32 or . == 127 then 32 else . end) | implode | .[0:400] end;
@@ -249,13 +249,15 @@ jq_lines='def s: if . == null then "" else tostring | explode | map(if . < 32 or
   (.deployment.status | s),
   ((.deployment.deployed // (.deployment.action == "deployed")) | s),
   ((.deployment.summary // .deployment.reason) | s)
-] | join("\t")'
+] | join("\u001f")'
 
 summarize() { # summarize ENVELOPE_FILE DRY -> prints per-horizon lines, sets events
 	local f=$1 dry=$2 h trig tsum sstat appr vsum dstat dep dsum
 	n_triggered=0 n_deployed=0 n_failed=0 n_passed=0
 	events=() body_lines=()
-	while IFS=$'\t' read -r h trig tsum sstat appr vsum dstat dep dsum; do
+	# Fields are split on US (0x1f), which s() has flattened out of the data;
+	# a whitespace IFS such as tab would merge empty fields.
+	while IFS=$'\x1f' read -r h trig tsum sstat appr vsum dstat dep dsum; do
 		name_ok "$h" || h="?"
 		if [ "$trig" != true ]; then
 			printf '%s: nothing to do: %s\n' "$h" "${tsum:-no trigger fired}"
