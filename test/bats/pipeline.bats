@@ -55,6 +55,14 @@ tree_sums() {
 
 pipe() { "$PIPE" --env "$ws/chronopt.env" "$@"; }
 
+# With the random walk every config forecasts the same, so a re-optimized
+# candidate never beats the incumbent under the real criteria. Tests of
+# what happens after a second deployment (rollback, its mail, the report)
+# use criteria that let an equal candidate through.
+lenient() {
+	sed -i "s|^CHRONOPT_CONFIG=.*|CHRONOPT_CONFIG=$FIX/settings-lenient.json|" "$ws/chronopt.env"
+}
+
 @test "run --all takes four horizons through every stage and keeps each envelope" {
 	need_tools
 	CHRONOPT_RUN_ID=run-1 run --separate-stderr pipe run --all
@@ -80,7 +88,8 @@ pipe() { "$PIPE" --env "$ws/chronopt.env" "$@"; }
 	grep -q '^# 20-validate' runs/run-1/commands
 	"$CHRONOPT_BIN/opt-validate" --config "$FIX/settings.json" --config-dir "$BATS_TEST_TMPDIR/empty" \
 		<runs/run-1/10-search.ndjson >replayed.ndjson
-	strip='del(.. | .seconds?) | del(.. | .inference_seconds?)'
+	# Timings are the only fields allowed to differ.
+	strip='del(.. | .seconds?) | del(.. | .seconds_per_window?)'
 	diff <(jq -cS "$strip" replayed.ndjson) <(jq -cS "$strip" runs/run-1/20-validate.ndjson)
 }
 
@@ -122,6 +131,7 @@ pipe() { "$PIPE" --env "$ws/chronopt.env" "$@"; }
 
 @test "rollback restores the previous config and status and history show it" {
 	need_tools
+	lenient
 	CHRONOPT_RUN_ID=run-1 run pipe run --all
 	assert_success
 	first=$(cat configs/7d.json)
@@ -165,6 +175,7 @@ SH
 
 @test "mail: each run with an event and each rollback is mailed through the mail command's argv" {
 	need_tools
+	lenient
 	make_capture
 	printf 'CHRONOPT_MAIL_TO=ops@example.org\nCHRONOPT_MAIL_COMMAND=%s -s {subject} {to}\n' \
 		"$BATS_TEST_TMPDIR/capture" >>chronopt.env
@@ -362,6 +373,7 @@ render() {
 
 @test "the report of a pipeline run renders in headless Chromium" {
 	need_tools
+	lenient
 	command -v chromium >/dev/null || skip "chromium is not installed (scripts/install-deps --with-browser)"
 	CHRONOPT_RUN_ID=run-1 run pipe run --all
 	assert_success
