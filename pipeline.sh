@@ -237,13 +237,14 @@ mail_send() {
 # --------------------------------------------------------------------- run
 
 # Per-line view of an envelope file, US-separated, control characters
-# flattened: horizon, triggered, trigger summary, search status, approved,
+# flattened: horizon, triggered, trigger summary, search status and summary, approved,
 # validation summary, deployment status, deployed, deployment summary.
 jq_lines='def s: if . == null then "" else tostring | explode | map(if . < 32 or . == 127 then 32 else . end) | implode | .[0:400] end;
 [ (.horizon.name | s),
   (.trigger.should_optimize | s),
   ((.trigger.summary // .trigger.reason) | s),
   (.search.status | s),
+  ((.search.summary // .search.reason) | s),
   (.validation.approved | s),
   ((.validation.summary // .validation.reason) | s),
   (.deployment.status | s),
@@ -252,12 +253,12 @@ jq_lines='def s: if . == null then "" else tostring | explode | map(if . < 32 or
 ] | join("\u001f")'
 
 summarize() { # summarize ENVELOPE_FILE DRY -> prints per-horizon lines, sets events
-	local f=$1 dry=$2 h trig tsum sstat appr vsum dstat dep dsum
+	local f=$1 dry=$2 h trig tsum sstat ssum appr vsum dstat dep dsum
 	n_triggered=0 n_deployed=0 n_failed=0 n_passed=0
 	events=() body_lines=()
 	# Fields are split on US (0x1f), which s() has flattened out of the data;
 	# a whitespace IFS such as tab would merge empty fields.
-	while IFS=$'\x1f' read -r h trig tsum sstat appr vsum dstat dep dsum; do
+	while IFS=$'\x1f' read -r h trig tsum sstat ssum appr vsum dstat dep dsum; do
 		name_ok "$h" || h="?"
 		if [ "$trig" != true ]; then
 			printf '%s: nothing to do: %s\n' "$h" "${tsum:-no trigger fired}"
@@ -266,11 +267,14 @@ summarize() { # summarize ENVELOPE_FILE DRY -> prints per-horizon lines, sets ev
 		fi
 		n_triggered=$((n_triggered + 1))
 		events+=("$h optimization triggered")
-		body_lines+=("$h: optimization triggered: $tsum")
-		if [ "$sstat" = error ] || [ -z "$appr" ]; then
-			printf '%s: triggered (%s), search %s: %s\n' "$h" "$tsum" "${sstat:-not run}" "$vsum"
+		body_lines+=("$h: optimization triggered: $tsum" "$h: search: ${ssum:-$sstat}")
+		printf '%s: triggered: %s\n' "$h" "$tsum"
+		printf '    search:     %s\n' "${ssum:-${sstat:-not run}}"
+		if [ -z "$appr" ]; then
+			printf '    validation: %s\n' "${vsum:-not run}"
 			continue
 		fi
+		printf '    validation: %s\n' "$vsum"
 		if [ "$appr" = true ]; then
 			n_passed=$((n_passed + 1))
 			events+=("$h validation passed")
@@ -279,17 +283,13 @@ summarize() { # summarize ENVELOPE_FILE DRY -> prints per-horizon lines, sets ev
 			n_failed=$((n_failed + 1))
 			events+=("$h validation failed")
 			body_lines+=("$h: validation failed: $vsum")
-			printf '%s: triggered (%s); not approved: %s\n' "$h" "$tsum" "$vsum"
 			continue
 		fi
+		printf '    deployment: %s\n' "${dsum:-${dstat:-not run}}"
 		if [ "$dep" = true ] && [ "$dry" = 0 ]; then
 			n_deployed=$((n_deployed + 1))
 			events+=("$h deployed")
 			body_lines+=("$h: deployed: $dsum")
-			printf '%s: triggered (%s); approved (%s); deployed: %s\n' "$h" "$tsum" "$vsum" "$dsum"
-		else
-			printf '%s: triggered (%s); approved (%s); deployment %s: %s\n' "$h" "$tsum" "$vsum" \
-				"${dstat:-not run}" "$dsum"
 		fi
 	done < <(jq -r "$jq_lines" <"$f")
 }
