@@ -600,7 +600,11 @@ cmd_demo() {
 		{
 			printf '# chronopt demo workspace, made by pipeline.sh demo\n'
 			printf 'CHRONOPT_SERIES=%s\n' "$cfg_SERIES"
-			printf 'CHRONOPT_MODEL=%s\n' "$cfg_MODEL"
+			if [ -n "$model" ]; then
+				printf 'CHRONOPT_MODEL=%s\n' "$cfg_MODEL"
+			else
+				printf '# CHRONOPT_MODEL: the bundled models/chronos-demo when present, else random_walk\n'
+			fi
 			printf 'CHRONOPT_CONFIG=%s\n' "$cfg_CONFIG"
 			printf 'CHRONOPT_CONFIG_DIR=configs\nCHRONOPT_HISTORY=history.jsonl\nCHRONOPT_RUN_DIR=runs\n'
 			printf 'CHRONOPT_LOG_DIR=logs\nCHRONOPT_REPORT=report.html\nCHRONOPT_SEED=%s\n' "$cfg_SEED"
