@@ -16,8 +16,12 @@
  * of the same sample paths (the forecaster contract), unless the horizon
  * goes past f->prefix_horizon, where each num_samples gets its own call.
  * Units are self-contained JSON so they can run in other processes or on
- * other machines (plan / run-unit / reduce); their results carry every
- * score bit-exact, so any split of the work gives the same output.
+ * other machines (plan / run-unit / reduce, search_dist.h); their results
+ * carry every score bit-exact, so any split of the work gives the same
+ * output. The forecaster's prefix property is what makes the shared calls
+ * exact; a forecaster whose float results depend on the batch size keeps
+ * it only approximately, and then only --no-reuse scores each config as
+ * if alone.
  *
  * Ownership: an sr_search owns everything it points to; release it with
  * sr_release. Functions returning cJSON give the caller ownership.
