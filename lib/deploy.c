@@ -576,7 +576,7 @@ int dp_deploy_line(cJSON *env, const dp_options *o, cp_err *e)
 		cJSON_AddNumberToObject(n, "exit_status", r.notify_status);
 	}
 	env_set(env, "deployment", s);
-	return 0;
+	return rc < 0 ? 1 : 0;
 }
 
 /* ---------------------------------------------------------------------
@@ -897,9 +897,12 @@ char *dp_status_text(const cJSON *status)
 		if (m) {
 			const cJSON *r = cJSON_GetObjectItemCaseSensitive(m, "validation_rmse");
 			const cJSON *p = cJSON_GetObjectItemCaseSensitive(m, "validation_mape");
-			n += snprintf(line + n, sizeof(line) - (size_t)n, "  metrics       rmse %s%.6g, mape %s%.6g\n",
-			              cJSON_IsNumber(r) ? "" : "n/a ", cJSON_IsNumber(r) ? r->valuedouble : 0,
-			              cJSON_IsNumber(p) ? "" : "n/a ", cJSON_IsNumber(p) ? p->valuedouble : 0);
+			char rs[32] = "n/a", ps[32] = "n/a";
+			if (cJSON_IsNumber(r))
+				snprintf(rs, sizeof(rs), "%.6g", r->valuedouble);
+			if (cJSON_IsNumber(p))
+				snprintf(ps, sizeof(ps), "%.6g %%", p->valuedouble);
+			n += snprintf(line + n, sizeof(line) - (size_t)n, "  metrics       validation rmse %s, mape %s\n", rs, ps);
 		}
 		const cJSON *nb = cJSON_GetObjectItemCaseSensitive(s, "backups");
 		n += snprintf(line + n, sizeof(line) - (size_t)n, "  backups       %d\n",

@@ -55,7 +55,10 @@ typedef struct {
 int dp_deploy(const dp_options *o, const char *h, const cJSON *candidate, const cJSON *extra,
               const cJSON *reasons, dp_result *r, cp_err *e);
 
-/* Deploy for one envelope line: sets env["deployment"] (done / skipped). */
+/* Deploy for one envelope line: sets env["deployment"] (done / skipped).
+ * Returns 0; 1 when the commit was made but a later step failed (section
+ * status "partial", e filled: write the line, then fail); -1 with e filled
+ * when nothing was changed (do not write the line). */
 int dp_deploy_line(cJSON *env, const dp_options *o, cp_err *e);
 
 /* Roll h back: to = NULL (one version back, see above), a backup file name
