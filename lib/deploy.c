@@ -164,6 +164,25 @@ static int bk_new_name(const char *dir, const char *h, char *name, size_t len, c
 	return cp_fail(e, CP_IO, "too many backups of '%s' made at %s", h, now);
 }
 
+/* "backups/<any horizon>_<stamp>[-N].json": what gr_add_matching stages
+ * besides the files named, so backups of interrupted runs get committed
+ * (never temp files). */
+static int is_backup_path(const char *path)
+{
+	if (strncmp(path, "backups/", 8) != 0)
+		return 0;
+	const char *name = path + 8;
+	const char *us = strrchr(name, '_');
+	char h[40], stamp[17];
+	long n;
+	/* the stamp holds no '_', so the last '_' ends the horizon name */
+	if (!us || (size_t)(us - name) >= sizeof(h))
+		return 0;
+	memcpy(h, name, (size_t)(us - name));
+	h[us - name] = '\0';
+	return cp_name_ok(h) && backup_parse(name, h, stamp, &n);
+}
+
 /* ---------------------------------------------------------------------
  * Shared pieces of a change (deploy and rollback)
  * ------------------------------------------------------------------- */
@@ -292,6 +311,7 @@ static int change_apply(change *c, const char *text, size_t len, const char *(*m
 	snprintf(relb, sizeof(relb), "backups/%s", r->backup);
 	const char *paths[2] = {c->rel, relb};
 	if (after_step("write", e) < 0 || gr_add(c->repo, paths, r->backup[0] ? 2 : 1, e) < 0 ||
+	    gr_add_matching(c->repo, "backups", is_backup_path, e) < 0 ||
 	    after_step("add", e) < 0 ||
 	    gr_commit(c->repo, message(c, r, arg), r->revision, e) < 0) {
 		cp_err keep = *e;

@@ -105,6 +105,38 @@ int gr_add(gr_repo *r, const char *const *paths, int n, cp_err *e)
 	return 0;
 }
 
+typedef struct {
+	int (*keep)(const char *path);
+} match_arg;
+
+static int match_cb(const char *path, const char *spec, void *payload)
+{
+	(void)spec;
+	const match_arg *m = payload;
+	return m->keep(path) ? 0 : 1; /* 0: add, > 0: skip */
+}
+
+int gr_add_matching(gr_repo *r, const char *dir, int (*keep)(const char *path), cp_err *e)
+{
+	git_index *idx = NULL;
+	if (git_repository_index(&idx, r->repo) < 0 || git_index_read(idx, 1) < 0) {
+		git_index_free(idx);
+		return git_fail(e, r->dir, "cannot read the index");
+	}
+	char spec[256];
+	snprintf(spec, sizeof(spec), "%s/*", dir);
+	char *specs[1] = {spec};
+	git_strarray sa = {specs, 1};
+	match_arg m = {keep};
+	if (git_index_add_all(idx, &sa, GIT_INDEX_ADD_DEFAULT, match_cb, &m) < 0 ||
+	    git_index_write(idx) < 0) {
+		git_index_free(idx);
+		return git_fail(e, r->dir, "cannot stage files");
+	}
+	git_index_free(idx);
+	return 0;
+}
+
 static int email_ok(const char *s)
 {
 	size_t n = strlen(s);

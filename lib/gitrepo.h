@@ -22,6 +22,11 @@ void gr_close(gr_repo *r);
  * path missing on disk is removed from the index. Writes the index. */
 int gr_add(gr_repo *r, const char *const *paths, int n, cp_err *e);
 
+/* Stage every file under directory `dir` (relative) for which keep(name)
+ * returns 1 (name is the path relative to the work tree), e.g. backups left
+ * uncommitted by an interrupted run. Writes the index. */
+int gr_add_matching(gr_repo *r, const char *dir, int (*keep)(const char *path), cp_err *e);
+
 /* Commit the index on HEAD (first commit when HEAD is unborn) with author
  * and committer "chronopt" <$CHRONOPT_GIT_EMAIL or chronopt@localhost>, time
  * from env_utc_now (so $CHRONOPT_NOW pins it), message as given (the caller
