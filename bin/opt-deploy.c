@@ -17,8 +17,8 @@
 
 static void usage(FILE *fp)
 {
-	fputs("usage: opt-deploy deploy [--dry-run] [--wait SECONDS] [--notify CMD] < envelopes\n"
-	      "       opt-deploy rollback HORIZON [--to BACKUP|REVISION] [--dry-run] [--wait SECONDS]\n"
+	fputs("usage: opt-deploy deploy [--dry-run] [--wait MS] [--notify CMD] < envelopes\n"
+	      "       opt-deploy rollback HORIZON [--to BACKUP|REVISION] [--dry-run] [--wait MS]\n"
 	      "       opt-deploy status [--horizon H]... [--json]\n"
 	      "       opt-deploy watch HORIZON (--health CMD | --log FILE) [--checks N]\n"
 	      "                  [--interval SECONDS] [--period SECONDS] [--max-failures N]\n"
@@ -391,9 +391,9 @@ int main(int argc, char **argv)
 			o.horizons[o.nhorizons++] = optarg;
 			break;
 		case O_WAIT:
-			if (cp_parse_double(optarg, &d) < 0 || d < 0 || d > 86400)
-				return bad_usage("--wait '%s' must be seconds in 0..86400", optarg);
-			o.wait = d;
+			if (cp_parse_long(optarg, 0, 86400000, &l) < 0)
+				return bad_usage("--wait '%s' must be milliseconds in 0..86400000", optarg);
+			o.wait = (double)l;
 			o.have_wait = 1;
 			break;
 		case O_INTERVAL:
@@ -455,15 +455,15 @@ int main(int argc, char **argv)
 	if (o.have_wait) {
 		wait = o.wait;
 	} else {
-		int got = settings_number(settings, "deploy.wait_seconds", &wait, &e);
-		if (got < 0 || (got && (wait < 0 || wait > 86400))) {
+		int got = settings_number(settings, "deploy.wait_ms", &wait, &e);
+		if (got < 0 || (got && (wait < 0 || wait > 86400000))) {
 			cJSON_Delete(settings);
 			if (got > 0)
-				cp_fail(&e, CP_DATA, "settings: deploy.wait_seconds must be in 0..86400");
+				cp_fail(&e, CP_DATA, "settings: deploy.wait_ms must be in 0..86400000");
 			return cp_die(&e);
 		}
 	}
-	dp.wait_ms = (long)(wait * 1000);
+	dp.wait_ms = (long)wait;
 	dp.dry_run = o.dry_run;
 	char *store = NULL;
 	char **nargv = NULL;

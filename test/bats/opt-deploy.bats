@@ -44,7 +44,7 @@ ctx() { jq -r .context_length "$CFG/7d.json"; }
 @test "a bad --wait is a usage error" {
 	run --separate-stderr opt-deploy deploy --wait soon
 	assert_failure 2
-	[ "${stderr_lines[0]}" = "opt-deploy: --wait 'soon' must be seconds in 0..86400" ]
+	[ "${stderr_lines[0]}" = "opt-deploy: --wait 'soon' must be milliseconds in 0..86400000" ]
 }
 
 # ---------------------------------------------------------------- deploy
@@ -282,7 +282,7 @@ ctx() { jq -r .context_length "$CFG/7d.json"; }
 	holder=$!
 	printf '%s\n' "$holder" >"$CFG/.deploy.lock"
 	(sleep 0.5; rm -f "$CFG/.deploy.lock"; kill "$holder") &
-	run --separate-stderr sh -c 'printf "%s\n" "$1" | opt-deploy deploy --wait 20 --config-dir "$2"' sh "$(envelope 2 180 9)" "$CFG"
+	run --separate-stderr sh -c 'printf "%s\n" "$1" | opt-deploy deploy --wait 20000 --config-dir "$2"' sh "$(envelope 2 180 9)" "$CFG"
 	wait
 	assert_success
 	[ "$(ctx)" = 180 ]
@@ -291,7 +291,7 @@ ctx() { jq -r .context_length "$CFG/7d.json"; }
 @test "two concurrent deploys never interleave" {
 	deploy_one 1 90 10
 	for i in 2 3 4 5; do
-		(envelope "$i" "$((i * 90))" "$((10 - i))" | opt-deploy deploy --wait 60 --config-dir "$CFG" >"out$i") &
+		(envelope "$i" "$((i * 90))" "$((10 - i))" | opt-deploy deploy --wait 60000 --config-dir "$CFG" >"out$i") &
 	done
 	wait
 	[ "$(git -C "$CFG" rev-list --count HEAD)" -eq 5 ]
@@ -634,4 +634,16 @@ crash_check() {
 		done <backups.before
 		fsck_clean "$CFG" || { echo "$step: fsck"; return 1; }
 	done
+}
+
+@test "the man page examples run" {
+	three_deploys
+	export CHRONOPT_CONFIG_DIR="$CFG"
+	printf 'predicted,actual\n100,101\n' >7d.csv
+	run bash -c 'opt-deploy status --horizon 7d &&
+		opt-deploy rollback 7d &&
+		opt-deploy rollback 7d --to 7d_20261123T020000Z.json &&
+		opt-deploy watch 7d --log 7d.csv --exit-code'
+	assert_success
+	[ "$(ctx)" = 90 ]
 }
