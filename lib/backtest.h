@@ -16,9 +16,13 @@ typedef struct {
 	int holdout;  /* most recent origins left out (kept for validation) */
 } bt_plan;
 
-/* Compute the origin indices into *origins (caller frees). The earliest
- * origin must leave `min_context` observations before it, else CP_DATA
- * "<path>: not enough observations: need N, have M". */
+/* Compute the plan's count origin indices into *origins (caller frees),
+ * so origins[count-1] = n - steps - stride*holdout and origins[0] =
+ * origins[count-1] - stride*(count-1). The earliest origin must leave
+ * `min_context` (>= 1) observations before it, else CP_DATA "<path>: not
+ * enough observations: need N, have M" with N = min_context + steps +
+ * stride*(holdout+count-1). count < 1, stride < 1, holdout < 0, steps < 1
+ * or min_context < 1: CP_USAGE. Returns 0, or -1 with *origins NULL. */
 int bt_origins(const series *s, int steps, int min_context, const bt_plan *plan,
                int **origins, cp_err *e);
 
@@ -29,19 +33,46 @@ typedef struct {
 	mt_summary sum;     /* aggregate */
 } bt_result;
 
-/* Run forecaster f with cfg over the origins, windows in one batch of at
- * most `batch` windows per call (0: all). seed is passed to the forecaster
- * with stream = origin index. Fills *r (free with bt_result_free). */
+/* Run forecaster f with cfg over the origins, windows in batches of at
+ * most `batch` windows per forecaster call (0: all in one call). Window t's
+ * context is y[t-L..t-1] with L = cfg->context_length, or the whole
+ * history when that is <= 0 or longer than the history, capped at
+ * f->max_context when that is > 0. seed is passed to the forecaster with
+ * stream = origin index. A window's inference seconds are its call's time
+ * divided by the number of windows in the call. The point forecast is the
+ * model's own when it gives one, else the per-step sample median.
+ * Fills *r (free with bt_result_free); on error *r is left empty, -1 is
+ * returned and e filled (CP_USAGE for cfg->num_samples < 1 or steps < 1,
+ * CP_INTERNAL for an origin out of range, else the forecaster's error). */
 int bt_run(forecaster *f, const fc_config *cfg, const series *s,
            const int *origins, int norig, int steps, uint64_t seed, int batch,
            bt_result *r, cp_err *e);
+
+/* Called by bt_run_cb once per window, oldest first, after scoring:
+ * actual[steps], point[steps] (NULL when the model gave none and the median
+ * was used), paths[nsamples*steps] sample-major. The pointers are valid only
+ * during the call. Return 0, or -1 with e filled to stop the run. */
+typedef int (*bt_window_fn)(void *arg, int origin, const double *actual,
+                            const double *point, const double *paths,
+                            int nsamples, int steps, cp_err *e);
+/* bt_run with a per-window callback (fn may be NULL). */
+int bt_run_cb(forecaster *f, const fc_config *cfg, const series *s,
+              const int *origins, int norig, int steps, uint64_t seed, int batch,
+              bt_window_fn fn, void *arg, bt_result *r, cp_err *e);
 void bt_result_free(bt_result *r);
 
-/* MASE scale for origin t: mean |y[i]-y[i-1]|, 1 <= i < t (1.0 if 0). */
+/* MASE scale for origin t: mean |y[i]-y[i-1]|, 1 <= i < t; 1.0 when there
+ * is no such i (t < 2). May be 0 for a constant history (MASE is then NaN). */
 double bt_mase_scale(const series *s, int t);
 
-/* JSON views: a summary object {"rmse":..,...}; with windows, adds
- * "windows":[{"origin":..,"date":..,...}]. Timings under "seconds". */
+/* JSON views (caller owns the result). mt_summary_json: {"rmse":..,"mae":..,
+ * "mape":..,"smape":..,"mase":..,"bias":..,"err_std":..,"cov80":..,
+ * "width80":..,"cov95":..,"width95":..,"pinball":..,"crps":..,"sse":..,
+ * "seconds":..}, NaN/inf written as null. bt_result_json: those fields plus
+ * "nwin" and "steps"; with windows, adds "windows":[{"origin": index of the
+ * first target, "origin_date": date of the last context observation y[t-1],
+ * "target_end_date": date of y[t+steps-1], then the metric fields}].
+ * Timings only under keys named "seconds". */
 cJSON *mt_summary_json(const mt_summary *m);
 cJSON *bt_result_json(const bt_result *r, const series *s, int with_windows);
 

@@ -374,7 +374,11 @@ int lock_acquire(cp_lock *l, const char *path, long wait_ms, cp_err *e)
 		}
 		/* a dead holder never lets go: no point in waiting for it */
 		long holder = lock_holder(lockpath);
-		if (holder > 0 && kill((pid_t)holder, 0) != 0 && errno == ESRCH) {
+		/* A holder that releases and exits between our read and kill()
+		 * looks dead: only call the lock stale if the same pid is still
+		 * in it afterwards. */
+		if (holder > 0 && kill((pid_t)holder, 0) != 0 && errno == ESRCH &&
+		    lock_holder(lockpath) == holder) {
 			cp_fail(e, CP_BUSY, "'%s' is stale: pid %ld is not running; remove it "
 			        "by hand if no process is using '%s'", lockpath, holder, path);
 			free(lockpath);

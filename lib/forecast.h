@@ -40,11 +40,37 @@ struct forecaster {
 	void (*free)(forecaster *f);
 };
 
-/* Baselines. `name` is "random_walk" (paths bootstrap past log-returns of
- * the context, point = last value), "drift" (random walk with drift, point =
- * last + h * mean step), "seasonal_naive" (period `period`, paths bootstrap
- * seasonal log-differences). Returns a forecaster the caller frees with
- * f->free(f), or NULL with e filled for an unknown name. */
+/* Baselines. `name` is
+ *   "random_walk"    point = last value; path s draws, for each step, one
+ *                    uniformly random past log-return r_i = log(y_i/y_{i-1})
+ *                    of the context with prng_below on stream (seed,
+ *                    stream[w], s) and compounds: path_h = last *
+ *                    exp(r*_1 + ... + r*_h);
+ *   "drift"          point = last + h * (last - first) / (n - 1); paths
+ *                    bootstrap the de-meaned log-returns and add the mean
+ *                    back: path_h = last * exp(h*rbar + sum (r*_j - rbar)),
+ *                    i.e. the random walk's paths up to rounding (their
+ *                    median follows the geometric drift, the point the
+ *                    arithmetic one);
+ *   "seasonal_naive" period P = `period` (>= 1): point = y[n-P + ((h-1) mod
+ *                    P)] (h from 1); paths bootstrap the seasonal
+ *                    log-differences d_i = log(y_i/y_{i-P}):
+ *                    path_h = base_h * exp(d*), base_h = y[n-P+h-1] for
+ *                    h <= P, else the path's own value at h-P.
+ * All need positive context values (else CP_DATA naming the position) and
+ * at least 2 (seasonal: P+1) observations (else CP_DATA). They return 1
+ * (own point forecast), max_context 0 and prefix_horizon 0 (the prefix
+ * property holds at every step). `period` is ignored except for
+ * seasonal_naive. Returns a forecaster the caller frees with f->free(f),
+ * or NULL with e filled: CP_USAGE for an unknown name or a period < 1. */
 forecaster *baseline_new(const char *name, int period, cp_err *e);
+
+/* The one place where model names map to constructors. spec is a baseline
+ * name ("random_walk", "drift", "seasonal_naive" with period 5, or
+ * "seasonal_naive:P") or a model directory (Chronos). Returns a forecaster
+ * the caller frees with f->free(f), or NULL with e filled (CP_USAGE for an
+ * unknown name; a directory gives CP_USAGE "chronos support not built yet"
+ * until the Chronos forecaster lands). */
+forecaster *forecaster_open(const char *spec, cp_err *e);
 
 #endif

@@ -1,0 +1,292 @@
+/* opt-backtest — run one forecaster over walk-forward origins and print one
+ * JSON object (a debugging tool; see opt-backtest(1)). */
+#include "backtest.h"
+#include "common.h"
+#include "forecast.h"
+#include "series.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+	"usage: opt-backtest --series CSV [--id ID] [--model SPEC] [--steps N]\n"
+	"                    [--origins W] [--stride S] [--holdout H]\n"
+	"                    [--context-length L] [--num-samples N] [--temperature T]\n"
+	"                    [--seed SEED] [--batch B] [--windows] [--samples FILE]\n"
+	"  SPEC: random_walk (default), drift, seasonal_naive[:P], or a model directory\n"
+	"  defaults: --steps 7 --origins 250 --stride 1 --holdout 0 --context-length 512\n"
+	"            --num-samples 20 --temperature 1 --seed 42 --batch 0 (all windows)\n";
+
+/* The --samples dump: one JSON object, windows written as they are scored. */
+typedef struct {
+	FILE *fp;
+	const char *path;
+	const series *s;
+	int nwritten;
+} dump;
+
+static void dump_num(FILE *fp, double v)
+{
+	if (isfinite(v))
+		fprintf(fp, "%.17g", v);
+	else
+		fputs("null", fp);
+}
+
+static void dump_array(FILE *fp, const double *v, int n)
+{
+	fputc('[', fp);
+	for (int i = 0; i < n; i++) {
+		if (i)
+			fputc(',', fp);
+		dump_num(fp, v[i]);
+	}
+	fputc(']', fp);
+}
+
+static int dump_window(void *arg, int origin, const double *actual, const double *point,
+                       const double *paths, int nsamples, int steps, cp_err *e)
+{
+	dump *d = arg;
+	char date[11];
+	cp_format_date(d->s->day[origin - 1], date);
+	fprintf(d->fp, "%s\n{\"origin\":%d,\"origin_date\":\"%s\",\"actual\":",
+	        d->nwritten ? "," : "", origin, date);
+	dump_array(d->fp, actual, steps);
+	fputs(",\"point\":", d->fp);
+	if (point)
+		dump_array(d->fp, point, steps);
+	else
+		fputs("null", d->fp);
+	fputs(",\"paths\":[", d->fp);
+	for (int s = 0; s < nsamples; s++) {
+		if (s)
+			fputc(',', d->fp);
+		dump_array(d->fp, paths + (size_t)s * steps, steps);
+	}
+	fputs("]}", d->fp);
+	d->nwritten++;
+	if (ferror(d->fp))
+		return cp_fail_errno(e, "cannot write '%s'", d->path);
+	return 0;
+}
+
+static int parse_int_opt(const char *name, const char *arg, long min, long max, int *out,
+                         cp_err *e)
+{
+	long v;
+	if (cp_parse_long(arg, min, max, &v) < 0)
+		return cp_fail(e, CP_USAGE, "--%s: '%s' is not an integer in %ld..%ld",
+		               name, arg, min, max);
+	*out = (int)v;
+	return 0;
+}
+
+typedef struct {
+	const char *series_path, *id, *model, *samples;
+	int steps, with_windows, batch;
+	bt_plan plan;
+	fc_config cfg;
+	uint64_t seed;
+} options;
+
+static int parse_args(int argc, char **argv, options *o, cp_err *e)
+{
+	enum { O_ID = 256, O_CTX, O_NS, O_TEMP, O_SEED, O_BATCH, O_HOLD };
+	static const struct option longopts[] = {
+		{"series", required_argument, NULL, 'i'},
+		{"id", required_argument, NULL, O_ID},
+		{"model", required_argument, NULL, 'm'},
+		{"steps", required_argument, NULL, 'n'},
+		{"origins", required_argument, NULL, 'w'},
+		{"stride", required_argument, NULL, 's'},
+		{"holdout", required_argument, NULL, O_HOLD},
+		{"context-length", required_argument, NULL, O_CTX},
+		{"num-samples", required_argument, NULL, O_NS},
+		{"temperature", required_argument, NULL, O_TEMP},
+		{"seed", required_argument, NULL, O_SEED},
+		{"batch", required_argument, NULL, O_BATCH},
+		{"windows", no_argument, NULL, 'W'},
+		{"samples", required_argument, NULL, 'S'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		int rc = 0;
+		switch (c) {
+		case 'i': o->series_path = optarg; break;
+		case O_ID: o->id = optarg; break;
+		case 'm': o->model = optarg; break;
+		case 'n': rc = parse_int_opt("steps", optarg, 1, 100000, &o->steps, e); break;
+		case 'w': rc = parse_int_opt("origins", optarg, 1, 10000000, &o->plan.count, e); break;
+		case 's': rc = parse_int_opt("stride", optarg, 1, 10000000, &o->plan.stride, e); break;
+		case O_HOLD: rc = parse_int_opt("holdout", optarg, 0, 10000000, &o->plan.holdout, e); break;
+		case O_CTX:
+			rc = parse_int_opt("context-length", optarg, 1, 10000000,
+			                   &o->cfg.context_length, e);
+			break;
+		case O_NS:
+			rc = parse_int_opt("num-samples", optarg, 1, 100000, &o->cfg.num_samples, e);
+			break;
+		case O_BATCH: rc = parse_int_opt("batch", optarg, 0, 10000000, &o->batch, e); break;
+		case O_TEMP:
+			if (cp_parse_double(optarg, &o->cfg.temperature) < 0 || !(o->cfg.temperature > 0))
+				rc = cp_fail(e, CP_USAGE, "--temperature: '%s' is not a number > 0", optarg);
+			break;
+		case O_SEED:
+			/* Seeds are JSON numbers in every output: keep them exact. */
+			if (cp_parse_u64(optarg, &o->seed) < 0 || o->seed > (1ULL << 53))
+				rc = cp_fail(e, CP_USAGE, "--seed: '%s' is not an integer in 0..2^53",
+				             optarg);
+			break;
+		case 'W': o->with_windows = 1; break;
+		case 'S': o->samples = optarg; break;
+		case 'h': return 1;
+		default:
+			if (optopt && optopt < 256)
+				return cp_fail(e, CP_USAGE, "unknown option '-%c'", optopt);
+			return cp_fail(e, CP_USAGE, "unknown option or missing argument '%s'",
+			               argv[optind - 1]);
+		}
+		if (rc < 0)
+			return -1;
+	}
+	if (optind < argc)
+		return cp_fail(e, CP_USAGE, "unexpected argument '%s'", argv[optind]);
+	if (!o->series_path)
+		return cp_fail(e, CP_USAGE, "--series is required");
+	return 0;
+}
+
+static cJSON *header_json(const options *o, const series *s, const forecaster *f,
+                          const int *orig)
+{
+	char d[11];
+	cJSON *out = cJSON_CreateObject();
+	cJSON_AddStringToObject(out, "tool", "opt-backtest");
+	cJSON_AddNumberToObject(out, "version", 1);
+	cJSON *js = cJSON_AddObjectToObject(out, "series");
+	cJSON_AddStringToObject(js, "path", s->path);
+	cJSON_AddStringToObject(js, "id", s->id);
+	cJSON_AddNumberToObject(js, "length", s->n);
+	cp_format_date(s->day[s->n - 1], d);
+	cJSON_AddStringToObject(js, "last_date", d);
+	cJSON_AddStringToObject(out, "model", o->model);
+	cJSON_AddStringToObject(out, "forecaster", f->name);
+	cJSON_AddNumberToObject(out, "steps", o->steps);
+	cJSON_AddNumberToObject(out, "seed", (double)o->seed);
+	cJSON *jp = cJSON_AddObjectToObject(out, "plan");
+	cJSON_AddNumberToObject(jp, "origins", o->plan.count);
+	cJSON_AddNumberToObject(jp, "stride", o->plan.stride);
+	cJSON_AddNumberToObject(jp, "holdout", o->plan.holdout);
+	cp_format_date(s->day[orig[0] - 1], d);
+	cJSON_AddStringToObject(jp, "first_origin_date", d);
+	cp_format_date(s->day[orig[o->plan.count - 1] - 1], d);
+	cJSON_AddStringToObject(jp, "last_origin_date", d);
+	cJSON *jc = cJSON_AddObjectToObject(out, "config");
+	cJSON_AddNumberToObject(jc, "context_length", o->cfg.context_length);
+	cJSON_AddNumberToObject(jc, "num_samples", o->cfg.num_samples);
+	cJSON_AddNumberToObject(jc, "temperature", o->cfg.temperature);
+	cJSON_AddNumberToObject(jc, "top_k", o->cfg.top_k);
+	cJSON_AddNumberToObject(jc, "top_p", o->cfg.top_p);
+	return out;
+}
+
+static int run(const options *o, cp_err *e)
+{
+	series s;
+	forecaster *f = NULL;
+	int *orig = NULL, rc = -1;
+	bt_result r = {0};
+	dump d = {0};
+	cJSON *out = NULL;
+
+	/* Too few rows for the plan is reported by bt_origins with the counts. */
+	if (series_load(&s, o->series_path, o->id, 1, e) < 0)
+		return -1;
+	if (!(f = forecaster_open(o->model, e)))
+		goto done;
+	if (bt_origins(&s, o->steps, o->cfg.context_length, &o->plan, &orig, e) < 0)
+		goto done;
+	if (o->samples) {
+		d.s = &s;
+		if (!(d.fp = fopen(o->samples, "w"))) {
+			cp_fail_errno(e, "cannot open '%s'", o->samples);
+			goto done;
+		}
+		d.path = o->samples; /* set once created: removed on failure */
+		fprintf(d.fp, "{\"tool\":\"opt-backtest\",\"model\":\"%s\",\"seed\":%llu,"
+		        "\"steps\":%d,\"num_samples\":%d,\"context_length\":%d,\"windows\":[",
+		        f->name, (unsigned long long)o->seed, o->steps, o->cfg.num_samples,
+		        o->cfg.context_length);
+	}
+	if (bt_run_cb(f, &o->cfg, &s, orig, o->plan.count, o->steps, o->seed, o->batch,
+	              o->samples ? dump_window : NULL, &d, &r, e) < 0)
+		goto done;
+	if (d.fp) {
+		fputs("\n]}\n", d.fp);
+		FILE *fp = d.fp;
+		d.fp = NULL;
+		if (ferror(fp) | (fclose(fp) != 0)) {
+			cp_fail_errno(e, "cannot write '%s'", o->samples);
+			goto done;
+		}
+	}
+	out = header_json(o, &s, f, orig);
+	cJSON_AddItemToObject(out, "metrics", bt_result_json(&r, &s, o->with_windows));
+	char *txt = cJSON_PrintUnformatted(out);
+	if (!txt) {
+		cp_fail(e, CP_INTERNAL, "cannot format the output");
+		goto done;
+	}
+	fputs(txt, stdout);
+	fputc('\n', stdout);
+	free(txt);
+	rc = 0;
+done:
+	if (d.fp)
+		fclose(d.fp);
+	if (rc < 0 && d.path)
+		remove(d.path); /* no half-written dump */
+	cJSON_Delete(out);
+	bt_result_free(&r);
+	free(orig);
+	if (f)
+		f->free(f);
+	series_free(&s);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	cp_progname = "opt-backtest";
+	cp_err e = {0};
+	options o = {
+		.model = "random_walk",
+		.steps = 7,
+		.plan = {.count = 250, .stride = 1, .holdout = 0},
+		.cfg = {.context_length = 512, .num_samples = 20, .temperature = 1.0,
+		        .top_k = 0, .top_p = 1.0},
+		.seed = 42,
+	};
+	int pr = parse_args(argc, argv, &o, &e);
+	if (pr == 1) {
+		fputs(usage_text, stdout);
+		return cp_close_stdout();
+	}
+	if (pr < 0) {
+		int code = cp_die(&e);
+		fputs(usage_text, stderr);
+		return code;
+	}
+	if (run(&o, &e) < 0) {
+		cp_close_stdout();
+		return cp_die(&e);
+	}
+	return cp_close_stdout();
+}

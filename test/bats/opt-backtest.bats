@@ -1,0 +1,210 @@
+#!/usr/bin/env bats
+# opt-backtest: command-line contract, golden random-walk numbers, determinism.
+bats_require_minimum_version 1.5.0
+
+setup() {
+	load /usr/lib/bats/bats-support/load
+	load /usr/lib/bats/bats-assert/load
+	BT="$CHRONOPT_BIN/opt-backtest"
+	DATA="$CHRONOPT_ROOT/testdata/usdclp_daily.csv"
+	GOLDEN="$CHRONOPT_ROOT/testdata/golden/rw7_250.json"
+	cd "$CHRONOPT_ROOT" || return 1
+}
+
+# Run opt-backtest with the golden file's parameters plus "$@".
+golden_run() {
+	local p
+	p=$(jq -r '.params | "--model \(.model) --steps \(.steps) --origins \(.origins) --stride \(.stride) --holdout \(.holdout) --context-length \(.context_length) --num-samples \(.num_samples) --seed \(.seed)"' "$GOLDEN")
+	# shellcheck disable=SC2086
+	"$BT" --series testdata/usdclp_daily.csv $p "$@"
+}
+
+strip_seconds() {
+	sed -E 's/"seconds":[^,}]*//g' "$1"
+}
+
+@test "--help prints the usage on stdout and exits 0" {
+	run --separate-stderr "$BT" --help
+	assert_success
+	assert_output --partial "usage: opt-backtest --series CSV"
+	[ -z "$stderr" ]
+}
+
+@test "an unknown option is a usage error (exit 2) on stderr" {
+	run --separate-stderr "$BT" --series "$DATA" --bogus
+	assert_failure 2
+	[ -z "$output" ]
+	[[ "$stderr" == "opt-backtest: unknown option or missing argument '--bogus'"* ]]
+}
+
+@test "--series is required" {
+	run --separate-stderr "$BT"
+	assert_failure 2
+	[[ "$stderr" == "opt-backtest: --series is required"* ]]
+}
+
+@test "bad numbers are usage errors naming the option" {
+	run --separate-stderr "$BT" --series "$DATA" --steps 0
+	assert_failure 2
+	[[ "$stderr" == "opt-backtest: --steps: '0' is not an integer in 1..100000"* ]]
+	run --separate-stderr "$BT" --series "$DATA" --temperature -1
+	assert_failure 2
+	[[ "$stderr" == "opt-backtest: --temperature: '-1' is not a number > 0"* ]]
+	run --separate-stderr "$BT" --series "$DATA" --seed 12x
+	assert_failure 2
+}
+
+@test "the random walk matches the numpy golden numbers to 1e-9 relative" {
+	golden_run >"$BATS_TEST_TMPDIR/out.json"
+	run jq -n --slurpfile g "$GOLDEN" --slurpfile o "$BATS_TEST_TMPDIR/out.json" '
+		def abs: if . < 0 then -. else . end;
+		$g[0].metrics as $gm | $o[0].metrics as $om |
+		[$gm | keys[] | . as $k |
+		 if ($om[$k] | type) != "number" then 1e300
+		 else (($om[$k] - $gm[$k]) | abs) / ([($gm[$k] | abs), 1e-300] | max) end] | max'
+	assert_success
+	echo "max relative difference: $output"
+	jq -e --argjson d "$output" -n '$d <= 1e-9'
+	# The plan is the golden's: same first and last origin dates.
+	jq -e --slurpfile g "$GOLDEN" '.plan.first_origin_date == $g[0].first_origin_date
+		and .plan.last_origin_date == $g[0].last_origin_date
+		and .metrics.nwin == $g[0].params.origins' "$BATS_TEST_TMPDIR/out.json"
+}
+
+@test "same seed, same input: byte-identical output apart from seconds" {
+	golden_run --windows --samples "$BATS_TEST_TMPDIR/s1.json" >"$BATS_TEST_TMPDIR/a.json"
+	golden_run --windows --samples "$BATS_TEST_TMPDIR/s2.json" >"$BATS_TEST_TMPDIR/b.json"
+	strip_seconds "$BATS_TEST_TMPDIR/a.json" >"$BATS_TEST_TMPDIR/a.stripped"
+	strip_seconds "$BATS_TEST_TMPDIR/b.json" >"$BATS_TEST_TMPDIR/b.stripped"
+	grep -q '"seconds"' "$BATS_TEST_TMPDIR/a.json"
+	run grep -q '"seconds"' "$BATS_TEST_TMPDIR/a.stripped"
+	assert_failure
+	cmp "$BATS_TEST_TMPDIR/a.stripped" "$BATS_TEST_TMPDIR/b.stripped"
+	cmp "$BATS_TEST_TMPDIR/s1.json" "$BATS_TEST_TMPDIR/s2.json"
+}
+
+@test "batching windows does not change any number" {
+	golden_run --windows --batch 1 >"$BATS_TEST_TMPDIR/a.json"
+	golden_run --windows --batch 7 >"$BATS_TEST_TMPDIR/b.json"
+	golden_run --windows >"$BATS_TEST_TMPDIR/c.json"
+	strip_seconds "$BATS_TEST_TMPDIR/a.json" >"$BATS_TEST_TMPDIR/a.stripped"
+	strip_seconds "$BATS_TEST_TMPDIR/b.json" >"$BATS_TEST_TMPDIR/b.stripped"
+	strip_seconds "$BATS_TEST_TMPDIR/c.json" >"$BATS_TEST_TMPDIR/c.stripped"
+	cmp "$BATS_TEST_TMPDIR/a.stripped" "$BATS_TEST_TMPDIR/b.stripped"
+	cmp "$BATS_TEST_TMPDIR/a.stripped" "$BATS_TEST_TMPDIR/c.stripped"
+}
+
+@test "a different seed gives different sample-based numbers but the same point errors" {
+	golden_run >"$BATS_TEST_TMPDIR/a.json"
+	"$BT" --series "$DATA" --origins 250 --num-samples 100 --seed 1 >"$BATS_TEST_TMPDIR/b.json"
+	jq -e --slurpfile b "$BATS_TEST_TMPDIR/b.json" \
+		'.metrics.rmse == $b[0].metrics.rmse and .metrics.crps != $b[0].metrics.crps' \
+		"$BATS_TEST_TMPDIR/a.json"
+	jq -e '.seed == 1' "$BATS_TEST_TMPDIR/b.json"
+}
+
+@test "the first k sample paths do not depend on --num-samples" {
+	"$BT" --series "$DATA" --origins 3 --num-samples 10 --samples "$BATS_TEST_TMPDIR/n10.json" >/dev/null
+	"$BT" --series "$DATA" --origins 3 --num-samples 4 --samples "$BATS_TEST_TMPDIR/n4.json" >/dev/null
+	jq -e --slurpfile a "$BATS_TEST_TMPDIR/n10.json" \
+		'[.windows[].paths] == [$a[0].windows[].paths[0:4]]' "$BATS_TEST_TMPDIR/n4.json"
+}
+
+@test "--samples writes every window's actuals and paths" {
+	"$BT" --series "$DATA" --origins 5 --steps 3 --num-samples 6 \
+		--samples "$BATS_TEST_TMPDIR/s.json" >/dev/null
+	jq -e '(.windows | length) == 5 and all(.windows[]; (.paths | length) == 6
+		and all(.paths[]; length == 3) and (.actual | length) == 3)
+		and .windows[4].origin == 5913 and .windows[4].actual[2] == 945.87' \
+		"$BATS_TEST_TMPDIR/s.json"
+}
+
+@test "--windows reports each window's origin and dates" {
+	run --separate-stderr "$BT" --series "$DATA" --origins 2 --windows
+	assert_success
+	echo "$output" | jq -e '.metrics.windows | length == 2
+		and .[1].origin == 5909 and .[1].origin_date == "2026-09-11"
+		and .[1].target_end_date == "2026-09-23"'
+}
+
+@test "holdout moves the origins back" {
+	run --separate-stderr "$BT" --series "$DATA" --origins 1 --holdout 3 --stride 2 --windows
+	assert_success
+	echo "$output" | jq -e '.metrics.windows[0].origin == 5903'
+}
+
+@test "too little data is a data error naming the file and the counts" {
+	run --separate-stderr "$BT" --series "$DATA" --origins 6000
+	assert_failure 3
+	assert_equal "$stderr" "opt-backtest: $DATA: not enough observations: need 6518, have 5916"
+	[ -z "$output" ]
+}
+
+@test "unknown models are usage errors; a directory asks for chronos" {
+	run --separate-stderr "$BT" --series "$DATA" --model arima
+	assert_failure 2
+	[[ "$stderr" == "opt-backtest: unknown model 'arima'"* ]]
+	run --separate-stderr "$BT" --series "$DATA" --model "$BATS_TEST_TMPDIR"
+	assert_failure 2
+	[[ "$stderr" == *"chronos support not built yet" ]]
+}
+
+@test "drift and seasonal naive run" {
+	run --separate-stderr "$BT" --series "$DATA" --model drift --origins 20
+	assert_success
+	echo "$output" | jq -e '.forecaster == "drift" and (.metrics.rmse | type) == "number"'
+	run --separate-stderr "$BT" --series "$DATA" --model seasonal_naive:5 --origins 20
+	assert_success
+	echo "$output" | jq -e '.forecaster == "seasonal_naive" and (.metrics.crps | type) == "number"'
+}
+
+@test "non-positive values are rejected for log-returns" {
+	printf 'date,value\n2024-01-01,1\n2024-01-02,2\n2024-01-03,0\n2024-01-04,3\n2024-01-05,4\n' \
+		>"$BATS_TEST_TMPDIR/z.csv"
+	run --separate-stderr "$BT" --series "$BATS_TEST_TMPDIR/z.csv" --steps 1 --origins 1 \
+		--context-length 4
+	assert_failure 3
+	[[ "$stderr" == "opt-backtest: window 0: context value '0' at position 2 is not positive"* ]]
+}
+
+@test "the man page's examples run" {
+	mkdir "$BATS_TEST_TMPDIR/ex"
+	ln -s "$CHRONOPT_ROOT/testdata" "$BATS_TEST_TMPDIR/ex/testdata"
+	cd "$BATS_TEST_TMPDIR/ex" || return 1
+	sed -n '/^\.SH EXAMPLES/,/^\.SH SEE ALSO/p' "$CHRONOPT_ROOT/man/man1/opt-backtest.1" |
+		sed 's/\\-/-/g' | grep '^opt-backtest ' >examples
+	[ "$(wc -l <examples)" -eq 3 ]
+	while read -r line; do
+		# shellcheck disable=SC2086
+		PATH="$CHRONOPT_BIN:$PATH" $line >out.json
+		jq -e '.tool == "opt-backtest" and (.metrics.rmse | type) == "number"' out.json
+	done <examples
+	jq -e '.windows | length == 250' samples.json
+}
+
+@test "an unwritable --samples file is an I/O error and nothing is printed" {
+	run --separate-stderr "$BT" --series "$DATA" --origins 2 --samples "$BATS_TEST_TMPDIR/no/such/dir/s.json"
+	assert_failure 4
+	[ -z "$output" ]
+	[[ "$stderr" == "opt-backtest: cannot open '$BATS_TEST_TMPDIR/no/such/dir/s.json': No such file or directory" ]]
+}
+
+@test "a failed run leaves no half-written --samples file" {
+	printf 'date,value\n2024-01-01,1\n2024-01-02,2\n2024-01-03,0\n2024-01-04,3\n2024-01-05,4\n' \
+		>"$BATS_TEST_TMPDIR/z.csv"
+	run --separate-stderr "$BT" --series "$BATS_TEST_TMPDIR/z.csv" --steps 1 --origins 1 \
+		--context-length 4 --samples "$BATS_TEST_TMPDIR/s.json"
+	assert_failure 3
+	[ ! -e "$BATS_TEST_TMPDIR/s.json" ]
+}
+
+@test "--id picks one series of a long file; without it the loader's error is passed on" {
+	run --separate-stderr "$BT" --series testdata/good-csv/two-ids.csv --id EURCLP \
+		--steps 1 --origins 1 --context-length 2
+	assert_success
+	echo "$output" | jq -e '.series.id == "EURCLP" and .series.length == 3
+		and .metrics.rmse == 1.5 and .metrics.bias == 1.5'
+	run --separate-stderr "$BT" --series testdata/good-csv/two-ids.csv --steps 1 --origins 1
+	assert_failure 3
+	[[ "$stderr" == "opt-backtest: testdata/good-csv/two-ids.csv:3: several ids"* ]]
+}
