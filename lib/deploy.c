@@ -550,7 +550,7 @@ int dp_deploy_line(cJSON *env, const dp_options *o, cp_err *e)
 	const cJSON *vc = cJSON_GetObjectItemCaseSensitive(val, "candidate");
 	if (cJSON_IsObject(vc)) {
 		cJSON *hold = cJSON_CreateObject();
-		static const char *keys[] = {"rmse", "mape", "mae", "cov95", "bias", "err_std", "seconds_per_window"};
+		static const char *keys[] = {"rmse", "mape", "mae", "cov95", "bias", "err_std"};
 		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 			const cJSON *v = cJSON_GetObjectItemCaseSensitive(vc, keys[i]);
 			if (cJSON_IsNumber(v))
@@ -558,8 +558,12 @@ int dp_deploy_line(cJSON *env, const dp_options *o, cp_err *e)
 		}
 		const cJSON *w = cJSON_GetObjectItemCaseSensitive(val, "windows");
 		const cJSON *wc = cJSON_GetObjectItemCaseSensitive(w, "count");
-		if (cJSON_IsNumber(wc))
+		const cJSON *sec = cJSON_GetObjectItemCaseSensitive(vc, "seconds");
+		if (cJSON_IsNumber(wc) && wc->valuedouble >= 1) {
 			cJSON_AddNumberToObject(hold, "windows", wc->valuedouble);
+			if (cJSON_IsNumber(sec))
+				env_add_number(hold, "seconds_per_window", sec->valuedouble / wc->valuedouble);
+		}
 		cJSON_AddItemToObject(extra, "validation", hold);
 	}
 	dp_result r;

@@ -251,10 +251,14 @@ void vd_decide(const vd_criteria *c, const vd_input *in, vd_decision *d)
 		double fi = ti > c->time_floor_seconds ? ti : c->time_floor_seconds;
 		double tinc = pct_change(fc, fi);
 		k = add(d, "inference_time_increase_pct", tinc, "<=", c->time_increase_pct, 0);
-		words(k, "inference time %.4g s per window is %s from the deployed config's %.4g s "
-		      "(at most %g %% more allowed; times under %g s count as %g s)",
-		      tc, change(tinc, b2, sizeof(b2)), ti, c->time_increase_pct,
-		      c->time_floor_seconds, c->time_floor_seconds);
+		if (tc <= c->time_floor_seconds && ti <= c->time_floor_seconds)
+			words(k, "inference time per window is under the %g s floor for both configs, so it counts "
+			      "as unchanged (at most %g %% more allowed)", c->time_floor_seconds, c->time_increase_pct);
+		else
+			words(k, "inference time %.4g s per window is %s from the deployed config's %.4g s "
+			      "(at most %g %% more allowed; times under %g s count as %g s)",
+			      tc, change(tinc, b2, sizeof(b2)), ti, c->time_increase_pct,
+			      c->time_floor_seconds, c->time_floor_seconds);
 	}
 	vd_check *k = add(d, "coverage95", cand->cov95, ">=", c->min_coverage95, 0);
 	if (isnan(cand->cov95))
@@ -496,9 +500,9 @@ int vd_text_report(const cJSON *env, char **out, size_t *len, cp_err *e)
 	const cJSON *wc = cJSON_GetObjectItemCaseSensitive(w, "count");
 	if (cJSON_IsNumber(wc)) {
 		sb_printf(&s, "  %d validation windows from ", (int)wc->valuedouble);
-		sb_text(&s, env_string(v, "windows", "first_origin_date"));
+		sb_text(&s, env_string(v, "windows", "first_date"));
 		sb_printf(&s, " to ");
-		sb_text(&s, env_string(v, "windows", "last_origin_date"));
+		sb_text(&s, env_string(v, "windows", "last_date"));
 		sb_printf(&s, "\n");
 	}
 	sb_printf(&s, "\n  %-28s %12s %4s %10s  %s\n", "criterion", "value", "", "threshold", "verdict");

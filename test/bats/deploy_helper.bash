@@ -28,7 +28,7 @@ envelope() {
 	printf '"temperature":1.0,"top_k":0,"top_p":1.0,"validation_rmse":%s,"validation_mape":1.5,' "$3"
 	printf '"validation_mae":%s,"model":{"dir":"random_walk"}}},' "$3"
 	printf '"validation":{"status":"done","approved":%s,"summary":"crafted",' "$approved"
-	printf '"reasons":["RMSE %s is better"],"candidate":{"rmse":%s,"seconds_per_window":0.5},' "$3" "$3"
+	printf '"reasons":["RMSE %s is better"],"candidate":{"rmse":%s,"seconds":15},' "$3" "$3"
 	printf '"windows":{"count":30}}}\n'
 }
 
