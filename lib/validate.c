@@ -134,7 +134,7 @@ static vd_check *add(vd_decision *d, const char *name, double value, const char 
 {
 	vd_check *k = &d->check[d->ncheck++];
 	k->name = name;
-	k->value = value;
+	k->value = value + 0.0; /* no "-0" in reports */
 	k->threshold = threshold;
 	k->op = op;
 	k->either = either;
