@@ -1,6 +1,7 @@
 # chronopt — plain GNU make.  Build output goes to build/ only.
 #   make                 build tools into build/bin
-#   make test            unit tests + bats suites, ends with "N passed, N failed"
+#   make test            install missing packages, then `make check`
+#   make check           unit tests + bats suites, ends with "N passed, N failed"
 #   make test SANITIZE=address,undefined
 #   make bench           speed and memory figures (not part of test)
 #   make demo            set up and run the whole pipeline on the bundled data
@@ -60,7 +61,12 @@ $(B)/bench/%: $(B)/test/bench/%.o $(B)/libchronopt.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-test: $(TOOLS) $(UNITS)
+# test sets up first (installs missing Debian packages), then runs check.
+test:
+	@scripts/install-deps
+	@$(MAKE) --no-print-directory check
+
+check: $(TOOLS) $(UNITS)
 	@scripts/run-tests $(B)
 
 bench: $(TOOLS) $(BENCHES)
@@ -80,5 +86,5 @@ install: $(TOOLS)
 clean:
 	rm -rf $(B)
 
-.PHONY: all test bench demo install clean
+.PHONY: all test check bench demo install clean
 .SECONDARY:

@@ -43,13 +43,25 @@ int cp_prefix(cp_err *e, const char *fmt, ...)
 {
 	if (!e)
 		return -1;
-	char pre[CP_ERR_MAX], old[CP_ERR_MAX];
+	char buf[CP_ERR_MAX];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(pre, sizeof(pre), fmt, ap);
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	memcpy(old, e->msg, sizeof(old));
-	snprintf(e->msg, sizeof(e->msg), "%s: %s", pre, old);
+	if (n < 0)
+		return -1;
+	size_t used = (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1;
+	size_t room = sizeof(buf) - used;
+	if (room > 2) {
+		memcpy(buf + used, ": ", 2);
+		used += 2;
+		size_t old = strlen(e->msg);
+		size_t take = old < sizeof(buf) - used - 1 ? old : sizeof(buf) - used - 1;
+		memcpy(buf + used, e->msg, take);
+		used += take;
+	}
+	buf[used] = '\0';
+	memcpy(e->msg, buf, used + 1);
 	return -1;
 }
 
@@ -135,7 +147,8 @@ void cp_format_date(int32_t z, char buf[11])
 	unsigned d = doy - (153 * mp + 2) / 5 + 1;
 	unsigned m = mp < 10 ? mp + 3 : mp - 9;
 	y += m <= 2;
-	snprintf(buf, 11, "%04d-%02u-%02u", y % 10000, m % 100, d % 100);
+	unsigned uy = (unsigned)(y < 0 ? 0 : y) % 10000u;
+	snprintf(buf, 11, "%04u-%02u-%02u", uy, m % 100u, d % 100u);
 }
 
 static void oom(size_t n)

@@ -3,7 +3,7 @@
  *
  * Ownership rule for the whole library: a function that returns a pointer
  * says in its contract comment whether the caller owns it; structs are
- * released with their matching *_free()/*_release().  Library code never
+ * released with their matching x_free() or x_release().  Library code never
  * prints and never exits: it fills a cp_err and returns -1 (or NULL), and the
  * tool's main() prints "tool: message" and exits with err.code.
  */

@@ -33,9 +33,9 @@ struct forecaster {
 	                double *paths, double *point, cp_err *e);
 	/* Largest context the model was trained on (0: no limit). */
 	int max_context;
-	/* Steps up to which the prefix property above holds; 0 = all.  Chronos
-	 * continues horizons beyond its prediction_length from the median of
-	 * all N paths, so later steps of a path depend on num_samples. */
+	/* Steps up to which the prefix property above holds (0: all steps).
+	 * Chronos continues past its prediction_length from the median of all
+	 * samples, so there the first k paths depend on num_samples. */
 	int prefix_horizon;
 	void (*free)(forecaster *f);
 };

@@ -1,0 +1,281 @@
+/* envelope.c — see envelope.h and chronopt-envelope(7). */
+#include "envelope.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+void env_reader_init(env_reader *r, FILE *fp, const char *name)
+{
+	r->fp = fp;
+	r->name = name;
+	r->lineno = 0;
+	r->buf = NULL;
+	r->cap = 0;
+}
+
+void env_reader_release(env_reader *r)
+{
+	free(r->buf);
+	r->buf = NULL;
+	r->cap = 0;
+}
+
+static int blank(const char *s)
+{
+	for (; *s; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\r' && *s != '\n')
+			return 0;
+	return 1;
+}
+
+int env_read(env_reader *r, cJSON **out, cp_err *e)
+{
+	*out = NULL;
+	for (;;) {
+		errno = 0;
+		ssize_t n = getline(&r->buf, &r->cap, r->fp);
+		if (n < 0) {
+			if (ferror(r->fp))
+				return cp_fail_errno(e, "%s: read error", r->name);
+			return 0;
+		}
+		r->lineno++;
+		if ((size_t)n != strlen(r->buf))
+			return cp_fail(e, CP_DATA, "%s:%ld: NUL byte in envelope line", r->name, r->lineno);
+		if (n > 0 && r->buf[n - 1] != '\n' && !feof(r->fp))
+			return cp_fail(e, CP_DATA, "%s:%ld: line not terminated", r->name, r->lineno);
+		if (blank(r->buf))
+			continue;
+		const char *end = NULL;
+		cJSON *j = cJSON_ParseWithOpts(r->buf, &end, 0);
+		if (!j) {
+			long col = end ? (long)(end - r->buf) + 1 : 0;
+			return cp_fail(e, CP_DATA, "%s:%ld: invalid JSON near column %ld", r->name, r->lineno, col);
+		}
+		if (end && !blank(end)) {
+			cJSON_Delete(j);
+			return cp_fail(e, CP_DATA, "%s:%ld: more than one JSON value on the line", r->name, r->lineno);
+		}
+		if (!cJSON_IsObject(j)) {
+			cJSON_Delete(j);
+			return cp_fail(e, CP_DATA, "%s:%ld: envelope is not a JSON object", r->name, r->lineno);
+		}
+		const cJSON *sc = cJSON_GetObjectItemCaseSensitive(j, "schema");
+		if (!cJSON_IsString(sc)) {
+			cJSON_Delete(j);
+			return cp_fail(e, CP_DATA, "%s:%ld: envelope has no \"schema\"", r->name, r->lineno);
+		}
+		if (strcmp(sc->valuestring, ENV_SCHEMA) != 0) {
+			cp_fail(e, CP_DATA, "%s:%ld: unsupported schema '%.64s' (expected '%s')",
+			        r->name, r->lineno, sc->valuestring, ENV_SCHEMA);
+			cJSON_Delete(j);
+			return -1;
+		}
+		const char *hn;
+		int steps;
+		if (env_horizon(j, &hn, &steps, e) < 0) {
+			cJSON_Delete(j);
+			return cp_prefix(e, "%s:%ld", r->name, r->lineno);
+		}
+		*out = j;
+		return 1;
+	}
+}
+
+int env_write(FILE *fp, const cJSON *env, cp_err *e)
+{
+	char *s = cJSON_PrintUnformatted(env);
+	if (!s)
+		return cp_fail(e, CP_INTERNAL, "cannot format envelope");
+	size_t n = strlen(s);
+	s[n] = '\0';
+	/* One buffer with the newline so the line goes out whole or not at all
+	 * as far as stdio lets us. */
+	char *line = cp_malloc(n + 2);
+	memcpy(line, s, n);
+	line[n] = '\n';
+	line[n + 1] = '\0';
+	free(s);
+	int bad = fwrite(line, 1, n + 1, fp) != n + 1 || fflush(fp) != 0;
+	free(line);
+	if (bad)
+		return cp_fail_errno(e, "error writing envelope");
+	return 0;
+}
+
+cJSON *env_new(const char *run_id, uint64_t seed, const char *series_path,
+               const char *series_id, const char *last_date, int length,
+               const char *horizon, int steps, const char *model_dir)
+{
+	cJSON *j = cJSON_CreateObject();
+	cJSON_AddStringToObject(j, "schema", ENV_SCHEMA);
+	cJSON_AddStringToObject(j, "run_id", run_id);
+	/* Seeds are recorded as numbers; JSON doubles hold integers exactly up
+	 * to 2^53, so seeds are restricted to that range (env_seed checks). */
+	cJSON_AddNumberToObject(j, "seed", (double)seed);
+	cJSON *s = cJSON_AddObjectToObject(j, "series");
+	cJSON_AddStringToObject(s, "path", series_path);
+	cJSON_AddStringToObject(s, "id", series_id ? series_id : "");
+	cJSON_AddStringToObject(s, "last_date", last_date);
+	cJSON_AddNumberToObject(s, "length", length);
+	cJSON *h = cJSON_AddObjectToObject(j, "horizon");
+	cJSON_AddStringToObject(h, "name", horizon);
+	cJSON_AddNumberToObject(h, "steps", steps);
+	if (model_dir) {
+		cJSON *m = cJSON_AddObjectToObject(j, "model");
+		cJSON_AddStringToObject(m, "dir", model_dir);
+	}
+	return j;
+}
+
+int env_horizon(const cJSON *env, const char **name, int *steps, cp_err *e)
+{
+	const cJSON *h = cJSON_GetObjectItemCaseSensitive(env, "horizon");
+	const cJSON *n = cJSON_GetObjectItemCaseSensitive(h, "name");
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(h, "steps");
+	if (!cJSON_IsObject(h) || !cJSON_IsString(n))
+		return cp_fail(e, CP_DATA, "envelope has no \"horizon\".\"name\"");
+	if (!cp_name_ok(n->valuestring))
+		return cp_fail(e, CP_DATA, "horizon name '%.40s' is not a plain name ([A-Za-z0-9_-], 1-32 chars)",
+		               n->valuestring);
+	if (!cJSON_IsNumber(s) || s->valuedouble != floor(s->valuedouble) ||
+	    s->valuedouble < 1 || s->valuedouble > 10000)
+		return cp_fail(e, CP_DATA, "horizon '%s': \"steps\" must be an integer in 1..10000",
+		               n->valuestring);
+	*name = n->valuestring;
+	*steps = (int)s->valuedouble;
+	return 0;
+}
+
+int env_seed(const cJSON *env, uint64_t *seed, cp_err *e)
+{
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(env, "seed");
+	if (!cJSON_IsNumber(s) || s->valuedouble < 0 || s->valuedouble > 9007199254740992.0 ||
+	    s->valuedouble != floor(s->valuedouble))
+		return cp_fail(e, CP_DATA, "envelope \"seed\" must be an integer in 0..2^53");
+	*seed = (uint64_t)s->valuedouble;
+	return 0;
+}
+
+const char *env_string(const cJSON *env, const char *section, const char *key)
+{
+	const cJSON *s = section ? cJSON_GetObjectItemCaseSensitive(env, section) : env;
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(s, key);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static const char *const stage_order[] = {"trigger", "search", "validation", "deployment", "history"};
+
+const char *env_stop_reason(const cJSON *env, const char *upto, char *buf, size_t len)
+{
+	for (size_t i = 0; i < sizeof(stage_order) / sizeof(stage_order[0]); i++) {
+		const char *name = stage_order[i];
+		if (upto && strcmp(name, upto) == 0)
+			break;
+		const cJSON *sec = cJSON_GetObjectItemCaseSensitive(env, name);
+		if (!cJSON_IsObject(sec))
+			continue;
+		const char *status = env_string(env, name, "status");
+		const char *reason = env_string(env, name, "reason");
+		const char *summary = env_string(env, name, "summary");
+		if (status && (strcmp(status, "skipped") == 0 || strcmp(status, "error") == 0)) {
+			snprintf(buf, len, "%s %s: %s", name, status, reason ? reason : "no reason given");
+			return buf;
+		}
+		const cJSON *so = cJSON_GetObjectItemCaseSensitive(sec, "should_optimize");
+		if (strcmp(name, "trigger") == 0 && cJSON_IsBool(so) && cJSON_IsFalse(so)) {
+			snprintf(buf, len, "not triggered: %s", summary ? summary : "no trigger fired");
+			return buf;
+		}
+		const cJSON *ap = cJSON_GetObjectItemCaseSensitive(sec, "approved");
+		if (strcmp(name, "validation") == 0 && cJSON_IsBool(ap) && cJSON_IsFalse(ap)) {
+			snprintf(buf, len, "not approved: %s", summary ? summary : "criteria not met");
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+void env_set(cJSON *env, const char *name, cJSON *section)
+{
+	if (cJSON_GetObjectItemCaseSensitive(env, name))
+		cJSON_ReplaceItemInObjectCaseSensitive(env, name, section);
+	else
+		cJSON_AddItemToObject(env, name, section);
+}
+
+cJSON *env_skipped(const char *reason)
+{
+	cJSON *j = cJSON_CreateObject();
+	cJSON_AddStringToObject(j, "status", "skipped");
+	cJSON_AddStringToObject(j, "reason", reason);
+	return j;
+}
+
+cJSON *env_add_number(cJSON *obj, const char *key, double v)
+{
+	if (!isfinite(v))
+		return cJSON_AddNullToObject(obj, key);
+	return cJSON_AddNumberToObject(obj, key, v);
+}
+
+/* $CHRONOPT_NOW: "YYYY-MM-DD" or "YYYY-MM-DDTHH:MM:SSZ". */
+static int pinned_now(time_t *t)
+{
+	const char *s = getenv("CHRONOPT_NOW");
+	if (!s || !*s)
+		return 0;
+	char date[11];
+	int32_t day;
+	int hh = 0, mm = 0, ss = 0;
+	if (strlen(s) < 10)
+		return 0;
+	memcpy(date, s, 10);
+	date[10] = '\0';
+	if (cp_parse_date(date, &day) < 0)
+		return 0;
+	if (s[10] == 'T' && sscanf(s + 11, "%2d:%2d:%2d", &hh, &mm, &ss) != 3)
+		return 0;
+	*t = (time_t)day * 86400 + hh * 3600 + mm * 60 + ss;
+	return 1;
+}
+
+static time_t now_utc(void)
+{
+	time_t t;
+	if (pinned_now(&t))
+		return t;
+	return time(NULL);
+}
+
+void env_utc_now(char buf[21])
+{
+	time_t t = now_utc();
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int32_t env_today(void)
+{
+	return (int32_t)(now_utc() / 86400);
+}
+
+void env_make_run_id(char *buf, size_t len)
+{
+	const char *pinned = getenv("CHRONOPT_RUN_ID");
+	if (pinned && cp_name_ok(pinned)) {
+		snprintf(buf, len, "%s", pinned);
+		return;
+	}
+	time_t t = now_utc();
+	struct tm tm;
+	char stamp[20];
+	gmtime_r(&t, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	snprintf(buf, len, "%s-%ld", stamp, (long)getpid());
+}

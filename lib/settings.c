@@ -1,0 +1,178 @@
+/* settings.c — see settings.h. */
+#include "settings.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define SETTINGS_MAX (4 << 20)
+
+static char *slurp(const char *path, cp_err *e)
+{
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return cp_fail_errno(e, "cannot open '%s'", path), NULL;
+	size_t cap = 4096, n = 0;
+	char *buf = cp_malloc(cap);
+	for (;;) {
+		if (n + 1 >= cap) {
+			if (cap >= SETTINGS_MAX) {
+				fclose(fp);
+				free(buf);
+				return cp_fail(e, CP_DATA, "%s: larger than %d bytes", path, SETTINGS_MAX), NULL;
+			}
+			cap *= 2;
+			buf = cp_realloc(buf, cap);
+		}
+		size_t got = fread(buf + n, 1, cap - n - 1, fp);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	int bad = ferror(fp);
+	fclose(fp);
+	if (bad) {
+		free(buf);
+		return cp_fail_errno(e, "cannot read '%s'", path), NULL;
+	}
+	buf[n] = '\0';
+	if (strlen(buf) != n) {
+		free(buf);
+		return cp_fail(e, CP_DATA, "%s: NUL byte in JSON", path), NULL;
+	}
+	return buf;
+}
+
+/* Line number of byte offset off in s (1-based). */
+static int line_of(const char *s, size_t off)
+{
+	int line = 1;
+	for (size_t i = 0; i < off && s[i]; i++)
+		line += s[i] == '\n';
+	return line;
+}
+
+cJSON *settings_load(const char *path, cp_err *e)
+{
+	const char *p = path;
+	if (!p) {
+		p = getenv("CHRONOPT_CONFIG");
+		if (!p || !*p) {
+			struct stat st;
+			p = "configs/chronopt.json";
+			if (stat(p, &st) != 0)
+				return cJSON_CreateObject();
+		}
+	}
+	char *text = slurp(p, e);
+	if (!text)
+		return NULL;
+	const char *end = NULL;
+	cJSON *j = cJSON_ParseWithOpts(text, &end, 1);
+	if (!j) {
+		int line = end ? line_of(text, (size_t)(end - text)) : 0;
+		free(text);
+		return cp_fail(e, CP_DATA, "%s:%d: invalid JSON", p, line), NULL;
+	}
+	free(text);
+	if (!cJSON_IsObject(j)) {
+		cJSON_Delete(j);
+		return cp_fail(e, CP_DATA, "%s: settings must be a JSON object", p), NULL;
+	}
+	return j;
+}
+
+static const horizon_def default_horizons[] = {{"7d", 7}, {"15d", 15}, {"30d", 30}, {"90d", 90}};
+
+int settings_horizons(const cJSON *settings, horizon_def **out, int *n, cp_err *e)
+{
+	const cJSON *h = cJSON_GetObjectItemCaseSensitive(settings, "horizons");
+	*out = NULL;
+	*n = 0;
+	if (!h) {
+		int k = (int)(sizeof(default_horizons) / sizeof(default_horizons[0]));
+		*out = cp_malloc(sizeof(default_horizons));
+		memcpy(*out, default_horizons, sizeof(default_horizons));
+		*n = k;
+		return 0;
+	}
+	if (!cJSON_IsObject(h))
+		return cp_fail(e, CP_DATA, "settings: \"horizons\" must be an object of name: steps");
+	int k = cJSON_GetArraySize(h);
+	if (k == 0)
+		return cp_fail(e, CP_DATA, "settings: \"horizons\" is empty");
+	horizon_def *d = cp_calloc((size_t)k, sizeof(*d));
+	int i = 0;
+	const cJSON *it;
+	cJSON_ArrayForEach(it, h) {
+		if (!cp_name_ok(it->string)) {
+			free(d);
+			return cp_fail(e, CP_DATA, "settings: horizon name '%.40s' is not a plain name", it->string);
+		}
+		if (!cJSON_IsNumber(it) || it->valuedouble != floor(it->valuedouble) ||
+		    it->valuedouble < 1 || it->valuedouble > 10000) {
+			free(d);
+			return cp_fail(e, CP_DATA, "settings: horizon '%s' steps must be an integer in 1..10000",
+			               it->string);
+		}
+		for (int j = 0; j < i; j++)
+			if (strcmp(d[j].name, it->string) == 0) {
+				free(d);
+				return cp_fail(e, CP_DATA, "settings: horizon '%s' defined twice", it->string);
+			}
+		snprintf(d[i].name, sizeof(d[i].name), "%s", it->string);
+		d[i].steps = (int)it->valuedouble;
+		i++;
+	}
+	*out = d;
+	*n = k;
+	return 0;
+}
+
+int settings_horizon(const cJSON *settings, const char *name, horizon_def *out, cp_err *e)
+{
+	horizon_def *d;
+	int n;
+	if (settings_horizons(settings, &d, &n, e) < 0)
+		return -1;
+	for (int i = 0; i < n; i++)
+		if (strcmp(d[i].name, name) == 0) {
+			*out = d[i];
+			free(d);
+			return 0;
+		}
+	free(d);
+	return cp_fail(e, CP_USAGE, "unknown horizon '%.40s'", name);
+}
+
+const cJSON *settings_node(const cJSON *settings, const char *dotted)
+{
+	char key[128];
+	const cJSON *cur = settings;
+	const char *p = dotted;
+	while (cur && *p) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+		if (n >= sizeof(key))
+			return NULL;
+		memcpy(key, p, n);
+		key[n] = '\0';
+		cur = cJSON_GetObjectItemCaseSensitive(cur, key);
+		p = dot ? dot + 1 : p + n;
+	}
+	return cur;
+}
+
+int settings_number(const cJSON *settings, const char *dotted, double *v, cp_err *e)
+{
+	const cJSON *n = settings_node(settings, dotted);
+	if (!n || cJSON_IsNull(n))
+		return 0;
+	if (!cJSON_IsNumber(n) || !isfinite(n->valuedouble))
+		return cp_fail(e, CP_DATA, "settings: \"%s\" must be a number", dotted);
+	*v = n->valuedouble;
+	return 1;
+}

@@ -1,0 +1,118 @@
+/* test_envelope.c — envelope reading, writing, stop rules; settings. */
+#include "envelope.h"
+#include "settings.h"
+#include "tap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int read_one(const char *text, cJSON **out, cp_err *e)
+{
+	FILE *fp = fmemopen((void *)text, strlen(text), "r");
+	env_reader r;
+	env_reader_init(&r, fp, "<stdin>");
+	int rc = env_read(&r, out, e);
+	env_reader_release(&r);
+	fclose(fp);
+	return rc;
+}
+
+int main(void)
+{
+	cp_err e = {0};
+	cJSON *j = NULL;
+
+	CHECK(read_one("", &j, &e) == 0, "empty input is end of input");
+	CHECK(read_one("\n  \n", &j, &e) == 0, "blank lines are skipped");
+	CHECK(read_one("{\"schema\":\"chronopt/1\"\n", &j, &e) < 0 && e.code == CP_DATA &&
+	      strstr(e.msg, "<stdin>:1: invalid JSON"), "broken JSON names the line");
+	CHECK(read_one("\n[1,2]\n", &j, &e) < 0 && strcmp(e.msg, "<stdin>:2: envelope is not a JSON object") == 0,
+	      "a non-object is rejected with its line number");
+	CHECK(read_one("{\"a\":1}\n", &j, &e) < 0 && strcmp(e.msg, "<stdin>:1: envelope has no \"schema\"") == 0,
+	      "missing schema is rejected");
+	CHECK(read_one("{\"schema\":\"chronopt/9\",\"horizon\":{\"name\":\"7d\",\"steps\":7}}\n", &j, &e) < 0 &&
+	      strstr(e.msg, "unsupported schema 'chronopt/9'"), "unknown schema version is rejected");
+	CHECK(read_one("{\"schema\":\"chronopt/1\",\"horizon\":{\"name\":\"../x\",\"steps\":7}}\n", &j, &e) < 0 &&
+	      strstr(e.msg, "not a plain name"), "hostile horizon name is rejected");
+	CHECK(read_one("{\"schema\":\"chronopt/1\",\"horizon\":{\"name\":\"7d\",\"steps\":7.5}}\n", &j, &e) < 0,
+	      "fractional steps are rejected");
+	CHECK(read_one("{\"schema\":\"chronopt/1\",\"horizon\":{\"name\":\"7d\",\"steps\":7}} {}\n", &j, &e) < 0 &&
+	      strstr(e.msg, "more than one JSON value"), "two values on one line are rejected");
+
+	const char *good = "{\"schema\":\"chronopt/1\",\"seed\":42,\"horizon\":{\"name\":\"7d\",\"steps\":7},"
+	                   "\"custom\":{\"x\":[1,2,3]}}\n";
+	CHECK(read_one(good, &j, &e) == 1, "a good envelope is read");
+	uint64_t seed = 0;
+	CHECK(env_seed(j, &seed, &e) == 0 && seed == 42, "seed is read");
+	CHECK(env_stop_reason(j, "search", (char[256]){0}, 256) == NULL, "no stage said stop");
+
+	char buf[256];
+	cJSON *t = cJSON_CreateObject();
+	cJSON_AddFalseToObject(t, "should_optimize");
+	cJSON_AddStringToObject(t, "summary", "no trigger fired");
+	env_set(j, "trigger", t);
+	const char *why = env_stop_reason(j, "search", buf, sizeof buf);
+	CHECK(why && strcmp(why, "not triggered: no trigger fired") == 0, "trigger false stops later stages");
+	CHECK(env_stop_reason(j, "trigger", buf, sizeof buf) == NULL, "a stage does not stop itself");
+
+	env_set(j, "search", env_skipped("not triggered: no trigger fired"));
+	why = env_stop_reason(j, "validation", buf, sizeof buf);
+	CHECK(why != NULL, "skip carries on to the next stage");
+
+	/* Pass-through: unknown fields survive a write/read round trip. */
+	char *mem = NULL;
+	size_t memlen = 0;
+	FILE *out = open_memstream(&mem, &memlen);
+	CHECK(env_write(out, j, &e) == 0, "envelope is written");
+	fclose(out);
+	CHECK(memlen > 0 && mem[memlen - 1] == '\n' && memchr(mem, '\n', memlen) == mem + memlen - 1,
+	      "written as exactly one line");
+	cJSON *back = NULL;
+	CHECK(read_one(mem, &back, &e) == 1, "written envelope reads back");
+	CHECK(cJSON_Compare(j, back, 1), "round trip keeps every field");
+	free(mem);
+	cJSON_Delete(back);
+	cJSON_Delete(j);
+
+	setenv("CHRONOPT_NOW", "2026-11-23T10:20:30Z", 1);
+	char now[21];
+	env_utc_now(now);
+	CHECK(strcmp(now, "2026-11-23T10:20:30Z") == 0, "CHRONOPT_NOW pins the clock");
+	int32_t d;
+	cp_parse_date("2026-11-23", &d);
+	CHECK(env_today() == d, "today follows CHRONOPT_NOW");
+
+	/* Dates. */
+	char ds[11];
+	CHECK(cp_parse_date("2024-02-29", &d) == 0, "leap day is a date");
+	cp_format_date(d, ds);
+	CHECK(strcmp(ds, "2024-02-29") == 0, "date round trip");
+	CHECK(cp_parse_date("2023-02-29", &d) < 0, "2023-02-29 is not a date");
+	CHECK(cp_parse_date("2024-13-01", &d) < 0, "month 13 is not a date");
+	CHECK(cp_parse_date("2024-1-01", &d) < 0, "non-ISO date is rejected");
+	cp_parse_date("1970-01-01", &d);
+	CHECK(d == 0, "epoch is day 0");
+
+	/* Settings. */
+	cJSON *s = cJSON_Parse("{\"horizons\":{\"1w\":5,\"2w\":10},\"trigger\":{\"x\":1.5,\"bad\":\"a\"}}");
+	horizon_def *h;
+	int nh;
+	CHECK(settings_horizons(s, &h, &nh, &e) == 0 && nh == 2 && h[1].steps == 10 &&
+	      strcmp(h[1].name, "2w") == 0, "horizons come from settings");
+	free(h);
+	horizon_def one;
+	CHECK(settings_horizon(s, "7d", &one, &e) < 0 && e.code == CP_USAGE, "unknown horizon is a usage error");
+	double v = 0;
+	CHECK(settings_number(s, "trigger.x", &v, &e) == 1 && v == 1.5, "dotted number lookup");
+	CHECK(settings_number(s, "trigger.none", &v, &e) == 0, "absent setting is 0");
+	CHECK(settings_number(s, "trigger.bad", &v, &e) < 0 && e.code == CP_DATA, "non-number setting is an error");
+	cJSON_Delete(s);
+	s = cJSON_CreateObject();
+	CHECK(settings_horizons(s, &h, &nh, &e) == 0 && nh == 4 && h[3].steps == 90, "default horizons 7/15/30/90");
+	free(h);
+	cJSON_Delete(s);
+	s = cJSON_Parse("{\"horizons\":{\"../x\":5}}");
+	CHECK(settings_horizons(s, &h, &nh, &e) < 0 && e.code == CP_DATA, "hostile horizon name in settings rejected");
+	cJSON_Delete(s);
+	return tap_done();
+}
