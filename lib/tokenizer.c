@@ -81,25 +81,95 @@ static int bucketize(const float *b, int nb, float x)
 	return lo;
 }
 
+/* ---- torch's float32 sum (nansum) of a contiguous row, bit for bit ----
+ * aten/src/ATen/native/cpu/SumKernel.cpp (cascade_sum): float accumulators;
+ * rows of >= 8 values are summed as 8-lane vectors, four vector
+ * accumulators (ILP) combined through a 4-level cascade of 16-step blocks,
+ * leftover vectors into accumulator 0, then accumulators 1..3 into 0; the
+ * scalar tail is summed first and the 8 lanes are added to it in order.
+ * Shorter rows take the same route with scalar lanes. */
+
+#define SUM_LEVELS 4
+#define SUM_ILP 4
+
+/* Sum of x[i * w + lane] over ...: row_sum over `size` items of `w` lanes
+ * (w = 8 for vectors, 1 for scalars); result in out[0..w-1]. */
+static void row_sum(const float *x, long size, int w, float *out)
+{
+	float acc[SUM_LEVELS][SUM_ILP][8];
+	memset(acc, 0, sizeof(acc));
+	long groups = size / SUM_ILP;  /* multi_row_sum over groups of ILP items */
+	long i = 0;
+	const long step = 16;          /* 1 << max(4, ceil_log2(groups) / 4), groups < 2^20 */
+	while (i + step <= groups) {
+		for (long j = 0; j < step; j++, i++)
+			for (int k = 0; k < SUM_ILP; k++)
+				for (int l = 0; l < w; l++)
+					acc[0][k][l] += x[((i * SUM_ILP) + k) * w + l];
+		for (int j = 1; j < SUM_LEVELS; j++) {
+			for (int k = 0; k < SUM_ILP; k++)
+				for (int l = 0; l < w; l++) {
+					acc[j][k][l] += acc[j - 1][k][l];
+					acc[j - 1][k][l] = 0;
+				}
+			if ((i & ((step - 1) << (j * 4))) != 0)
+				break;
+		}
+	}
+	for (; i < groups; i++)
+		for (int k = 0; k < SUM_ILP; k++)
+			for (int l = 0; l < w; l++)
+				acc[0][k][l] += x[((i * SUM_ILP) + k) * w + l];
+	for (int j = 1; j < SUM_LEVELS; j++)
+		for (int k = 0; k < SUM_ILP; k++)
+			for (int l = 0; l < w; l++)
+				acc[0][k][l] += acc[j][k][l];
+	for (long t = groups * SUM_ILP; t < size; t++)
+		for (int l = 0; l < w; l++)
+			acc[0][0][l] += x[t * w + l];
+	for (int k = 1; k < SUM_ILP; k++)
+		for (int l = 0; l < w; l++)
+			acc[0][0][l] += acc[0][k][l];
+	memcpy(out, acc[0][0], sizeof(float) * (size_t)w);
+}
+
+static float torch_sum(const double *a, int n)
+{
+	float *x = cp_malloc(sizeof(float) * (size_t)(n ? n : 1));
+	for (int i = 0; i < n; i++)
+		x[i] = (float)a[i];
+	float lanes[8], total;
+	if (n >= 8) {
+		long nv = n / 8;
+		row_sum(x, nv, 8, lanes);
+		total = 0;
+		for (long k = nv * 8; k < n; k++)
+			total += x[k];
+		for (int l = 0; l < 8; l++)
+			total += lanes[l];
+	} else {
+		row_sum(x, n, 1, lanes);
+		total = lanes[0];
+	}
+	free(x);
+	return total;
+}
+
 float tok_encode(const tok_t *t, const double *ctx, int n, int *ids, unsigned char *mask)
 {
 	if (n > t->context_length) {
 		ctx += n - t->context_length;
 		n = t->context_length;
 	}
-	/* mean |x| over observed values: the sum is accumulated in double and
-	 * rounded once, i.e. the correctly rounded float32 sum torch's
-	 * pairwise reduction gives in all but rare ulp-level cases */
-	double sum = 0;
+	double *a = cp_malloc(sizeof(double) * (size_t)(n ? n : 1));
 	int cnt = 0;
 	for (int i = 0; i < n; i++) {
 		float v = (float)ctx[i];
-		if (!isnan(v)) {
-			sum += fabsf(v);
-			cnt++;
-		}
+		a[i] = isnan(v) ? 0.0 : fabsf(v);
+		cnt += !isnan(v);
 	}
-	float scale = (float)sum / (float)cnt;  /* 0/0 = NaN when nothing observed */
+	float scale = torch_sum(a, n) / (float)cnt;  /* 0/0 = NaN when nothing observed */
+	free(a);
 	if (!(scale > 0))
 		scale = 1.0f;
 	int nb = t->ncenters + 1;
