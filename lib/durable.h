@@ -1,36 +1,67 @@
-/* durable.h — durable replace of a file, and lock files.
+/* durable.h — durable replace of a file, durable append, and lock files.
  * Pattern (git lockfile, redis config rewrite): write to a temp file in the
  * same directory, fsync it, rename over the target, fsync the directory.
  * Temp and lock files are removed on failure, at exit and on SIGINT/SIGTERM/
- * SIGHUP/SIGPIPE. Files are created 0666 & ~umask (never world-writable
- * beyond what the umask allows). */
+ * SIGHUP/SIGPIPE (a signal whose disposition was SIG_IGN when the first file
+ * was registered is left alone). Only the process that created a file removes
+ * it, so a forked child exiting never deletes its parent's lock. A SIGKILL or
+ * a power cut can leave a temp file ".<name>.tmp-XXXXXX" behind, never a
+ * half-written target. Files are created 0666 & ~umask.
+ *
+ * Testing hook (documented in opt-history(1), ENVIRONMENT): when the
+ * environment variable CHRONOPT_FAIL_AT names a step, that step fails with
+ * EIO as if the system call had failed:
+ *   open     creating the temp file (durable_write) or opening the file
+ *            (durable_append)
+ *   write    writing: half of the bytes are written, then the write fails
+ *            (durable_append truncates the file back to its old size)
+ *   fsync    fsync of the file
+ *   rename   the rename over the target (durable_write only)
+ *   dirsync  fsync of the directory (durable_write always; durable_append
+ *            only when it created the file; durable_sync_dir)
+ * "kill:<step>" instead raises SIGKILL right before that step (a crash), and
+ * "kill:partial" writes half of the bytes and then raises SIGKILL (a power
+ * cut in the middle of a write). Any other value is ignored.
+ */
 #ifndef CHRONOPT_DURABLE_H
 #define CHRONOPT_DURABLE_H
 #include "common.h"
 
-/* Replace `path` with buf[len] durably. On any failure the target is
- * untouched, the temp file removed, CP_IO returned via e. If the
- * environment variable CHRONOPT_FAIL_AT names a step ("write", "fsync",
- * "rename", "dirsync") that step fails (testing hook, see durable(7)?). */
+/* Replace `path` with buf[len] durably. On a failure before the rename
+ * (open, write, fsync, rename) the target is untouched, the temp file
+ * removed, and -1 returned with CP_IO in e. A failure of the final directory
+ * fsync is reported the same way but comes after the rename: the new content
+ * is in place and may not survive a power cut. Returns 0 on success. */
 int durable_write(const char *path, const void *buf, size_t len, cp_err *e);
 
 /* Append line[len] (must end in '\n') to path with O_APPEND, then fsync.
- * Creates the file if missing (and fsyncs its directory). */
+ * Creates the file if missing (and fsyncs its directory). On a write or
+ * fsync failure the file is truncated back to its size before the call, so
+ * a failed append leaves no partial line (callers hold the file's lock, so
+ * nobody else appended meanwhile). Returns 0, or -1 with CP_IO in e. */
 int durable_append(const char *path, const char *line, size_t len, cp_err *e);
 
-/* fsync the directory containing path. */
+/* fsync the directory containing path. Returns 0, or -1 with CP_IO.
+ * Filesystems that cannot fsync a directory (EINVAL) count as success. */
 int durable_sync_dir(const char *path, cp_err *e);
 
 typedef struct {
-	char *lockpath;  /* "<path>.lock", owned */
+	char *lockpath;  /* "<path>.lock", owned; NULL when not held */
 	int fd;          /* -1 when not held */
 } cp_lock;
 
 /* Take "<path>.lock" (O_CREAT|O_EXCL, our pid written in it). Waits up to
- * wait_ms milliseconds (0: try once); then CP_BUSY with the holder's pid:
- * "'<path>.lock' is held by pid N". A lock is never broken automatically.
- * Released by lock_release, at exit, and on signals. */
+ * wait_ms milliseconds (0: try once), polling with short sleeps; then
+ * CP_BUSY naming the holder: "'<path>.lock' is held by pid N", or, when pid
+ * N no longer runs, "'<path>.lock' is stale: pid N is not running; remove it
+ * by hand if no process is using '<path>'" (reported at once, without
+ * waiting: a dead holder never lets go). A lock is never broken
+ * automatically. On success *l holds the lock (release with lock_release);
+ * on failure *l is empty (lockpath NULL, fd -1) and -1 is returned. Other
+ * failures (no such directory, permissions): CP_IO. The lock is also
+ * removed at exit and on the signals above. */
 int lock_acquire(cp_lock *l, const char *path, long wait_ms, cp_err *e);
+/* Remove the lock file and free l->lockpath; a no-op on an empty cp_lock. */
 void lock_release(cp_lock *l);
 
 #endif

@@ -1,0 +1,175 @@
+/* opt-history — the optimization history: record, show, last, export,
+ * repair. See opt-history(1); the logic is in lib/history.c. */
+#include "common.h"
+#include "history.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+	"usage: opt-history record [--file F] [--wait MS] < envelopes\n"
+	"       opt-history show   [--file F] [--horizon H] [--since DATE] [--limit N] [--json]\n"
+	"       opt-history last   [--file F] [--horizon H] [--deployed]\n"
+	"       opt-history export --format csv [--file F] [--horizon H] [--since DATE] [--limit N]\n"
+	"       opt-history repair [--file F] [--wait MS]\n"
+	"\n"
+	"  --file F, --history F  history file (default $CHRONOPT_HISTORY, else history.jsonl)\n"
+	"  --wait MS        wait up to MS milliseconds for the lock (default 10000)\n"
+	"  --horizon H      only horizon H\n"
+	"  --since DATE     only records optimized on or after DATE (YYYY-MM-DD)\n"
+	"  --limit N        only the last N records (after the other filters)\n"
+	"  --json           show: one JSON record per line instead of a table\n"
+	"  --deployed       last: count only optimizations that were deployed\n"
+	"  --format csv     export format (csv is the only one)\n"
+	"  --config F, --config-dir D  accepted for uniformity with the other stages, unused\n"
+	"  -h, --help       this help\n";
+
+enum { O_FILE = 1, O_WAIT, O_HORIZON, O_SINCE, O_LIMIT, O_JSON, O_DEPLOYED, O_FORMAT,
+       O_CONFIG, O_CONFIG_DIR };
+
+static int misuse(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: ", cp_progname);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'opt-history --help'.\n");
+	return CP_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"file", required_argument, NULL, O_FILE},
+		{"history", required_argument, NULL, O_FILE},
+		{"wait", required_argument, NULL, O_WAIT},
+		{"horizon", required_argument, NULL, O_HORIZON},
+		{"since", required_argument, NULL, O_SINCE},
+		{"limit", required_argument, NULL, O_LIMIT},
+		{"json", no_argument, NULL, O_JSON},
+		{"deployed", no_argument, NULL, O_DEPLOYED},
+		{"format", required_argument, NULL, O_FORMAT},
+		{"config", required_argument, NULL, O_CONFIG},
+		{"config-dir", required_argument, NULL, O_CONFIG_DIR},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	/* which options each subcommand takes */
+	static const struct { const char *name; const char *allowed; } cmds[] = {
+		{"record", "\001\002\011\012"},
+		{"show", "\001\003\004\005\006"},
+		{"last", "\001\003\007"},
+		{"export", "\001\003\004\005\010"},
+		{"repair", "\001\002"},
+	};
+	cp_progname = "opt-history";
+	if (argc < 2)
+		return misuse("%s", "missing command (record, show, last, export or repair)");
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		fputs(usage, stdout);
+		return cp_close_stdout();
+	}
+	int cmd = -1;
+	for (int i = 0; i < 5; i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			cmd = i;
+	if (cmd < 0)
+		return misuse("unknown command '%s'", argv[1]);
+
+	const char *file = getenv("CHRONOPT_HISTORY");
+	const char *format = NULL;
+	long wait_ms = HISTORY_WAIT_MS;
+	int json = 0, deployed = 0;
+	history_filter f = {NULL, 0, 0, -1};
+	int c;
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage, stdout);
+			return cp_close_stdout();
+		}
+		if (c == '?')
+			return misuse("%s", "bad option");
+		if (!strchr(cmds[cmd].allowed, c)) {
+			const char *name = "?";
+			for (int i = 0; opts[i].name; i++)
+				if (opts[i].val == c)
+					name = opts[i].name;
+			fprintf(stderr, "%s: option '--%s' does not apply to '%s'\n"
+			        "Try 'opt-history --help'.\n", cp_progname, name, argv[1]);
+			return CP_USAGE;
+		}
+		switch (c) {
+		case O_FILE:
+			file = optarg;
+			break;
+		case O_WAIT:
+			if (cp_parse_long(optarg, 0, 86400000L, &wait_ms))
+				return misuse("--wait '%s' is not a number of milliseconds", optarg);
+			break;
+		case O_HORIZON:
+			if (!cp_name_ok(optarg))
+				return misuse("--horizon '%s' is not a plain name", optarg);
+			f.horizon = optarg;
+			break;
+		case O_SINCE:
+			if (cp_parse_date(optarg, &f.since))
+				return misuse("--since '%s' is not a date (YYYY-MM-DD)", optarg);
+			f.has_since = 1;
+			break;
+		case O_LIMIT:
+			if (cp_parse_long(optarg, 0, 1L << 40, &f.limit))
+				return misuse("--limit '%s' is not a count", optarg);
+			break;
+		case O_JSON:
+			json = 1;
+			break;
+		case O_DEPLOYED:
+			deployed = 1;
+			break;
+		case O_FORMAT:
+			format = optarg;
+			break;
+		default:  /* --config, --config-dir: accepted, unused */
+			break;
+		}
+	}
+	if (optind < argc)
+		return misuse("unexpected argument '%s'", argv[optind]);
+	if (!file || !*file)
+		file = "history.jsonl";
+	if (cmd == 3 && (!format || strcmp(format, "csv")))
+		return misuse("%s", format ? "--format must be 'csv'" : "export needs --format csv");
+
+	cp_err e = {0};
+	history h;
+	int rc = 0;
+	if (cmd == 0) {
+		rc = history_record_stream(stdin, "<stdin>", stdout, file, wait_ms, &e);
+	} else if (cmd == 4) {
+		char moved[4200];
+		long line = 0;
+		size_t bytes = 0;
+		rc = history_repair(file, wait_ms, moved, sizeof(moved), &line, &bytes, &e);
+		if (rc == 1)
+			printf("%s:%ld: moved the torn last record (%zu bytes) to '%s'\n", file, line,
+			       bytes, moved);
+		else if (rc == 0)
+			printf("%s: nothing to repair\n", file);
+		rc = rc < 0 ? -1 : 0;
+	} else if ((rc = history_load(&h, file, wait_ms, &e)) == 0) {
+		if (cmd == 1)
+			rc = history_show(stdout, &h, &f, json, &e);
+		else if (cmd == 2)
+			rc = history_print_last(stdout, &h, f.horizon, deployed, &e);
+		else
+			rc = history_export_csv(stdout, &h, &f, &e);
+		history_free(&h);
+	}
+	if (rc < 0) {
+		int code = cp_die(&e);
+		cp_close_stdout();
+		return code;
+	}
+	return cp_close_stdout();
+}

@@ -1,0 +1,750 @@
+/* history.c — the optimization history, see history.h and opt-history(1). */
+#include "history.h"
+
+#include "durable.h"
+#include "envelope.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const stages[] = {"trigger", "search", "validation", "deployment"};
+#define NSTAGES 4
+
+/* ------------------------------------------------------------- outcome */
+
+static const cJSON *get(const cJSON *obj, const char *key)
+{
+	return cJSON_GetObjectItemCaseSensitive(obj, key);
+}
+
+static const char *str_or(const cJSON *obj, const char *key, const char *dflt)
+{
+	const cJSON *v = get(obj, key);
+	return cJSON_IsString(v) ? v->valuestring : dflt;
+}
+
+/* "reason", else "summary", else dflt */
+static const char *why(const cJSON *sec, const char *dflt)
+{
+	return str_or(sec, "reason", str_or(sec, "summary", dflt));
+}
+
+const char *history_outcome(const cJSON *env, char *reason, size_t len)
+{
+	char scratch[8];
+	if (!reason) {
+		reason = scratch;
+		len = sizeof(scratch);
+	}
+	const cJSON *trig = get(env, "trigger"), *search = get(env, "search");
+	const cJSON *val = get(env, "validation"), *dep = get(env, "deployment");
+
+	if (cJSON_IsFalse(get(trig, "should_optimize"))) {
+		snprintf(reason, len, "not triggered: %s", str_or(trig, "summary", "no trigger fired"));
+		return "not_triggered";
+	}
+	if (!cJSON_IsObject(search)) {
+		snprintf(reason, len, "no search section");
+		return "search_failed";
+	}
+	const char *st = str_or(search, "status", "(no status)");
+	if (strcmp(st, "done") && strcmp(st, "partial")) {
+		snprintf(reason, len, "search %s: %s", st, why(search, "no reason given"));
+		return "search_failed";
+	}
+	if (!cJSON_IsObject(get(search, "candidate")) && !cJSON_IsObject(get(search, "best"))) {
+		snprintf(reason, len, "search found no candidate");
+		return "search_failed";
+	}
+	if (cJSON_IsFalse(get(val, "approved"))) {
+		snprintf(reason, len, "not approved: %s", str_or(val, "summary", "criteria not met"));
+		return "not_approved";
+	}
+	if (!cJSON_IsObject(val)) {
+		snprintf(reason, len, "no validation section");
+		return "error";
+	}
+	if (!cJSON_IsTrue(get(val, "approved"))) {
+		snprintf(reason, len, "validation %s: %s", str_or(val, "status", "(no status)"),
+		         why(val, "no verdict"));
+		return "error";
+	}
+	if (cJSON_IsTrue(get(dep, "dry_run"))) {
+		snprintf(reason, len, "dry run: %s", str_or(dep, "summary", "nothing deployed"));
+		return "dry_run";
+	}
+	if (!cJSON_IsObject(dep)) {
+		snprintf(reason, len, "no deployment section");
+		return "error";
+	}
+	st = str_or(dep, "status", "(no status)");
+	if (!strcmp(st, "done") && cJSON_IsTrue(get(dep, "deployed"))) {
+		reason[0] = '\0';
+		return "deployed";
+	}
+	snprintf(reason, len, "deployment %s, not deployed: %s", st, why(dep, "no reason given"));
+	return "error";
+}
+
+/* -------------------------------------------------------------- record */
+
+static int numeric_array(const cJSON *a)
+{
+	if (!cJSON_IsArray(a) || !a->child)
+		return 0;
+	for (const cJSON *c = a->child; c; c = c->next)
+		if (!cJSON_IsNumber(c) && !numeric_array(c))
+			return 0;
+	return 1;
+}
+
+/* A deep copy without arrays of numbers (or of arrays of numbers). */
+static cJSON *slim(const cJSON *x)
+{
+	if (!x)
+		return cJSON_CreateNull();
+	if (cJSON_IsObject(x) || cJSON_IsArray(x)) {
+		cJSON *o = cJSON_IsObject(x) ? cJSON_CreateObject() : cJSON_CreateArray();
+		for (const cJSON *c = x->child; c; c = c->next) {
+			if (numeric_array(c))
+				continue;
+			if (cJSON_IsObject(x))
+				cJSON_AddItemToObject(o, c->string, slim(c));
+			else
+				cJSON_AddItemToArray(o, slim(c));
+		}
+		return o;
+	}
+	return cJSON_Duplicate(x, 0);
+}
+
+/* key at the top of sec, else in one of its object members */
+static const cJSON *trigger_field(const cJSON *sec, const char *key)
+{
+	const cJSON *v = get(sec, key);
+	if (v || !cJSON_IsObject(sec))
+		return v;
+	for (const cJSON *c = sec->child; c; c = c->next)
+		if (cJSON_IsObject(c) && (v = get(c, key)))
+			return v;
+	return NULL;
+}
+
+static void add_copy(cJSON *r, const char *key, const cJSON *v)
+{
+	cJSON_AddItemToObject(r, key, v ? slim(v) : cJSON_CreateNull());
+}
+
+static void add_string_or_null(cJSON *r, const char *key, const cJSON *v)
+{
+	if (cJSON_IsString(v))
+		cJSON_AddStringToObject(r, key, v->valuestring);
+	else
+		cJSON_AddNullToObject(r, key);
+}
+
+cJSON *history_record_new(const cJSON *env, const char *now)
+{
+	char reason[1024];
+	const char *outcome = history_outcome(env, reason, sizeof(reason));
+	const cJSON *trig = get(env, "trigger"), *search = get(env, "search");
+	const cJSON *hz = get(env, "horizon");
+	cJSON *r = cJSON_CreateObject();
+
+	cJSON_AddStringToObject(r, "schema", HISTORY_SCHEMA);
+	add_string_or_null(r, "run_id", get(env, "run_id"));
+	add_string_or_null(r, "horizon", get(hz, "name"));
+	add_copy(r, "steps", cJSON_IsNumber(get(hz, "steps")) ? get(hz, "steps") : NULL);
+	cJSON_AddStringToObject(r, "optimization_date", now);
+	cJSON_AddStringToObject(r, "outcome", outcome);
+	cJSON_AddBoolToObject(r, "success", !strcmp(outcome, "deployed"));
+	if (reason[0])
+		cJSON_AddStringToObject(r, "reason", reason);
+	else
+		cJSON_AddNullToObject(r, "reason");
+
+	const cJSON *fired = get(trig, "fired");
+	if (cJSON_IsArray(fired)) {
+		cJSON *a = cJSON_AddArrayToObject(r, "triggered_by");
+		for (const cJSON *c = fired->child; c; c = c->next) {
+			const char *name = cJSON_IsString(c) ? c->valuestring : str_or(c, "name", NULL);
+			if (name)
+				cJSON_AddItemToArray(a, cJSON_CreateString(name));
+		}
+	} else {
+		cJSON_AddNullToObject(r, "triggered_by");
+	}
+	add_copy(r, "performance_degradation_pct", trigger_field(trig, "performance_degradation_pct"));
+	add_copy(r, "drift_severity", trigger_field(trig, "drift_severity"));
+	add_copy(r, "days_since_last", trigger_field(trig, "days_since_last"));
+
+	const cJSON *cfg = get(search, "candidate");
+	if (!cJSON_IsObject(cfg))
+		cfg = get(search, "best");
+	add_copy(r, "config", cJSON_IsObject(cfg) ? cfg : NULL);
+	add_copy(r, "validation", cJSON_IsObject(get(env, "validation")) ? get(env, "validation") : NULL);
+	add_copy(r, "deployment", cJSON_IsObject(get(env, "deployment")) ? get(env, "deployment") : NULL);
+
+	cJSON *d = cJSON_AddObjectToObject(r, "durations");
+	double total = 0;
+	int any = 0;
+	for (int i = 0; i < NSTAGES; i++) {
+		const cJSON *s = get(get(env, stages[i]), "seconds");
+		if (cJSON_IsNumber(s) && isfinite(s->valuedouble) && s->valuedouble >= 0) {
+			cJSON_AddNumberToObject(d, stages[i], s->valuedouble);
+			total += s->valuedouble;
+			any = 1;
+		} else {
+			cJSON_AddNullToObject(d, stages[i]);
+		}
+	}
+	if (any)
+		env_add_number(d, "total", total);
+	else
+		cJSON_AddNullToObject(d, "total");
+	add_copy(r, "seed", cJSON_IsNumber(get(env, "seed")) ? get(env, "seed") : NULL);
+	add_copy(r, "series", cJSON_IsObject(get(env, "series")) ? get(env, "series") : NULL);
+	add_copy(r, "model", cJSON_IsObject(get(env, "model")) ? get(env, "model") : NULL);
+	return r;
+}
+
+/* ---------------------------------------------------------------- file */
+
+/* Whole file into *buf (NUL-terminated, caller frees). 1: read, 0: no such
+ * file, -1: error. */
+static int read_all(const char *path, char **buf, size_t *len, cp_err *e)
+{
+	*buf = NULL;
+	*len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return cp_fail_errno(e, "cannot open '%s'", path);
+	}
+	size_t cap = 1 << 16, n = 0;
+	char *b = cp_malloc(cap);
+	for (;;) {
+		if (n + 1 >= cap)
+			b = cp_realloc(b, cap *= 2);
+		ssize_t got = read(fd, b + n, cap - n - 1);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			cp_fail_errno(e, "cannot read '%s'", path);
+			free(b);
+			close(fd);
+			return -1;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+	}
+	close(fd);
+	b[n] = '\0';
+	*buf = b;
+	*len = n;
+	return 1;
+}
+
+static long count_lines(const char *buf, size_t len)
+{
+	long n = 0;
+	if (!buf || !len)
+		return 0;
+	for (const char *p = buf; (p = memchr(p, '\n', len - (size_t)(p - buf))); p++)
+		n++;
+	return n;
+}
+
+/* CP_DATA for a torn tail, else 0. */
+static int check_torn(const char *path, const char *buf, size_t len, cp_err *e)
+{
+	if (len == 0 || buf[len - 1] == '\n')
+		return 0;
+	return cp_fail(e, CP_DATA, "%s:%ld: torn last record (no newline); run 'opt-history repair'",
+	               path, count_lines(buf, len) + 1);
+}
+
+static int check_record(const char *path, long line, const cJSON *r, cp_err *e)
+{
+	int32_t day;
+	char date[11];
+	if (!cJSON_IsObject(r))
+		return cp_fail(e, CP_DATA, "%s:%ld: record is not a JSON object", path, line);
+	const char *schema = str_or(r, "schema", NULL);
+	if (!schema)
+		return cp_fail(e, CP_DATA, "%s:%ld: record has no \"schema\"", path, line);
+	if (strcmp(schema, HISTORY_SCHEMA))
+		return cp_fail(e, CP_DATA, "%s:%ld: unsupported schema '%.64s' (expected '%s')", path,
+		               line, schema, HISTORY_SCHEMA);
+	const char *hz = str_or(r, "horizon", NULL);
+	if (!hz || !cp_name_ok(hz))
+		return cp_fail(e, CP_DATA, "%s:%ld: record has no valid \"horizon\"", path, line);
+	const char *od = str_or(r, "optimization_date", "");
+	snprintf(date, sizeof(date), "%s", od);
+	if (strlen(od) < 10 || cp_parse_date(date, &day))
+		return cp_fail(e, CP_DATA, "%s:%ld: record has no valid \"optimization_date\"", path,
+		               line);
+	if (!str_or(r, "outcome", NULL))
+		return cp_fail(e, CP_DATA, "%s:%ld: record has no \"outcome\"", path, line);
+	return 0;
+}
+
+static int parse_all(history *h, const char *path, const char *buf, size_t len, cp_err *e)
+{
+	long line = 0, cap = 0;
+	const char *p = buf, *end = buf + len;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));  /* never NULL: not torn */
+		line++;
+		size_t n = (size_t)(nl - p);
+		if (n == 0 || (n == 1 && p[0] == '\r'))
+			return cp_fail(e, CP_DATA, "%s:%ld: empty line", path, line);
+		if (memchr(p, '\0', n))
+			return cp_fail(e, CP_DATA, "%s:%ld: NUL byte in record", path, line);
+		const char *stop = NULL;
+		cJSON *r = cJSON_ParseWithLengthOpts(p, n, &stop, 0);
+		if (!r)
+			return cp_fail(e, CP_DATA, "%s:%ld: invalid JSON near column %ld", path, line,
+			               stop ? (long)(stop - p) + 1 : 1L);
+		for (; stop && stop < nl; stop++)
+			if (*stop != ' ' && *stop != '\t' && *stop != '\r') {
+				cJSON_Delete(r);
+				return cp_fail(e, CP_DATA, "%s:%ld: more than one JSON value on the line",
+				               path, line);
+			}
+		if (h->n == cap)
+			h->rec = cp_realloc(h->rec, (size_t)(cap = cap ? 2 * cap : 64) * sizeof(*h->rec));
+		h->rec[h->n++] = r;
+		if (check_record(path, line, r, e))
+			return -1;
+		p = nl + 1;
+	}
+	return 0;
+}
+
+int history_load(history *h, const char *path, long wait_ms, cp_err *e)
+{
+	char *buf;
+	size_t len;
+	memset(h, 0, sizeof(*h));
+	int got = read_all(path, &buf, &len, e);
+	if (got < 0)
+		return -1;
+	if (got > 0 && check_torn(path, buf, len, NULL)) {
+		/* maybe an append in flight: look again while holding the lock */
+		cp_lock l;
+		if (lock_acquire(&l, path, wait_ms, NULL) == 0) {
+			free(buf);
+			got = read_all(path, &buf, &len, e);
+			lock_release(&l);
+			if (got < 0)
+				return -1;
+		}
+	}
+	if (got > 0 && (check_torn(path, buf, len, e) || parse_all(h, path, buf, len, e))) {
+		free(buf);
+		history_free(h);
+		return -1;
+	}
+	free(buf);
+	h->path = cp_strdup(path);
+	return 0;
+}
+
+void history_free(history *h)
+{
+	if (!h)
+		return;
+	for (long i = 0; i < h->n; i++)
+		cJSON_Delete(h->rec[i]);
+	free(h->rec);
+	free(h->path);
+	memset(h, 0, sizeof(*h));
+}
+
+int history_append(const char *path, const cJSON *rec, long wait_ms, long *recno, cp_err *e)
+{
+	cp_lock l;
+	char *buf = NULL;
+	size_t len;
+	if (lock_acquire(&l, path, wait_ms, e))
+		return -1;
+	int rc = -1;
+	if (read_all(path, &buf, &len, e) < 0 || check_torn(path, buf, len, e))
+		goto out;
+	char *s = cJSON_PrintUnformatted(rec);
+	if (!s) {
+		cp_fail(e, CP_INTERNAL, "cannot format a history record");
+		goto out;
+	}
+	size_t n = strlen(s);
+	char *line = cp_malloc(n + 2);
+	memcpy(line, s, n);
+	line[n] = '\n';
+	line[n + 1] = '\0';
+	free(s);
+	if (memchr(line, '\n', n)) {
+		/* cJSON escapes control characters: a raw newline cannot happen */
+		cp_fail(e, CP_INTERNAL, "history record contains a newline");
+	} else if (durable_append(path, line, n + 1, e) == 0) {
+		*recno = count_lines(buf, len) + 1;
+		rc = 0;
+	}
+	free(line);
+out:
+	free(buf);
+	lock_release(&l);
+	return rc;
+}
+
+int history_record_stream(FILE *in, const char *in_name, FILE *out, const char *path,
+                          long wait_ms, cp_err *e)
+{
+	env_reader r;
+	cJSON *env;
+	int got, rc = 0;
+	env_reader_init(&r, in, in_name);
+	while ((got = env_read(&r, &env, e)) > 0) {
+		double t0 = cp_now();
+		char now[21];
+		long recno = 0;
+		env_utc_now(now);
+		cJSON *rec = history_record_new(env, now);
+		int bad = history_append(path, rec, wait_ms, &recno, e);
+		cJSON_Delete(rec);
+		if (!bad) {
+			cJSON *sec = cJSON_CreateObject();
+			cJSON_AddStringToObject(sec, "status", "done");
+			cJSON_AddStringToObject(sec, "file", path);
+			cJSON_AddNumberToObject(sec, "record", (double)recno);
+			env_add_number(sec, "seconds", cp_now() - t0);
+			env_set(env, "history", sec);
+			bad = env_write(out, env, e);
+		}
+		cJSON_Delete(env);
+		if (bad) {
+			rc = -1;
+			break;
+		}
+	}
+	if (got < 0)
+		rc = -1;
+	env_reader_release(&r);
+	return rc;
+}
+
+/* ------------------------------------------------------------- queries */
+
+static int record_day(const cJSON *r, int32_t *day)
+{
+	char date[11];
+	snprintf(date, sizeof(date), "%s", str_or(r, "optimization_date", ""));
+	return cp_parse_date(date, day);
+}
+
+long history_select(const history *h, const history_filter *f, long **idx)
+{
+	long n = 0;
+	*idx = cp_malloc((size_t)(h->n ? h->n : 1) * sizeof(**idx));
+	for (long i = 0; i < h->n; i++) {
+		const cJSON *r = h->rec[i];
+		int32_t day = 0;
+		if (f && f->horizon && strcmp(str_or(r, "horizon", ""), f->horizon))
+			continue;
+		if (f && f->has_since && (record_day(r, &day) || day < f->since))
+			continue;
+		(*idx)[n++] = i;
+	}
+	if (f && f->limit >= 0 && n > f->limit) {
+		memmove(*idx, *idx + (n - f->limit), (size_t)f->limit * sizeof(**idx));
+		n = f->limit;
+	}
+	return n;
+}
+
+/* A table cell: printable ASCII kept, anything else '?', cut to width. */
+static void cell(char *out, size_t width, const char *s)
+{
+	size_t i = 0;
+	for (; s && s[i] && i < width; i++) {
+		unsigned char c = (unsigned char)s[i];
+		out[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
+	out[i] = '\0';
+}
+
+static void num_cell(char *out, size_t cap, const cJSON *v, const char *fmt)
+{
+	if (cJSON_IsNumber(v))
+		snprintf(out, cap, fmt, v->valuedouble);
+	else if (cJSON_IsString(v))
+		cell(out, cap - 1 < 12 ? cap - 1 : 12, v->valuestring);
+	else
+		snprintf(out, cap, "-");
+}
+
+int history_show(FILE *out, const history *h, const history_filter *f, int json, cp_err *e)
+{
+	long *idx, n = history_select(h, f, &idx);
+	if (!json)
+		fprintf(out, "%5s  %-20s  %-8s  %-13s  %-24s  %8s  %-8s  %5s  %12s  %9s\n", "#",
+		        "optimization_date", "horizon", "outcome", "triggered_by", "degr_pct", "drift",
+		        "days", "val_rmse", "seconds");
+	for (long k = 0; k < n; k++) {
+		const cJSON *r = h->rec[idx[k]];
+		if (json) {
+			cJSON *c = cJSON_Duplicate(r, 1);
+			cJSON_AddNumberToObject(c, "record", (double)(idx[k] + 1));
+			char *s = cJSON_PrintUnformatted(c);
+			cJSON_Delete(c);
+			if (s) {
+				fputs(s, out);
+				fputc('\n', out);
+				free(s);
+			}
+			continue;
+		}
+		char date[21], hz[9], oc[14], trig[25], deg[16], drift[13], days[16], rmse[24], secs[24];
+		char joined[256] = "";
+		size_t used = 0;
+		const cJSON *tb = get(r, "triggered_by");
+		for (const cJSON *c = cJSON_IsArray(tb) ? tb->child : NULL; c; c = c->next)
+			if (cJSON_IsString(c) && used < sizeof(joined) - 1)
+				used += (size_t)snprintf(joined + used, sizeof(joined) - used, "%s%s",
+				                         used ? "," : "", c->valuestring);
+		if (used >= sizeof(joined))
+			used = sizeof(joined) - 1;
+		cell(date, 20, str_or(r, "optimization_date", "-"));
+		cell(hz, 8, str_or(r, "horizon", "-"));
+		cell(oc, 13, str_or(r, "outcome", "-"));
+		cell(trig, 24, used ? joined : "-");
+		num_cell(deg, sizeof(deg), get(r, "performance_degradation_pct"), "%.2f");
+		num_cell(drift, sizeof(drift), get(r, "drift_severity"), "%.4g");
+		num_cell(days, sizeof(days), get(r, "days_since_last"), "%.0f");
+		num_cell(rmse, sizeof(rmse), get(get(r, "config"), "validation_rmse"), "%.6g");
+		num_cell(secs, sizeof(secs), get(get(r, "durations"), "total"), "%.1f");
+		fprintf(out, "%5ld  %-20s  %-8s  %-13s  %-24s  %8s  %-8s  %5s  %12s  %9s\n", idx[k] + 1,
+		        date, hz, oc, trig, deg, drift, days, rmse, secs);
+	}
+	free(idx);
+	if (fflush(out) || ferror(out))
+		return cp_fail_errno(e, "error writing standard output");
+	return 0;
+}
+
+const char *history_last(const history *h, const char *horizon, int deployed_only)
+{
+	for (long i = h->n - 1; i >= 0; i--) {
+		const cJSON *r = h->rec[i];
+		const char *oc = str_or(r, "outcome", "");
+		if (strcmp(str_or(r, "horizon", ""), horizon))
+			continue;
+		if (!strcmp(oc, "deployed") || (!deployed_only && !strcmp(oc, "not_approved")))
+			return str_or(r, "optimization_date", NULL);
+	}
+	return NULL;
+}
+
+int history_print_last(FILE *out, const history *h, const char *horizon, int deployed_only,
+                       cp_err *e)
+{
+	if (horizon) {
+		const char *d = history_last(h, horizon, deployed_only);
+		if (d)
+			fprintf(out, "%s\n", d);
+	} else {
+		for (long i = 0; i < h->n; i++) {
+			const char *hz = str_or(h->rec[i], "horizon", "");
+			long j;
+			for (j = 0; j < i; j++)
+				if (!strcmp(str_or(h->rec[j], "horizon", ""), hz))
+					break;
+			if (j < i)
+				continue;  /* reported at its first appearance */
+			const char *d = history_last(h, hz, deployed_only);
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "horizon", hz);
+			if (d)
+				cJSON_AddStringToObject(o, "last", d);
+			else
+				cJSON_AddNullToObject(o, "last");
+			char *s = cJSON_PrintUnformatted(o);
+			cJSON_Delete(o);
+			if (s) {
+				fprintf(out, "%s\n", s);
+				free(s);
+			}
+		}
+	}
+	if (fflush(out) || ferror(out))
+		return cp_fail_errno(e, "error writing standard output");
+	return 0;
+}
+
+/* ---------------------------------------------------------------- CSV */
+
+static void csv_number(FILE *out, double d)
+{
+	char buf[32];
+	double back;
+	snprintf(buf, sizeof(buf), "%.15g", d);
+	if (sscanf(buf, "%lg", &back) != 1 || back != d)
+		snprintf(buf, sizeof(buf), "%.17g", d);
+	fputs(buf, out);
+}
+
+static void csv_string(FILE *out, const char *s)
+{
+	csv_fwrite(out, s, strlen(s));
+}
+
+static void csv_value(FILE *out, const cJSON *v)
+{
+	if (!v || cJSON_IsNull(v))
+		return;
+	if (cJSON_IsNumber(v))
+		csv_number(out, v->valuedouble);
+	else if (cJSON_IsBool(v))
+		fputs(cJSON_IsTrue(v) ? "true" : "false", out);
+	else if (cJSON_IsString(v))
+		csv_string(out, v->valuestring);
+	else {
+		char *s = cJSON_PrintUnformatted(v);
+		if (s) {
+			csv_string(out, s);
+			free(s);
+		}
+	}
+}
+
+int history_export_csv(FILE *out, const history *h, const history_filter *f, cp_err *e)
+{
+	long *idx, n = history_select(h, f, &idx);
+	fputs(HISTORY_CSV_COLUMNS "\n", out);
+	for (long k = 0; k < n; k++) {
+		const cJSON *r = h->rec[idx[k]];
+		const cJSON *cfg = get(r, "config");
+		fprintf(out, "%ld", idx[k] + 1);
+		static const char *const plain[] = {"run_id", "horizon", "steps", "optimization_date",
+		                                    "outcome", "success", "reason"};
+		for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+			fputc(',', out);
+			csv_value(out, get(r, plain[i]));
+		}
+		fputc(',', out);
+		const cJSON *tb = get(r, "triggered_by");
+		if (cJSON_IsArray(tb)) {
+			size_t cap = 1, used = 0;
+			for (const cJSON *c = tb->child; c; c = c->next)
+				if (cJSON_IsString(c))
+					cap += strlen(c->valuestring) + 1;
+			char *joined = cp_malloc(cap);
+			joined[0] = '\0';
+			for (const cJSON *c = tb->child; c; c = c->next)
+				if (cJSON_IsString(c))
+					used += (size_t)snprintf(joined + used, cap - used, "%s%s",
+					                         used ? ";" : "", c->valuestring);
+			csv_string(out, joined);
+			free(joined);
+		}
+		static const char *const more[] = {"performance_degradation_pct", "drift_severity",
+		                                   "days_since_last"};
+		for (size_t i = 0; i < 3; i++) {
+			fputc(',', out);
+			csv_value(out, get(r, more[i]));
+		}
+		static const char *const cfgm[] = {"validation_rmse", "validation_mape", "validation_mae"};
+		for (size_t i = 0; i < 3; i++) {
+			fputc(',', out);
+			csv_value(out, get(cfg, cfgm[i]));
+		}
+		static const char *const objs[] = {"config", "validation", "deployment"};
+		for (size_t i = 0; i < 3; i++) {
+			fputc(',', out);
+			csv_value(out, get(r, objs[i]));
+		}
+		fputc(',', out);
+		csv_value(out, get(get(r, "durations"), "total"));
+		fputc(',', out);
+		csv_value(out, get(r, "seed"));
+		fputc('\n', out);
+	}
+	free(idx);
+	if (fflush(out) || ferror(out))
+		return cp_fail_errno(e, "error writing standard output");
+	return 0;
+}
+
+/* -------------------------------------------------------------- repair */
+
+int history_repair(const char *path, long wait_ms, char *moved_to, size_t len, long *line,
+                   size_t *bytes, cp_err *e)
+{
+	cp_lock l;
+	char *buf = NULL, *name = NULL;
+	size_t n;
+	int rc = -1;
+	if (lock_acquire(&l, path, wait_ms, e))
+		return -1;
+	int got = read_all(path, &buf, &n, e);
+	if (got < 0)
+		goto out;
+	if (got == 0 || n == 0 || buf[n - 1] == '\n') {
+		rc = 0;
+		goto out;
+	}
+	char *last_nl = memrchr(buf, '\n', n);
+	size_t off = last_nl ? (size_t)(last_nl - buf) + 1 : 0;
+	char now[21], stamp[17];
+	env_utc_now(now);
+	/* "YYYY-MM-DDTHH:MM:SSZ" -> "YYYYMMDDTHHMMSSZ" */
+	size_t k = 0;
+	for (const char *p = now; *p && k < sizeof(stamp) - 1; p++)
+		if (*p != '-' && *p != ':')
+			stamp[k++] = *p;
+	stamp[k] = '\0';
+	size_t cap = strlen(path) + 64;
+	name = cp_malloc(cap);
+	struct stat st;
+	for (int i = 0; i < 1000; i++) {
+		if (i == 0)
+			snprintf(name, cap, "%s.torn-%s", path, stamp);
+		else
+			snprintf(name, cap, "%s.torn-%s.%d", path, stamp, i);
+		if (lstat(name, &st) != 0)
+			break;
+	}
+	if (durable_write(name, buf + off, n - off, e))
+		goto out;
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		cp_fail_errno(e, "cannot open '%s'", path);
+		goto out;
+	}
+	if (ftruncate(fd, (off_t)off) != 0 || fsync(fd) != 0) {
+		cp_fail_errno(e, "cannot truncate '%s'", path);
+		close(fd);
+		goto out;
+	}
+	if (close(fd) != 0) {
+		cp_fail_errno(e, "cannot close '%s'", path);
+		goto out;
+	}
+	snprintf(moved_to, len, "%s", name);
+	*line = count_lines(buf, off) + 1;
+	*bytes = n - off;
+	rc = 1;
+out:
+	free(name);
+	free(buf);
+	lock_release(&l);
+	return rc;
+}

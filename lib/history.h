@@ -1,0 +1,120 @@
+/* history.h — the optimization history: one JSON object per line in a
+ * JSON Lines file (default $CHRONOPT_HISTORY, else history.jsonl), appended
+ * under "<file>.lock" with durable_append, read by opt-history(1) and by
+ * the time trigger.
+ *
+ * A record (schema "chronopt-history/1"; keys in this order, null when the
+ * envelope does not have the value):
+ *   schema, run_id, horizon, steps, optimization_date ("YYYY-MM-DDTHH:MM:SSZ",
+ *   when it was recorded), outcome, success, reason, triggered_by (array of
+ *   the names in trigger.fired), performance_degradation_pct, drift_severity,
+ *   days_since_last (trigger fields of those names, at the top of the trigger
+ *   section or one object below it), config (search.candidate, else
+ *   search.best), validation, deployment (copies of those sections), durations
+ *   {"trigger","search","validation","deployment","total"} (stage "seconds"),
+ *   seed, series, model. Copies leave out arrays of numbers (per-window
+ *   losses, sample paths), which belong in run directories, not here.
+ *
+ * outcome, first rule that matches:
+ *   not_triggered  trigger.should_optimize is false
+ *   search_failed  no search section, or its status is not "done"/"partial",
+ *                  or it has neither "candidate" nor "best"
+ *   not_approved   validation.approved is false
+ *   dry_run        deployment.dry_run is true
+ *   deployed       deployment.status is "done" and deployment.deployed true
+ *   error          anything else (validation or deployment missing, failed,
+ *                  or not deployed)
+ * success is true exactly when outcome is "deployed".
+ */
+#ifndef CHRONOPT_HISTORY_H
+#define CHRONOPT_HISTORY_H
+#include "common.h"
+#include <cJSON.h>
+#include <stdio.h>
+
+#define HISTORY_SCHEMA "chronopt-history/1"
+#define HISTORY_WAIT_MS 10000L  /* default wait for the lock */
+
+/* The outcome of an envelope (a static string, see above); when reason is
+ * non-NULL it receives a plain-words reason ("" when deployed). */
+const char *history_outcome(const cJSON *env, char *reason, size_t len);
+
+/* A new history record for envelope env, dated `now` (as from
+ * env_utc_now). Caller owns the result (cJSON_Delete). */
+cJSON *history_record_new(const cJSON *env, const char *now);
+
+typedef struct {
+	char *path;     /* as given, owned */
+	cJSON **rec;    /* n records in file order, owned; record i is line i+1 */
+	long n;
+} history;
+
+/* Read and check the whole file. A missing file is an empty history. A
+ * last line without "\n" is CP_DATA "<path>:<line>: torn last record (no
+ * newline); run 'opt-history repair'" (checked again under the lock, waiting
+ * up to wait_ms, so an append in flight is not mistaken for a torn record);
+ * an empty, non-JSON or non-record line is CP_DATA "<path>:<line>: ...";
+ * read errors CP_IO. On success fills *h (history_free) and returns 0; on
+ * failure *h is empty and -1 returned. */
+int history_load(history *h, const char *path, long wait_ms, cp_err *e);
+void history_free(history *h);
+
+/* Append rec as one line under the lock (waiting up to wait_ms), durably.
+ * Refuses (CP_DATA, as history_load) to append after a torn last line.
+ * Sets *recno to the record's line number. Returns 0 or -1. */
+int history_append(const char *path, const cJSON *rec, long wait_ms, long *recno, cp_err *e);
+
+/* `opt-history record`: for each envelope line on `in` (named in_name in
+ * messages) append a record to path and write the envelope to out with
+ * "history": {"status":"done","file":path,"record":N,"seconds":s}. Every
+ * line is recorded, also those an earlier stage stopped (that is what
+ * outcome says). Stops at the first error: lines before it are recorded and
+ * written, nothing of the failing line is. Returns 0 or -1. */
+int history_record_stream(FILE *in, const char *in_name, FILE *out, const char *path,
+                          long wait_ms, cp_err *e);
+
+typedef struct {
+	const char *horizon;  /* NULL: all */
+	int32_t since;        /* day number; records dated earlier are left out */
+	int has_since;
+	long limit;           /* the last `limit` records that pass; < 0: all */
+} history_filter;
+
+/* Records passing f, in file order: fills idx (caller frees) with their
+ * indexes into h->rec and returns how many. */
+long history_select(const history *h, const history_filter *f, long **idx);
+
+/* `show`: a table for people, or (json) one record per line with "record"
+ * (its line number) added. Returns 0, or -1 with CP_IO on a write error. */
+int history_show(FILE *out, const history *h, const history_filter *f, int json, cp_err *e);
+
+/* The optimization_date of the last record of horizon whose optimization
+ * ran to a verdict (outcome "deployed" or "not_approved"; with
+ * deployed_only, "deployed" only), or NULL. Points into h. */
+const char *history_last(const history *h, const char *horizon, int deployed_only);
+
+/* `last`: with horizon, the date alone (nothing when never optimized);
+ * without, {"horizon":..,"last":..} per horizon in order of first
+ * appearance. Returns 0 or -1 (CP_IO). */
+int history_print_last(FILE *out, const history *h, const char *horizon, int deployed_only,
+                       cp_err *e);
+
+/* `export --format csv`: a header line and one line per record with the
+ * columns of HISTORY_CSV_COLUMNS; strings are quoted with libcsv's
+ * csv_fwrite, numbers and booleans are bare, null is an empty field,
+ * objects are compact JSON (quoted). Lines end in "\n". */
+#define HISTORY_CSV_COLUMNS "record,run_id,horizon,steps,optimization_date,outcome,success," \
+	"reason,triggered_by,performance_degradation_pct,drift_severity,days_since_last," \
+	"validation_rmse,validation_mape,validation_mae,config,validation,deployment," \
+	"seconds,seed"
+int history_export_csv(FILE *out, const history *h, const history_filter *f, cp_err *e);
+
+/* `repair`: under the lock, move a torn last line (bytes after the last
+ * "\n") into "<path>.torn-<UTC stamp>" (durable_write; ".1", ".2", ...
+ * appended if that exists), then truncate path there and fsync it.
+ * Returns 1 and fills moved_to (the new file's name), *line and *bytes when
+ * something was moved, 0 when there was nothing to repair, -1 on error. */
+int history_repair(const char *path, long wait_ms, char *moved_to, size_t len, long *line,
+                   size_t *bytes, cp_err *e);
+
+#endif
