@@ -184,13 +184,106 @@ static void rmsnorm(float *out, const float *x, const float *w, int rows, int d,
 	}
 }
 
+/* Small SIMD helpers: GCC/clang vector extensions of 4 floats (plain SSE2
+ * on x86-64, no -march needed).  Unaligned data goes through memcpy. */
+typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+
+static inline v4f vload(const float *p)
+{
+	v4f v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline void vstore(float *p, v4f v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+static inline v4f vsplat(float x)
+{
+	return (v4f){x, x, x, x};
+}
+
+static inline v4f vsel(v4i m, v4f a, v4f b)
+{
+	return (v4f)(((v4i)a & m) | ((v4i)b & ~m));
+}
+
+/* exp on 4 lanes: Cephes-style range reduction and degree-6 polynomial,
+ * max error ~1.3 ulp over the range used (inputs clamped to [-87, 88]). */
+static inline v4f vexp(v4f v)
+{
+	v = vsel(v < vsplat(-87.0f), vsplat(-87.0f), v);
+	v = vsel(v > vsplat(88.0f), vsplat(88.0f), v);
+	v4f fx = (v * 1.44269504088896341f + 12582912.0f) - 12582912.0f;  /* round(v / ln 2) */
+	v4i n = __builtin_convertvector(fx, v4i);
+	v4f r = v - fx * 0.693359375f;
+	r = r + fx * 2.12194440e-4f;
+	v4f p = r * 1.9875691500e-4f + 1.3981999507e-3f;
+	p = p * r + 8.3334519073e-3f;
+	p = p * r + 4.1665795894e-2f;
+	p = p * r + 1.6666665459e-1f;
+	p = p * r + 5.0000001201e-1f;
+	p = p * r * r + r + 1.0f;
+	return p * (v4f)((n + 127) << 23);
+}
+
+static inline float vsum(v4f v)
+{
+	return (v[0] + v[2]) + (v[1] + v[3]);
+}
+
+static float dot(const float *a, const float *b, int n)
+{
+	v4f s0 = vsplat(0), s1 = vsplat(0);
+	int i = 0;
+	for (; i + 8 <= n; i += 8) {
+		s0 += vload(a + i) * vload(b + i);
+		s1 += vload(a + i + 4) * vload(b + i + 4);
+	}
+	float s = vsum(s0 + s1);
+	for (; i < n; i++)
+		s += a[i] * b[i];
+	return s;
+}
+
+/* o[i] += a * v[i] */
+static void axpy(float *o, float a, const float *v, int n)
+{
+	int i = 0;
+	for (; i + 4 <= n; i += 4)
+		vstore(o + i, vload(o + i) + a * vload(v + i));
+	for (; i < n; i++)
+		o[i] += a * v[i];
+}
+
+/* d[i] += s[i] */
+static void vadd(float *d, const float *s, int n)
+{
+	int i = 0;
+	for (; i + 4 <= n; i += 4)
+		vstore(d + i, vload(d + i) + vload(s + i));
+	for (; i < n; i++)
+		d[i] += s[i];
+}
+
 static void activate(float *h, const float *gate, size_t n, int act)
 {
-	for (size_t i = 0; i < n; i++) {
+	size_t i = 0;
+	if (act == CC_RELU) {
+		for (; i + 4 <= n; i += 4) {
+			v4f x = vload(h + i);
+			x = vsel(x > vsplat(0), x, vsplat(0));
+			vstore(h + i, gate ? x * vload(gate + i) : x);
+		}
+	}
+	for (; i < n; i++) {
 		float x = h[i], y;
 		switch (act) {
 		case CC_RELU:
-			y = x > 0 ? x : (x == x ? 0.0f : x);
+			y = x > 0 ? x : 0.0f;
 			break;
 		case CC_GELU_NEW: {
 			float x3 = x * x * x;
@@ -209,34 +302,44 @@ static void activate(float *h, const float *gate, size_t n, int act)
 	}
 }
 
-/* Softmax of s[0..n-1] in place over the keys with mask[j] != 0 (mask may
- * be NULL); masked keys get 0.  A row with every key masked becomes uniform
- * (HF adds the most negative float to all of them). */
-static void softmax_masked(float *s, int n, const unsigned char *mask)
+/* Softmax of s[0..n-1] in place.  mbias (may be NULL) holds 0 for a key
+ * that may be attended and -inf for a masked one; masked keys get exactly
+ * 0.  A row with every key masked becomes uniform (HF adds the most
+ * negative float to all of them, which gives the same). */
+static void softmax_masked(float *s, int n, const float *mbias)
 {
-	float mx = -INFINITY;
-	int any = 0;
-	for (int j = 0; j < n; j++)
-		if (!mask || mask[j]) {
-			any = 1;
-			if (s[j] > mx)
-				mx = s[j];
-		}
-	if (!any) {
-		for (int j = 0; j < n; j++)
+	if (mbias)
+		vadd(s, mbias, n);
+	v4f m4 = vsplat(-INFINITY);
+	int j = 0;
+	for (; j + 4 <= n; j += 4) {
+		v4f x = vload(s + j);
+		m4 = vsel(x > m4, x, m4);
+	}
+	float mx = fmaxf(fmaxf(m4[0], m4[1]), fmaxf(m4[2], m4[3]));
+	for (; j < n; j++)
+		mx = s[j] > mx ? s[j] : mx;
+	if (mx == -INFINITY) {
+		for (j = 0; j < n; j++)
 			s[j] = 1.0f / (float)n;
 		return;
 	}
-	float sum = 0;
-	for (int j = 0; j < n; j++) {
-		if (mask && !mask[j]) {
-			s[j] = 0;
-			continue;
-		}
-		s[j] = expf(s[j] - mx);
+	v4f sum4 = vsplat(0);
+	for (j = 0; j + 4 <= n; j += 4) {
+		v4f x = vload(s + j);
+		v4f e = vsel(x > vsplat(-INFINITY), vexp(x - mx), vsplat(0));
+		vstore(s + j, e);
+		sum4 += e;
+	}
+	float sum = vsum(sum4);
+	for (; j < n; j++) {
+		s[j] = s[j] == -INFINITY ? 0.0f : expf(s[j] - mx);
 		sum += s[j];
 	}
-	for (int j = 0; j < n; j++)
+	v4f inv = vsplat(sum);
+	for (j = 0; j + 4 <= n; j += 4)
+		vstore(s + j, vload(s + j) / inv);
+	for (; j < n; j++)
 		s[j] /= sum;
 }
 
@@ -270,6 +373,9 @@ void chronos_encode(chronos_model *m, const int *ids, const unsigned char *mask,
 	float *h = cp_malloc(sizeof(float) * (size_t)n * ff * (c->gated ? 2 : 1));
 	/* bias[h][rp + n - 1] for rp = key - query in [-(n-1), n-1] */
 	float *bias = cp_malloc(sizeof(float) * (size_t)H * (2 * n - 1));
+	float *mb = cp_malloc(sizeof(float) * (size_t)n);
+	for (int j = 0; j < n; j++)
+		mb[j] = mask[j] ? 0.0f : -INFINITY;
 	for (int rp = -(n - 1); rp <= n - 1; rp++) {
 		int b = chronos_rel_bucket(rp, 1, c->num_buckets, c->max_distance);
 		for (int hh = 0; hh < H; hh++)
@@ -288,9 +394,8 @@ void chronos_encode(chronos_model *m, const int *ids, const unsigned char *mask,
 			const float *bh = bias + (size_t)hh * (2 * n - 1) + n - 1;
 			for (int i = 0; i < n; i++) {
 				float *si = s + (size_t)i * n;
-				for (int j = 0; j < n; j++)
-					si[j] += bh[j - i];
-				softmax_masked(si, n, mask);
+				vadd(si, bh - i, n);  /* si[j] += bias of rp = j - i */
+				softmax_masked(si, n, mb);
 			}
 			m->gemm(0, n, dk, n, 1, s, n, v + hh * dk, in, 0, att + hh * dk, in);
 		}
@@ -304,6 +409,7 @@ void chronos_encode(chronos_model *m, const int *ids, const unsigned char *mask,
 	free(s);
 	free(h);
 	free(bias);
+	free(mb);
 }
 
 /* ---------------------------------------------------------------- decoder */
@@ -316,7 +422,7 @@ typedef struct {
 	float *x, *xn, *q, *att, *h, *g, *s, *logits;
 	float *kc, *vc;              /* [L][R][T][inner] */
 	float *ck, *cv;              /* [W][L][N][inner] */
-	unsigned char *cmask;        /* [W][N] */
+	float *cbias;                /* [W][N]: 0, or -inf for a masked key */
 	int *cn;                     /* [W] encoder tokens per slot */
 	float *selfbias;             /* [H][T]: bias for distance t - j */
 } dec_state;
@@ -340,7 +446,7 @@ static void dec_init(chronos_model *m, dec_state *st, int R, int T, int W, int N
 	st->vc = cp_malloc(sizeof(float) * L * R * T * in);
 	st->ck = cp_malloc(sizeof(float) * (size_t)W * L * N * in);
 	st->cv = cp_malloc(sizeof(float) * (size_t)W * L * N * in);
-	st->cmask = cp_malloc((size_t)W * N);
+	st->cbias = cp_malloc(sizeof(float) * (size_t)W * N);
 	st->cn = cp_calloc((size_t)W, sizeof(int));
 	st->selfbias = cp_malloc(sizeof(float) * H * T);
 	for (int t = 0; t < T; t++) {
@@ -354,7 +460,7 @@ static void dec_release(dec_state *st)
 {
 	free(st->x), free(st->xn), free(st->q), free(st->att), free(st->h), free(st->g);
 	free(st->s), free(st->logits), free(st->kc), free(st->vc), free(st->ck), free(st->cv);
-	free(st->cmask), free(st->cn), free(st->selfbias);
+	free(st->cbias), free(st->cn), free(st->selfbias);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -367,7 +473,8 @@ static void dec_set_window(chronos_model *m, dec_state *st, int slot, const int 
 	int d = c->d_model, in = m->inner;
 	chronos_encode(m, ids, mask, n, enc);
 	st->cn[slot] = n;
-	memcpy(st->cmask + (size_t)slot * st->N, mask, (size_t)n);
+	for (int j = 0; j < n; j++)
+		st->cbias[(size_t)slot * st->N + j] = mask[j] ? 0.0f : -INFINITY;
 	for (int l = 0; l < c->num_decoder_layers; l++) {
 		size_t off = (((size_t)slot * c->num_decoder_layers + l) * st->N) * in;
 		m->gemm(1, n, in, d, 1, enc, d, m->w.dec[l].ck, d, 0, st->ck + off, in);
@@ -399,18 +506,13 @@ static void dec_step(chronos_model *m, dec_state *st, int rows, int t, const int
 				const float *kr = kc + (size_t)r * T * in + hh * dk;
 				const float *vr = vc + (size_t)r * T * in + hh * dk;
 				float *s = st->s + (size_t)r * T;
-				for (int j = 0; j <= t; j++) {
-					float a = 0;
-					for (int i = 0; i < dk; i++)
-						a += qr[i] * kr[(size_t)j * in + i];
-					s[j] = a + st->selfbias[hh * T + (t - j)];
-				}
+				for (int j = 0; j <= t; j++)
+					s[j] = dot(qr, kr + (size_t)j * in, dk) + st->selfbias[hh * T + (t - j)];
 				softmax_masked(s, t + 1, NULL);
 				float *o = st->att + (size_t)r * in + hh * dk;
 				memset(o, 0, sizeof(float) * dk);
 				for (int j = 0; j <= t; j++)
-					for (int i = 0; i < dk; i++)
-						o[i] += s[j] * vr[(size_t)j * in + i];
+					axpy(o, s[j], vr + (size_t)j * in, dk);
 			}
 		m->gemm(1, rows, d, in, 1, st->att, in, L->o, in, 1, st->x, d);
 		/* cross-attention, one group of rows per window slot */
@@ -422,12 +524,12 @@ static void dec_step(chronos_model *m, dec_state *st, int rows, int t, const int
 				r1++;
 			int g = r1 - r0, n = st->cn[w];
 			size_t off = (((size_t)w * c->num_decoder_layers + l) * st->N) * in;
-			const unsigned char *mask = st->cmask + (size_t)w * st->N;
+			const float *mb = st->cbias + (size_t)w * st->N;
 			for (int hh = 0; hh < H; hh++) {
 				m->gemm(1, g, n, dk, 1, st->q + (size_t)r0 * in + hh * dk, in,
 				        st->ck + off + hh * dk, in, 0, st->s, n);
 				for (int r = 0; r < g; r++)
-					softmax_masked(st->s + (size_t)r * n, n, mask);
+					softmax_masked(st->s + (size_t)r * n, n, mb);
 				m->gemm(0, g, dk, n, 1, st->s, n, st->cv + off + hh * dk, in, 0,
 				        st->att + (size_t)r0 * in + hh * dk, in);
 			}
