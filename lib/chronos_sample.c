@@ -6,32 +6,38 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The k-th largest (k >= 1) of a[0..n-1]; a is reordered. */
-static float kth_largest(float *a, int n, int k)
+/* The k-th largest (1 <= k <= n) of a[0..n-1]: a min-heap of the k best
+ * seen so far (one comparison per element once it is full). heap: k floats. */
+static float kth_largest(const float *a, int n, int k, float *heap)
 {
-	int lo = 0, hi = n - 1, want = k - 1;  /* index in descending order */
-	while (lo < hi) {
-		float p = a[lo + (hi - lo) / 2];
-		int i = lo, j = hi;
-		while (i <= j) {
-			while (a[i] > p)
-				i++;
-			while (a[j] < p)
-				j--;
-			if (i <= j) {
-				float t = a[i];
-				a[i++] = a[j];
-				a[j--] = t;
+	int m = 0;
+	for (int i = 0; i < n; i++) {
+		float x = a[i];
+		if (m < k) {
+			int c = m++;  /* sift up */
+			while (c > 0 && heap[(c - 1) / 2] > x) {
+				heap[c] = heap[(c - 1) / 2];
+				c = (c - 1) / 2;
 			}
+			heap[c] = x;
+		} else if (x > heap[0]) {
+			int c = 0;    /* replace the root, sift down */
+			for (;;) {
+				int l = 2 * c + 1, r = l + 1, s = c;
+				float v = x;
+				if (l < k && heap[l] < v)
+					s = l, v = heap[l];
+				if (r < k && heap[r] < v)
+					s = r;
+				if (s == c)
+					break;
+				heap[c] = heap[s];
+				c = s;
+			}
+			heap[c] = x;
 		}
-		if (want <= j)
-			hi = j;
-		else if (want >= i)
-			lo = i;
-		else
-			return a[want];
 	}
-	return a[want];
+	return heap[0];
 }
 
 static int cmp_idx(const void *a, const void *b, void *keys)
@@ -53,56 +59,58 @@ int chronos_sample_token(float *lg, int V, int eos, const chronos_sampling *sp, 
 		for (int i = 0; i < V; i++)
 			lg[i] = lg[i] / t;
 	}
+	/* candidates: the tokens the warpers leave, in index order */
+	int *cand = work, nc = 0;
 	if (sp->top_k > 0 && sp->top_k < V) {
 		/* TopKLogitsWarper: drop scores below the k-th largest (ties kept) */
-		float *tmp = (float *)work;
-		memcpy(tmp, lg, sizeof(float) * V);
-		float thr = kth_largest(tmp, V, sp->top_k);
+		float thr = kth_largest(lg, V, sp->top_k, (float *)(work + V));
 		for (int i = 0; i < V; i++)
-			if (lg[i] < thr)
-				lg[i] = -INFINITY;
+			if (lg[i] >= thr)
+				cand[nc++] = i;
+	} else {
+		for (int i = 0; i < V; i++)
+			if (lg[i] > -INFINITY)
+				cand[nc++] = i;
 	}
-	if (sp->top_p < 1.0) {
+	if (nc == 0)
+		return eos == 0 && V > 1 ? 1 : 0;
+	if (sp->top_p < 1.0 && nc > 1) {
 		/* TopPLogitsWarper: ascending sort, drop tokens whose cumulative
 		 * probability is <= 1 - top_p, always keep the most likely one */
 		int *idx = work + V;
-		for (int i = 0; i < V; i++)
-			idx[i] = i;
-		qsort_r(idx, (size_t)V, sizeof(int), cmp_idx, lg);
-		float mx = lg[idx[V - 1]], sum = 0;
-		float *p = (float *)work;
-		for (int i = 0; i < V; i++)
-			sum += (p[i] = expf(lg[idx[i]] - mx));
+		memcpy(idx, cand, sizeof(int) * (size_t)nc);
+		qsort_r(idx, (size_t)nc, sizeof(int), cmp_idx, lg);
+		float mx = lg[idx[nc - 1]], sum = 0;
+		for (int i = 0; i < nc; i++)
+			sum += expf(lg[idx[i]] - mx);
 		float thr = (float)(1.0 - sp->top_p), cum = 0;
-		for (int i = 0; i < V - 1; i++) {
-			cum += p[i] / sum;
+		for (int i = 0; i < nc - 1; i++) {
+			cum += expf(lg[idx[i]] - mx) / sum;
 			if (cum <= thr)
 				lg[idx[i]] = -INFINITY;
 		}
+		int k = 0;
+		for (int i = 0; i < nc; i++)
+			if (lg[cand[i]] > -INFINITY)
+				cand[k++] = cand[i];
+		nc = k;
 	}
+	/* softmax over the candidates and inverse-CDF sampling with u */
 	float mx = -INFINITY;
-	int best = 0;
-	for (int i = 0; i < V; i++)
-		if (lg[i] > mx) {
-			mx = lg[i];
-			best = i;
-		}
-	if (mx == -INFINITY || isnan(mx))
-		return best;
+	for (int i = 0; i < nc; i++)
+		mx = lg[cand[i]] > mx ? lg[cand[i]] : mx;
+	if (isnan(mx) || mx == -INFINITY)
+		return cand[0];
 	double sum = 0;
-	for (int i = 0; i < V; i++)
-		sum += lg[i] == -INFINITY ? 0.0 : (double)expf(lg[i] - mx);
+	for (int i = 0; i < nc; i++)
+		sum += (double)expf(lg[cand[i]] - mx);
 	double target = u * sum, acc = 0;
-	int last = best;
-	for (int i = 0; i < V; i++) {
-		if (lg[i] == -INFINITY)
-			continue;
-		acc += (double)expf(lg[i] - mx);
-		last = i;
+	for (int i = 0; i < nc; i++) {
+		acc += (double)expf(lg[cand[i]] - mx);
 		if (acc > target)
-			return i;
+			return cand[i];
 	}
-	return last;
+	return cand[nc - 1];
 }
 
 /* ------------------------------------------------------------ forecaster */
