@@ -420,7 +420,8 @@ void chronos_encode(chronos_model *m, const int *ids, const unsigned char *mask,
 typedef struct {
 	int R, T, W, N;
 	float *x, *xn, *q, *att, *h, *g, *s, *logits;
-	float *kc, *vc;              /* [L][R][T][inner] */
+	float *kc, *vc;              /* [L][R][H][T][d_kv]: each head's keys contiguous */
+	float *kn, *vn;              /* [R][inner]: this step's keys and values */
 	float *ck, *cv;              /* [W][L][N][inner] */
 	float *cbias;                /* [W][N]: 0, or -inf for a masked key */
 	int *cn;                     /* [W] encoder tokens per slot */
@@ -443,6 +444,8 @@ static void dec_init(chronos_model *m, dec_state *st, int R, int T, int W, int N
 	st->s = cp_malloc(sizeof(float) * (size_t)R * (size_t)(N > T ? N : T));
 	st->logits = cp_malloc(sizeof(float) * R * (size_t)c->vocab_size);
 	st->kc = cp_malloc(sizeof(float) * L * R * T * in);
+	st->kn = cp_malloc(sizeof(float) * R * in);
+	st->vn = cp_malloc(sizeof(float) * R * in);
 	st->vc = cp_malloc(sizeof(float) * L * R * T * in);
 	st->ck = cp_malloc(sizeof(float) * (size_t)W * L * N * in);
 	st->cv = cp_malloc(sizeof(float) * (size_t)W * L * N * in);
@@ -459,7 +462,7 @@ static void dec_init(chronos_model *m, dec_state *st, int R, int T, int W, int N
 static void dec_release(dec_state *st)
 {
 	free(st->x), free(st->xn), free(st->q), free(st->att), free(st->h), free(st->g);
-	free(st->s), free(st->logits), free(st->kc), free(st->vc), free(st->ck), free(st->cv);
+	free(st->s), free(st->logits), free(st->kc), free(st->vc), free(st->kn), free(st->vn), free(st->ck), free(st->cv);
 	free(st->cbias), free(st->cn), free(st->selfbias);
 	memset(st, 0, sizeof(*st));
 }
@@ -498,21 +501,27 @@ static void dec_step(chronos_model *m, dec_state *st, int rows, int t, const int
 		/* causal self-attention with the cache */
 		rmsnorm(st->xn, st->x, L->ln_sa, rows, d, eps);
 		m->gemm(1, rows, in, d, 1, st->xn, d, L->q, d, 0, st->q, in);
-		m->gemm(1, rows, in, d, 1, st->xn, d, L->k, d, 0, kc + (size_t)t * in, T * in);
-		m->gemm(1, rows, in, d, 1, st->xn, d, L->v, d, 0, vc + (size_t)t * in, T * in);
+		m->gemm(1, rows, in, d, 1, st->xn, d, L->k, d, 0, st->kn, in);
+		m->gemm(1, rows, in, d, 1, st->xn, d, L->v, d, 0, st->vn, in);
+		for (int r = 0; r < rows; r++)
+			for (int hh = 0; hh < H; hh++) {
+				size_t at = (((size_t)r * H + hh) * T + t) * dk;
+				memcpy(kc + at, st->kn + (size_t)r * in + hh * dk, sizeof(float) * dk);
+				memcpy(vc + at, st->vn + (size_t)r * in + hh * dk, sizeof(float) * dk);
+			}
 		for (int r = 0; r < rows; r++)
 			for (int hh = 0; hh < H; hh++) {
 				const float *qr = st->q + (size_t)r * in + hh * dk;
-				const float *kr = kc + (size_t)r * T * in + hh * dk;
-				const float *vr = vc + (size_t)r * T * in + hh * dk;
+				const float *kr = kc + ((size_t)r * H + hh) * T * dk;
+				const float *vr = vc + ((size_t)r * H + hh) * T * dk;
 				float *s = st->s + (size_t)r * T;
 				for (int j = 0; j <= t; j++)
-					s[j] = dot(qr, kr + (size_t)j * in, dk) + st->selfbias[hh * T + (t - j)];
+					s[j] = dot(qr, kr + (size_t)j * dk, dk) + st->selfbias[hh * T + (t - j)];
 				softmax_masked(s, t + 1, NULL);
 				float *o = st->att + (size_t)r * in + hh * dk;
 				memset(o, 0, sizeof(float) * dk);
 				for (int j = 0; j <= t; j++)
-					axpy(o, s[j], vr + (size_t)j * in, dk);
+					axpy(o, s[j], vr + (size_t)j * dk, dk);
 			}
 		m->gemm(1, rows, d, in, 1, st->att, in, L->o, in, 1, st->x, d);
 		/* cross-attention, one group of rows per window slot */
