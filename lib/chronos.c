@@ -305,8 +305,10 @@ static void activate(float *h, const float *gate, size_t n, int act)
 /* Softmax of s[0..n-1] in place.  mbias (may be NULL) holds 0 for a key
  * that may be attended and -inf for a masked one; masked keys get exactly
  * 0.  A row with every key masked becomes uniform (HF adds the most
- * negative float to all of them, which gives the same). */
-static void softmax_masked(float *s, int n, const float *mbias)
+ * negative float to all of them, which gives the same).  With normalize 0
+ * the exponentials are left unscaled and their sum returned (the caller
+ * divides the product with the values instead); else returns 1. */
+static float softmax_masked(float *s, int n, const float *mbias, int normalize)
 {
 	if (mbias)
 		vadd(s, mbias, n);
@@ -321,8 +323,8 @@ static void softmax_masked(float *s, int n, const float *mbias)
 		mx = s[j] > mx ? s[j] : mx;
 	if (mx == -INFINITY) {
 		for (j = 0; j < n; j++)
-			s[j] = 1.0f / (float)n;
-		return;
+			s[j] = normalize ? 1.0f / (float)n : 1.0f;
+		return normalize ? 1.0f : (float)n;
 	}
 	v4f sum4 = vsplat(0);
 	for (j = 0; j + 4 <= n; j += 4) {
@@ -336,11 +338,14 @@ static void softmax_masked(float *s, int n, const float *mbias)
 		s[j] = s[j] == -INFINITY ? 0.0f : expf(s[j] - mx);
 		sum += s[j];
 	}
+	if (!normalize)
+		return sum;
 	v4f inv = vsplat(sum);
 	for (j = 0; j + 4 <= n; j += 4)
 		vstore(s + j, vload(s + j) / inv);
 	for (; j < n; j++)
 		s[j] /= sum;
+	return 1.0f;
 }
 
 /* Feed-forward sublayer on rows of x (residual added in place);
@@ -395,7 +400,7 @@ void chronos_encode(chronos_model *m, const int *ids, const unsigned char *mask,
 			for (int i = 0; i < n; i++) {
 				float *si = s + (size_t)i * n;
 				vadd(si, bh - i, n);  /* si[j] += bias of rp = j - i */
-				softmax_masked(si, n, mb);
+				softmax_masked(si, n, mb, 1);
 			}
 			m->gemm(0, n, dk, n, 1, s, n, v + hh * dk, in, 0, att + hh * dk, in);
 		}
@@ -425,6 +430,8 @@ typedef struct {
 	float *ck, *cv;              /* [W][L][N][inner] */
 	float *cbias;                /* [W][N]: 0, or -inf for a masked key */
 	int *cn;                     /* [W] encoder tokens per slot */
+	int *cmasked;                /* [W] slot has masked keys */
+	float *sum;                  /* [R] softmax sums */
 	float *selfbias;             /* [H][T]: bias for distance t - j */
 } dec_state;
 
@@ -451,6 +458,8 @@ static void dec_init(chronos_model *m, dec_state *st, int R, int T, int W, int N
 	st->cv = cp_malloc(sizeof(float) * (size_t)W * L * N * in);
 	st->cbias = cp_malloc(sizeof(float) * (size_t)W * N);
 	st->cn = cp_calloc((size_t)W, sizeof(int));
+	st->cmasked = cp_calloc((size_t)W, sizeof(int));
+	st->sum = cp_malloc(sizeof(float) * (size_t)R);
 	st->selfbias = cp_malloc(sizeof(float) * H * T);
 	for (int t = 0; t < T; t++) {
 		int b = chronos_rel_bucket(-t, 0, c->num_buckets, c->max_distance);
@@ -463,7 +472,7 @@ static void dec_release(dec_state *st)
 {
 	free(st->x), free(st->xn), free(st->q), free(st->att), free(st->h), free(st->g);
 	free(st->s), free(st->logits), free(st->kc), free(st->vc), free(st->kn), free(st->vn), free(st->ck), free(st->cv);
-	free(st->cbias), free(st->cn), free(st->selfbias);
+	free(st->cbias), free(st->cn), free(st->cmasked), free(st->sum), free(st->selfbias);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -476,8 +485,11 @@ static void dec_set_window(chronos_model *m, dec_state *st, int slot, const int 
 	int d = c->d_model, in = m->inner;
 	chronos_encode(m, ids, mask, n, enc);
 	st->cn[slot] = n;
-	for (int j = 0; j < n; j++)
+	st->cmasked[slot] = 0;
+	for (int j = 0; j < n; j++) {
 		st->cbias[(size_t)slot * st->N + j] = mask[j] ? 0.0f : -INFINITY;
+		st->cmasked[slot] |= !mask[j];
+	}
 	for (int l = 0; l < c->num_decoder_layers; l++) {
 		size_t off = (((size_t)slot * c->num_decoder_layers + l) * st->N) * in;
 		m->gemm(1, n, in, d, 1, enc, d, m->w.dec[l].ck, d, 0, st->ck + off, in);
@@ -517,11 +529,14 @@ static void dec_step(chronos_model *m, dec_state *st, int rows, int t, const int
 				float *s = st->s + (size_t)r * T;
 				for (int j = 0; j <= t; j++)
 					s[j] = dot(qr, kr + (size_t)j * dk, dk) + st->selfbias[hh * T + (t - j)];
-				softmax_masked(s, t + 1, NULL);
+				float sum = softmax_masked(s, t + 1, NULL, 0);
 				float *o = st->att + (size_t)r * in + hh * dk;
 				memset(o, 0, sizeof(float) * dk);
 				for (int j = 0; j <= t; j++)
 					axpy(o, s[j], vr + (size_t)j * dk, dk);
+				float inv = 1.0f / sum;
+				for (int i = 0; i < dk; i++)
+					o[i] *= inv;
 			}
 		m->gemm(1, rows, d, in, 1, st->att, in, L->o, in, 1, st->x, d);
 		/* cross-attention, one group of rows per window slot */
@@ -533,14 +548,19 @@ static void dec_step(chronos_model *m, dec_state *st, int rows, int t, const int
 				r1++;
 			int g = r1 - r0, n = st->cn[w];
 			size_t off = (((size_t)w * c->num_decoder_layers + l) * st->N) * in;
-			const float *mb = st->cbias + (size_t)w * st->N;
+			const float *mb = st->cmasked[w] ? st->cbias + (size_t)w * st->N : NULL;
 			for (int hh = 0; hh < H; hh++) {
 				m->gemm(1, g, n, dk, 1, st->q + (size_t)r0 * in + hh * dk, in,
 				        st->ck + off + hh * dk, in, 0, st->s, n);
 				for (int r = 0; r < g; r++)
-					softmax_masked(st->s + (size_t)r * n, n, mb);
-				m->gemm(0, g, dk, n, 1, st->s, n, st->cv + off + hh * dk, in, 0,
-				        st->att + (size_t)r0 * in + hh * dk, in);
+					st->sum[r] = softmax_masked(st->s + (size_t)r * n, n, mb, 0);
+				float *o = st->att + (size_t)r0 * in + hh * dk;
+				m->gemm(0, g, dk, n, 1, st->s, n, st->cv + off + hh * dk, in, 0, o, in);
+				for (int r = 0; r < g; r++) {
+					float inv = 1.0f / st->sum[r];
+					for (int i = 0; i < dk; i++)
+						o[(size_t)r * in + i] *= inv;
+				}
 			}
 			r0 = r1;
 		}
