@@ -1,6 +1,7 @@
 /* chronos.c — Chronos-T5 loading and forward pass; see chronos.h. */
 #include "chronos.h"
 #include "prng.h"
+#include "vecmath.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -101,9 +102,16 @@ static int load_weights(chronos_model *m, cp_err *e)
 	for (int i = 0; i < c->num_layers; i++)
 		if (load_layer(m, &w->enc[i], "encoder", i, 0, e) < 0)
 			return -1;
-	for (int i = 0; i < c->num_decoder_layers; i++)
-		if (load_layer(m, &w->dec[i], "decoder", i, 1, e) < 0)
+	size_t blk = (size_t)m->inner * c->d_model;
+	for (int i = 0; i < c->num_decoder_layers; i++) {
+		chronos_layer *L = &w->dec[i];
+		if (load_layer(m, L, "decoder", i, 1, e) < 0)
 			return -1;
+		L->qkv = cp_malloc(sizeof(float) * 3 * blk);
+		memcpy(L->qkv, L->q, sizeof(float) * blk);
+		memcpy(L->qkv + blk, L->k, sizeof(float) * blk);
+		memcpy(L->qkv + 2 * blk, L->v, sizeof(float) * blk);
+	}
 	return check_depth(m, e);
 }
 
@@ -137,6 +145,8 @@ void chronos_free(chronos_model *m)
 	if (!m)
 		return;
 	free(m->w.enc);
+	for (int i = 0; m->w.dec && i < m->c.num_decoder_layers; i++)
+		free(m->w.dec[i].qkv);
 	free(m->w.dec);
 	tok_free(&m->tok);
 	st_close(&m->st);
@@ -167,124 +177,15 @@ int chronos_rel_bucket(int rp, int bidirectional, int num_buckets, int max_dista
 	return b + (large < nb - 1 ? large : nb - 1);
 }
 
-/* T5 layer norm: weight * x / sqrt(mean(x^2) + eps), rows of d. */
-static void rmsnorm(float *out, const float *x, const float *w, int rows, int d, float eps)
-{
-	for (int r = 0; r < rows; r++) {
-		const float *xr = x + (size_t)r * d;
-		float *o = out + (size_t)r * d;
-		double ss = 0;
-		for (int i = 0; i < d; i++)
-			ss += (double)xr[i] * xr[i];
-		float inv = 1.0f / sqrtf((float)(ss / d) + eps);
-		for (int i = 0; i < d; i++) {
-			float t = xr[i] * inv;
-			o[i] = w[i] * t;
-		}
-	}
-}
-
-/* Small SIMD helpers: GCC/clang vector extensions of 4 floats (plain SSE2
- * on x86-64, no -march needed).  Unaligned data goes through memcpy. */
-typedef float v4f __attribute__((vector_size(16)));
-typedef int32_t v4i __attribute__((vector_size(16)));
-
-static inline v4f vload(const float *p)
-{
-	v4f v;
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static inline void vstore(float *p, v4f v)
-{
-	memcpy(p, &v, sizeof(v));
-}
-
-static inline v4f vsplat(float x)
-{
-	return (v4f){x, x, x, x};
-}
-
-static inline v4f vsel(v4i m, v4f a, v4f b)
-{
-	return (v4f)(((v4i)a & m) | ((v4i)b & ~m));
-}
-
-/* exp on 4 lanes: Cephes-style range reduction and degree-6 polynomial,
- * max error ~1.3 ulp over the range used (inputs clamped to [-87, 88]). */
-static inline v4f vexp(v4f v)
-{
-	v = vsel(v < vsplat(-87.0f), vsplat(-87.0f), v);
-	v = vsel(v > vsplat(88.0f), vsplat(88.0f), v);
-	v4f fx = (v * 1.44269504088896341f + 12582912.0f) - 12582912.0f;  /* round(v / ln 2) */
-	v4i n = __builtin_convertvector(fx, v4i);
-	v4f r = v - fx * 0.693359375f;
-	r = r + fx * 2.12194440e-4f;
-	v4f p = r * 1.9875691500e-4f + 1.3981999507e-3f;
-	p = p * r + 8.3334519073e-3f;
-	p = p * r + 4.1665795894e-2f;
-	p = p * r + 1.6666665459e-1f;
-	p = p * r + 5.0000001201e-1f;
-	p = p * r * r + r + 1.0f;
-	return p * (v4f)((n + 127) << 23);
-}
-
-static inline float vsum(v4f v)
-{
-	return (v[0] + v[2]) + (v[1] + v[3]);
-}
-
-static float dot(const float *a, const float *b, int n)
-{
-	v4f s0 = vsplat(0), s1 = vsplat(0);
-	int i = 0;
-	for (; i + 8 <= n; i += 8) {
-		s0 += vload(a + i) * vload(b + i);
-		s1 += vload(a + i + 4) * vload(b + i + 4);
-	}
-	float s = vsum(s0 + s1);
-	for (; i < n; i++)
-		s += a[i] * b[i];
-	return s;
-}
-
-/* o[i] += a * v[i] */
-static void axpy(float *o, float a, const float *v, int n)
-{
-	int i = 0;
-	for (; i + 4 <= n; i += 4)
-		vstore(o + i, vload(o + i) + a * vload(v + i));
-	for (; i < n; i++)
-		o[i] += a * v[i];
-}
-
-/* d[i] += s[i] */
-static void vadd(float *d, const float *s, int n)
-{
-	int i = 0;
-	for (; i + 4 <= n; i += 4)
-		vstore(d + i, vload(d + i) + vload(s + i));
-	for (; i < n; i++)
-		d[i] += s[i];
-}
-
 static void activate(float *h, const float *gate, size_t n, int act)
 {
-	size_t i = 0;
 	if (act == CC_RELU) {
-		for (; i + 4 <= n; i += 4) {
-			v4f x = vload(h + i);
-			x = vsel(x > vsplat(0), x, vsplat(0));
-			vstore(h + i, gate ? x * vload(gate + i) : x);
-		}
+		vm_relu(h, gate, n);
+		return;
 	}
-	for (; i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		float x = h[i], y;
 		switch (act) {
-		case CC_RELU:
-			y = x > 0 ? x : 0.0f;
-			break;
 		case CC_GELU_NEW: {
 			float x3 = x * x * x;
 			float in = 0.7978845608028654f * (x + 0.044715f * x3);
@@ -302,52 +203,6 @@ static void activate(float *h, const float *gate, size_t n, int act)
 	}
 }
 
-/* Softmax of s[0..n-1] in place.  mbias (may be NULL) holds 0 for a key
- * that may be attended and -inf for a masked one; masked keys get exactly
- * 0.  A row with every key masked becomes uniform (HF adds the most
- * negative float to all of them, which gives the same).  With normalize 0
- * the exponentials are left unscaled and their sum returned (the caller
- * divides the product with the values instead); else returns 1. */
-static float softmax_masked(float *s, int n, const float *mbias, int normalize)
-{
-	if (mbias)
-		vadd(s, mbias, n);
-	v4f m4 = vsplat(-INFINITY);
-	int j = 0;
-	for (; j + 4 <= n; j += 4) {
-		v4f x = vload(s + j);
-		m4 = vsel(x > m4, x, m4);
-	}
-	float mx = fmaxf(fmaxf(m4[0], m4[1]), fmaxf(m4[2], m4[3]));
-	for (; j < n; j++)
-		mx = s[j] > mx ? s[j] : mx;
-	if (mx == -INFINITY) {
-		for (j = 0; j < n; j++)
-			s[j] = normalize ? 1.0f / (float)n : 1.0f;
-		return normalize ? 1.0f : (float)n;
-	}
-	v4f sum4 = vsplat(0);
-	for (j = 0; j + 4 <= n; j += 4) {
-		v4f x = vload(s + j);
-		v4f e = vsel(x > vsplat(-INFINITY), vexp(x - mx), vsplat(0));
-		vstore(s + j, e);
-		sum4 += e;
-	}
-	float sum = vsum(sum4);
-	for (; j < n; j++) {
-		s[j] = s[j] == -INFINITY ? 0.0f : expf(s[j] - mx);
-		sum += s[j];
-	}
-	if (!normalize)
-		return sum;
-	v4f inv = vsplat(sum);
-	for (j = 0; j + 4 <= n; j += 4)
-		vstore(s + j, vload(s + j) / inv);
-	for (; j < n; j++)
-		s[j] /= sum;
-	return 1.0f;
-}
-
 /* Feed-forward sublayer on rows of x (residual added in place);
  * xn, h, g: scratch of rows*d, rows*d_ff, rows*d_ff. */
 static void feed_forward(chronos_model *m, const chronos_layer *L, float *x, float *xn,
@@ -355,7 +210,7 @@ static void feed_forward(chronos_model *m, const chronos_layer *L, float *x, flo
 {
 	const cc_config *c = &m->c;
 	int d = c->d_model, ff = c->d_ff;
-	rmsnorm(xn, x, L->ln_ff, rows, d, (float)c->layer_norm_epsilon);
+	vm_rmsnorm(xn, x, L->ln_ff, rows, d, (float)c->layer_norm_epsilon);
 	m->gemm(1, rows, ff, d, 1, xn, d, L->wi, d, 0, h, ff);
 	if (c->gated)
 		m->gemm(1, rows, ff, d, 1, xn, d, L->wi1, d, 0, g, ff);
@@ -390,7 +245,7 @@ void chronos_encode(chronos_model *m, const int *ids, const unsigned char *mask,
 		memcpy(x + (size_t)i * d, m->w.embed + (size_t)ids[i] * d, sizeof(float) * d);
 	for (int l = 0; l < c->num_layers; l++) {
 		const chronos_layer *L = &m->w.enc[l];
-		rmsnorm(xn, x, L->ln_sa, n, d, eps);
+		vm_rmsnorm(xn, x, L->ln_sa, n, d, eps);
 		m->gemm(1, n, in, d, 1, xn, d, L->q, d, 0, q, in);
 		m->gemm(1, n, in, d, 1, xn, d, L->k, d, 0, k, in);
 		m->gemm(1, n, in, d, 1, xn, d, L->v, d, 0, v, in);
@@ -399,15 +254,15 @@ void chronos_encode(chronos_model *m, const int *ids, const unsigned char *mask,
 			const float *bh = bias + (size_t)hh * (2 * n - 1) + n - 1;
 			for (int i = 0; i < n; i++) {
 				float *si = s + (size_t)i * n;
-				vadd(si, bh - i, n);  /* si[j] += bias of rp = j - i */
-				softmax_masked(si, n, mb, 1);
+				vm_add(si, bh - i, (size_t)n);  /* si[j] += bias of rp = j - i */
+				vm_softmax(si, n, mb, 1);
 			}
 			m->gemm(0, n, dk, n, 1, s, n, v + hh * dk, in, 0, att + hh * dk, in);
 		}
 		m->gemm(1, n, d, in, 1, att, in, L->o, in, 1, x, d);
 		feed_forward(m, L, x, xn, h, h + (size_t)n * ff, n);
 	}
-	rmsnorm(out, x, m->w.enc_ln, n, d, eps);
+	vm_rmsnorm(out, x, m->w.enc_ln, n, d, eps);
 	free(x);
 	free(xn);
 	free(q);
@@ -426,7 +281,7 @@ typedef struct {
 	int R, T, W, N;
 	float *x, *xn, *q, *att, *h, *g, *s, *logits;
 	float *kc, *vc;              /* [L][R][H][T][d_kv]: each head's keys contiguous */
-	float *kn, *vn;              /* [R][inner]: this step's keys and values */
+	float *qkv;                  /* [R][3 * inner]: this step's queries, keys, values */
 	float *ck, *cv;              /* [W][L][N][inner] */
 	float *cbias;                /* [W][N]: 0, or -inf for a masked key */
 	int *cn;                     /* [W] encoder tokens per slot */
@@ -451,8 +306,7 @@ static void dec_init(chronos_model *m, dec_state *st, int R, int T, int W, int N
 	st->s = cp_malloc(sizeof(float) * (size_t)R * (size_t)(N > T ? N : T));
 	st->logits = cp_malloc(sizeof(float) * R * (size_t)c->vocab_size);
 	st->kc = cp_malloc(sizeof(float) * L * R * T * in);
-	st->kn = cp_malloc(sizeof(float) * R * in);
-	st->vn = cp_malloc(sizeof(float) * R * in);
+	st->qkv = cp_malloc(sizeof(float) * R * 3 * in);
 	st->vc = cp_malloc(sizeof(float) * L * R * T * in);
 	st->ck = cp_malloc(sizeof(float) * (size_t)W * L * N * in);
 	st->cv = cp_malloc(sizeof(float) * (size_t)W * L * N * in);
@@ -471,7 +325,7 @@ static void dec_init(chronos_model *m, dec_state *st, int R, int T, int W, int N
 static void dec_release(dec_state *st)
 {
 	free(st->x), free(st->xn), free(st->q), free(st->att), free(st->h), free(st->g);
-	free(st->s), free(st->logits), free(st->kc), free(st->vc), free(st->kn), free(st->vn), free(st->ck), free(st->cv);
+	free(st->s), free(st->logits), free(st->kc), free(st->vc), free(st->qkv), free(st->ck), free(st->cv);
 	free(st->cbias), free(st->cn), free(st->cmasked), free(st->sum), free(st->selfbias);
 	memset(st, 0, sizeof(*st));
 }
@@ -511,36 +365,26 @@ static void dec_step(chronos_model *m, dec_state *st, int rows, int t, const int
 		const chronos_layer *L = &m->w.dec[l];
 		float *kc = st->kc + (size_t)l * R * T * in, *vc = st->vc + (size_t)l * R * T * in;
 		/* causal self-attention with the cache */
-		rmsnorm(st->xn, st->x, L->ln_sa, rows, d, eps);
-		m->gemm(1, rows, in, d, 1, st->xn, d, L->q, d, 0, st->q, in);
-		m->gemm(1, rows, in, d, 1, st->xn, d, L->k, d, 0, st->kn, in);
-		m->gemm(1, rows, in, d, 1, st->xn, d, L->v, d, 0, st->vn, in);
+		vm_rmsnorm(st->xn, st->x, L->ln_sa, rows, d, eps);
+		m->gemm(1, rows, 3 * in, d, 1, st->xn, d, L->qkv, d, 0, st->qkv, 3 * in);
 		for (int r = 0; r < rows; r++)
 			for (int hh = 0; hh < H; hh++) {
 				size_t at = (((size_t)r * H + hh) * T + t) * dk;
-				memcpy(kc + at, st->kn + (size_t)r * in + hh * dk, sizeof(float) * dk);
-				memcpy(vc + at, st->vn + (size_t)r * in + hh * dk, sizeof(float) * dk);
+				const float *src = st->qkv + (size_t)r * 3 * in + hh * dk;
+				memcpy(kc + at, src + in, sizeof(float) * dk);
+				memcpy(vc + at, src + 2 * in, sizeof(float) * dk);
 			}
 		for (int r = 0; r < rows; r++)
 			for (int hh = 0; hh < H; hh++) {
-				const float *qr = st->q + (size_t)r * in + hh * dk;
+				const float *qr = st->qkv + (size_t)r * 3 * in + hh * dk;
 				const float *kr = kc + ((size_t)r * H + hh) * T * dk;
 				const float *vr = vc + ((size_t)r * H + hh) * T * dk;
-				float *s = st->s + (size_t)r * T;
-				for (int j = 0; j <= t; j++)
-					s[j] = dot(qr, kr + (size_t)j * dk, dk) + st->selfbias[hh * T + (t - j)];
-				float sum = softmax_masked(s, t + 1, NULL, 0);
-				float *o = st->att + (size_t)r * in + hh * dk;
-				memset(o, 0, sizeof(float) * dk);
-				for (int j = 0; j <= t; j++)
-					axpy(o, s[j], vr + (size_t)j * dk, dk);
-				float inv = 1.0f / sum;
-				for (int i = 0; i < dk; i++)
-					o[i] *= inv;
+				vm_attend(qr, kr, vr, t + 1, dk, st->selfbias + (size_t)hh * T, st->s + (size_t)r * T,
+				          st->att + (size_t)r * in + hh * dk);
 			}
 		m->gemm(1, rows, d, in, 1, st->att, in, L->o, in, 1, st->x, d);
 		/* cross-attention, one group of rows per window slot */
-		rmsnorm(st->xn, st->x, L->ln_ca, rows, d, eps);
+		vm_rmsnorm(st->xn, st->x, L->ln_ca, rows, d, eps);
 		m->gemm(1, rows, in, d, 1, st->xn, d, L->cq, d, 0, st->q, in);
 		for (int r0 = 0; r0 < rows;) {
 			int r1 = r0, w = slot[r0];
@@ -553,7 +397,7 @@ static void dec_step(chronos_model *m, dec_state *st, int rows, int t, const int
 				m->gemm(1, g, n, dk, 1, st->q + (size_t)r0 * in + hh * dk, in,
 				        st->ck + off + hh * dk, in, 0, st->s, n);
 				for (int r = 0; r < g; r++)
-					st->sum[r] = softmax_masked(st->s + (size_t)r * n, n, mb, 0);
+					st->sum[r] = vm_softmax(st->s + (size_t)r * n, n, mb, 0);
 				float *o = st->att + (size_t)r0 * in + hh * dk;
 				m->gemm(0, g, dk, n, 1, st->s, n, st->cv + off + hh * dk, in, 0, o, in);
 				for (int r = 0; r < g; r++) {
@@ -567,7 +411,7 @@ static void dec_step(chronos_model *m, dec_state *st, int rows, int t, const int
 		m->gemm(1, rows, d, in, 1, st->att, in, L->co, in, 1, st->x, d);
 		feed_forward(m, L, st->x, st->xn, st->h, st->g, rows);
 	}
-	rmsnorm(st->xn, st->x, m->w.dec_ln, rows, d, eps);
+	vm_rmsnorm(st->xn, st->x, m->w.dec_ln, rows, d, eps);
 	if (m->c.tie_word_embeddings)
 		for (size_t i = 0; i < (size_t)rows * d; i++)
 			st->xn[i] *= m->head_scale;

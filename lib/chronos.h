@@ -39,6 +39,8 @@ typedef struct {
 	const float *wi;             /* (d_ff, d_model); wi_0 when gated */
 	const float *wi1;            /* (d_ff, d_model); gated only */
 	const float *wo;             /* (d_model, d_ff) */
+	float *qkv;                  /* decoder: (3 * inner, d_model) q, k, v stacked;
+	                              * an owned copy so one product serves all three */
 } chronos_layer;
 
 typedef struct {
