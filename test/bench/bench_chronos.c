@@ -30,22 +30,32 @@ static double cpu_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static double sgemm_gflops(void)
+static int cmp_dbl(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* cblas_sgemm GFLOP/s on 1024^3 (NT, like the model's products): median
+ * and best of 9 runs.  The ratios use the median: the decode figures are
+ * single long runs, which average over the load of a shared machine just
+ * as a median does, while the best burst is the luckiest moment. */
+static double sgemm_gflops(double *best)
 {
 	int n = 1024;
 	float *a = malloc(sizeof(float) * n * n), *b = malloc(sizeof(float) * n * n), *c = malloc(sizeof(float) * n * n);
 	for (int i = 0; i < n * n; i++)
 		a[i] = (float)(i % 17) * 0.01f, b[i] = (float)(i % 13) * 0.02f;
-	double best = 1e30;
-	for (int r = 0; r < 4; r++) {
+	double g[9];
+	for (int r = 0; r < 9; r++) {
 		double t = cpu_now();
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, n, 1, a, n, b, n, 0, c, n);
-		t = cpu_now() - t;
-		if (t < best)
-			best = t;
+		g[r] = 2.0 * n * n * n / (cpu_now() - t) / 1e9;
 	}
 	free(a), free(b), free(c);
-	return 2.0 * n * n * n / best / 1e9;
+	qsort(g, 9, sizeof(double), cmp_dbl);
+	*best = g[8];
+	return g[4];
 }
 
 static double enc_flops(const cc_config *c, int n)
@@ -168,8 +178,9 @@ int main(int argc, char **argv)
 		perror("bench_chronos: mkdtemp");
 		return 1;
 	}
-	double ref = sgemm_gflops();
-	printf("sgemm n=1024 threads=1 gflops=%.2f (CPU time; figures below are CPU time too)\n", ref);
+	double best, ref = sgemm_gflops(&best);
+	printf("sgemm n=1024 threads=1 gflops=%.2f best_gflops=%.2f (median and best of 9, CPU time; "
+	       "ratios below are to the median)\n", ref, best);
 	static const struct { const char *name; ck_dims d; } dims[] = {
 		{"tiny", {256, 64, 1024, 4, 4, 4, 4096, 512, 64, 0, 1}},
 		{"mini", {384, 64, 1536, 4, 4, 8, 4096, 512, 64, 0, 1}},
