@@ -131,6 +131,7 @@ import time
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 F32MIN = float(np.finfo(np.float32).min)
 
@@ -396,10 +397,10 @@ class T5:
         """x: (B, q, d). kv: (B, k, d) or None when (k, v) come from cache."""
         H, D = self.cfg.num_heads, self.cfg.d_kv
         B, T, _ = x.shape
-        q = (x @ self.w[pre + ".q.weight"].T).view(B, T, H, D).transpose(1, 2)
+        q = F.linear(x, self.w[pre + ".q.weight"]).view(B, T, H, D).transpose(1, 2)
         if kv is not None:
-            k = (kv @ self.w[pre + ".k.weight"].T).view(B, -1, H, D).transpose(1, 2)
-            v = (kv @ self.w[pre + ".v.weight"].T).view(B, -1, H, D).transpose(1, 2)
+            k = F.linear(kv, self.w[pre + ".k.weight"]).view(B, -1, H, D).transpose(1, 2)
+            v = F.linear(kv, self.w[pre + ".v.weight"]).view(B, -1, H, D).transpose(1, 2)
         if cache is not None:
             if kv is not None and "k" in cache:
                 k = torch.cat((cache["k"], k), dim=2)
@@ -411,14 +412,14 @@ class T5:
         s = s + bias
         p = torch.softmax(s.float(), dim=-1)
         o = (p @ v).transpose(1, 2).reshape(B, T, H * D)
-        return o @ self.w[pre + ".o.weight"].T
+        return F.linear(o, self.w[pre + ".o.weight"])
 
     def ff(self, pre, x):
         if self.cfg.gated:
-            h = self.act(x @ self.w[pre + ".wi_0.weight"].T) * (x @ self.w[pre + ".wi_1.weight"].T)
+            h = self.act(F.linear(x, self.w[pre + ".wi_0.weight"])) * F.linear(x, self.w[pre + ".wi_1.weight"])
         else:
-            h = self.act(x @ self.w[pre + ".wi.weight"].T)
-        return h @ self.w[pre + ".wo.weight"].T
+            h = self.act(F.linear(x, self.w[pre + ".wi.weight"]))
+        return F.linear(h, self.w[pre + ".wo.weight"])
 
     def encode(self, ids, mask):
         c = self.cfg
@@ -438,7 +439,7 @@ class T5:
     def logits(self, h):
         if self.cfg.tied:
             h = h * (self.cfg.d_model ** -0.5)
-        return h @ self.head.T
+        return F.linear(h, self.head)
 
     def decode_full(self, ids, enc, enc_mask, hidden=False):
         """Logits for every position of decoder input ids (B, T), no cache
