@@ -40,6 +40,8 @@ static int parse_values(const char *s, double **out, int *n)
 		double v;
 		if (cp_parse_double(p, &v) < 0) {
 			free(copy);
+			free(*out);
+			*out = NULL;
 			return -1;
 		}
 		if (*n == cap)
