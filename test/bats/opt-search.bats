@@ -268,3 +268,34 @@ Try 'opt-search --help'." ]
 	opt-search <env | untimed >b
 	cmp a b
 }
+
+@test "a Chronos checkpoint directory: effective context, warnings, sha256, prefix horizon" {
+	M="$CHRONOPT_ROOT/testdata/chronos/relu-tied" # max_context 64, prediction_length 8
+	envelope 7d 7 "$M" >env
+	run --separate-stderr opt-search --windows 5 --num-samples 10,20 <env
+	assert_success
+	echo "$output" >out
+	[ "$stderr" = "opt-search: warning: 7d: context_length 90 is longer than the model's max_context 64: configs with it are scored with the last 64 observations
+opt-search: warning: 7d: context_length 180 is longer than the model's max_context 64: configs with it are scored with the last 64 observations
+opt-search: warning: 7d: context_length 270 is longer than the model's max_context 64: configs with it are scored with the last 64 observations" ]
+	[ "$(jq '.search.warnings | length' out)" = 3 ]
+	sha=$(sha256sum "$M/model.safetensors" | cut -d' ' -f1)
+	[ "$(jq -r .model.sha256 out)" = "$sha" ]
+	[ "$(jq -r .search.candidate.model.sha256 out)" = "$sha" ]
+	[ "$(jq -c '[.search.trials[] | .config | [.context_length, .effective_context]] | unique' out)" = "[[90,64],[180,64],[270,64]]" ]
+	[ "$(jq .search.candidate.context_length out)" = 64 ]
+	# every context is cut to 64: one call per temperature serves all 18 configs
+	[ "$(jq -c '.search.reuse | [.calls, .independent_calls]' out)" = "[3,18]" ]
+	# 15 steps go past prediction_length 8: each num_samples gets its own call
+	envelope 15d 15 "$M" >env15
+	run --separate-stderr opt-search --windows 5 --num-samples 10,20 --context-lengths 32,64 <env15
+	assert_success
+	[ -z "$stderr" ]
+	[ "$(echo "$output" | jq -c '.search.reuse | [.calls, .independent_calls, .sample_step_ratio]')" = "[12,12,1]" ]
+	# and the split run gives the same output
+	cat env env15 >both
+	opt-search --windows 5 --num-samples 10,20 <both 2>/dev/null | untimed >single
+	opt-search --plan --windows 5 --num-samples 10,20 <both 2>/dev/null |
+		parallel --pipe -N1 opt-search --run-unit | opt-search --reduce | untimed >split
+	cmp single split
+}
