@@ -13,7 +13,7 @@
  *     windows (target < 600 s), or "skipped: no chronos".
  *
  * Environment: CHRONOPT_ROOT (repo root, for testdata/), BENCH_SEARCH_WINDOWS
- * (windows of part 1, default 10), BENCH_SEARCH_JOBS (worker processes,
+ * (windows of part 1, default 5), BENCH_SEARCH_JOBS (worker processes,
  * default 1), BENCH_SEARCH_SKIP_SMALL=1 skips part 2. One OpenBLAS thread.
  * Every figure is one line of key=value pairs starting with "search". */
 #include "search.h"
@@ -126,7 +126,7 @@ int main(void)
 		fprintf(stderr, "bench_search: %s\n", e.msg);
 		return 1;
 	}
-	int W = env_int("BENCH_SEARCH_WINDOWS", 10), jobs = env_int("BENCH_SEARCH_JOBS", 1);
+	int W = env_int("BENCH_SEARCH_WINDOWS", 5), jobs = env_int("BENCH_SEARCH_JOBS", 1);
 	forecaster *rw = forecaster_open("random_walk", &e);
 	int rc = 0;
 #ifdef HAVE_CHRONOS
