@@ -2,6 +2,7 @@
 #include "search.h"
 #include "backtest.h"
 #include "envelope.h"
+#include "matmul.h"
 #include "settings.h"
 #include "sha256.h"
 
@@ -115,6 +116,7 @@ int sr_prepare(sr_search *S, const char *horizon, int steps, const sr_options *o
 		free(p);
 		if (rc < 0)
 			return -1;
+		S->threads = mm_threads();
 	}
 	if (sp_check(&o->space, "search space", CP_DATA, e) < 0)
 		return -1;
@@ -792,6 +794,8 @@ cJSON *sr_section(const sr_search *S, const char *run_id, const char *now, doubl
 		cJSON_AddNullToObject(m, "sha256");
 	cJSON_AddNumberToObject(m, "max_context", S->max_context);
 	cJSON_AddNumberToObject(m, "prefix_horizon", S->prefix_horizon);
+	if (S->threads > 0)
+		cJSON_AddNumberToObject(m, "threads", S->threads);
 	cJSON_AddItemToObject(j, "space", sp_to_json(&S->opt.space));
 
 	/* The split. */
@@ -1061,6 +1065,7 @@ cJSON *sr_plan_json(const sr_search *S)
 	cJSON_AddStringToObject(m, "sha256", S->sha256);
 	cJSON_AddNumberToObject(m, "max_context", S->max_context);
 	cJSON_AddNumberToObject(m, "prefix_horizon", S->prefix_horizon);
+	cJSON_AddNumberToObject(m, "threads", S->threads);
 	cJSON *se = cJSON_AddObjectToObject(j, "series");
 	cJSON_AddStringToObject(se, "path", S->series_path);
 	cJSON_AddStringToObject(se, "id", S->series_id);
@@ -1146,7 +1151,8 @@ int sr_plan_from_json(sr_search *S, const cJSON *p, cp_err *e)
 		return -1;
 	snprintf(S->sha256, sizeof(S->sha256), "%s", s);
 	if (get_int(m, "max_context", 0, 1000000, &S->max_context, e) < 0 ||
-	    get_int(m, "prefix_horizon", 0, 1000000, &S->prefix_horizon, e) < 0)
+	    get_int(m, "prefix_horizon", 0, 1000000, &S->prefix_horizon, e) < 0 ||
+	    get_int(m, "threads", 0, 256, &S->threads, e) < 0)
 		return -1;
 	const cJSON *se = cJSON_GetObjectItemCaseSensitive(p, "series");
 	const char *sp_path = get_str(se, "path", e), *sp_id, *sp_last;

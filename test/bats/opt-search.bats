@@ -284,6 +284,7 @@ opt-search: warning: 7d: context_length 270 is longer than the model's max_conte
 	[ "$(jq -r .search.candidate.model.sha256 out)" = "$sha" ]
 	[ "$(jq -c '[.search.trials[] | .config | [.context_length, .effective_context]] | unique' out)" = "[[90,64],[180,64],[270,64]]" ]
 	[ "$(jq .search.candidate.context_length out)" = 64 ]
+	[ "$(jq -c '.search.model | [.max_context, .prefix_horizon, .threads]' out)" = "[64,8,1]" ]
 	# every context is cut to 64: one call per temperature serves all 18 configs
 	[ "$(jq -c '.search.reuse | [.calls, .independent_calls]' out)" = "[3,18]" ]
 	# 15 steps go past prediction_length 8: each num_samples gets its own call
@@ -298,4 +299,7 @@ opt-search: warning: 7d: context_length 270 is longer than the model's max_conte
 	opt-search --plan --windows 5 --num-samples 10,20 <both 2>/dev/null |
 		parallel --pipe -N1 opt-search --run-unit | opt-search --reduce | untimed >split
 	cmp single split
+	CHRONOPT_THREADS=2 opt-search --jobs 2 --windows 5 --num-samples 10,20 <both 2>/dev/null |
+		untimed | jq -c 'del(.search.model.threads)' >jobs2
+	jq -c 'del(.search.model.threads)' single | cmp - jobs2
 }
