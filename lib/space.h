@@ -8,7 +8,7 @@
 #include <cJSON.h>
 
 #define SP_MAX_VALUES 64       /* per dimension */
-#define SP_MAX_CONFIGS 100000  /* whole grid */
+#define SP_MAX_CONFIGS 10000   /* whole grid (scores are kept per config and window) */
 
 /* One list of candidate values per setting. Integer dimensions keep their
  * values in the double arrays too (exact for the allowed ranges). */
