@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char usage_text[] =
 	"usage: opt-backtest --series CSV [--id ID] [--model SPEC] [--steps N]\n"
@@ -26,6 +27,7 @@ typedef struct {
 	const char *path;
 	const series *s;
 	int nwritten;
+	int regular;   /* a regular file: removed when the run fails */
 } dump;
 
 static void dump_num(FILE *fp, double v)
@@ -219,7 +221,11 @@ static int run(const options *o, cp_err *e)
 			cp_fail_errno(e, "cannot open '%s'", o->samples);
 			goto done;
 		}
-		d.path = o->samples; /* set once created: removed on failure */
+		/* A failed run removes what it wrote, but only a regular file:
+		 * never a device, FIFO or /dev/stdout named by --samples. */
+		struct stat st;
+		d.path = o->samples;
+		d.regular = fstat(fileno(d.fp), &st) == 0 && S_ISREG(st.st_mode);
 		fprintf(d.fp, "{\"tool\":\"opt-backtest\",\"model\":\"%s\",\"seed\":%llu,"
 		        "\"steps\":%d,\"num_samples\":%d,\"context_length\":%d,\"windows\":[",
 		        f->name, (unsigned long long)o->seed, o->steps, o->cfg.num_samples,
@@ -251,7 +257,7 @@ static int run(const options *o, cp_err *e)
 done:
 	if (d.fp)
 		fclose(d.fp);
-	if (rc < 0 && d.path)
+	if (rc < 0 && d.regular)
 		remove(d.path); /* no half-written dump */
 	cJSON_Delete(out);
 	bt_result_free(&r);
@@ -285,8 +291,7 @@ int main(int argc, char **argv)
 		return code;
 	}
 	if (run(&o, &e) < 0) {
-		cp_close_stdout();
-		return cp_die(&e);
+		return cp_die_closing(&e);
 	}
 	return cp_close_stdout();
 }

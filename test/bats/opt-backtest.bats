@@ -208,3 +208,23 @@ strip_seconds() {
 	assert_failure 3
 	[[ "$stderr" == "opt-backtest: testdata/good-csv/two-ids.csv:3: several ids"* ]]
 }
+
+@test "a full disk on stdout is exit 4 with one message" {
+	run --separate-stderr bash -c "'$BT' --series '$DATA' --origins 2 >/dev/full"
+	assert_failure 4
+	assert_equal "$stderr" "opt-backtest: error writing standard output: No space left on device"
+	run --separate-stderr bash -c "'$BT' --help >/dev/full"
+	assert_failure 4
+	assert_equal "$stderr" "opt-backtest: error writing standard output: No space left on device"
+}
+
+@test "a failed --samples write to a device reports it and never removes the device" {
+	# through a symlink, so an old binary removes the link, not /dev/full
+	ln -s /dev/full "$BATS_TEST_TMPDIR/full"
+	run --separate-stderr "$BT" --series "$DATA" --origins 5 --samples "$BATS_TEST_TMPDIR/full"
+	assert_failure 4
+	[ -z "$output" ]
+	assert_equal "$stderr" "opt-backtest: cannot write '$BATS_TEST_TMPDIR/full': No space left on device"
+	[ -L "$BATS_TEST_TMPDIR/full" ]
+	[ -c /dev/full ]
+}
