@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,11 +46,15 @@ static void reg_cleanup(void)
 
 static void reg_on_signal(int sig)
 {
+	/* When the previous disposition was a handler, the program goes on
+	 * after it: leave errno as the interrupted code had it. */
+	int saved = errno;
 	reg_cleanup();
 	for (int i = 0; i < NSIG_REG; i++)
 		if (reg_signals[i] == sig)
 			sigaction(sig, &reg_old[i], NULL);
 	raise(sig);  /* delivered once this handler returns */
+	errno = saved;
 }
 
 static void reg_install(void)
@@ -84,6 +89,9 @@ static int reg_add(const char *path)
 		if (!reg[i].used) {
 			memcpy(reg[i].path, path, n + 1);
 			reg[i].owner = getpid();
+			/* the handler may run between any two stores: publish the
+			 * slot only once path and owner are in memory */
+			atomic_signal_fence(memory_order_seq_cst);
 			reg[i].used = 1;
 			return i;
 		}

@@ -344,8 +344,60 @@ static void test_lock(void)
 	clear_dir();
 }
 
-int main(void)
+static volatile sig_atomic_t hups;
+static void on_hup(int sig)
 {
+	(void)sig;
+	hups++;
+}
+
+/* A program with its own SIGHUP handler keeps running after the cleanup
+ * handler has passed the signal on: errno must be what the interrupted code
+ * had. Run in a fresh process (this binary re-executed with "sighup-child"),
+ * where the cleanup handler is installed after the program's own. */
+static char self[4096];  /* this binary, from /proc/self/exe at start */
+
+static int sighup_child(const char *h)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
+	cp_lock l;
+	cp_err e;
+	if (lock_acquire(&l, h, 0, &e) != 0)
+		return 10;
+	unlink(l.lockpath);  /* so the cleanup handler's unlink fails (ENOENT) */
+	errno = 0;
+	raise(SIGHUP);
+	int code = hups != 1 ? 11 : errno != 0 ? 12 : 0;
+	lock_release(&l);
+	return code;
+}
+
+static void test_signal_errno(void)
+{
+	char *h = path_in("sig.jsonl");
+	pid_t child = xfork();
+	if (child == 0) {
+		execl(self, "test_durable", "sighup-child", h, (char *)NULL);
+		_exit(13);
+	}
+	int status;
+	waitpid(child, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) != 11 && WEXITSTATUS(status) != 13,
+	      "the cleanup handler passes SIGHUP on to the program's own handler");
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "the cleanup handler leaves errno as it found it");
+	clear_dir();
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "sighup-child"))
+		return sighup_child(argv[2]);
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	self[n > 0 ? n : 0] = '\0';
 	const char *tmp = getenv("TMPDIR");
 	snprintf(dir, sizeof(dir), "%s/test_durable.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(dir)) {
@@ -356,6 +408,7 @@ int main(void)
 	test_kill();
 	test_append();
 	test_lock();
+	test_signal_errno();
 	clear_dir();
 	rmdir(dir);
 	free_paths();
