@@ -64,7 +64,7 @@ $(B)/bench/%: $(B)/test/bench/%.o $(B)/libchronopt.a
 
 # test sets up first (installs missing Debian packages), then runs check.
 test:
-	@scripts/install-deps
+	@scripts/install-deps --with-browser
 	@$(MAKE) --no-print-directory check
 
 check: $(TOOLS) $(UNITS)

@@ -45,6 +45,10 @@ const char *history_outcome(const cJSON *env, char *reason, size_t len)
 	const cJSON *trig = get(env, "trigger"), *search = get(env, "search");
 	const cJSON *val = get(env, "validation"), *dep = get(env, "deployment");
 
+	if (!strcmp(str_or(dep, "action", ""), "rollback")) {
+		snprintf(reason, len, "rolled back: %s", str_or(dep, "summary", "previous config restored"));
+		return "rolled_back";
+	}
 	if (cJSON_IsFalse(get(trig, "should_optimize"))) {
 		snprintf(reason, len, "not triggered: %s", str_or(trig, "summary", "no trigger fired"));
 		return "not_triggered";

@@ -16,6 +16,7 @@
  *   losses, sample paths), which belong in run directories, not here.
  *
  * outcome, first rule that matches:
+ *   rolled_back    deployment.action is "rollback" (pipeline.sh rollback)
  *   not_triggered  trigger.should_optimize is false
  *   search_failed  no search section, or its status is not "done"/"partial",
  *                  or it has neither "candidate" nor "best"

@@ -25,6 +25,9 @@ static void test_outcome(void)
 	CHECK(!strcmp(outcome_of("{\"trigger\":{\"should_optimize\":false,\"summary\":\"calm\"},"
 	                         "\"search\":{\"status\":\"skipped\"}}", r, sizeof(r)), "not_triggered") &&
 	      !strcmp(r, "not triggered: calm"), "should_optimize false: not_triggered");
+	CHECK(!strcmp(outcome_of("{\"deployment\":{\"status\":\"done\",\"action\":\"rollback\","
+	                         "\"summary\":\"7d restored\"}}", r, sizeof(r)), "rolled_back") &&
+	      !strcmp(r, "rolled back: 7d restored"), "deployment.action rollback: rolled_back");
 	CHECK(!strcmp(outcome_of("{\"trigger\":{\"should_optimize\":true}}", r, sizeof(r)),
 	              "search_failed") && !strcmp(r, "no search section"),
 	      "no search section: search_failed");

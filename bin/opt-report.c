@@ -1,0 +1,92 @@
+/* opt-report — the static HTML dashboard from the history file.
+ * See opt-report(1).  Thin: options here, everything else in lib/report.c. */
+#include "durable.h"
+#include "envelope.h"
+#include "report.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *fp)
+{
+	fputs("usage: opt-report [--history FILE] [--config-dir DIR] [--html FILE]\n"
+	      "Write the HTML dashboard of the optimization history (to FILE, or stdout).\n"
+	      "  --history FILE     history file (default $CHRONOPT_HISTORY, else history.jsonl)\n"
+	      "  --config-dir DIR   deployed configs (default $CHRONOPT_CONFIG_DIR, else configs)\n"
+	      "  --html FILE        write the page to FILE, replaced atomically (default stdout)\n"
+	      "  --help             this text\n",
+	      fp);
+}
+
+int main(int argc, char **argv)
+{
+	cp_progname = "opt-report";
+	const char *history = getenv("CHRONOPT_HISTORY");
+	const char *config_dir = getenv("CHRONOPT_CONFIG_DIR");
+	const char *html = NULL;
+	if (!history || !*history)
+		history = "history.jsonl";
+	if (!config_dir || !*config_dir)
+		config_dir = "configs";
+	static const struct option opts[] = {
+		{"history", required_argument, NULL, 'H'},
+		{"config-dir", required_argument, NULL, 'd'},
+		{"html", required_argument, NULL, 'o'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'H': history = optarg; break;
+		case 'd': config_dir = optarg; break;
+		case 'o': html = optarg; break;
+		case 'h':
+			usage(stdout);
+			return cp_close_stdout();
+		default:
+			usage(stderr);
+			return CP_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "opt-report: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return CP_USAGE;
+	}
+
+	cp_err e = {0};
+	report_data r;
+	report_init(&r);
+	if (report_load(&r, history, &e) < 0)
+		return cp_die(&e);
+	if (r.torn_tail)
+		fprintf(stderr, "opt-report: warning: %s: last line is incomplete (interrupted write), left out\n",
+		        history);
+	char now[21];
+	env_utc_now(now);
+	char *page = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&page, &len);
+	if (!mem) {
+		report_release(&r);
+		cp_fail_errno(&e, "cannot allocate the page");
+		return cp_die(&e);
+	}
+	int rc = report_html(mem, &r, config_dir, now, &e);
+	if (fclose(mem) != 0 && rc == 0)
+		rc = cp_fail_errno(&e, "cannot finish the page");
+	report_release(&r);
+	if (rc == 0) {
+		if (html)
+			rc = durable_write(html, page, len, &e);
+		else if (fwrite(page, 1, len, stdout) != len)
+			rc = cp_fail_errno(&e, "error writing the page");
+	}
+	free(page);
+	if (rc != 0)
+		return cp_die(&e);
+	return cp_close_stdout();
+}

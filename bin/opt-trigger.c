@@ -1,0 +1,377 @@
+/* opt-trigger — decide whether each horizon needs re-tuning (opt-trigger(1)).
+ * Thin: options, envelopes in/out; the checks live in lib/trigger.c. */
+#include "common.h"
+#include "envelope.h"
+#include "series.h"
+#include "settings.h"
+#include "trigger.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage_text[] =
+	"usage: opt-trigger --series CSV [--id ID] (--horizon H | --all) [options]\n"
+	"       opt-trigger [options] < envelopes.ndjson\n"
+	"Decide per horizon whether to re-optimize: performance, drift, time, cooldown.\n"
+	"\n"
+	"  --series CSV            series to check (makes new envelopes)\n"
+	"  --id ID                 series id in a long-format CSV\n"
+	"  --horizon H             one horizon from the settings' horizons\n"
+	"  --all                   every horizon in the settings\n"
+	"  --model SPEC            forecaster for the performance check (default random_walk;\n"
+	"                          an input envelope's model.dir wins)\n"
+	"  --seed N                seed of new envelopes (default 42)\n"
+	"  --forecast-log CSV      score the deployed forecaster from its log instead of a\n"
+	"                          backtest (forecast_date,target_date,predicted,lower,upper;\n"
+	"                          \"{h}\" in the path is replaced by the horizon)\n"
+	"  --as-of DATE            evaluate as if the series ended at DATE\n"
+	"  --force                 always trigger\n"
+	"  --exit-code             exit 1 when no horizon should be optimized\n"
+	"  --config FILE           settings file (default $CHRONOPT_CONFIG or configs/chronopt.json)\n"
+	"  --config-dir DIR        deployed configs DIR/<horizon>.json (default $CHRONOPT_CONFIG_DIR\n"
+	"                          or configs)\n"
+	"  --history FILE          optimization history (default $CHRONOPT_HISTORY or history.jsonl)\n"
+	"thresholds and windows (settings section \"trigger\" gives the defaults):\n"
+	"  --degradation-pct X     performance fires at RMSE >= X %% worse (15)\n"
+	"  --recent-origins N      origins scored (14)\n"
+	"  --baseline-window N     drift baseline log-returns (90)\n"
+	"  --recent-window N       drift recent log-returns (30)\n"
+	"  --drift-min-severity S  drift fires at S or above: LOW, MEDIUM, HIGH (MEDIUM)\n"
+	"  --drift-p-low X, --drift-p-medium X, --drift-p-high X   (0.10, 0.05, 0.001)\n"
+	"  --drift-d-medium X, --drift-d-high X                    (0.25, 0.35)\n"
+	"  --psi-bins N            (5)      --psi-epsilon X   (0.0001)\n"
+	"  --max-days N            time fires at N days since the last optimization (14)\n"
+	"  --cooldown-days N       no re-trigger within N days of the last optimization (7)\n"
+	"  --cooldown-severity S   ...unless drift reaches S (HIGH)\n"
+	"  --cooldown-factor X     ...or degradation >= X times the threshold (2)\n"
+	"  --help                  this text\n";
+
+enum {
+	O_SERIES = 256, O_ID, O_HORIZON, O_ALL, O_MODEL, O_SEED, O_LOG, O_ASOF, O_FORCE, O_EXITCODE,
+	O_CONFIG, O_CONFDIR, O_HISTORY, O_DEG, O_ORIG, O_BASEW, O_RECW, O_MINSEV, O_PLOW, O_PMED,
+	O_PHIGH, O_DMED, O_DHIGH, O_PSIB, O_PSIE, O_MAXD, O_CDD, O_CDS, O_CDF, O_HELP
+};
+
+static const struct option longopts[] = {
+	{"series", required_argument, 0, O_SERIES},
+	{"id", required_argument, 0, O_ID},
+	{"horizon", required_argument, 0, O_HORIZON},
+	{"all", no_argument, 0, O_ALL},
+	{"model", required_argument, 0, O_MODEL},
+	{"seed", required_argument, 0, O_SEED},
+	{"forecast-log", required_argument, 0, O_LOG},
+	{"as-of", required_argument, 0, O_ASOF},
+	{"force", no_argument, 0, O_FORCE},
+	{"exit-code", no_argument, 0, O_EXITCODE},
+	{"config", required_argument, 0, O_CONFIG},
+	{"config-dir", required_argument, 0, O_CONFDIR},
+	{"history", required_argument, 0, O_HISTORY},
+	{"degradation-pct", required_argument, 0, O_DEG},
+	{"recent-origins", required_argument, 0, O_ORIG},
+	{"baseline-window", required_argument, 0, O_BASEW},
+	{"recent-window", required_argument, 0, O_RECW},
+	{"drift-min-severity", required_argument, 0, O_MINSEV},
+	{"drift-p-low", required_argument, 0, O_PLOW},
+	{"drift-p-medium", required_argument, 0, O_PMED},
+	{"drift-p-high", required_argument, 0, O_PHIGH},
+	{"drift-d-medium", required_argument, 0, O_DMED},
+	{"drift-d-high", required_argument, 0, O_DHIGH},
+	{"psi-bins", required_argument, 0, O_PSIB},
+	{"psi-epsilon", required_argument, 0, O_PSIE},
+	{"max-days", required_argument, 0, O_MAXD},
+	{"cooldown-days", required_argument, 0, O_CDD},
+	{"cooldown-severity", required_argument, 0, O_CDS},
+	{"cooldown-factor", required_argument, 0, O_CDF},
+	{"help", no_argument, 0, O_HELP},
+	{0, 0, 0, 0}};
+
+/* Option overrides are kept as (option, text) and applied after the
+ * settings file, so the command line always wins. */
+typedef struct {
+	int opt;
+	const char *arg;
+} override;
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: ", cp_progname);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n%s: try 'opt-trigger --help'\n", cp_progname);
+	return CP_USAGE;
+}
+
+static int apply(trigger_opts *o, const override *ov, cp_err *e)
+{
+	long l;
+	double d;
+	const char *name = NULL;
+	for (const struct option *p = longopts; p->name; p++)
+		if (p->val == ov->opt)
+			name = p->name;
+	int is_int = ov->opt == O_ORIG || ov->opt == O_BASEW || ov->opt == O_RECW || ov->opt == O_PSIB ||
+	             ov->opt == O_MAXD || ov->opt == O_CDD;
+	int is_sev = ov->opt == O_MINSEV || ov->opt == O_CDS;
+	drift_severity sev = DRIFT_NONE;
+	if (is_int && cp_parse_long(ov->arg, 0, 1000000, &l) < 0)
+		return cp_fail(e, CP_USAGE, "--%s: '%s' is not an integer in 0..1000000", name, ov->arg);
+	if (is_sev && drift_severity_parse(ov->arg, &sev) < 0)
+		return cp_fail(e, CP_USAGE, "--%s: '%s' is not one of NONE, LOW, MEDIUM, HIGH", name, ov->arg);
+	if (!is_int && !is_sev && cp_parse_double(ov->arg, &d) < 0)
+		return cp_fail(e, CP_USAGE, "--%s: '%s' is not a number", name, ov->arg);
+	switch (ov->opt) {
+	case O_DEG: o->degradation_pct = d; break;
+	case O_ORIG: o->recent_origins = (int)l; break;
+	case O_BASEW: o->drift_baseline = (int)l; break;
+	case O_RECW: o->drift_recent = (int)l; break;
+	case O_MINSEV: o->drift_min = sev; break;
+	case O_PLOW: o->rule.p_low = d; break;
+	case O_PMED: o->rule.p_medium = d; break;
+	case O_PHIGH: o->rule.p_high = d; break;
+	case O_DMED: o->rule.d_medium = d; break;
+	case O_DHIGH: o->rule.d_high = d; break;
+	case O_PSIB: o->psi_bins = (int)l; break;
+	case O_PSIE: o->psi_eps = d; break;
+	case O_MAXD: o->max_days = (int)l; break;
+	case O_CDD: o->cooldown_days = (int)l; break;
+	case O_CDS: o->cooldown_severity = sev; break;
+	case O_CDF: o->cooldown_factor = d; break;
+	}
+	return 0;
+}
+
+typedef struct {
+	const char *series_path, *id, *horizon, *model, *log, *config, *confdir, *history;
+	int all, force, exit_code, as_of_given;
+	int32_t as_of;
+	uint64_t seed;
+	override ov[64];
+	int nov;
+} cli;
+
+/* Evaluate one envelope and write it. *should set from the result. */
+static int run_one(cJSON *env, const series *s, const char *hname, int steps, const char *model,
+                   uint64_t seed, const cli *c, const trigger_opts *o, long lineno, int *should, cp_err *e)
+{
+	trigger_input in = {
+		.s = s, .as_of_given = c->as_of_given, .as_of = c->as_of, .today = env_today(),
+		.horizon = hname, .steps = steps, .config_dir = c->confdir, .history_path = c->history,
+		.model_spec = model, .forecast_log = c->log, .seed = seed, .force = c->force};
+	cJSON *sec = trigger_evaluate(&in, o, e);
+	if (!sec)
+		return lineno > 0 ? cp_prefix(e, "<stdin>:%ld: %s", lineno, hname) : cp_prefix(e, "%s", hname);
+	*should = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sec, "should_optimize"));
+	env_set(env, "trigger", sec);
+	return env_write(stdout, env, e);
+}
+
+static int new_envelopes(const cli *c, const cJSON *settings, const trigger_opts *o, int *any, cp_err *e)
+{
+	horizon_def *hs = NULL;
+	int nh = 0;
+	if (c->all) {
+		if (settings_horizons(settings, &hs, &nh, e) < 0)
+			return -1;
+	} else {
+		hs = cp_malloc(sizeof *hs);
+		nh = 1;
+		if (settings_horizon(settings, c->horizon, hs, e) < 0) {
+			free(hs);
+			return -1;
+		}
+	}
+	series s;
+	if (series_load(&s, c->series_path, c->id, 1, e) < 0) {
+		free(hs);
+		return -1;
+	}
+	char run_id[96], last[11];
+	env_make_run_id(run_id, sizeof run_id);
+	cp_format_date(s.day[s.n - 1], last);
+	int rc = 0;
+	for (int i = 0; i < nh && rc == 0; i++) {
+		cJSON *env = env_new(run_id, c->seed, c->series_path, s.id, last, s.n, hs[i].name, hs[i].steps,
+		                     c->model);
+		int should = 0;
+		rc = run_one(env, &s, hs[i].name, hs[i].steps, c->model, c->seed, c, o, 0, &should, e);
+		*any |= should;
+		cJSON_Delete(env);
+	}
+	series_free(&s);
+	free(hs);
+	return rc;
+}
+
+static int from_stdin(const cli *c, const trigger_opts *o, int *any, cp_err *e)
+{
+	env_reader r;
+	env_reader_init(&r, stdin, "<stdin>");
+	series s = {0};
+	char *spath = NULL, *sid = NULL;
+	int rc = 0;
+	for (;;) {
+		cJSON *env;
+		int got = env_read(&r, &env, e);
+		if (got <= 0) {
+			rc = got;
+			break;
+		}
+		const char *hname;
+		int steps, should = 0;
+		char why[600];
+		const char *stop = env_stop_reason(env, "trigger", why, sizeof why);
+		if (stop) {
+			env_set(env, "trigger", env_skipped(stop));
+			rc = env_write(stdout, env, e);
+			cJSON_Delete(env);
+			if (rc < 0)
+				break;
+			continue;
+		}
+		env_horizon(env, &hname, &steps, e);
+		const char *path = env_string(env, "series", "path");
+		const char *id = env_string(env, "series", "id");
+		const cJSON *len = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(env, "series"),
+		                                                    "length");
+		const char *last = env_string(env, "series", "last_date");
+		uint64_t seed;
+		if (!path || !cJSON_IsNumber(len) || !last) {
+			rc = cp_fail(e, CP_DATA, "<stdin>:%ld: envelope has no \"series\" with path, length and last_date",
+			             r.lineno);
+		} else if (env_seed(env, &seed, e) < 0) {
+			rc = cp_prefix(e, "<stdin>:%ld", r.lineno);
+		} else {
+			if (!spath || strcmp(spath, path) != 0 || strcmp(sid, id ? id : "") != 0) {
+				series_free(&s);
+				free(spath);
+				free(sid);
+				spath = cp_strdup(path);
+				sid = cp_strdup(id ? id : "");
+				if (series_load(&s, path, *sid ? sid : NULL, 1, e) < 0) {
+					free(spath);
+					spath = NULL;
+					rc = -1;
+				}
+			}
+			char have[11];
+			if (rc == 0) {
+				cp_format_date(s.day[s.n - 1], have);
+				if ((double)s.n != len->valuedouble || strcmp(have, last) != 0)
+					rc = cp_fail(e, CP_DATA, "%s: series changed since the envelope was made (length %.0f, now %d)",
+					             path, len->valuedouble, s.n);
+			}
+			if (rc == 0) {
+				const char *model = env_string(env, "model", "dir");
+				if (!model) {
+					model = c->model;
+					cJSON *m = cJSON_GetObjectItemCaseSensitive(env, "model");
+					if (!cJSON_IsObject(m))
+						env_set(env, "model", m = cJSON_CreateObject());
+					cJSON_AddStringToObject(m, "dir", model);
+				}
+				rc = run_one(env, &s, hname, steps, model, seed, c, o, r.lineno, &should, e);
+				*any |= should;
+			}
+		}
+		cJSON_Delete(env);
+		if (rc < 0)
+			break;
+	}
+	series_free(&s);
+	free(spath);
+	free(sid);
+	env_reader_release(&r);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	cp_progname = "opt-trigger";
+	cli c = {.model = "random_walk", .seed = 42};
+	cp_err e = {0};
+	int ch;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case O_SERIES: c.series_path = optarg; break;
+		case O_ID: c.id = optarg; break;
+		case O_HORIZON: c.horizon = optarg; break;
+		case O_ALL: c.all = 1; break;
+		case O_MODEL: c.model = optarg; break;
+		case O_SEED:
+			if (cp_parse_u64(optarg, &c.seed) < 0 || c.seed > (1ULL << 53))
+				return usage_error("--seed: '%s' is not an integer in 0..2^53", optarg);
+			break;
+		case O_LOG: c.log = optarg; break;
+		case O_ASOF:
+			if (cp_parse_date(optarg, &c.as_of) < 0)
+				return usage_error("--as-of: date '%s' is not a valid date", optarg);
+			c.as_of_given = 1;
+			break;
+		case O_FORCE: c.force = 1; break;
+		case O_EXITCODE: c.exit_code = 1; break;
+		case O_CONFIG: c.config = optarg; break;
+		case O_CONFDIR: c.confdir = optarg; break;
+		case O_HISTORY: c.history = optarg; break;
+		case O_HELP:
+			fputs(usage_text, stdout);
+			return cp_close_stdout();
+		case '?':
+			fprintf(stderr, "%s: try 'opt-trigger --help'\n", cp_progname);
+			return CP_USAGE;
+		default:
+			if (c.nov == (int)(sizeof c.ov / sizeof c.ov[0]))
+				return usage_error("%s", "too many options");
+			c.ov[c.nov].opt = ch;
+			c.ov[c.nov++].arg = optarg;
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (c.series_path && !c.horizon && !c.all)
+		return usage_error("%s", "--series needs --horizon H or --all");
+	if (c.horizon && c.all)
+		return usage_error("%s", "--horizon and --all exclude each other");
+	if (!c.series_path && (c.horizon || c.all))
+		return usage_error("%s", "--horizon and --all make new envelopes and need --series");
+	if (!c.series_path && c.id)
+		return usage_error("%s", "--id needs --series");
+	if (c.horizon && !cp_name_ok(c.horizon))
+		return usage_error("--horizon: '%s' is not a plain name ([A-Za-z0-9_-], 1-32 chars)", c.horizon);
+	if (!c.confdir)
+		c.confdir = getenv("CHRONOPT_CONFIG_DIR") && *getenv("CHRONOPT_CONFIG_DIR") ?
+		            getenv("CHRONOPT_CONFIG_DIR") : "configs";
+	if (!c.history)
+		c.history = getenv("CHRONOPT_HISTORY") && *getenv("CHRONOPT_HISTORY") ?
+		            getenv("CHRONOPT_HISTORY") : "history.jsonl";
+
+	cJSON *settings = settings_load(c.config, &e);
+	if (!settings)
+		return cp_die(&e);
+	trigger_opts o;
+	trigger_opts_default(&o);
+	int rc = trigger_opts_from_settings(&o, settings, &e);
+	for (int i = 0; rc == 0 && i < c.nov; i++)
+		rc = apply(&o, &c.ov[i], &e);
+	if (rc == 0)
+		rc = trigger_opts_check(&o, &e);
+	if (rc < 0) {
+		cJSON_Delete(settings);
+		if (e.code == CP_USAGE) {
+			fprintf(stderr, "%s: %s\n%s: try 'opt-trigger --help'\n", cp_progname, e.msg, cp_progname);
+			return CP_USAGE;
+		}
+		return cp_die(&e);
+	}
+	int any = 0;
+	rc = c.series_path ? new_envelopes(&c, settings, &o, &any, &e) : from_stdin(&c, &o, &any, &e);
+	cJSON_Delete(settings);
+	if (rc < 0) {
+		cp_close_stdout();
+		return cp_die(&e);
+	}
+	int out = cp_close_stdout();
+	if (out != CP_OK)
+		return out;
+	return c.exit_code && !any ? CP_DECLINED : CP_OK;
+}

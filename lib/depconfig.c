@@ -1,0 +1,169 @@
+/* depconfig.c — see depconfig.h. */
+#include "depconfig.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+char *dc_read_file(const char *path, size_t *len, int *missing, cp_err *e)
+{
+	if (missing)
+		*missing = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT && missing) {
+			*missing = 1;
+			return NULL;
+		}
+		return cp_fail_errno(e, "cannot open '%s'", path), NULL;
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		int bad = errno;
+		close(fd);
+		if (bad == 0)
+			return cp_fail(e, CP_DATA, "'%s' is not a regular file", path), NULL;
+		errno = bad;
+		return cp_fail_errno(e, "cannot stat '%s'", path), NULL;
+	}
+	size_t cap = 4096, n = 0;
+	char *buf = cp_malloc(cap);
+	for (;;) {
+		if (n + 1 >= cap) {
+			if (cap > DC_MAX_BYTES) {
+				close(fd);
+				free(buf);
+				return cp_fail(e, CP_DATA, "'%s' is larger than %d bytes", path, DC_MAX_BYTES), NULL;
+			}
+			cap *= 2;
+			buf = cp_realloc(buf, cap);
+		}
+		ssize_t got = read(fd, buf + n, cap - n - 1);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			int bad = errno;
+			close(fd);
+			free(buf);
+			errno = bad;
+			return cp_fail_errno(e, "cannot read '%s'", path), NULL;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+	}
+	close(fd);
+	buf[n] = '\0';
+	if (strlen(buf) != n) {
+		free(buf);
+		return cp_fail(e, CP_DATA, "'%s' holds a NUL byte", path), NULL;
+	}
+	*len = n;
+	return buf;
+}
+
+static int get_int(const cJSON *j, const char *what, const char *key, long min, long dflt,
+                   int *out, cp_err *e)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+	if (!v) {
+		if (dflt < 0)
+			return cp_fail(e, CP_DATA, "%s: \"%s\" is missing", what, key);
+		*out = (int)dflt;
+		return 0;
+	}
+	if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
+	    v->valuedouble < (double)min || v->valuedouble > 1e7)
+		return cp_fail(e, CP_DATA, "%s: \"%s\" must be an integer of at least %ld", what, key, min);
+	*out = (int)v->valuedouble;
+	return 0;
+}
+
+static int get_real(const cJSON *j, const char *what, const char *key, double dflt,
+                    double lo, double hi, double *out, cp_err *e)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+	if (!v) {
+		*out = dflt;
+		return 0;
+	}
+	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || !(v->valuedouble > lo) ||
+	    !(v->valuedouble <= hi))
+		return cp_fail(e, CP_DATA, "%s: \"%s\" must be a number in (%g, %g]", what, key, lo, hi);
+	*out = v->valuedouble;
+	return 0;
+}
+
+int dc_settings(const cJSON *j, const char *what, fc_config *cfg, const char **model_dir, cp_err *e)
+{
+	if (!cJSON_IsObject(j))
+		return cp_fail(e, CP_DATA, "%s: config is not a JSON object", what);
+	if (get_int(j, what, "context_length", 1, -1, &cfg->context_length, e) < 0 ||
+	    get_int(j, what, "num_samples", 1, -1, &cfg->num_samples, e) < 0 ||
+	    get_int(j, what, "top_k", 0, 0, &cfg->top_k, e) < 0 ||
+	    get_real(j, what, "temperature", 1.0, 0.0, 1e3, &cfg->temperature, e) < 0 ||
+	    get_real(j, what, "top_p", 1.0, 0.0, 1.0, &cfg->top_p, e) < 0)
+		return -1;
+	if (model_dir) {
+		const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "model");
+		const cJSON *d = cJSON_GetObjectItemCaseSensitive(m, "dir");
+		if (m && !cJSON_IsNull(m) && !cJSON_IsObject(m))
+			return cp_fail(e, CP_DATA, "%s: \"model\" must be an object", what);
+		if (d && !cJSON_IsString(d))
+			return cp_fail(e, CP_DATA, "%s: \"model\".\"dir\" must be a string", what);
+		*model_dir = d && d->valuestring[0] ? d->valuestring : NULL;
+	}
+	return 0;
+}
+
+cJSON *dc_parse(const char *text, const char *what, const char *horizon, cp_err *e)
+{
+	cJSON *j = cJSON_ParseWithOpts(text, NULL, 1);
+	if (!j)
+		return cp_fail(e, CP_DATA, "%s: invalid JSON", what), NULL;
+	const cJSON *h = cJSON_GetObjectItemCaseSensitive(j, "horizon");
+	fc_config cfg;
+	if (!cJSON_IsObject(j)) {
+		cp_fail(e, CP_DATA, "%s: config is not a JSON object", what);
+	} else if (!cJSON_IsString(h)) {
+		cp_fail(e, CP_DATA, "%s: \"horizon\" is missing", what);
+	} else if (strcmp(h->valuestring, horizon) != 0) {
+		cp_fail(e, CP_DATA, "%s: config is for horizon '%.40s', not '%s'", what,
+		        h->valuestring, horizon);
+	} else if (dc_settings(j, what, &cfg, NULL, e) == 0) {
+		return j;
+	}
+	cJSON_Delete(j);
+	return NULL;
+}
+
+int dc_path(char *buf, size_t len, const char *dir, const char *horizon, cp_err *e)
+{
+	if (!cp_name_ok(horizon))
+		return cp_fail(e, CP_USAGE, "horizon name '%.40s' is not a plain name ([A-Za-z0-9_-], 1-32 chars)",
+		               horizon ? horizon : "");
+	int n = snprintf(buf, len, "%s/%s.json", dir, horizon);
+	if (n < 0 || (size_t)n >= len)
+		return cp_fail(e, CP_IO, "config path '%.60s...' is too long", dir);
+	return 0;
+}
+
+cJSON *dc_load(const char *dir, const char *horizon, int *missing, cp_err *e)
+{
+	char path[4096];
+	*missing = 0;
+	if (dc_path(path, sizeof(path), dir, horizon, e) < 0)
+		return NULL;
+	size_t len;
+	char *text = dc_read_file(path, &len, missing, e);
+	if (!text)
+		return NULL;
+	cJSON *j = dc_parse(text, path, horizon, e);
+	free(text);
+	return j;
+}

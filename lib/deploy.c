@@ -1,0 +1,988 @@
+/* deploy.c — see deploy.h. */
+#include "deploy.h"
+#include "depconfig.h"
+#include "durable.h"
+#include "envelope.h"
+#include "gitrepo.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PATH_MAX_ 4096
+
+/* ---------------------------------------------------------------------
+ * Testing hook
+ * ------------------------------------------------------------------- */
+
+/* Called right after `step` finished. Returns -1 (CP_IO) when
+ * CHRONOPT_DEPLOY_FAIL_AT names the step; "kill:<step>" raises SIGKILL. */
+static int after_step(const char *step, cp_err *e)
+{
+	const char *v = getenv("CHRONOPT_DEPLOY_FAIL_AT");
+	if (!v || !*v)
+		return 0;
+	if (strncmp(v, "kill:", 5) == 0 && strcmp(v + 5, step) == 0) {
+		fflush(NULL);
+		raise(SIGKILL);
+	}
+	if (strcmp(v, step) == 0)
+		return cp_fail(e, CP_IO, "injected failure after step '%s' (CHRONOPT_DEPLOY_FAIL_AT)", step);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Backups
+ * ------------------------------------------------------------------- */
+
+/* Parse "<h>_<YYYYMMDDTHHMMSSZ>[-N].json"; fills stamp[17] and *n (1 when
+ * no suffix). Returns 1 on a match. */
+static int backup_parse(const char *name, const char *h, char stamp[17], long *n)
+{
+	size_t hl = strlen(h), nl = strlen(name);
+	if (nl < hl + 1 + 16 + 5 || strncmp(name, h, hl) != 0 || name[hl] != '_')
+		return 0;
+	const char *s = name + hl + 1;
+	for (int i = 0; i < 16; i++) {
+		char c = s[i];
+		int ok = i == 8 ? c == 'T' : i == 15 ? c == 'Z' : (c >= '0' && c <= '9');
+		if (!ok)
+			return 0;
+	}
+	memcpy(stamp, s, 16);
+	stamp[16] = '\0';
+	const char *rest = s + 16;
+	*n = 1;
+	if (*rest == '-') {
+		char num[12];
+		const char *dot = strchr(rest, '.');
+		size_t k = dot ? (size_t)(dot - rest - 1) : 0;
+		if (!dot || k == 0 || k >= sizeof(num) || rest[1] == '0')
+			return 0;
+		memcpy(num, rest + 1, k);
+		num[k] = '\0';
+		if (cp_parse_long(num, 2, 1000000, n) < 0)
+			return 0;
+		rest = dot;
+	}
+	return strcmp(rest, ".json") == 0;
+}
+
+int dp_backup_name_ok(const char *name, const char *h)
+{
+	char stamp[17];
+	long n;
+	return name && cp_name_ok(h) && backup_parse(name, h, stamp, &n);
+}
+
+typedef struct {
+	char name[128];
+	char stamp[17];
+	long n;
+} bk_entry;
+
+static int bk_cmp(const void *a, const void *b)
+{
+	const bk_entry *x = a, *y = b;
+	int c = strcmp(x->stamp, y->stamp);
+	if (c)
+		return c;
+	return (x->n > y->n) - (x->n < y->n);
+}
+
+/* The backups of h, oldest first (*out owned by caller). A missing backups
+ * directory is an empty list. */
+static int bk_list(const char *dir, const char *h, bk_entry **out, int *count, cp_err *e)
+{
+	char path[PATH_MAX_];
+	snprintf(path, sizeof(path), "%s/backups", dir);
+	*out = NULL;
+	*count = 0;
+	DIR *d = opendir(path);
+	if (!d) {
+		if (errno == ENOENT)
+			return 0;
+		return cp_fail_errno(e, "cannot read '%s'", path);
+	}
+	int cap = 0, n = 0;
+	bk_entry *v = NULL;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		bk_entry b;
+		if (strlen(de->d_name) >= sizeof(b.name) || !backup_parse(de->d_name, h, b.stamp, &b.n))
+			continue;
+		snprintf(b.name, sizeof(b.name), "%s", de->d_name);
+		if (n == cap) {
+			cap = cap ? cap * 2 : 16;
+			v = cp_realloc(v, (size_t)cap * sizeof(*v));
+		}
+		v[n++] = b;
+	}
+	closedir(d);
+	if (n > 1)
+		qsort(v, (size_t)n, sizeof(*v), bk_cmp);
+	*out = v;
+	*count = n;
+	return 0;
+}
+
+static int file_exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+/* A fresh backup name for h at the current (pinned) time. */
+static int bk_new_name(const char *dir, const char *h, char *name, size_t len, cp_err *e)
+{
+	char now[21], stamp[17];
+	env_utc_now(now);
+	/* "YYYY-MM-DDTHH:MM:SSZ" -> "YYYYMMDDTHHMMSSZ" */
+	int j = 0;
+	for (int i = 0; now[i] && j < 16; i++)
+		if (now[i] != '-' && now[i] != ':')
+			stamp[j++] = now[i];
+	stamp[j] = '\0';
+	for (long k = 1; k < 100000; k++) {
+		char path[PATH_MAX_];
+		if (k == 1)
+			snprintf(name, len, "%s_%s.json", h, stamp);
+		else
+			snprintf(name, len, "%s_%s-%ld.json", h, stamp, k);
+		snprintf(path, sizeof(path), "%s/backups/%s", dir, name);
+		if (!file_exists(path))
+			return 0;
+	}
+	return cp_fail(e, CP_IO, "too many backups of '%s' made at %s", h, now);
+}
+
+/* "backups/<any horizon>_<stamp>[-N].json": what gr_add_matching stages
+ * besides the files named, so backups of interrupted runs get committed
+ * (never temp files). */
+static int is_backup_path(const char *path)
+{
+	if (strncmp(path, "backups/", 8) != 0)
+		return 0;
+	const char *name = path + 8;
+	const char *us = strrchr(name, '_');
+	char h[40], stamp[17];
+	long n;
+	/* the stamp holds no '_', so the last '_' ends the horizon name */
+	if (!us || (size_t)(us - name) >= sizeof(h))
+		return 0;
+	memcpy(h, name, (size_t)(us - name));
+	h[us - name] = '\0';
+	return cp_name_ok(h) && backup_parse(name, h, stamp, &n);
+}
+
+/* ---------------------------------------------------------------------
+ * Shared pieces of a change (deploy and rollback)
+ * ------------------------------------------------------------------- */
+
+typedef struct {
+	const dp_options *o;
+	const char *h;
+	char path[PATH_MAX_];   /* <dir>/<h>.json */
+	char rel[64];           /* <h>.json */
+	char *old;              /* current bytes, NULL when there is none */
+	size_t oldlen;
+	cJSON *oldj;            /* parsed current, NULL when missing or corrupt */
+	char olderr[CP_ERR_MAX];/* why oldj is NULL when old is not */
+	cp_lock lock;
+	gr_repo *repo;
+} change;
+
+static void change_release(change *c)
+{
+	gr_close(c->repo);
+	c->repo = NULL;
+	lock_release(&c->lock);
+	free(c->old);
+	c->old = NULL;
+	cJSON_Delete(c->oldj);
+	c->oldj = NULL;
+}
+
+static int ensure_dir(const char *path, cp_err *e)
+{
+	struct stat st;
+	if (stat(path, &st) == 0) {
+		if (!S_ISDIR(st.st_mode))
+			return cp_fail(e, CP_IO, "'%s' is not a directory", path);
+		return 0;
+	}
+	if (errno != ENOENT)
+		return cp_fail_errno(e, "cannot use '%s'", path);
+	if (mkdir(path, 0777) != 0 && errno != EEXIST)
+		return cp_fail_errno(e, "cannot create directory '%s'", path);
+	return durable_sync_dir(path, e);
+}
+
+/* Set up: name check, read current config. No file is touched. */
+static int change_begin(change *c, const dp_options *o, const char *h, cp_err *e)
+{
+	memset(c, 0, sizeof(*c));
+	c->lock.fd = -1;
+	c->o = o;
+	c->h = h;
+	if (dc_path(c->path, sizeof(c->path), o->config_dir, h, e) < 0)
+		return -1;
+	snprintf(c->rel, sizeof(c->rel), "%s.json", h);
+	return 0;
+}
+
+static int read_current(change *c, cp_err *e)
+{
+	int missing;
+	c->old = dc_read_file(c->path, &c->oldlen, &missing, e);
+	if (!c->old)
+		return missing ? 0 : -1;
+	cp_err pe = {0};
+	c->oldj = dc_parse(c->old, c->path, c->h, &pe);
+	if (!c->oldj)
+		snprintf(c->olderr, sizeof(c->olderr), "%s", pe.msg);
+	return 0;
+}
+
+/* Lock, read the current config, open (or create) the repository. */
+static int change_lock(change *c, cp_err *e)
+{
+	char lockbase[PATH_MAX_];
+	if (ensure_dir(c->o->config_dir, e) < 0)
+		return -1;
+	snprintf(lockbase, sizeof(lockbase), "%s/.deploy", c->o->config_dir);
+	if (lock_acquire(&c->lock, lockbase, c->o->wait_ms, e) < 0)
+		return -1;
+	if (after_step("lock", e) < 0)
+		return -1;
+	if (read_current(c, e) < 0)
+		return -1;
+	c->repo = gr_open(c->o->config_dir, 1, NULL, e);
+	return c->repo ? 0 : -1;
+}
+
+/* Put the old config back after a failed write/add/commit (best effort;
+ * the caller reports the original error). */
+static void change_undo(change *c)
+{
+	cp_err ignore = {0};
+	if (c->old)
+		durable_write(c->path, c->old, c->oldlen, &ignore);
+	else if (unlink(c->path) == 0)
+		durable_sync_dir(c->path, &ignore);
+	if (c->repo) {
+		const char *p[1] = {c->rel};
+		gr_add(c->repo, p, 1, &ignore);
+	}
+}
+
+/* backup (when there is a current file), write, add, commit. `text` is
+ * the new config. On success r->backup and r->revision are set. */
+static int change_apply(change *c, const char *text, size_t len, const char *(*message)(change *, dp_result *, void *),
+                        void *arg, dp_result *r, cp_err *e)
+{
+	char path[PATH_MAX_];
+	r->backup[0] = '\0';
+	if (c->old) {
+		snprintf(path, sizeof(path), "%s/backups", c->o->config_dir);
+		if (ensure_dir(path, e) < 0)
+			return -1;
+		if (bk_new_name(c->o->config_dir, c->h, r->backup, sizeof(r->backup), e) < 0)
+			return -1;
+		snprintf(path, sizeof(path), "%s/backups/%s", c->o->config_dir, r->backup);
+		if (durable_write(path, c->old, c->oldlen, e) < 0) {
+			r->backup[0] = '\0';
+			return -1;
+		}
+		if (after_step("backup", e) < 0)
+			return -1;
+	}
+	if (durable_write(c->path, text, len, e) < 0)
+		return -1;
+	char relb[200];
+	snprintf(relb, sizeof(relb), "backups/%s", r->backup);
+	const char *paths[2] = {c->rel, relb};
+	if (after_step("write", e) < 0 || gr_add(c->repo, paths, r->backup[0] ? 2 : 1, e) < 0 ||
+	    gr_add_matching(c->repo, "backups", is_backup_path, e) < 0 ||
+	    after_step("add", e) < 0 ||
+	    gr_commit(c->repo, message(c, r, arg), r->revision, e) < 0) {
+		cp_err keep = *e;
+		change_undo(c);
+		*e = keep;
+		r->revision[0] = '\0';
+		return -1;
+	}
+	r->changed = 1;
+	/* after the commit the change is complete; a failure here is reported
+	 * but nothing is undone */
+	return after_step("commit", e);
+}
+
+static void run_notify(const dp_options *o, const char *action, change *c, dp_result *r)
+{
+	r->notify_status = -1;
+	if (!o->notify || !o->notify[0] || !r->changed)
+		return;
+	cp_err ne = {0};
+	r->notify_status = dp_notify(o->notify, action, c->h, c->path, r->revision, &ne);
+	if (r->notify_status < 0)
+		r->notify_status = 127;
+}
+
+/* JSON-escaped value for a commit message body (caller frees). */
+static char *js(const cJSON *v)
+{
+	if (!v)
+		return cp_strdup("null");
+	char *s = cJSON_PrintUnformatted(v);
+	return s ? s : cp_strdup("null");
+}
+
+static char *js_str(const char *s)
+{
+	if (!s)
+		return cp_strdup("null");
+	cJSON *v = cJSON_CreateString(s);
+	char *out = js(v);
+	cJSON_Delete(v);
+	return out;
+}
+
+/* ---------------------------------------------------------------------
+ * Deploy
+ * ------------------------------------------------------------------- */
+
+typedef struct {
+	const cJSON *config;
+	const cJSON *reasons;
+	char msg[16384];
+} deploy_msg;
+
+static double num_or_nan(const cJSON *o, const char *k)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static cJSON *metrics_of(const cJSON *cfg)
+{
+	cJSON *m = cJSON_CreateObject();
+	env_add_number(m, "validation_rmse", num_or_nan(cfg, "validation_rmse"));
+	env_add_number(m, "validation_mape", num_or_nan(cfg, "validation_mape"));
+	env_add_number(m, "validation_mae", num_or_nan(cfg, "validation_mae"));
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(cfg, "validation");
+	if (cJSON_IsObject(v))
+		cJSON_AddItemToObject(m, "holdout", cJSON_Duplicate(v, 1));
+	return m;
+}
+
+static const char *deploy_message(change *c, dp_result *r, void *arg)
+{
+	deploy_msg *m = arg;
+	double rmse = num_or_nan(m->config, "validation_rmse");
+	char subject[200];
+	if (isfinite(rmse))
+		snprintf(subject, sizeof(subject), "deploy %s: validation rmse %.6g", c->h, rmse);
+	else
+		snprintf(subject, sizeof(subject), "deploy %s", c->h);
+	cJSON *metrics = metrics_of(m->config);
+	char *h = js_str(c->h), *run = js(cJSON_GetObjectItemCaseSensitive(m->config, "run_id"));
+	char *bk = js_str(r->backup[0] ? r->backup : NULL), *mt = js(metrics), *rs = js(m->reasons);
+	snprintf(m->msg, sizeof(m->msg),
+	         "%s\n\nhorizon: %s\nrun_id: %s\nbackup: %s\nmetrics: %s\nreasons: %s\n",
+	         subject, h, run, bk, mt, rs);
+	free(h);
+	free(run);
+	free(bk);
+	free(mt);
+	free(rs);
+	cJSON_Delete(metrics);
+	return m->msg;
+}
+
+int dp_deploy(const dp_options *o, const char *h, const cJSON *candidate, const cJSON *extra,
+              const cJSON *reasons, dp_result *r, cp_err *e)
+{
+	memset(r, 0, sizeof(*r));
+	r->notify_status = -1;
+	change c;
+	if (change_begin(&c, o, h, e) < 0)
+		return -1;
+	char what[PATH_MAX_ + 32];
+	snprintf(what, sizeof(what), "candidate for '%s'", h);
+	fc_config fc;
+	const char *mdir;
+	if (dc_settings(candidate, what, &fc, &mdir, e) < 0)
+		return -1;
+	const cJSON *ch = cJSON_GetObjectItemCaseSensitive(candidate, "horizon");
+	if (ch && (!cJSON_IsString(ch) || strcmp(ch->valuestring, h) != 0))
+		return cp_fail(e, CP_DATA, "%s: config is for another horizon", what);
+
+	if (o->dry_run) {
+		if (read_current(&c, e) < 0)
+			return -1;
+		if (c.old && !c.oldj) {
+			cp_fail(e, CP_DATA, "%s; fix it or use 'opt-deploy rollback %s --to ...'", c.olderr, h);
+			change_release(&c);
+			return -1;
+		}
+		int missing = 0;
+		gr_repo *g = gr_open(o->config_dir, 0, &missing, e);
+		if (!g && !missing) {
+			change_release(&c);
+			return -1;
+		}
+		gr_close(g);
+		char name[128] = "";
+		if (c.old && bk_new_name(o->config_dir, h, name, sizeof(name), e) < 0) {
+			change_release(&c);
+			return -1;
+		}
+		snprintf(r->backup, sizeof(r->backup), "%s", name);
+		snprintf(r->summary, sizeof(r->summary),
+		         "dry run: would %s%s%s, write '%.200s' and commit it%s; nothing was changed",
+		         c.old ? "back up the current config to backups/" : "deploy the first config",
+		         c.old ? name : "", c.old ? "" : " (no current config)", c.path,
+		         missing ? " in a new git repository" : "");
+		change_release(&c);
+		return 0;
+	}
+
+	if (change_lock(&c, e) < 0)
+		goto fail;
+	if (c.old && !c.oldj) {
+		cp_fail(e, CP_DATA, "%s; fix it or use 'opt-deploy rollback %s --to ...'", c.olderr, h);
+		goto fail;
+	}
+	/* the new config: the candidate, plus extra fields, plus the chain */
+	cJSON *cfg = cJSON_Duplicate(candidate, 1);
+	if (!ch)
+		cJSON_AddStringToObject(cfg, "horizon", h);
+	const cJSON *it;
+	cJSON_ArrayForEach(it, extra) {
+		cJSON_DeleteItemFromObjectCaseSensitive(cfg, it->string);
+		cJSON_AddItemToObject(cfg, it->string, cJSON_Duplicate(it, 1));
+	}
+	char now[21];
+	env_utc_now(now);
+	cJSON_DeleteItemFromObjectCaseSensitive(cfg, "deployed_at");
+	cJSON_AddStringToObject(cfg, "deployed_at", now);
+	/* the backup name is fixed now (we hold the lock) */
+	char bname[128] = "";
+	if (c.old && bk_new_name(o->config_dir, h, bname, sizeof(bname), e) < 0) {
+		cJSON_Delete(cfg);
+		goto fail;
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(cfg, "previous");
+	if (c.old)
+		cJSON_AddStringToObject(cfg, "previous", bname);
+	else
+		cJSON_AddNullToObject(cfg, "previous");
+	char *text = cJSON_Print(cfg);
+	size_t len = strlen(text);
+	text = cp_realloc(text, len + 2);
+	text[len++] = '\n';
+	text[len] = '\0';
+	deploy_msg m = {cfg, reasons, ""};
+	int rc = change_apply(&c, text, len, deploy_message, &m, r, e);
+	free(text);
+	cJSON_Delete(cfg);
+	if (rc < 0 && !r->changed)
+		goto fail;
+	if (rc == 0)
+		snprintf(r->summary, sizeof(r->summary), "deployed '%.200s'%s%s%s, commit %.12s", c.path,
+		         r->backup[0] ? " (previous config saved as backups/" : " (first deployment",
+		         r->backup, ")", r->revision);
+	change_release(&c);
+	if (rc == 0)
+		run_notify(o, "deploy", &c, r);
+	return rc;
+fail:
+	change_release(&c);
+	return -1;
+}
+
+static double section_seconds(double t0)
+{
+	return cp_now() - t0;
+}
+
+int dp_deploy_line(cJSON *env, const dp_options *o, cp_err *e)
+{
+	double t0 = cp_now();
+	char buf[1024];
+	const char *stop = env_stop_reason(env, "deployment", buf, sizeof(buf));
+	const cJSON *val = cJSON_GetObjectItemCaseSensitive(env, "validation");
+	if (!stop && !cJSON_IsObject(val))
+		stop = "not validated: the envelope has no validation section";
+	else if (!stop && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(val, "approved")))
+		stop = "not approved: validation did not approve the candidate";
+	if (stop) {
+		cJSON *s = env_skipped(stop);
+		env_add_number(s, "seconds", section_seconds(t0));
+		env_set(env, "deployment", s);
+		return 0;
+	}
+	const char *h;
+	int steps;
+	if (env_horizon(env, &h, &steps, e) < 0)
+		return -1;
+	const cJSON *cand = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(env, "search"),
+	                                                     "candidate");
+	if (!cJSON_IsObject(cand))
+		return cp_fail(e, CP_DATA, "horizon '%s': envelope has no \"search\".\"candidate\"", h);
+	cJSON *extra = cJSON_CreateObject();
+	const cJSON *reasons = cJSON_GetObjectItemCaseSensitive(val, "reasons");
+	if (cJSON_IsArray(reasons))
+		cJSON_AddItemToObject(extra, "reasons", cJSON_Duplicate(reasons, 1));
+	const cJSON *run = cJSON_GetObjectItemCaseSensitive(env, "run_id");
+	if (cJSON_IsString(run) && !cJSON_GetObjectItemCaseSensitive(cand, "run_id"))
+		cJSON_AddStringToObject(extra, "run_id", run->valuestring);
+	/* the held-out figures behind the approval, for opt-trigger and watch */
+	const cJSON *vc = cJSON_GetObjectItemCaseSensitive(val, "candidate");
+	if (cJSON_IsObject(vc)) {
+		cJSON *hold = cJSON_CreateObject();
+		static const char *keys[] = {"rmse", "mape", "mae", "cov95", "bias", "err_std"};
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			const cJSON *v = cJSON_GetObjectItemCaseSensitive(vc, keys[i]);
+			if (cJSON_IsNumber(v))
+				env_add_number(hold, keys[i], v->valuedouble);
+		}
+		const cJSON *w = cJSON_GetObjectItemCaseSensitive(val, "windows");
+		const cJSON *wc = cJSON_GetObjectItemCaseSensitive(w, "count");
+		const cJSON *sec = cJSON_GetObjectItemCaseSensitive(vc, "seconds");
+		if (cJSON_IsNumber(wc) && wc->valuedouble >= 1) {
+			cJSON_AddNumberToObject(hold, "windows", wc->valuedouble);
+			if (cJSON_IsNumber(sec))
+				env_add_number(hold, "seconds_per_window", sec->valuedouble / wc->valuedouble);
+		}
+		cJSON_AddItemToObject(extra, "validation", hold);
+	}
+	dp_result r;
+	int rc = dp_deploy(o, h, cand, extra, cJSON_IsArray(reasons) ? reasons : NULL, &r, e);
+	cJSON_Delete(extra);
+	if (rc < 0 && !r.changed)
+		return cp_prefix(e, "horizon '%s'", h);
+	cJSON *s = cJSON_CreateObject();
+	cJSON_AddStringToObject(s, "status", rc == 0 ? "done" : "partial");
+	env_add_number(s, "seconds", section_seconds(t0));
+	cJSON_AddBoolToObject(s, "deployed", r.changed);
+	cJSON_AddBoolToObject(s, "dry_run", o->dry_run != 0);
+	char path[PATH_MAX_];
+	dc_path(path, sizeof(path), o->config_dir, h, e);
+	cJSON_AddStringToObject(s, "config", path);
+	if (r.backup[0])
+		cJSON_AddStringToObject(s, "backup", r.backup);
+	else
+		cJSON_AddNullToObject(s, "backup");
+	if (r.revision[0])
+		cJSON_AddStringToObject(s, "revision", r.revision);
+	else
+		cJSON_AddNullToObject(s, "revision");
+	cJSON_AddStringToObject(s, "summary", r.summary);
+	cJSON *rs = cJSON_AddArrayToObject(s, "reasons");
+	if (o->dry_run)
+		cJSON_AddItemToArray(rs, cJSON_CreateString("--dry-run: nothing was written"));
+	else
+		cJSON_AddItemToArray(rs, cJSON_CreateString("validation approved the candidate"));
+	if (rc < 0)
+		cJSON_AddItemToArray(rs, cJSON_CreateString(e->msg));
+	if (r.notify_status >= 0) {
+		cJSON *n = cJSON_AddObjectToObject(s, "notify");
+		cJSON_AddNumberToObject(n, "exit_status", r.notify_status);
+	}
+	env_set(env, "deployment", s);
+	return rc < 0 ? 1 : 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Rollback
+ * ------------------------------------------------------------------- */
+
+typedef struct {
+	const char *to;      /* as given, may be NULL */
+	const char *label;   /* backup name or NULL for a git revision */
+	const char *why;
+	char msg[8192];
+} rollback_msg;
+
+static const char *rollback_message(change *c, dp_result *r, void *arg)
+{
+	rollback_msg *m = arg;
+	char subject[256];
+	if (m->label)
+		snprintf(subject, sizeof(subject), "rollback %s to %s", c->h, m->label);
+	else
+		snprintf(subject, sizeof(subject), "rollback %s to a git revision", c->h);
+	char *h = js_str(c->h), *to = js_str(m->to), *bk = js_str(r->backup[0] ? r->backup : NULL);
+	char *why = js_str(m->why);
+	snprintf(m->msg, sizeof(m->msg), "%s\n\nhorizon: %s\nto: %s\nbackup: %s\nwhy: %s\n",
+	         subject, h, to, bk, why);
+	free(h);
+	free(to);
+	free(bk);
+	free(why);
+	return m->msg;
+}
+
+/* Read backups/<name>; NULL with e on failure. */
+static char *read_backup(const char *dir, const char *name, size_t *len, cp_err *e)
+{
+	char path[PATH_MAX_];
+	snprintf(path, sizeof(path), "%s/backups/%s", dir, name);
+	int missing;
+	char *t = dc_read_file(path, len, &missing, e);
+	if (!t && missing)
+		cp_fail(e, CP_DATA, "backup '%s' is missing", name);
+	return t;
+}
+
+int dp_rollback(const dp_options *o, const char *h, const char *to, const char *why,
+                dp_result *r, cp_err *e)
+{
+	memset(r, 0, sizeof(*r));
+	r->notify_status = -1;
+	change c;
+	if (change_begin(&c, o, h, e) < 0)
+		return -1;
+	if (to && (!*to || strlen(to) > 200))
+		return cp_fail(e, CP_USAGE, "--to needs a backup file name or a git revision");
+	char *text = NULL;
+	size_t len = 0;
+	char label[128] = "";
+	int is_backup = 0;
+	bk_entry *bk = NULL;
+	int nbk = 0;
+
+	if (!o->dry_run) {
+		if (change_lock(&c, e) < 0)
+			goto fail;
+	} else if (read_current(&c, e) < 0) {
+		goto fail;
+	}
+	if (c.old && !c.oldj && !to) {
+		cp_fail(e, CP_DATA, "%s; name the version to restore with --to", c.olderr);
+		goto fail;
+	}
+	if (to && dp_backup_name_ok(to, h)) {
+		text = read_backup(o->config_dir, to, &len, e);
+		if (!text)
+			goto fail;
+		snprintf(label, sizeof(label), "%s", to);
+		is_backup = 1;
+	} else if (to) {
+		gr_repo *g = c.repo;
+		int missing = 0;
+		if (!g)
+			g = gr_open(o->config_dir, 0, &missing, e);
+		if (!g) {
+			if (missing)
+				cp_fail(e, CP_DATA, "'%.60s' is not a backup of '%s' and '%s' has no git repository",
+				        to, h, o->config_dir);
+			goto fail;
+		}
+		int rc = gr_read_at(g, to, c.rel, &text, &len, e);
+		if (g != c.repo)
+			gr_close(g);
+		if (rc < 0)
+			goto fail;
+	} else {
+		const cJSON *prev = cJSON_GetObjectItemCaseSensitive(c.oldj, "previous");
+		if (!c.old) {
+			cp_fail(e, CP_DATA, "'%s' does not exist: nothing to roll back", c.path);
+			goto fail;
+		}
+		if (cJSON_IsNull(prev)) {
+			cp_fail(e, CP_DATA, "'%s' is the first deployed version: there is no earlier one", c.path);
+			goto fail;
+		}
+		if (prev) {
+			if (!cJSON_IsString(prev) || !dp_backup_name_ok(prev->valuestring, h)) {
+				cp_fail(e, CP_DATA, "%s: \"previous\" is not a backup name of '%s'", c.path, h);
+				goto fail;
+			}
+			text = read_backup(o->config_dir, prev->valuestring, &len, e);
+			if (!text)
+				goto fail;
+			snprintf(label, sizeof(label), "%s", prev->valuestring);
+		} else {
+			/* hand-written config: newest backup that differs and parses */
+			if (bk_list(o->config_dir, h, &bk, &nbk, e) < 0)
+				goto fail;
+			for (int i = nbk - 1; i >= 0 && !text; i--) {
+				size_t l;
+				cp_err ignore = {0};
+				char *t = read_backup(o->config_dir, bk[i].name, &l, &ignore);
+				cJSON *j = t ? dc_parse(t, bk[i].name, h, &ignore) : NULL;
+				if (j && (l != c.oldlen || memcmp(t, c.old, l) != 0)) {
+					text = t;
+					len = l;
+					snprintf(label, sizeof(label), "%s", bk[i].name);
+					t = NULL;
+				}
+				cJSON_Delete(j);
+				free(t);
+			}
+			if (!text) {
+				cp_fail(e, CP_DATA, "no earlier version of '%s' in '%s/backups'", h, o->config_dir);
+				goto fail;
+			}
+		}
+		is_backup = 1;
+	}
+	/* the version to restore must be a valid config of this horizon */
+	char what[300];
+	snprintf(what, sizeof(what), "%s %.60s", is_backup ? "backup" : "git revision", is_backup ? label : to);
+	cJSON *tj = dc_parse(text, what, h, e);
+	if (!tj)
+		goto fail;
+	cJSON_Delete(tj);
+	snprintf(r->restored, sizeof(r->restored), "%s%.100s", is_backup ? "" : "git:", is_backup ? label : to);
+	if (c.old && c.oldlen == len && memcmp(c.old, text, len) == 0) {
+		snprintf(r->summary, sizeof(r->summary), "'%.200s' already equals %s%s; nothing to do",
+		         c.path, is_backup ? "backups/" : "git revision ", r->restored + (is_backup ? 0 : 4));
+		goto ok;
+	}
+	if (o->dry_run) {
+		snprintf(r->summary, sizeof(r->summary),
+		         "dry run: would back up '%.200s' and restore %s%s; nothing was changed", c.path,
+		         is_backup ? "backups/" : "git revision ", r->restored + (is_backup ? 0 : 4));
+		goto ok;
+	}
+	rollback_msg m = {to ? to : label, is_backup ? label : NULL, why, ""};
+	int rc = change_apply(&c, text, len, rollback_message, &m, r, e);
+	if (rc < 0 && !r->changed)
+		goto fail;
+	snprintf(r->summary, sizeof(r->summary), "rolled '%.200s' back to %s%s%s%s%s, commit %.12s", c.path,
+	         is_backup ? "backups/" : "git revision ", r->restored + (is_backup ? 0 : 4),
+	         r->backup[0] ? " (replaced config saved as backups/" : "", r->backup[0] ? r->backup : "",
+	         r->backup[0] ? ")" : "", r->revision);
+	free(text);
+	free(bk);
+	change_release(&c);
+	if (rc == 0)
+		run_notify(o, "rollback", &c, r);
+	return rc;
+ok:
+	free(text);
+	free(bk);
+	change_release(&c);
+	return 0;
+fail:
+	free(text);
+	free(bk);
+	change_release(&c);
+	return -1;
+}
+
+/* ---------------------------------------------------------------------
+ * Status
+ * ------------------------------------------------------------------- */
+
+cJSON *dp_status(const dp_options *o, const char *const *names, int n, cp_err *e)
+{
+	cJSON *a = cJSON_CreateArray();
+	int missing_repo = 0;
+	gr_repo *g = gr_open(o->config_dir, 0, &missing_repo, e);
+	if (!g && !missing_repo) {
+		cJSON_Delete(a);
+		return NULL;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *h = names[i];
+		cJSON *s = cJSON_CreateObject();
+		cJSON_AddStringToObject(s, "horizon", h);
+		char path[PATH_MAX_];
+		if (dc_path(path, sizeof(path), o->config_dir, h, e) < 0) {
+			cJSON_Delete(s);
+			cJSON_Delete(a);
+			gr_close(g);
+			return NULL;
+		}
+		cJSON_AddStringToObject(s, "config", path);
+		size_t len;
+		int missing;
+		cp_err re = {0};
+		char *text = dc_read_file(path, &len, &missing, &re);
+		cJSON *cfg = NULL;
+		if (text)
+			cfg = dc_parse(text, path, h, &re);
+		free(text);
+		if (missing) {
+			cJSON_AddStringToObject(s, "state", "not deployed");
+		} else if (!cfg) {
+			cJSON_AddStringToObject(s, "state", "corrupt");
+			cJSON_AddStringToObject(s, "error", re.msg);
+		} else {
+			cJSON_AddStringToObject(s, "state", "deployed");
+		}
+		const cJSON *v;
+		v = cJSON_GetObjectItemCaseSensitive(cfg, "deployed_at");
+		if (cJSON_IsString(v))
+			cJSON_AddStringToObject(s, "deployed_at", v->valuestring);
+		else
+			cJSON_AddNullToObject(s, "deployed_at");
+		v = cJSON_GetObjectItemCaseSensitive(cfg, "reasons");
+		cJSON_AddItemToObject(s, "reasons", cJSON_IsArray(v) ? cJSON_Duplicate(v, 1) : cJSON_CreateArray());
+		if (cfg) {
+			cJSON *settings = cJSON_AddObjectToObject(s, "settings");
+			static const char *keys[] = {"context_length", "num_samples", "temperature", "top_k", "top_p"};
+			for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+				v = cJSON_GetObjectItemCaseSensitive(cfg, keys[k]);
+				if (cJSON_IsNumber(v))
+					cJSON_AddNumberToObject(settings, keys[k], v->valuedouble);
+			}
+			cJSON_AddItemToObject(s, "metrics", metrics_of(cfg));
+			v = cJSON_GetObjectItemCaseSensitive(cfg, "previous");
+			if (cJSON_IsString(v))
+				cJSON_AddStringToObject(s, "previous", v->valuestring);
+		}
+		bk_entry *bk = NULL;
+		int nbk = 0;
+		cp_err be = {0};
+		if (bk_list(o->config_dir, h, &bk, &nbk, &be) == 0) {
+			cJSON_AddNumberToObject(s, "backups", nbk);
+			if (nbk)
+				cJSON_AddStringToObject(s, "latest_backup", bk[nbk - 1].name);
+		}
+		free(bk);
+		if (g) {
+			char rev[41] = "", subject[256] = "";
+			int64_t when = 0;
+			char rel[64];
+			snprintf(rel, sizeof(rel), "%s.json", h);
+			cp_err ge = {0};
+			int f = gr_last_change(g, rel, rev, subject, sizeof(subject), &when, &ge);
+			if (f == 1) {
+				cJSON_AddStringToObject(s, "revision", rev);
+				cJSON_AddStringToObject(s, "last_change", subject);
+				char stamp[32];
+				time_t t = (time_t)when;
+				struct tm tm;
+				gmtime_r(&t, &tm);
+				strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+				cJSON_AddStringToObject(s, "last_change_at", stamp);
+			} else {
+				cJSON_AddNullToObject(s, "revision");
+			}
+		} else {
+			cJSON_AddNullToObject(s, "revision");
+		}
+		cJSON_Delete(cfg);
+		cJSON_AddItemToArray(a, s);
+	}
+	gr_close(g);
+	return a;
+}
+
+static void text_clean(char *dst, size_t len, const char *src)
+{
+	size_t j = 0;
+	for (; src && *src && j + 1 < len; src++) {
+		unsigned char ch = (unsigned char)*src;
+		dst[j++] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+	}
+	dst[j] = '\0';
+}
+
+char *dp_status_text(const cJSON *status)
+{
+	size_t cap = 4096, len = 0;
+	char *out = cp_malloc(cap);
+	out[0] = '\0';
+	const cJSON *s;
+	cJSON_ArrayForEach(s, status) {
+		char line[2048], a[512], b[512];
+		const char *state = env_string(s, NULL, "state");
+		int n = 0;
+		text_clean(a, sizeof(a), env_string(s, NULL, "horizon"));
+		text_clean(b, sizeof(b), state);
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "%s: %s\n", a, b);
+		text_clean(a, sizeof(a), env_string(s, NULL, "config"));
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "  config        %s\n", a);
+		if (state && strcmp(state, "corrupt") == 0) {
+			text_clean(a, sizeof(a), env_string(s, NULL, "error"));
+			n += snprintf(line + n, sizeof(line) - (size_t)n, "  error         %s\n", a);
+		}
+		const char *at = env_string(s, NULL, "deployed_at");
+		if (at) {
+			text_clean(a, sizeof(a), at);
+			n += snprintf(line + n, sizeof(line) - (size_t)n, "  deployed at   %s\n", a);
+		}
+		const cJSON *m = cJSON_GetObjectItemCaseSensitive(s, "metrics");
+		if (m) {
+			const cJSON *r = cJSON_GetObjectItemCaseSensitive(m, "validation_rmse");
+			const cJSON *p = cJSON_GetObjectItemCaseSensitive(m, "validation_mape");
+			char rs[32] = "n/a", ps[32] = "n/a";
+			if (cJSON_IsNumber(r))
+				snprintf(rs, sizeof(rs), "%.6g", r->valuedouble);
+			if (cJSON_IsNumber(p))
+				snprintf(ps, sizeof(ps), "%.6g %%", p->valuedouble);
+			n += snprintf(line + n, sizeof(line) - (size_t)n, "  metrics       validation rmse %s, mape %s\n", rs, ps);
+		}
+		const cJSON *nb = cJSON_GetObjectItemCaseSensitive(s, "backups");
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "  backups       %d\n",
+		              cJSON_IsNumber(nb) ? (int)nb->valuedouble : 0);
+		const char *rev = env_string(s, NULL, "revision");
+		text_clean(a, sizeof(a), rev ? rev : "none");
+		text_clean(b, sizeof(b), env_string(s, NULL, "last_change"));
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "  git revision  %.12s%s%s\n", a,
+		              b[0] ? "  " : "", b);
+		if (n >= (int)sizeof(line))
+			n = (int)sizeof(line) - 1;
+		size_t need = len + (size_t)n + 512;
+		const cJSON *r;
+		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(s, "reasons")) need += 1024;
+		if (need > cap) {
+			cap = need * 2;
+			out = cp_realloc(out, cap);
+		}
+		memcpy(out + len, line, (size_t)n);
+		len += (size_t)n;
+		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(s, "reasons")) {
+			text_clean(a, sizeof(a), cJSON_IsString(r) ? r->valuestring : "?");
+			len += (size_t)snprintf(out + len, cap - len, "  why           %s\n", a);
+		}
+		out[len] = '\0';
+	}
+	return out;
+}
+
+/* ---------------------------------------------------------------------
+ * Notify
+ * ------------------------------------------------------------------- */
+
+int dp_notify(char *const argv[], const char *action, const char *h, const char *config,
+              const char *rev, cp_err *e)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		return cp_fail_errno(e, "cannot start '%s'", argv[0]);
+	if (pid == 0) {
+		setenv("CHRONOPT_NOTIFY_ACTION", action, 1);
+		setenv("CHRONOPT_NOTIFY_HORIZON", h, 1);
+		setenv("CHRONOPT_NOTIFY_CONFIG", config, 1);
+		setenv("CHRONOPT_NOTIFY_REVISION", rev ? rev : "", 1);
+		/* stdout of the tool carries data only */
+		dup2(STDERR_FILENO, STDOUT_FILENO);
+		execvp(argv[0], argv);
+		fprintf(stderr, "%s: cannot run '%s': %s\n", cp_progname, argv[0], strerror(errno));
+		_exit(127);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return cp_fail_errno(e, "cannot wait for '%s'", argv[0]);
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	return 128 + (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+}

@@ -1,0 +1,53 @@
+/* gitrepo.h — the config directory's git repository (libgit2).
+ * Only the paths we name are ever staged; objects, the index and refs are
+ * written by libgit2 with its own lock files and renames, with fsync of the
+ * git directory switched on, so a crash leaves either the old or the new
+ * commit and `git fsck` clean. */
+#ifndef CHRONOPT_GITREPO_H
+#define CHRONOPT_GITREPO_H
+#include "common.h"
+#include <stdint.h>
+
+typedef struct gr_repo gr_repo;
+
+/* Open the repository whose work tree is exactly `dir` (no search upwards).
+ * create: initialise one when there is none (CP_IO on failure); without
+ * create a missing repository gives NULL with *missing = 1. A broken
+ * repository: CP_IO "<dir>: git: <libgit2 message>". Caller frees with
+ * gr_close. */
+gr_repo *gr_open(const char *dir, int create, int *missing, cp_err *e);
+void gr_close(gr_repo *r);
+
+/* Stage the given paths (relative to the work tree) as they are on disk; a
+ * path missing on disk is removed from the index. Writes the index. */
+int gr_add(gr_repo *r, const char *const *paths, int n, cp_err *e);
+
+/* Stage every file under directory `dir` (relative) for which keep(name)
+ * returns 1 (name is the path relative to the work tree), e.g. backups left
+ * uncommitted by an interrupted run. Writes the index. */
+int gr_add_matching(gr_repo *r, const char *dir, int (*keep)(const char *path), cp_err *e);
+
+/* Commit the index on HEAD (first commit when HEAD is unborn) with author
+ * and committer "chronopt" <$CHRONOPT_GIT_EMAIL or chronopt@localhost>, time
+ * from env_utc_now (so $CHRONOPT_NOW pins it), message as given (the caller
+ * builds it: single-line subject, blank line, body). Fills rev[41] with the
+ * new commit id. An email that is empty, too long or holds '<', '>' or
+ * control characters: CP_USAGE. */
+int gr_commit(gr_repo *r, const char *message, char rev[41], cp_err *e);
+
+/* The latest commit that changed `path` (walking from HEAD along first
+ * parents): its id, summary (subject line, owned by a static-sized buffer)
+ * and time. Returns 1 when found, 0 when no commit touches it (or HEAD is
+ * unborn), -1 on error. */
+int gr_last_change(gr_repo *r, const char *path, char rev[41], char *subject, size_t slen,
+                   int64_t *when, cp_err *e);
+
+/* Content of `path` in the tree of revision `rev` (any git revision
+ * expression that names a commit). *buf is malloc'd (caller frees).
+ * Unknown revision or no such path there: CP_DATA. */
+int gr_read_at(gr_repo *r, const char *rev, const char *path, char **buf, size_t *len, cp_err *e);
+
+/* Id of HEAD in rev[41] (""), 0 when unborn. */
+int gr_head(gr_repo *r, char rev[41], cp_err *e);
+
+#endif

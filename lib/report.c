@@ -1,0 +1,812 @@
+/* report.c — the static HTML dashboard; see report.h. */
+#include "report.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---------------------------------------------------------------- lookup */
+
+const cJSON *report_get(const cJSON *j, const char *dotted)
+{
+	char key[128];
+	const char *p = dotted;
+	while (j && *p) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+		if (n >= sizeof(key))
+			return NULL;
+		memcpy(key, p, n);
+		key[n] = '\0';
+		j = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, key) : NULL;
+		p += n + (dot ? 1 : 0);
+	}
+	return j;
+}
+
+/* The first of the NULL-terminated dotted paths that exists. History
+ * records are the envelope line plus the seed's flat fields; both are
+ * looked up so the report works on either. */
+static const cJSON *first(const cJSON *j, const char *const *paths)
+{
+	for (; *paths; paths++) {
+		const cJSON *v = report_get(j, *paths);
+		if (v && !cJSON_IsNull(v) && !(cJSON_IsString(v) && !v->valuestring[0]))
+			return v;
+	}
+	return NULL;
+}
+
+static const char *str_of(const cJSON *j, const char *const *paths)
+{
+	const cJSON *v = first(j, paths);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static double num_of(const cJSON *j, const char *const *paths)
+{
+	const cJSON *v = first(j, paths);
+	return cJSON_IsNumber(v) && isfinite(v->valuedouble) ? v->valuedouble : NAN;
+}
+
+/* 1 true, 0 false, -1 absent. */
+static int bool_of(const cJSON *j, const char *const *paths)
+{
+	const cJSON *v = first(j, paths);
+	if (cJSON_IsBool(v))
+		return cJSON_IsTrue(v) ? 1 : 0;
+	return -1;
+}
+
+#define P(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+static const char *const F_HORIZON[] = {"horizon.name", "horizon", NULL};
+static const char *const F_WHEN[] = {"optimization_date", "recorded_at", "history.recorded_at",
+                                     "deployment.deployed_at", "timestamp", NULL};
+
+/* --------------------------------------------------------------- loading */
+
+void report_init(report_data *r)
+{
+	memset(r, 0, sizeof(*r));
+}
+
+void report_release(report_data *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		cJSON_Delete(r->docs[i]);
+	free(r->docs);
+	free(r->recs);
+	report_init(r);
+}
+
+static void fill_rec(report_rec *rec, const cJSON *j)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->j = j;
+	const char *h = str_of(j, F_HORIZON);
+	if (h && cp_name_ok(h))
+		snprintf(rec->horizon, sizeof(rec->horizon), "%s", h);
+	const char *w = str_of(j, F_WHEN);
+	rec->day = INT32_MIN;
+	if (w) {
+		snprintf(rec->when, sizeof(rec->when), "%s", w);
+		char d[11];
+		int32_t day;
+		if (strlen(w) >= 10) {
+			memcpy(d, w, 10);
+			d[10] = '\0';
+			if (cp_parse_date(d, &day) == 0)
+				rec->day = day;
+		}
+	}
+	/* opt-history records (schema chronopt-history/1) carry "outcome":
+	 * not_triggered, search_failed, not_approved, dry_run, deployed, error;
+	 * rollbacks "rolled_back".  Raw envelopes are read from their sections. */
+	const char *oc = str_of(j, P("outcome"));
+	const char *ev = str_of(j, P("event", "deployment.action"));
+	rec->rollback = (ev && strcmp(ev, "rollback") == 0) || (oc && strcmp(oc, "rolled_back") == 0);
+	if (oc)
+		rec->triggered = strcmp(oc, "not_triggered") != 0 && !rec->rollback;
+	else
+		rec->triggered = bool_of(j, P("trigger.should_optimize", "triggered"));
+	rec->approved = bool_of(j, P("validation.approved"));
+	const char *vs = str_of(j, P("validation.status"));
+	if (vs && strcmp(vs, "skipped") == 0)
+		rec->approved = -1;
+	int dep = bool_of(j, P("deployment.deployed", "deployed"));
+	const char *ds = str_of(j, P("deployment.status"));
+	if (oc)
+		rec->deployed = strcmp(oc, "deployed") == 0;
+	else
+		rec->deployed = !rec->rollback && dep == 1 && (!ds || strcmp(ds, "done") == 0);
+	rec->rmse_before = num_of(j, P("validation.incumbent.rmse", "validation.incumbent.metrics.rmse",
+	                               "deployment.previous.validation_rmse", "rmse_before"));
+	rec->rmse_after = num_of(j, P("validation.candidate.rmse", "validation.candidate.metrics.rmse",
+	                              "search.candidate.validation_rmse", "config.validation_rmse", "rmse_after"));
+	rec->rmse_rw = num_of(j, P("validation.random_walk.rmse", "validation.random_walk.metrics.rmse",
+	                           "search.random_walk.rmse"));
+}
+
+int report_load(report_data *r, const char *path, cp_err *e)
+{
+	r->path = path;
+	FILE *fp = fopen(path, "rb");
+	if (!fp) {
+		if (errno == ENOENT) {
+			r->missing = 1;
+			return 0;
+		}
+		return cp_fail_errno(e, "cannot open '%s'", path);
+	}
+	char *buf = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int rc = 0;
+	while ((len = getline(&buf, &cap, fp)) >= 0) {
+		r->lines++;
+		int has_nl = len > 0 && buf[len - 1] == '\n';
+		const char *s = buf;
+		while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+			s++;
+		if (!*s)
+			continue;
+		cJSON *j = (size_t)len == strlen(buf) ? cJSON_Parse(buf) : NULL;
+		if (!j || !cJSON_IsObject(j)) {
+			cJSON_Delete(j);
+			if (!has_nl) {
+				r->torn_tail = 1;
+				break;
+			}
+			rc = cp_fail(e, CP_DATA, "%s:%ld: invalid JSON", path, r->lines);
+			break;
+		}
+		if (r->n == r->cap) {
+			r->cap = r->cap ? 2 * r->cap : 64;
+			r->recs = cp_realloc(r->recs, r->cap * sizeof(*r->recs));
+			r->docs = cp_realloc(r->docs, r->cap * sizeof(*r->docs));
+		}
+		r->docs[r->n] = j;
+		fill_rec(&r->recs[r->n], j);
+		r->n++;
+	}
+	if (rc == 0 && ferror(fp))
+		rc = cp_fail_errno(e, "cannot read '%s'", path);
+	free(buf);
+	fclose(fp);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- output */
+
+void report_escape(FILE *out, const char *s)
+{
+	if (!s)
+		return;
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		switch (c) {
+		case '&': fputs("&amp;", out); break;
+		case '<': fputs("&lt;", out); break;
+		case '>': fputs("&gt;", out); break;
+		case '"': fputs("&quot;", out); break;
+		case '\'': fputs("&#39;", out); break;
+		default:
+			if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+				fputs("&#xFFFD;", out);
+			else
+				fputc(c, out);
+		}
+	}
+}
+
+/* A number for people: 4 significant digits, "n/a" when not finite. */
+static void num(FILE *out, double v)
+{
+	if (isfinite(v))
+		fprintf(out, "%.4g", v);
+	else
+		fputs("n/a", out);
+}
+
+/* Any JSON value as cell text: strings escaped, arrays of strings joined. */
+static void cell(FILE *out, const cJSON *v)
+{
+	if (cJSON_IsString(v))
+		report_escape(out, v->valuestring);
+	else if (cJSON_IsNumber(v))
+		num(out, v->valuedouble);
+	else if (cJSON_IsBool(v))
+		fputs(cJSON_IsTrue(v) ? "yes" : "no", out);
+	else if (cJSON_IsArray(v)) {
+		const cJSON *it;
+		int k = 0;
+		cJSON_ArrayForEach(it, v) {
+			if (k++)
+				fputs(", ", out);
+			cell(out, it);
+		}
+		if (!k)
+			fputs("none", out);
+	} else
+		fputs("&ndash;", out);
+}
+
+static void td(FILE *out, const cJSON *j, const char *const *paths)
+{
+	fputs("<td>", out);
+	cell(out, j ? first(j, paths) : NULL);
+	fputs("</td>", out);
+}
+
+/* ------------------------------------------------------------ horizons */
+
+typedef struct {
+	char name[33];
+	int checks, optimized, validated, approved, deployed, rollbacks;
+	long last_opt;      /* index of the last triggered record, -1 */
+	int32_t first_day, last_day;
+	cJSON *config;      /* deployed config, owned, may be NULL */
+} hstat;
+
+static long lead_num(const char *s)
+{
+	long v = 0;
+	int any = 0;
+	for (; *s >= '0' && *s <= '9' && v < 100000000; s++, any = 1)
+		v = v * 10 + (*s - '0');
+	return any ? v : 100000000;
+}
+
+static int hcmp(const void *a, const void *b)
+{
+	const hstat *x = a, *y = b;
+	long nx = lead_num(x->name), ny = lead_num(y->name);
+	if (nx != ny)
+		return nx < ny ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+static hstat *find_h(hstat **hs, size_t *n, const char *name)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp((*hs)[i].name, name) == 0)
+			return &(*hs)[i];
+	*hs = cp_realloc(*hs, (*n + 1) * sizeof(**hs));
+	hstat *h = &(*hs)[(*n)++];
+	memset(h, 0, sizeof(*h));
+	snprintf(h->name, sizeof(h->name), "%s", name);
+	h->last_opt = -1;
+	h->first_day = h->last_day = INT32_MIN;
+	return h;
+}
+
+static cJSON *read_json_file(const char *path)
+{
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return NULL;
+	char *buf = cp_malloc(1 << 20);
+	size_t n = fread(buf, 1, (1 << 20) - 1, fp);
+	int bad = ferror(fp) || !feof(fp);
+	fclose(fp);
+	buf[n] = '\0';
+	cJSON *j = bad ? NULL : cJSON_Parse(buf);
+	free(buf);
+	if (j && !cJSON_IsObject(j)) {
+		cJSON_Delete(j);
+		j = NULL;
+	}
+	return j;
+}
+
+static void load_configs(hstat **hs, size_t *n, const char *dir)
+{
+	if (!dir)
+		return;
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		if (len < 6 || len > 37 || strcmp(de->d_name + len - 5, ".json") != 0)
+			continue;
+		char name[33];
+		memcpy(name, de->d_name, len - 5);
+		name[len - 5] = '\0';
+		if (!cp_name_ok(name))
+			continue;
+		size_t plen = strlen(dir) + len + 2;
+		char *path = cp_malloc(plen);
+		snprintf(path, plen, "%s/%s", dir, de->d_name);
+		cJSON *j = read_json_file(path);
+		free(path);
+		const cJSON *hn = cJSON_GetObjectItemCaseSensitive(j, "horizon");
+		/* Only deployed configs: {"horizon": "<name>", ...} named after it. */
+		if (!cJSON_IsString(hn) || strcmp(hn->valuestring, name) != 0) {
+			cJSON_Delete(j);
+			continue;
+		}
+		hstat *h = find_h(hs, n, name);
+		cJSON_Delete(h->config);
+		h->config = j;
+	}
+	closedir(d);
+}
+
+/* ----------------------------------------------------------------- charts */
+
+static const char *const C_CHECK = "#cbd5e1", *const C_OPT = "#3b82f6", *const C_DEP = "#16a34a",
+                         *const C_REJ = "#f59e0b", *const C_RB = "#dc2626", *const C_BEFORE = "#94a3b8",
+                         *const C_RW = "#d6b656";
+
+static void svg_text(FILE *out, double x, double y, const char *anchor, const char *cls, const char *s)
+{
+	fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" class=\"%s\">", x, y, anchor, cls);
+	report_escape(out, s);
+	fputs("</text>", out);
+}
+
+static void chart_frequency(FILE *out, const hstat *hs, size_t nh)
+{
+	int max = 1;
+	for (size_t i = 0; i < nh; i++)
+		if (hs[i].checks > max)
+			max = hs[i].checks;
+	double row = 62, left = 90, width = 760;
+	double height = 40 + row * (double)nh;
+	fprintf(out, "<svg role=\"img\" aria-label=\"optimizations per horizon\" viewBox=\"0 0 1000 %.0f\" "
+	             "width=\"1000\" height=\"%.0f\" xmlns=\"http://www.w3.org/2000/svg\">\n", height, height);
+	const char *lab[3] = {"trigger checks", "optimizations", "deployments"};
+	const char *col[3] = {C_CHECK, C_OPT, C_DEP};
+	for (int k = 0; k < 3; k++) {
+		fprintf(out, "<rect x=\"%.0f\" y=\"8\" width=\"14\" height=\"14\" fill=\"%s\"/>", left + 190.0 * k,
+		        col[k]);
+		svg_text(out, left + 190.0 * k + 20, 20, "start", "lg", lab[k]);
+	}
+	fputc('\n', out);
+	for (size_t i = 0; i < nh; i++) {
+		double y = 36 + row * (double)i;
+		svg_text(out, left - 10, y + 30, "end", "hl", hs[i].name);
+		int v[3] = {hs[i].checks, hs[i].optimized, hs[i].deployed};
+		for (int k = 0; k < 3; k++) {
+			double w = width * v[k] / max;
+			double yy = y + 4 + 17.0 * k;
+			fprintf(out, "<rect x=\"%.0f\" y=\"%.1f\" width=\"%.1f\" height=\"15\" fill=\"%s\"/>", left, yy,
+			        w < 1 && v[k] ? 1 : w, col[k]);
+			fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" class=\"v\">%d</text>", left + w + 6, yy + 12, v[k]);
+		}
+		fputc('\n', out);
+	}
+	fputs("</svg>\n", out);
+}
+
+static void chart_success(FILE *out, const hstat *hs, size_t nh)
+{
+	double row = 34, left = 90, width = 600;
+	double height = 16 + row * (double)nh;
+	fprintf(out, "<svg role=\"img\" aria-label=\"validation success rate\" viewBox=\"0 0 1000 %.0f\" "
+	             "width=\"1000\" height=\"%.0f\" xmlns=\"http://www.w3.org/2000/svg\">\n", height, height);
+	for (size_t i = 0; i < nh; i++) {
+		double y = 8 + row * (double)i;
+		svg_text(out, left - 10, y + 17, "end", "hl", hs[i].name);
+		fprintf(out, "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"22\" fill=\"#f1f5f9\" stroke=\"#cbd5e1\"/>",
+		        left, y, width);
+		char msg[96];
+		if (hs[i].validated) {
+			double rate = (double)hs[i].approved / hs[i].validated;
+			fprintf(out, "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.1f\" height=\"22\" fill=\"%s\"/>", left, y,
+			        width * rate, C_DEP);
+			fprintf(out, "<rect x=\"%.1f\" y=\"%.0f\" width=\"%.1f\" height=\"22\" fill=\"%s\"/>",
+			        left + width * rate, y, width * (1 - rate), C_REJ);
+			snprintf(msg, sizeof(msg), "%d of %d approved (%.0f%%)", hs[i].approved, hs[i].validated,
+			         100 * rate);
+		} else {
+			snprintf(msg, sizeof(msg), "not validated yet");
+		}
+		svg_text(out, left + width + 12, y + 16, "start", "v", msg);
+		fputc('\n', out);
+	}
+	fputs("</svg>\n", out);
+}
+
+/* One panel per horizon: before/after RMSE bars of its last 12 deployments. */
+static void chart_rmse(FILE *out, const report_data *r, const hstat *hs, size_t nh)
+{
+	const double pw = 490, ph = 230;
+	size_t cols = 2, rows = (nh + cols - 1) / cols;
+	double height = 34 + ph * (double)(rows ? rows : 1);
+	fprintf(out, "<svg role=\"img\" aria-label=\"RMSE before and after each deployment\" "
+	             "viewBox=\"0 0 1000 %.0f\" width=\"1000\" height=\"%.0f\" "
+	             "xmlns=\"http://www.w3.org/2000/svg\">\n", height, height);
+	const char *lab[3] = {"before (incumbent)", "before (random walk, first deployment)", "after (deployed)"};
+	const char *col[3] = {C_BEFORE, C_RW, C_OPT};
+	const double lx[3] = {10, 190, 480};
+	for (int k = 0; k < 3; k++) {
+		fprintf(out, "<rect x=\"%.0f\" y=\"6\" width=\"14\" height=\"14\" fill=\"%s\"/>", lx[k], col[k]);
+		svg_text(out, lx[k] + 20, 18, "start", "lg", lab[k]);
+	}
+	fputc('\n', out);
+	for (size_t i = 0; i < nh; i++) {
+		double x0 = pw * (double)(i % cols) + 10, y0 = 34 + ph * (double)(i / cols);
+		long idx[12];
+		int nd = 0;
+		for (long k = (long)r->n - 1; k >= 0 && nd < 12; k--)
+			if (r->recs[k].deployed && strcmp(r->recs[k].horizon, hs[i].name) == 0)
+				idx[nd++] = k;
+		fprintf(out, "<g><rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" fill=\"none\" "
+		             "stroke=\"#e2e8f0\"/>", x0, y0, pw - 20, ph - 14);
+		svg_text(out, x0 + 8, y0 + 18, "start", "hl", hs[i].name);
+		if (!nd) {
+			svg_text(out, x0 + (pw - 20) / 2, y0 + ph / 2, "middle", "v", "no deployment yet");
+			fputs("</g>\n", out);
+			continue;
+		}
+		double max = 0;
+		for (int k = 0; k < nd; k++) {
+			const report_rec *rec = &r->recs[idx[k]];
+			double v[3] = {rec->rmse_before, rec->rmse_rw, rec->rmse_after};
+			for (int m = 0; m < 3; m++)
+				if (isfinite(v[m]) && v[m] > max)
+					max = v[m];
+		}
+		if (!(max > 0))
+			max = 1;
+		double bx = x0 + 50, by = y0 + ph - 50, bh = ph - 90, slot = (pw - 90) / 12.0;
+		fprintf(out, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#64748b\"/>", bx, by,
+		        bx + slot * 12, by);
+		char t[32];
+		snprintf(t, sizeof(t), "%.4g", max);
+		svg_text(out, bx - 4, by - bh + 4, "end", "ax", t);
+		svg_text(out, bx - 4, by + 4, "end", "ax", "0");
+		for (int k = 0; k < nd; k++) {
+			const report_rec *rec = &r->recs[idx[nd - 1 - k]]; /* oldest first */
+			double sx = bx + slot * k + 4;
+			int first_dep = !isfinite(rec->rmse_before);
+			double before = first_dep ? rec->rmse_rw : rec->rmse_before;
+			double v[2] = {before, rec->rmse_after};
+			const char *c[2] = {first_dep ? C_RW : C_BEFORE, C_OPT};
+			for (int m = 0; m < 2; m++) {
+				double x = sx + m * (slot - 8) / 2;
+				double w = (slot - 8) / 2 - 1;
+				if (isfinite(v[m])) {
+					double hgt = bh * v[m] / max;
+					fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\">"
+					             "<title>%s RMSE %.6g</title></rect>",
+					        x, by - hgt, w, hgt, c[m], m ? "after" : "before", v[m]);
+				} else {
+					svg_text(out, x + w / 2, by - 4, "middle", "ax", "n/a");
+				}
+			}
+			const char *when = rec->when[0] ? rec->when : "?";
+			char d[6];
+			snprintf(d, sizeof(d), "%.5s", strlen(when) >= 10 ? when + 5 : when);
+			svg_text(out, sx + (slot - 8) / 2, by + 16, "middle", "ax", d);
+			if (isfinite(before) && isfinite(rec->rmse_after) && before > 0) {
+				snprintf(t, sizeof(t), "%+.1f%%", 100 * (rec->rmse_after - before) / before);
+				svg_text(out, sx + (slot - 8) / 2, by + 30, "middle", "ax", t);
+			}
+		}
+		fputs("</g>\n", out);
+	}
+	fputs("</svg>\n", out);
+}
+
+static void chart_timeline(FILE *out, const report_data *r, const hstat *hs, size_t nh)
+{
+	int32_t lo = INT32_MAX, hi = INT32_MIN;
+	for (size_t k = 0; k < r->n; k++) {
+		int32_t d = r->recs[k].day;
+		if (d == INT32_MIN)
+			continue;
+		if (d < lo)
+			lo = d;
+		if (d > hi)
+			hi = d;
+	}
+	if (lo > hi) {
+		fputs("<p class=\"note\">No dated records yet.</p>\n", out);
+		return;
+	}
+	if (hi - lo < 14) {
+		lo -= 7;
+		hi += 7;
+	}
+	double left = 90, width = 860, row = 30;
+	double height = 70 + row * (double)nh;
+	fprintf(out, "<svg role=\"img\" aria-label=\"trigger history\" viewBox=\"0 0 1000 %.0f\" width=\"1000\" "
+	             "height=\"%.0f\" xmlns=\"http://www.w3.org/2000/svg\">\n", height, height);
+	const char *lab[4] = {"not triggered", "triggered, not deployed", "deployed", "rolled back"};
+	const char *col[4] = {C_CHECK, C_REJ, C_DEP, C_RB};
+	for (int k = 0; k < 4; k++) {
+		fprintf(out, "<circle cx=\"%.0f\" cy=\"13\" r=\"6\" fill=\"%s\"/>", left + 200.0 * k, col[k]);
+		svg_text(out, left + 200.0 * k + 12, 18, "start", "lg", lab[k]);
+	}
+	double span = (double)(hi - lo);
+	for (size_t i = 0; i < nh; i++) {
+		double y = 44 + row * (double)i;
+		svg_text(out, left - 10, y + 5, "end", "hl", hs[i].name);
+		fprintf(out, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#e2e8f0\"/>", left, y,
+		        left + width, y);
+		for (size_t k = 0; k < r->n; k++) {
+			const report_rec *rec = &r->recs[k];
+			if (rec->day == INT32_MIN || strcmp(rec->horizon, hs[i].name) != 0)
+				continue;
+			int c = rec->rollback ? 3 : rec->deployed ? 2 : rec->triggered == 1 ? 1 : 0;
+			double x = left + width * (rec->day - lo) / span;
+			fprintf(out, "<circle cx=\"%.1f\" cy=\"%.0f\" r=\"7\" fill=\"%s\" stroke=\"#fff\"><title>", x, y,
+			        col[c]);
+			report_escape(out, rec->when);
+			fprintf(out, " %s</title></circle>", lab[c]);
+		}
+		fputc('\n', out);
+	}
+	double ya = 44 + row * (double)nh;
+	for (int t = 0; t <= 5; t++) {
+		int32_t d = lo + (int32_t)((hi - lo) * (double)t / 5);
+		char ds[11];
+		cp_format_date(d, ds);
+		double x = left + width * t / 5.0;
+		fprintf(out, "<line x1=\"%.1f\" y1=\"%.0f\" x2=\"%.1f\" y2=\"%.0f\" stroke=\"#94a3b8\"/>", x, ya - 8, x,
+		        ya - 2);
+		svg_text(out, x, ya + 12, t == 0 ? "start" : t == 5 ? "end" : "middle", "ax", ds);
+	}
+	fputs("\n</svg>\n", out);
+}
+
+/* ----------------------------------------------------------------- tables */
+
+static const char *decision(const report_rec *rec)
+{
+	const cJSON *oc = report_get(rec->j, "outcome");
+	if (cJSON_IsString(oc) && (strcmp(oc->valuestring, "error") == 0 ||
+	                           strcmp(oc->valuestring, "search_failed") == 0))
+		return strcmp(oc->valuestring, "error") == 0 ? "error" : "search failed";
+	if (cJSON_IsString(oc) && strcmp(oc->valuestring, "dry_run") == 0)
+		return "dry run";
+	if (rec->rollback)
+		return "rolled back";
+	if (rec->deployed)
+		return "deployed";
+	if (rec->approved == 0)
+		return "validation failed";
+	if (rec->approved == 1)
+		return "approved, not deployed";
+	if (rec->triggered == 1)
+		return "triggered";
+	if (rec->triggered == 0)
+		return "not triggered";
+	return "recorded";
+}
+
+static const char *const F_SUMMARY_T[] = {"reason", "trigger.summary", "summary", "deployment.summary", NULL};
+static const char *const F_FIRED[] = {"triggered_by", "trigger.fired", "trigger.triggered_by", NULL};
+static const char *const F_DEGR[] = {"performance_degradation_pct", "trigger.performance.degradation_pct",
+                                     "trigger.degradation.pct", "trigger.degradation_pct", NULL};
+static const char *const F_DRIFT[] = {"drift_severity", "trigger.drift.severity", NULL};
+static const char *const F_DAYS[] = {"days_since_last", "trigger.time.days_since_last",
+                                     "trigger.days_since_last", NULL};
+
+static void table_last(FILE *out, const report_data *r, const hstat *hs, size_t nh)
+{
+	fputs("<table><thead><tr><th>horizon</th><th>deployed config</th><th>validation RMSE</th>"
+	      "<th>MAPE</th><th>deployed at</th><th>last optimization</th><th>decision</th>"
+	      "<th>why</th></tr></thead><tbody>\n",
+	      out);
+	for (size_t i = 0; i < nh; i++) {
+		const cJSON *c = hs[i].config;
+		fputs("<tr><td class=\"h\">", out);
+		report_escape(out, hs[i].name);
+		fputs("</td><td>", out);
+		if (c) {
+			fputs("context ", out);
+			cell(out, report_get(c, "context_length"));
+			fputs(", samples ", out);
+			cell(out, report_get(c, "num_samples"));
+			fputs(", temperature ", out);
+			cell(out, report_get(c, "temperature"));
+			fputs("<br><span class=\"small\">model ", out);
+			cell(out, report_get(c, "model.dir"));
+			fputs(", ", out);
+			cell(out, report_get(c, "search_iterations"));
+			fputs(" configs searched in ", out);
+			cell(out, report_get(c, "optimization_time_seconds"));
+			fputs(" s</span>", out);
+		} else {
+			fputs("none deployed", out);
+		}
+		fputs("</td>", out);
+		td(out, c, P("validation_rmse"));
+		td(out, c, P("validation_mape"));
+		td(out, c, P("deployed_at", "timestamp"));
+		const report_rec *lo = hs[i].last_opt >= 0 ? &r->recs[hs[i].last_opt] : NULL;
+		fputs("<td>", out);
+		if (lo) {
+			report_escape(out, lo->when[0] ? lo->when : "?");
+			fputs("<br><span class=\"small\">run ", out);
+			cell(out, report_get(lo->j, "run_id"));
+			fputs("</span>", out);
+		} else {
+			fputs("never", out);
+		}
+		fputs("</td><td>", out);
+		fputs(lo ? decision(lo) : "&ndash;", out);
+		fputs("</td><td class=\"why\">", out);
+		if (lo) {
+			const cJSON *tb = first(lo->j, F_FIRED);
+			if (tb) {
+				fputs("triggered by: ", out);
+				cell(out, tb);
+				fputs("<br>", out);
+			}
+			const char *s[4] = {"trigger.summary", "validation.summary", "deployment.summary", "reason"};
+			for (int k = 0; k < 4; k++) {
+				const cJSON *v = report_get(lo->j, s[k]);
+				if (cJSON_IsString(v) && v->valuestring[0]) {
+					report_escape(out, v->valuestring);
+					fputs("<br>", out);
+				}
+			}
+		}
+		fputs("</td></tr>\n", out);
+	}
+	fputs("</tbody></table>\n", out);
+}
+
+static void table_history(FILE *out, const report_data *r)
+{
+	fputs("<table><thead><tr><th>when</th><th>horizon</th><th>decision</th><th>triggered by</th>"
+	      "<th>RMSE degradation %</th><th>drift</th><th>days since last</th><th>RMSE before</th>"
+	      "<th>RMSE after</th><th>summary</th></tr></thead><tbody>\n",
+	      out);
+	int shown = 0;
+	for (long k = (long)r->n - 1; k >= 0 && shown < 40; k--, shown++) {
+		const report_rec *rec = &r->recs[k];
+		fputs("<tr><td>", out);
+		report_escape(out, rec->when[0] ? rec->when : "?");
+		fputs("</td><td class=\"h\">", out);
+		report_escape(out, rec->horizon[0] ? rec->horizon : "?");
+		fprintf(out, "</td><td>%s</td>", decision(rec));
+		td(out, rec->j, F_FIRED);
+		td(out, rec->j, F_DEGR);
+		td(out, rec->j, F_DRIFT);
+		td(out, rec->j, F_DAYS);
+		fputs("<td>", out);
+		num(out, rec->rmse_before);
+		fputs("</td><td>", out);
+		num(out, rec->rmse_after);
+		fputs("</td>", out);
+		fputs("<td class=\"why\">", out);
+		cell(out, first(rec->j, rec->rollback ? P("summary", "deployment.summary") : F_SUMMARY_T));
+		fputs("</td></tr>\n", out);
+	}
+	if (!shown)
+		fputs("<tr><td colspan=\"10\">no records yet</td></tr>\n", out);
+	fputs("</tbody></table>\n", out);
+	if (r->n > 40)
+		fprintf(out, "<p class=\"note\">The %zu most recent of %zu records.</p>\n", (size_t)40, r->n);
+}
+
+/* ------------------------------------------------------------------- page */
+
+static const char CSS[] =
+	"body{font:14px/1.45 'DejaVu Sans',Arial,sans-serif;color:#0f172a;margin:24px 32px;max-width:1100px}"
+	"h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #e2e8f0;"
+	"padding-bottom:4px}.meta,.note,.small{color:#475569;font-size:12px}"
+	".warn{background:#fef3c7;border:1px solid #f59e0b;padding:6px 10px}"
+	"table{border-collapse:collapse;width:100%;font-size:12px}th,td{border:1px solid #e2e8f0;"
+	"padding:4px 6px;text-align:left;vertical-align:top}th{background:#f8fafc}td.h{font-weight:bold}"
+	"td.why{max-width:360px}svg{display:block;max-width:100%;height:auto}"
+	"svg text{font-family:'DejaVu Sans',Arial,sans-serif}.hl{font-size:14px;font-weight:bold}"
+	".lg,.v{font-size:12px}.ax{font-size:10px;fill:#475569}";
+
+int report_html(FILE *out, const report_data *r, const char *config_dir, const char *generated_at, cp_err *e)
+{
+	hstat *hs = NULL;
+	size_t nh = 0;
+	for (size_t k = 0; k < r->n; k++) {
+		const report_rec *rec = &r->recs[k];
+		if (!rec->horizon[0])
+			continue;
+		hstat *h = find_h(&hs, &nh, rec->horizon);
+		if (rec->rollback) {
+			h->rollbacks++;
+			continue;
+		}
+		h->checks++;
+		if (rec->triggered == 1) {
+			h->optimized++;
+			h->last_opt = (long)k;
+			if (rec->day != INT32_MIN) {
+				if (h->first_day == INT32_MIN)
+					h->first_day = rec->day;
+				h->last_day = rec->day;
+			}
+		}
+		if (rec->approved >= 0) {
+			h->validated++;
+			h->approved += rec->approved;
+		}
+		h->deployed += rec->deployed;
+	}
+	load_configs(&hs, &nh, config_dir);
+	if (nh)
+		qsort(hs, nh, sizeof(*hs), hcmp);
+
+	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	      "<meta name=\"viewport\" content=\"width=device-width\">\n"
+	      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
+	      "img-src data:\">\n<title>chronopt report</title>\n<style>",
+	      out);
+	fputs(CSS, out);
+	fputs("</style>\n</head>\n<body>\n<h1>chronopt &mdash; optimization report</h1>\n<p class=\"meta\">History ",
+	      out);
+	report_escape(out, r->path ? r->path : "?");
+	fprintf(out, " (%zu records)", r->n);
+	if (config_dir) {
+		fputs(", deployed configs in ", out);
+		report_escape(out, config_dir);
+	}
+	fputs(". Generated ", out);
+	report_escape(out, generated_at ? generated_at : "?");
+	fputs(".</p>\n", out);
+	if (r->missing)
+		fputs("<p class=\"warn\">The history file does not exist yet: no run has been recorded.</p>\n", out);
+	if (r->torn_tail)
+		fputs("<p class=\"warn\">The last line of the history file is incomplete (an interrupted write) "
+		      "and is not shown.</p>\n", out);
+
+	fputs("<h2>Optimization frequency per horizon</h2>\n", out);
+	if (nh) {
+		chart_frequency(out, hs, nh);
+		fputs("<table><thead><tr><th>horizon</th><th>checks</th><th>optimizations</th><th>deployments</th>"
+		      "<th>rollbacks</th><th>first / last optimization</th><th>mean days between</th></tr></thead>"
+		      "<tbody>\n", out);
+		for (size_t i = 0; i < nh; i++) {
+			char a[11] = "&ndash;", b[11] = "&ndash;";
+			fputs("<tr><td class=\"h\">", out);
+			report_escape(out, hs[i].name);
+			fprintf(out, "</td><td>%d</td><td>%d</td><td>%d</td><td>%d</td>", hs[i].checks, hs[i].optimized,
+			        hs[i].deployed, hs[i].rollbacks);
+			if (hs[i].first_day != INT32_MIN) {
+				cp_format_date(hs[i].first_day, a);
+				cp_format_date(hs[i].last_day, b);
+			}
+			fprintf(out, "<td>%s / %s</td><td>", a, b);
+			if (hs[i].optimized > 1 && hs[i].first_day != INT32_MIN)
+				num(out, (double)(hs[i].last_day - hs[i].first_day) / (hs[i].optimized - 1));
+			else
+				fputs("&ndash;", out);
+			fputs("</td></tr>\n", out);
+		}
+		fputs("</tbody></table>\n", out);
+	} else {
+		fputs("<p class=\"note\">No horizons recorded yet.</p>\n", out);
+	}
+
+	fputs("<h2>Validation success rate</h2>\n", out);
+	if (nh)
+		chart_success(out, hs, nh);
+	fputs("<h2>RMSE before and after each deployment</h2>\n", out);
+	if (nh)
+		chart_rmse(out, r, hs, nh);
+	fputs("<h2>Deployed configs and last optimization</h2>\n", out);
+	table_last(out, r, hs, nh);
+	fputs("<h2>Trigger history</h2>\n", out);
+	if (nh)
+		chart_timeline(out, r, hs, nh);
+	table_history(out, r);
+	fputs("<p class=\"meta\">Made by opt-report from the history file; static page, no scripts, "
+	      "no network.</p>\n</body>\n</html>\n",
+	      out);
+
+	for (size_t i = 0; i < nh; i++)
+		cJSON_Delete(hs[i].config);
+	free(hs);
+	if (ferror(out))
+		return cp_fail(e, CP_IO, "error writing the report");
+	return 0;
+}

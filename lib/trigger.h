@@ -1,0 +1,86 @@
+/* trigger.h — should a horizon be re-optimized?  The checks behind
+ * opt-trigger(1): performance degradation of the deployed config, drift of
+ * the daily log-returns, time since the last optimization, and the cooldown
+ * rule that can veto them.  The exact rules are in opt-trigger(1).
+ *
+ * Ownership: trigger_evaluate returns a new cJSON section the caller owns
+ * (normally handed to env_set).  Nothing else allocates for the caller.
+ */
+#ifndef CHRONOPT_TRIGGER_H
+#define CHRONOPT_TRIGGER_H
+#include "common.h"
+#include "drift.h"
+#include "series.h"
+#include <cJSON.h>
+
+typedef struct {
+	/* performance */
+	double degradation_pct;      /* fires at RMSE >= (1 + pct/100) * validation RMSE; 15 */
+	int recent_origins;          /* most recent walk-forward origins scored; 14 */
+	/* drift */
+	int drift_baseline;          /* log-returns in the baseline window; 90 */
+	int drift_recent;            /* log-returns in the recent window; 30 */
+	drift_severity drift_min;    /* fires at this severity or above; MEDIUM */
+	drift_rule rule;             /* severity grades, drift.h */
+	int psi_bins;                /* 10 */
+	double psi_eps;              /* 1e-4 */
+	/* time */
+	int max_days;                /* fires when days since last >= max_days; 14 */
+	/* cooldown */
+	int cooldown_days;           /* optimized less than this many days ago: veto; 7 */
+	drift_severity cooldown_severity; /* ...unless drift is at least this; HIGH */
+	double cooldown_factor;      /* ...or degradation >= factor * degradation_pct; 2 */
+} trigger_opts;
+
+/* The defaults above. */
+void trigger_opts_default(trigger_opts *o);
+/* Override o from the settings' "trigger" section (keys listed in
+ * opt-trigger(1) and configs/chronopt.json). Absent keys keep their value;
+ * a present key of the wrong type or range: CP_DATA naming "trigger.<key>". */
+int trigger_opts_from_settings(trigger_opts *o, const cJSON *settings, cp_err *e);
+/* Range checks of the final values (CP_USAGE naming the option). */
+int trigger_opts_check(const trigger_opts *o, cp_err *e);
+
+/* What one evaluation looks at. */
+typedef struct {
+	const series *s;           /* the whole loaded series (not modified) */
+	int as_of_given;           /* 1: evaluate as if the series ended at as_of */
+	int32_t as_of;             /* with as_of_given: only observations dated <= as_of
+	                              are used, and as_of is the reference date of the
+	                              time check (backfills) */
+	int32_t today;             /* reference date when !as_of_given (env_today()) */
+	const char *horizon;       /* passes cp_name_ok */
+	int steps;
+	const char *config_dir;    /* deployed configs: <config_dir>/<horizon>.json */
+	const char *history_path;  /* JSON Lines optimization history */
+	const char *model_spec;    /* forecaster_open spec for the performance check */
+	const char *forecast_log;  /* NULL: backtest; else CSV forecast_date,target_date,
+	                              predicted,lower,upper ("{h}" replaced by horizon) */
+	uint64_t seed;
+	int force;
+} trigger_input;
+
+/* Run the three checks and the cooldown rule and build the "trigger"
+ * section (status, should_optimize, fired, not_fired, summary, reasons,
+ * checks, cooldown, seconds, ...). A check that cannot be evaluated (too
+ * little data, no deployed config) says why in its section and in reasons,
+ * and the status is "partial". Returns NULL with e filled on bad input
+ * (CP_DATA: unreadable deployed config, history or forecast log, a series
+ * value <= 0, as_of before the first observation; CP_IO; forecaster
+ * errors). */
+cJSON *trigger_evaluate(const trigger_input *in, const trigger_opts *o, cp_err *e);
+
+/* Log-returns log(y[i]/y[i-1]) for i = 1..n-1 into out[n-1]. Returns 0, or
+ * -1 with CP_DATA naming the index of the first value <= 0. */
+int trigger_log_returns(const double *y, int n, double *out, cp_err *e);
+
+/* Last optimization day of `horizon` in the opt-history(1) file at or
+ * before `upto`: like history_last(), only records whose optimization
+ * reached a verdict (outcome "deployed" or "not_approved") count.
+ * Returns 1 and sets *day, 0 when there is none or the file does not exist,
+ * -1 with history_load's error (CP_DATA "<path>:<line>: ..." for a torn or
+ * malformed record, CP_IO, CP_BUSY). */
+int trigger_last_optimization(const char *path, const char *horizon, int32_t upto,
+                              int32_t *day, cp_err *e);
+
+#endif

@@ -1,0 +1,234 @@
+/* validate_run.c — vd_line: score candidate, incumbent and random walk on
+ * the validation windows and decide (see validate.h). */
+#include "backtest.h"
+#include "depconfig.h"
+#include "envelope.h"
+#include "forecast.h"
+#include "series.h"
+#include "validate.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+	const char *label;      /* "candidate", "incumbent", "random walk" */
+	const char *spec;       /* model spec */
+	const char *sha256;     /* from the config, may be NULL */
+	fc_config cfg;
+	bt_result r;
+	int done;
+} contender;
+
+static int score(contender *c, const series *s, const int *origins, int n, int steps,
+                 uint64_t seed, int batch, cp_err *e)
+{
+	forecaster *f = forecaster_open(c->spec, e);
+	if (!f)
+		return cp_prefix(e, "%s", c->label);
+	int rc = bt_run(f, &c->cfg, s, origins, n, steps, seed, batch, &c->r, e);
+	f->free(f);
+	if (rc < 0)
+		return cp_prefix(e, "%s", c->label);
+	c->done = 1;
+	return 0;
+}
+
+static cJSON *contender_json(const contender *c)
+{
+	cJSON *j = mt_summary_json(&c->r.sum);
+	cJSON *m = cJSON_AddObjectToObject(j, "model");
+	cJSON_AddStringToObject(m, "dir", c->spec);
+	if (c->sha256)
+		cJSON_AddStringToObject(m, "sha256", c->sha256);
+	else
+		cJSON_AddNullToObject(m, "sha256");
+	cJSON *k = cJSON_AddObjectToObject(j, "config");
+	cJSON_AddNumberToObject(k, "context_length", c->cfg.context_length);
+	cJSON_AddNumberToObject(k, "num_samples", c->cfg.num_samples);
+	env_add_number(k, "temperature", c->cfg.temperature);
+	cJSON_AddNumberToObject(k, "top_k", c->cfg.top_k);
+	env_add_number(k, "top_p", c->cfg.top_p);
+	return j;
+}
+
+static const char *model_sha(const cJSON *cfg)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(cfg, "model");
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(m, "sha256");
+	return cJSON_IsString(s) ? s->valuestring : NULL;
+}
+
+/* Load the envelope's series and check it is the one the envelope was
+ * made from. */
+static int load_series(const cJSON *env, series *s, cp_err *e)
+{
+	const char *path = env_string(env, "series", "path");
+	const char *id = env_string(env, "series", "id");
+	const char *last = env_string(env, "series", "last_date");
+	const cJSON *ln = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(env, "series"), "length");
+	if (!path)
+		return cp_fail(e, CP_DATA, "envelope has no \"series\".\"path\"");
+	if (series_load(s, path, id && *id ? id : NULL, 2, e) < 0)
+		return -1;
+	if (cJSON_IsNumber(ln) && (int)ln->valuedouble != s->n) {
+		cp_fail(e, CP_DATA, "%s: series changed since the envelope was made (length %d, now %d)",
+		        path, (int)ln->valuedouble, s->n);
+		series_free(s);
+		return -1;
+	}
+	char d[11];
+	cp_format_date(s->day[s->n - 1], d);
+	if (last && strcmp(last, d) != 0) {
+		cp_fail(e, CP_DATA, "%s: series changed since the envelope was made (last date %.10s, now %s)",
+		        path, last, d);
+		series_free(s);
+		return -1;
+	}
+	return 0;
+}
+
+int vd_line(cJSON *env, const vd_options *o, cp_err *e)
+{
+	double t0 = cp_now();
+	char buf[1024];
+	const char *stop = env_stop_reason(env, "validation", buf, sizeof(buf));
+	if (stop) {
+		cJSON *sk = env_skipped(stop);
+		env_add_number(sk, "seconds", cp_now() - t0);
+		env_set(env, "validation", sk);
+		return 0;
+	}
+	const char *h;
+	int steps;
+	uint64_t seed;
+	if (env_horizon(env, &h, &steps, e) < 0 || env_seed(env, &seed, e) < 0)
+		return -1;
+	const cJSON *search = cJSON_GetObjectItemCaseSensitive(env, "search");
+	const cJSON *cand = cJSON_GetObjectItemCaseSensitive(search, "candidate");
+	if (!cJSON_IsObject(cand))
+		return cp_fail(e, CP_DATA, "horizon '%s': envelope has no \"search\".\"candidate\"", h);
+	const cJSON *ch = cJSON_GetObjectItemCaseSensitive(cand, "horizon");
+	if (ch && (!cJSON_IsString(ch) || strcmp(ch->valuestring, h) != 0))
+		return cp_fail(e, CP_DATA, "horizon '%s': search.candidate is for another horizon", h);
+	const char *env_model = env_string(env, "model", "dir");
+
+	contender c[3];
+	memset(c, 0, sizeof(c));
+	c[0].label = "candidate";
+	char what[80];
+	snprintf(what, sizeof(what), "horizon '%s': search.candidate", h);
+	if (dc_settings(cand, what, &c[0].cfg, &c[0].spec, e) < 0)
+		return -1;
+	if (!c[0].spec)
+		c[0].spec = env_model;
+	if (!c[0].spec)
+		return cp_fail(e, CP_DATA, "horizon '%s': no model for the candidate (search.candidate.model.dir "
+		               "or model.dir)", h);
+	c[0].sha256 = model_sha(cand);
+
+	int missing = 0;
+	cJSON *inc = dc_load(o->config_dir, h, &missing, e);
+	if (!inc && !missing)
+		return cp_prefix(e, "horizon '%s': deployed config", h);
+	if (inc) {
+		c[1].label = "incumbent";
+		char path[4096];
+		dc_path(path, sizeof(path), o->config_dir, h, e);
+		if (dc_settings(inc, path, &c[1].cfg, &c[1].spec, e) < 0) {
+			cJSON_Delete(inc);
+			return -1;
+		}
+		if (!c[1].spec)
+			c[1].spec = env_model ? env_model : c[0].spec;
+		c[1].sha256 = model_sha(inc);
+	}
+	c[2].label = "random walk";
+	c[2].spec = "random_walk";
+	c[2].cfg = c[0].cfg;
+	c[2].cfg.temperature = 1.0;
+	c[2].cfg.top_k = 0;
+	c[2].cfg.top_p = 1.0;
+
+	series s;
+	if (load_series(env, &s, e) < 0) {
+		cJSON_Delete(inc);
+		return cp_prefix(e, "horizon '%s'", h);
+	}
+	bt_plan plan = {o->origins, o->stride, 0};
+	int *origins = NULL;
+	int rc = bt_origins(&s, steps, 2, &plan, &origins, e);
+	for (int i = 0; rc == 0 && i < 3; i++)
+		if (c[i].label && c[i].spec)
+			rc = score(&c[i], &s, origins, plan.count, steps, seed, o->batch, e);
+	if (rc < 0) {
+		for (int i = 0; i < 3; i++)
+			if (c[i].done)
+				bt_result_free(&c[i].r);
+		free(origins);
+		series_free(&s);
+		cJSON_Delete(inc);
+		return cp_prefix(e, "horizon '%s'", h);
+	}
+
+	int n = plan.count;
+	double *loss = cp_malloc(3 * (size_t)n * sizeof(*loss));
+	for (int i = 0; i < 3; i++)
+		for (int w = 0; w < n; w++)
+			loss[i * n + w] = c[i].done ? c[i].r.win[w].sse : NAN;
+	vd_input in = {&c[0].r.sum, inc ? &c[1].r.sum : NULL, &c[2].r.sum,
+	               loss, inc ? loss + n : NULL, loss + 2 * n, n, steps};
+	vd_decision *d = cp_malloc(sizeof(*d));
+	vd_decide(&o->crit, &in, d);
+
+	cJSON *v = cJSON_CreateObject();
+	cJSON_AddStringToObject(v, "status", "done");
+	cJSON_AddBoolToObject(v, "approved", d->approved);
+	cJSON_AddBoolToObject(v, "first_deployment", d->first_deployment);
+	cJSON_AddStringToObject(v, "summary", d->summary);
+	cJSON_AddItemToObject(v, "reasons", vd_reasons_json(d));
+	cJSON_AddItemToObject(v, "criteria", vd_criteria_json(d));
+	cJSON_AddItemToObject(v, "dm", vd_dm_json(d));
+	cJSON_AddItemToObject(v, "thresholds", vd_thresholds_json(&o->crit, o->preset));
+	cJSON *w = cJSON_AddObjectToObject(v, "windows");
+	cJSON_AddNumberToObject(w, "count", n);
+	cJSON_AddNumberToObject(w, "stride", o->stride);
+	cJSON_AddNumberToObject(w, "steps", steps);
+	char d0[11], d1[11];
+	cp_format_date(s.day[origins[0]], d0);
+	cp_format_date(s.day[origins[n - 1]], d1);
+	cJSON_AddStringToObject(w, "first_date", d0);
+	cJSON_AddStringToObject(w, "last_date", d1);
+	/* the windows opt-search held out, when it says */
+	const cJSON *split = cJSON_GetObjectItemCaseSensitive(search, "split");
+	const char *sf = env_string(split, NULL, "first_holdout_date");
+	const char *sl = env_string(split, NULL, "last_holdout_date");
+	if (sf && sl)
+		cJSON_AddBoolToObject(w, "same_as_search_holdout", strcmp(sf, d0) == 0 && strcmp(sl, d1) == 0);
+	else
+		cJSON_AddNullToObject(w, "same_as_search_holdout");
+	cJSON_AddItemToObject(v, "candidate", contender_json(&c[0]));
+	if (inc) {
+		cJSON *ij = contender_json(&c[1]);
+		char path[4096];
+		dc_path(path, sizeof(path), o->config_dir, h, e);
+		cJSON_AddStringToObject(ij, "path", path);
+		cJSON_AddItemToObject(v, "incumbent", ij);
+	} else {
+		cJSON_AddNullToObject(v, "incumbent");
+	}
+	cJSON_AddItemToObject(v, "random_walk", contender_json(&c[2]));
+	env_add_number(v, "seconds", cp_now() - t0);
+	env_set(env, "validation", v);
+
+	free(d);
+	free(loss);
+	for (int i = 0; i < 3; i++)
+		if (c[i].done)
+			bt_result_free(&c[i].r);
+	free(origins);
+	series_free(&s);
+	cJSON_Delete(inc);
+	return 0;
+}

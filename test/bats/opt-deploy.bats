@@ -1,0 +1,649 @@
+#!/usr/bin/env bats
+# opt-deploy: deploy, rollback, status, watch; locks, hostile input, crash safety.
+
+setup() {
+	load deploy_helper
+	cd "$BATS_TEST_TMPDIR"
+	CFG="$BATS_TEST_TMPDIR/cfg"
+}
+
+# deploy envelope N with context CTX and RMSE R into $CFG
+deploy_one() {
+	envelope "$1" "$2" "$3" | opt-deploy deploy --config-dir "$CFG" >/dev/null
+}
+
+three_deploys() {
+	deploy_one 1 90 10
+	deploy_one 2 180 9
+	deploy_one 3 270 8
+}
+
+ctx() { jq -r .context_length "$CFG/7d.json"; }
+
+# ---------------------------------------------------------------- usage
+
+@test "--help prints usage to stdout and exits 0" {
+	run --separate-stderr opt-deploy --help
+	assert_success
+	assert_output --partial "usage: opt-deploy deploy"
+	[ -z "$stderr" ]
+}
+
+@test "no command is a usage error" {
+	run --separate-stderr opt-deploy
+	assert_failure 2
+	[ "${stderr_lines[0]}" = "opt-deploy: missing command (deploy, rollback, status, watch)" ]
+}
+
+@test "an unknown command is a usage error" {
+	run --separate-stderr opt-deploy frobnicate
+	assert_failure 2
+	[ "${stderr_lines[0]}" = "opt-deploy: unknown command 'frobnicate' (deploy, rollback, status, watch)" ]
+}
+
+@test "a bad --wait is a usage error" {
+	run --separate-stderr opt-deploy deploy --wait soon
+	assert_failure 2
+	[ "${stderr_lines[0]}" = "opt-deploy: --wait 'soon' must be milliseconds in 0..86400000" ]
+}
+
+# ---------------------------------------------------------------- deploy
+
+@test "the first deploy creates the repository, the config and one commit" {
+	run --separate-stderr sh -c 'envelope_line=$1; printf "%s\n" "$envelope_line" | opt-deploy deploy --config-dir "$2"' sh "$(envelope 1 90 10)" "$CFG"
+	assert_success
+	[ "$(printf '%s' "$output" | jq -r .deployment.status)" = done ]
+	[ "$(printf '%s' "$output" | jq -r .deployment.deployed)" = true ]
+	[ "$(printf '%s' "$output" | jq -r .deployment.backup)" = null ]
+	[ "$(printf '%s' "$output" | jq -r .search.candidate.context_length)" = 90 ]
+	jq -e '.horizon == "7d" and .context_length == 90 and .deployed_at == "2026-11-23T02:00:00Z" and .previous == null' "$CFG/7d.json"
+	jq -e '.reasons == ["RMSE 10 is better"] and .validation.rmse == 10 and .validation.seconds_per_window == 0.5' "$CFG/7d.json"
+	[ "$(git -C "$CFG" rev-list --count HEAD)" -eq 1 ]
+	[ "$(git -C "$CFG" log -1 --format='%an <%ae> %aI')" = "chronopt <chronopt@localhost> 2026-11-23T02:00:00+00:00" ]
+	[ "$(git -C "$CFG" log -1 --format=%s)" = "deploy 7d: validation rmse 10" ]
+	[ "$(printf '%s' "$output" | jq -r .deployment.revision)" = "$(git -C "$CFG" rev-parse HEAD)" ]
+	[ -z "$(git -C "$CFG" status --porcelain)" ]
+	fsck_clean "$CFG"
+}
+
+@test "a second deploy backs up the current config and names it in \"previous\"" {
+	deploy_one 1 90 10
+	cp "$CFG/7d.json" old.json
+	CHRONOPT_NOW=2026-11-30T02:00:00Z deploy_one 2 180 9
+	cmp old.json "$CFG/backups/7d_20261130T020000Z.json"
+	jq -e '.previous == "7d_20261130T020000Z.json" and .context_length == 180' "$CFG/7d.json"
+	[ "$(git -C "$CFG" rev-list --count HEAD)" -eq 2 ]
+	git -C "$CFG" show HEAD --stat --format= | grep -q 'backups/7d_20261130T020000Z.json'
+	[ -z "$(git -C "$CFG" status --porcelain)" ]
+}
+
+@test "deploys within the same second get distinct backup names" {
+	three_deploys
+	[ -f "$CFG/backups/7d_20261123T020000Z.json" ]
+	[ -f "$CFG/backups/7d_20261123T020000Z-2.json" ]
+	[ "$(ls "$CFG/backups" | wc -l)" -eq 2 ]
+}
+
+@test "the commit message carries horizon, metrics and reasons, JSON-escaped, with a one-line subject" {
+	envelope 1 90 10 | jq -c '.validation.reasons = ["line one\nSigned-off-by: evil <e@x>", "tab\there \"quoted\""]' |
+		opt-deploy deploy --config-dir "$CFG" >/dev/null
+	[ "$(git -C "$CFG" log -1 --format=%s)" = "deploy 7d: validation rmse 10" ]
+	body=$(git -C "$CFG" log -1 --format=%b)
+	printf '%s\n' "$body" | grep -qx 'horizon: "7d"'
+	printf '%s\n' "$body" | grep -qx 'run_id: "run-1"'
+	printf '%s\n' "$body" | grep -q '^metrics: {"validation_rmse":10,"validation_mape":1.5,"validation_mae":10'
+	printf '%s\n' "$body" | grep -qF 'reasons: ["line one\nSigned-off-by: evil <e@x>","tab\there \"quoted\""]'
+	! printf '%s\n' "$body" | grep -q '^Signed-off-by'
+	[ "$(git -C "$CFG" log -1 --format='%(trailers)')" = "" ]
+}
+
+@test "CHRONOPT_GIT_EMAIL sets the committer's address; a hostile one is refused" {
+	CHRONOPT_GIT_EMAIL=ops@example.org deploy_one 1 90 10
+	[ "$(git -C "$CFG" log -1 --format=%ae)" = "ops@example.org" ]
+	before=$(tree_sum "$CFG")
+	run --separate-stderr env CHRONOPT_GIT_EMAIL='x> <y' sh -c 'envelope() { :; }; cat | opt-deploy deploy --config-dir "$1"' sh "$CFG" <<<"$(envelope 2 180 9)"
+	assert_failure 2
+	[ "$stderr" = "opt-deploy: horizon '7d': CHRONOPT_GIT_EMAIL is not a plain e-mail address" ]
+	# the failed commit put the old config back; only a spare backup remains
+	jq -e '.context_length == 90' "$CFG/7d.json"
+	fsck_clean "$CFG"
+}
+
+@test "an envelope that was not approved is skipped and nothing is touched" {
+	run --separate-stderr sh -c 'printf "%s\n" "$1" | opt-deploy deploy --config-dir "$2"' sh "$(envelope 1 90 10 false)" "$CFG"
+	assert_success
+	[ "$(printf '%s' "$output" | jq -r .deployment.status)" = skipped ]
+	[ "$(printf '%s' "$output" | jq -r .deployment.reason)" = "not approved: crafted" ]
+	[ ! -e "$CFG" ]
+}
+
+@test "an envelope without a validation section is skipped" {
+	run --separate-stderr sh -c 'printf "%s\n" "$1" | jq -c "del(.validation)" | opt-deploy deploy --config-dir "$2"' sh "$(envelope 1 90 10)" "$CFG"
+	assert_success
+	[ "$(printf '%s' "$output" | jq -r .deployment.reason)" = "not validated: the envelope has no validation section" ]
+	[ ! -e "$CFG" ]
+}
+
+@test "unknown envelope fields pass through unchanged" {
+	run --separate-stderr sh -c 'printf "%s\n" "$1" | jq -c ".extra = {\"keep\": [1, \"x\"]}" | opt-deploy deploy --config-dir "$2"' sh "$(envelope 1 90 10)" "$CFG"
+	assert_success
+	[ "$(printf '%s' "$output" | jq -c .extra)" = '{"keep":[1,"x"]}' ]
+}
+
+@test "--dry-run says what it would do and leaves every file byte-identical" {
+	deploy_one 1 90 10
+	before=$(tree_sum "$CFG")
+	run --separate-stderr sh -c 'printf "%s\n" "$1" | opt-deploy deploy --dry-run --config-dir "$2"' sh "$(envelope 2 180 9)" "$CFG"
+	assert_success
+	[ "$(printf '%s' "$output" | jq -r .deployment.dry_run)" = true ]
+	[ "$(printf '%s' "$output" | jq -r .deployment.deployed)" = false ]
+	printf '%s' "$output" | jq -r .deployment.summary | grep -q "^dry run: would back up the current config to backups/7d_20261123T020000Z.json, write '.*cfg/7d.json' and commit it; nothing was changed$"
+	[ "$(tree_sum "$CFG")" = "$before" ]
+}
+
+@test "--dry-run with no config directory creates nothing" {
+	run --separate-stderr sh -c 'printf "%s\n" "$1" | opt-deploy deploy --dry-run --config-dir "$2"' sh "$(envelope 1 90 10)" "$CFG"
+	assert_success
+	printf '%s' "$output" | jq -r .deployment.summary | grep -q "in a new git repository; nothing was changed"
+	[ ! -e "$CFG" ]
+}
+
+@test "a candidate without search.candidate is bad input and writes nothing" {
+	run --separate-stderr sh -c 'printf "%s\n" "$1" | jq -c "del(.search.candidate)" | opt-deploy deploy --config-dir "$2"' sh "$(envelope 1 90 10)" "$CFG"
+	assert_failure 3
+	[ "$stderr" = "opt-deploy: horizon '7d': envelope has no \"search\".\"candidate\"" ]
+	[ -z "$output" ]
+}
+
+# ---------------------------------------------------------------- hostile and broken input
+
+@test "hostile horizon names in envelopes are refused before any path is built" {
+	for h in '../x' 'a/b' '' "$(printf 'h%.0s' $(seq 1 300))" '-rf' '.git'; do
+		line=$(envelope 1 90 10 | jq -c --arg h "$h" '.horizon.name = $h | .search.candidate.horizon = $h')
+		run --separate-stderr sh -c 'printf "%s\n" "$1" | opt-deploy deploy --config-dir "$2"' sh "$line" "$CFG"
+		assert_failure 3
+		[[ "$stderr" == "opt-deploy: <stdin>:1: horizon name '"*"' is not a plain name ([A-Za-z0-9_-], 1-32 chars)" ]]
+		[ ! -e "$CFG" ]
+		[ ! -e "$BATS_TEST_TMPDIR/x.json" ]
+	done
+}
+
+@test "hostile horizon names given to rollback and status leave everything as it was" {
+	deploy_one 1 90 10
+	deploy_one 2 180 9
+	before=$(tree_sum "$CFG")
+	for h in '../x' 'a/b' '' "$(printf 'h%.0s' $(seq 1 300))"; do
+		run --separate-stderr opt-deploy rollback "$h" --config-dir "$CFG"
+		assert_failure 2
+		[[ "$stderr" == "opt-deploy: horizon name '"*"' is not a plain name ([A-Za-z0-9_-], 1-32 chars)" ]]
+		run --separate-stderr opt-deploy status --horizon "$h" --config-dir "$CFG"
+		assert_failure 2
+	done
+	[ "$(tree_sum "$CFG")" = "$before" ]
+}
+
+@test "rollback --to refuses paths that are not backups of the horizon" {
+	three_deploys
+	before=$(tree_sum "$CFG")
+	for to in '../7d.json' '/etc/passwd' 'backups/7d_20261123T020000Z.json' '15d_20261123T020000Z.json' 'nope'; do
+		run --separate-stderr opt-deploy rollback 7d --to "$to" --config-dir "$CFG"
+		assert_failure 3
+		[[ "$stderr" == "opt-deploy: '"*"' is neither a backup of this horizon nor a git revision" ]]
+	done
+	[ "$(tree_sum "$CFG")" = "$before" ]
+}
+
+@test "a corrupt current config stops the deploy and leaves everything as it was" {
+	deploy_one 1 90 10
+	printf '{"horizon":"7d","context_length":' >"$CFG/7d.json"
+	before=$(tree_sum "$CFG")
+	run --separate-stderr sh -c 'printf "%s\n" "$1" | opt-deploy deploy --config-dir "$2"' sh "$(envelope 2 180 9)" "$CFG"
+	assert_failure 3
+	[[ "$stderr" == "opt-deploy: horizon '7d': "*"cfg/7d.json: invalid JSON; fix it or use 'opt-deploy rollback 7d --to ...'" ]]
+	[ -z "$output" ]
+	[ "$(tree_sum "$CFG")" = "$before" ]
+}
+
+@test "a config of another horizon in 7d.json counts as corrupt" {
+	deploy_one 1 90 10
+	jq '.horizon = "15d"' "$CFG/7d.json" >x && cp x "$CFG/7d.json"
+	run --separate-stderr sh -c 'printf "%s\n" "$1" | opt-deploy deploy --config-dir "$2"' sh "$(envelope 2 180 9)" "$CFG"
+	assert_failure 3
+	[[ "$stderr" == *"config is for horizon '15d', not '7d'"* ]]
+}
+
+@test "a corrupt config is reported by status and can be replaced by rollback --to" {
+	three_deploys
+	printf 'garbage' >"$CFG/7d.json"
+	run --separate-stderr opt-deploy status --horizon 7d --config-dir "$CFG" --json
+	assert_success
+	[ "$(printf '%s' "$output" | jq -r '.horizons[0].state')" = corrupt ]
+	run --separate-stderr opt-deploy rollback 7d --config-dir "$CFG"
+	assert_failure 3
+	[[ "$stderr" == *"invalid JSON; name the version to restore with --to" ]]
+	run --separate-stderr opt-deploy rollback 7d --to 7d_20261123T020000Z.json --config-dir "$CFG"
+	assert_success
+	[ "$(ctx)" = 90 ]
+	# the corrupt bytes were kept as a backup too: nothing is ever lost
+	grep -rlx garbage "$CFG/backups" >/dev/null
+}
+
+@test "a read-only config directory leaves everything as it was" {
+	deploy_one 1 90 10
+	before=$(tree_sum "$CFG")
+	envelope 2 180 9 >env.ndjson
+	run_readonly "$CFG" sh -c 'opt-deploy deploy --config-dir "$1" <"$2"' sh "$CFG" env.ndjson
+	assert_failure 4
+	[[ "$stderr" == "opt-deploy: horizon '7d': cannot create '"*"cfg/.deploy.lock': "* ]]
+	[ -z "$output" ]
+	[ "$(tree_sum "$CFG")" = "$before" ]
+}
+
+@test "a config directory without a git repository gets one, with the existing config backed up" {
+	mkdir "$CFG"
+	envelope 0 60 11 | jq .search.candidate >"$CFG/7d.json"
+	cp "$CFG/7d.json" hand.json
+	deploy_one 1 90 10
+	[ "$(git -C "$CFG" rev-list --count HEAD)" -eq 1 ]
+	cmp hand.json "$CFG/backups/7d_20261123T020000Z.json"
+	git -C "$CFG" show HEAD:backups/7d_20261123T020000Z.json | cmp - hand.json
+	fsck_clean "$CFG"
+}
+
+@test "a broken git repository stops the deploy before any change" {
+	deploy_one 1 90 10
+	rm -rf "$CFG/.git"
+	printf 'gitdir: /nonexistent\n' >"$CFG/.git"
+	before=$(tree_sum "$CFG")
+	run --separate-stderr sh -c 'printf "%s\n" "$1" | opt-deploy deploy --config-dir "$2"' sh "$(envelope 2 180 9)" "$CFG"
+	assert_failure 4
+	[[ "$stderr" == "opt-deploy: horizon '7d': "*"cfg: git: cannot "* ]]
+	[ "$(tree_sum "$CFG")" = "$before" ]
+}
+
+# ---------------------------------------------------------------- locking
+
+@test "a held lock makes a deploy exit busy and touch nothing" {
+	deploy_one 1 90 10
+	sleep 30 &
+	holder=$!
+	printf '%s\n' "$holder" >"$CFG/.deploy.lock"
+	before=$(tree_sum "$CFG")
+	run --separate-stderr sh -c 'printf "%s\n" "$1" | opt-deploy deploy --config-dir "$2"' sh "$(envelope 2 180 9)" "$CFG"
+	kill "$holder"
+	assert_failure 5
+	[[ "$stderr" == "opt-deploy: horizon '7d': '"*"cfg/.deploy.lock' is held by pid $holder" ]]
+	[ "$(tree_sum "$CFG")" = "$before" ]
+}
+
+@test "with --wait a deploy waits for the lock to be released" {
+	deploy_one 1 90 10
+	sleep 30 &
+	holder=$!
+	printf '%s\n' "$holder" >"$CFG/.deploy.lock"
+	(sleep 0.5; rm -f "$CFG/.deploy.lock"; kill "$holder") &
+	run --separate-stderr sh -c 'printf "%s\n" "$1" | opt-deploy deploy --wait 20000 --config-dir "$2"' sh "$(envelope 2 180 9)" "$CFG"
+	wait
+	assert_success
+	[ "$(ctx)" = 180 ]
+}
+
+@test "two concurrent deploys never interleave" {
+	deploy_one 1 90 10
+	for i in 2 3 4 5; do
+		(envelope "$i" "$((i * 90))" "$((10 - i))" | opt-deploy deploy --wait 60000 --config-dir "$CFG" >"out$i") &
+	done
+	wait
+	[ "$(git -C "$CFG" rev-list --count HEAD)" -eq 5 ]
+	[ "$(ls "$CFG/backups" | wc -l)" -eq 4 ]
+	[ -z "$(git -C "$CFG" status --porcelain)" ]
+	fsck_clean "$CFG"
+	# every deploy saved exactly the config the previous one wrote: the
+	# chain of "previous" names runs through all five versions
+	n=1
+	cur=$(cat "$CFG/7d.json")
+	while p=$(printf '%s' "$cur" | jq -r .previous) && [ "$p" != null ]; do
+		cur=$(cat "$CFG/backups/$p")
+		n=$((n + 1))
+	done
+	[ "$n" -eq 5 ]
+	[ "$(printf '%s' "$cur" | jq -r .context_length)" = 90 ]
+}
+
+# ---------------------------------------------------------------- rollback
+
+@test "rollback after three deploys walks back one version at a time" {
+	three_deploys
+	[ "$(ctx)" = 270 ]
+	CHRONOPT_NOW=2026-11-24T00:00:00Z run --separate-stderr opt-deploy rollback 7d --config-dir "$CFG"
+	assert_success
+	[ "$output" = "rolled '$CFG/7d.json' back to backups/7d_20261123T020000Z-2.json (replaced config saved as backups/7d_20261124T000000Z.json), commit $(git -C "$CFG" rev-parse --short=12 HEAD)" ]
+	[ "$(ctx)" = 180 ]
+	CHRONOPT_NOW=2026-11-24T00:00:00Z run --separate-stderr opt-deploy rollback 7d --config-dir "$CFG"
+	assert_success
+	[ "$(ctx)" = 90 ]
+	run --separate-stderr opt-deploy rollback 7d --config-dir "$CFG"
+	assert_failure 3
+	[ "$stderr" = "opt-deploy: '$CFG/7d.json' is the first deployed version: there is no earlier one" ]
+	[ "$(ctx)" = 90 ]
+	[ "$(git -C "$CFG" log --format=%s | head -2 | tr '\n' '|')" = "rollback 7d to 7d_20261123T020000Z.json|rollback 7d to 7d_20261123T020000Z-2.json|" ]
+	[ -z "$(git -C "$CFG" status --porcelain)" ]
+	fsck_clean "$CFG"
+}
+
+@test "rollback restores a backup byte for byte" {
+	three_deploys
+	opt-deploy rollback 7d --config-dir "$CFG" >/dev/null
+	cmp "$CFG/7d.json" "$CFG/backups/7d_20261123T020000Z-2.json"
+}
+
+@test "rollback --to a named backup, then forward again to the newest" {
+	three_deploys
+	cp "$CFG/7d.json" newest.json
+	run --separate-stderr opt-deploy rollback 7d --to 7d_20261123T020000Z.json --config-dir "$CFG"
+	assert_success
+	[ "$(ctx)" = 90 ]
+	# the replaced (newest) config was backed up, so it can be restored by name
+	CHRONOPT_NOW=2026-11-25T00:00:00Z opt-deploy rollback 7d --config-dir "$CFG" 2>/dev/null || true
+	run --separate-stderr opt-deploy rollback 7d --to 7d_20261123T020000Z-3.json --config-dir "$CFG"
+	assert_success
+	cmp "$CFG/7d.json" newest.json
+}
+
+@test "rollback --to a git revision" {
+	three_deploys
+	first=$(git -C "$CFG" rev-list --reverse HEAD | head -1)
+	run --separate-stderr opt-deploy rollback 7d --to "$first" --config-dir "$CFG" --json
+	assert_success
+	[ "$(printf '%s' "$output" | jq -r .restored)" = "git:$first" ]
+	[ "$(ctx)" = 90 ]
+	[ "$(git -C "$CFG" log -1 --format=%s)" = "rollback 7d to a git revision" ]
+	git -C "$CFG" log -1 --format=%b | grep -qx "to: \"$first\""
+	run --separate-stderr opt-deploy rollback 7d --to HEAD~2 --config-dir "$CFG"
+	assert_success
+	[ "$(ctx)" = 180 ]
+}
+
+@test "rollback --dry-run touches nothing" {
+	three_deploys
+	before=$(tree_sum "$CFG")
+	run --separate-stderr opt-deploy rollback 7d --dry-run --config-dir "$CFG"
+	assert_success
+	[ "$output" = "dry run: would back up '$CFG/7d.json' and restore backups/7d_20261123T020000Z-2.json; nothing was changed" ]
+	[ "$(tree_sum "$CFG")" = "$before" ]
+}
+
+@test "rollback of a horizon never deployed says so" {
+	run --separate-stderr opt-deploy rollback 30d --config-dir "$CFG"
+	assert_failure 3
+	[ "$stderr" = "opt-deploy: '$CFG/30d.json' does not exist: nothing to roll back" ]
+}
+
+# ---------------------------------------------------------------- status
+
+@test "status shows current config, when and why, metrics, backups and revision" {
+	three_deploys
+	run --separate-stderr opt-deploy status --config-dir "$CFG"
+	assert_success
+	assert_line "7d: deployed"
+	assert_line "  deployed at   2026-11-23T02:00:00Z"
+	assert_line "  metrics       validation rmse 8, mape 1.5 %"
+	assert_line "  backups       2"
+	assert_line "  git revision  $(git -C "$CFG" rev-parse --short=12 HEAD)  deploy 7d: validation rmse 8"
+	assert_line "  why           RMSE 8 is better"
+	assert_line "15d: not deployed"
+	assert_line "90d: not deployed"
+}
+
+@test "status --json" {
+	three_deploys
+	opt-deploy rollback 7d --config-dir "$CFG" >/dev/null
+	run --separate-stderr opt-deploy status --json --horizon 7d --config-dir "$CFG"
+	assert_success
+	printf '%s' "$output" | jq -e --arg rev "$(git -C "$CFG" rev-parse HEAD)" '
+		.horizons | length == 1 and .[0].horizon == "7d" and .[0].state == "deployed" and
+		.[0].settings.context_length == 180 and .[0].metrics.validation_rmse == 9 and
+		.[0].backups == 3 and .[0].revision == $rev and
+		.[0].last_change == "rollback 7d to 7d_20261123T020000Z-2.json" and
+		.[0].reasons == ["RMSE 9 is better"]'
+}
+
+# ---------------------------------------------------------------- notify
+
+@test "--notify runs the command without a shell, with the deploy in its environment" {
+	cat >notify.sh <<-'EOS'
+	#!/bin/sh
+	printf '%s|%s|%s|%s|%s\n' "$1" "$CHRONOPT_NOTIFY_ACTION" "$CHRONOPT_NOTIFY_HORIZON" "$CHRONOPT_NOTIFY_CONFIG" "$CHRONOPT_NOTIFY_REVISION" >>"$(dirname "$0")/notified"
+	echo "to stdout"
+	EOS
+	chmod +x notify.sh
+	run --separate-stderr sh -c 'printf "%s\n" "$1" | opt-deploy deploy --notify "$2 arg;\$(touch pwned)" --config-dir "$3"' sh "$(envelope 1 90 10)" "$BATS_TEST_TMPDIR/notify.sh" "$CFG"
+	assert_success
+	[ "$(printf '%s' "$output" | jq -r .deployment.notify.exit_status)" = 0 ]
+	[ "$(cat notified)" = "arg;\$(touch|deploy|7d|$CFG/7d.json|$(git -C "$CFG" rev-parse HEAD)" ]
+	[ ! -e pwned ]
+	# the command's stdout went to stderr: stdout carries envelopes only
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 1 ]
+	[[ "$stderr" == *"to stdout"* ]]
+}
+
+@test "a failing notify command is reported and the deploy stands" {
+	run --separate-stderr sh -c 'printf "%s\n" "$1" | opt-deploy deploy --notify false --config-dir "$2"' sh "$(envelope 1 90 10)" "$CFG"
+	assert_success
+	[ "$(printf '%s' "$output" | jq -r .deployment.notify.exit_status)" = 1 ]
+	[ "$(ctx)" = 90 ]
+}
+
+# ---------------------------------------------------------------- watch
+
+@test "watch: a healthy command keeps the config" {
+	three_deploys
+	run --separate-stderr opt-deploy watch 7d --health true --checks 5 --interval 0 --config-dir "$CFG"
+	assert_success
+	assert_output "7d: healthy: 5 observations, 0 failed (longest run 0)"
+	[ "$(ctx)" = 270 ]
+}
+
+@test "watch: two failures in a row are tolerated" {
+	three_deploys
+	cat >flaky.sh <<-'EOS'
+	#!/bin/sh
+	n=$(cat "$(dirname "$0")/count" 2>/dev/null || echo 0); n=$((n + 1)); echo $n >"$(dirname "$0")/count"
+	[ $((n % 3)) -eq 0 ]
+	EOS
+	chmod +x flaky.sh
+	run --separate-stderr opt-deploy watch 7d --health "$BATS_TEST_TMPDIR/flaky.sh" --checks 9 --interval 0 --config-dir "$CFG"
+	assert_success
+	assert_output "7d: healthy: 9 observations, 6 failed (longest run 2)"
+	[ "$(ctx)" = 270 ]
+}
+
+@test "watch: three consecutive failures roll back and record why" {
+	three_deploys
+	run --separate-stderr opt-deploy watch 7d --health false --checks 10 --interval 0 --config-dir "$CFG" --exit-code
+	assert_failure 1
+	assert_line "7d: 3 consecutive failed forecasts (rollback at 3)"
+	[ "$(ctx)" = 180 ]
+	[ "$(git -C "$CFG" log -1 --format=%s)" = "rollback 7d to 7d_20261123T020000Z-2.json" ]
+	git -C "$CFG" log -1 --format=%b | grep -qx 'why: "watch (health command): 3 consecutive failed forecasts (rollback at 3)"'
+}
+
+@test "watch: a forecast log within the baseline keeps the config" {
+	three_deploys
+	printf 'forecast_date,target_date,predicted,actual,seconds\n' >log.csv
+	printf '2026-11-23,2026-11-24,100,%s,0.6\n' 95 108 97 105 >>log.csv
+	run --separate-stderr opt-deploy watch 7d --log log.csv --config-dir "$CFG" --json
+	assert_success
+	printf '%s' "$output" | jq -e '.rolled_back == false and .observations == 4 and .baseline_rmse == 8'
+	[ "$(ctx)" = 270 ]
+}
+
+@test "watch: an RMSE spike over 50 % rolls back" {
+	three_deploys
+	printf 'forecast_date,target_date,predicted,actual\n2026-11-23,2026-11-24,100,87\n2026-11-23,2026-11-25,100,113\n' >log.csv
+	run --separate-stderr opt-deploy watch 7d --log log.csv --config-dir "$CFG"
+	assert_success
+	assert_line "7d: RMSE 13 over 2 forecasts is 62.5 % above the baseline 8 (rollback above 50 %)"
+	[ "$(ctx)" = 180 ]
+}
+
+@test "watch: RMSE exactly at the limit does not roll back" {
+	three_deploys
+	printf 'predicted,actual\n100,88\n100,112\n' >log.csv
+	run --separate-stderr opt-deploy watch 7d --log log.csv --config-dir "$CFG"
+	assert_success
+	[ "$(ctx)" = 270 ]
+}
+
+@test "watch: inference time over 3x the baseline rolls back" {
+	three_deploys
+	printf 'predicted,actual,seconds\n100,100,1.7\n100,100,1.5\n' >log.csv
+	run --separate-stderr opt-deploy watch 7d --log log.csv --config-dir "$CFG"
+	assert_success
+	assert_line "7d: inference time 1.6 s is 3.20 times the baseline 0.5 s (rollback above 3x)"
+	[ "$(ctx)" = 180 ]
+	printf 'predicted,actual,seconds\n100,100,1.5\n' >log.csv
+	run --separate-stderr opt-deploy watch 7d --log log.csv --config-dir "$CFG"
+	assert_success
+	[ "$(ctx)" = 180 ]
+}
+
+@test "watch: failed forecasts in the log count as failures; rows before the deploy are ignored" {
+	three_deploys
+	printf 'forecast_date,predicted,actual,status\n' >log.csv
+	printf '2026-11-01,,,error\n2026-11-01,,,error\n2026-11-01,,,error\n' >>log.csv
+	run --separate-stderr opt-deploy watch 7d --log log.csv --config-dir "$CFG"
+	assert_success
+	[ "$(ctx)" = 270 ]
+	printf '2026-11-23,,,error\n2026-11-23,x,,ok\n2026-11-24,100,,timeout\n' >>log.csv
+	run --separate-stderr opt-deploy watch 7d --log log.csv --config-dir "$CFG"
+	assert_success
+	assert_line "7d: 3 consecutive failed forecasts (rollback at 3)"
+	[ "$(ctx)" = 180 ]
+}
+
+@test "watch: a malformed log is bad input and changes nothing" {
+	three_deploys
+	printf 'when,what\n1,2\n' >log.csv
+	run --separate-stderr opt-deploy watch 7d --log log.csv --config-dir "$CFG"
+	assert_failure 3
+	[ "$stderr" = "opt-deploy: log.csv:1: header needs columns 'predicted' and 'actual'" ]
+	printf 'predicted,actual\n1,abc\n' >log.csv
+	run --separate-stderr opt-deploy watch 7d --log log.csv --config-dir "$CFG"
+	assert_failure 3
+	[ "$stderr" = "opt-deploy: log.csv:2: actual 'abc' is not a number" ]
+	[ "$(ctx)" = 270 ]
+}
+
+# ---------------------------------------------------------------- crash safety
+
+# Prepare $CFG with two deploys (one backup), the next envelope, and the
+# config a clean deploy of it produces (in a copy of the directory).
+crash_setup() {
+	deploy_one 1 90 10
+	deploy_one 2 180 9
+	envelope 3 270 8 >next.ndjson
+	cp -a "$CFG" ref
+	opt-deploy deploy --config-dir ref <next.ndjson >/dev/null
+	cp "$CFG/7d.json" old.json
+	cp ref/7d.json new.json
+	files_sum "$CFG/backups" >backups.before
+}
+
+# After an interrupted deploy: the config parses and is the old or the new
+# one, every earlier backup is intact, git fsck is clean; after removing a
+# stale lock the next deploy works.
+crash_check() {
+	local what=$1
+	jq -e . "$CFG/7d.json" >/dev/null || { echo "$what: config does not parse"; return 1; }
+	cmp -s "$CFG/7d.json" old.json || cmp -s "$CFG/7d.json" new.json ||
+		{ echo "$what: config is neither the old nor the new one"; return 1; }
+	while read -r sum name; do
+		[ "$(sha256sum <"$CFG/backups/$name" | cut -d' ' -f1)" = "$sum" ] ||
+			{ echo "$what: backup $name lost or changed"; return 1; }
+	done <backups.before
+	fsck_clean "$CFG" || { echo "$what: fsck"; return 1; }
+	rm -f "$CFG/.deploy.lock"
+	CHRONOPT_NOW=2026-12-01T00:00:00Z opt-deploy deploy --config-dir "$CFG" <next.ndjson >/dev/null ||
+		{ echo "$what: the next deploy failed"; return 1; }
+	jq -e '.context_length == 270' "$CFG/7d.json" >/dev/null
+	# only temp files of a killed durable_write may stay untracked
+	[ -z "$(git -C "$CFG" status --porcelain | grep -v '^?? \(backups/\)\?\.[^/]*\.tmp-')" ] ||
+		{ echo "$what: work tree not clean after redeploy: $(git -C "$CFG" status --porcelain)"; return 1; }
+	fsck_clean "$CFG"
+}
+
+@test "crash safety: a failure between any two deploy steps leaves the old or the new config" {
+	for step in lock backup write add commit; do
+		rm -rf "$CFG" ref
+		crash_setup
+		run --separate-stderr env CHRONOPT_DEPLOY_FAIL_AT="$step" opt-deploy deploy --config-dir "$CFG" <next.ndjson
+		if [ "$step" = commit ]; then
+			# committed, then failed: the line is written with status partial
+			[ "$status" -eq 4 ] || { echo "$step: status $status"; return 1; }
+			[ "$(printf '%s' "$output" | jq -r .deployment.status)" = partial ]
+			cmp "$CFG/7d.json" new.json
+		else
+			[ "$status" -eq 4 ] || { echo "$step: status $status"; return 1; }
+			[ "$stderr" = "opt-deploy: horizon '7d': injected failure after step '$step' (CHRONOPT_DEPLOY_FAIL_AT)" ]
+			[ -z "$output" ]
+			cmp "$CFG/7d.json" old.json || { echo "$step: failure did not restore the old config"; return 1; }
+		fi
+		[ ! -e "$CFG/.deploy.lock" ] || { echo "$step: lock left behind"; return 1; }
+		crash_check "fail after $step"
+	done
+}
+
+@test "crash safety: a kill between any two deploy steps leaves the old or the new config" {
+	for step in lock backup write add commit; do
+		rm -rf "$CFG" ref
+		crash_setup
+		run --separate-stderr env CHRONOPT_DEPLOY_FAIL_AT="kill:$step" opt-deploy deploy --config-dir "$CFG" <next.ndjson
+		[ "$status" -eq 137 ] || { echo "kill:$step: status $status"; return 1; }
+		[ -z "$output" ]
+		# the lock of the killed process is reported, never broken
+		run --separate-stderr opt-deploy deploy --config-dir "$CFG" <next.ndjson
+		[ "$status" -eq 5 ] || { echo "kill:$step: second deploy status $status"; return 1; }
+		[[ "$stderr" == *"cfg/.deploy.lock' is stale: pid "*" is not running; remove it by hand"* ]]
+		crash_check "kill after $step"
+	done
+}
+
+@test "crash safety: the durable helper's faults and kills inside the writes" {
+	for fault in open write fsync rename dirsync kill:open kill:write kill:fsync kill:rename kill:dirsync kill:partial; do
+		rm -rf "$CFG" ref
+		crash_setup
+		run --separate-stderr env CHRONOPT_FAIL_AT="$fault" opt-deploy deploy --config-dir "$CFG" <next.ndjson
+		[ "$status" -ne 0 ] || { echo "$fault: succeeded"; return 1; }
+		crash_check "CHRONOPT_FAIL_AT=$fault"
+	done
+}
+
+@test "crash safety: rollback interrupted between any two steps" {
+	for step in lock backup write add commit kill:lock kill:backup kill:write kill:add kill:commit; do
+		rm -rf "$CFG"
+		three_deploys
+		cp "$CFG/7d.json" new3.json
+		files_sum "$CFG/backups" >backups.before
+		run --separate-stderr env CHRONOPT_DEPLOY_FAIL_AT="$step" opt-deploy rollback 7d --config-dir "$CFG"
+		[ "$status" -ne 0 ] || { echo "$step: succeeded"; return 1; }
+		cmp -s "$CFG/7d.json" new3.json || cmp -s "$CFG/7d.json" "$CFG/backups/7d_20261123T020000Z-2.json" ||
+			{ echo "$step: config is neither"; return 1; }
+		while read -r sum name; do
+			[ "$(sha256sum <"$CFG/backups/$name" | cut -d' ' -f1)" = "$sum" ] || { echo "$step: backup lost"; return 1; }
+		done <backups.before
+		fsck_clean "$CFG" || { echo "$step: fsck"; return 1; }
+	done
+}
+
+@test "the man page examples run" {
+	three_deploys
+	export CHRONOPT_CONFIG_DIR="$CFG"
+	printf 'predicted,actual\n100,101\n' >7d.csv
+	run bash -c 'opt-deploy status --horizon 7d &&
+		opt-deploy rollback 7d &&
+		opt-deploy rollback 7d --to 7d_20261123T020000Z.json &&
+		opt-deploy watch 7d --log 7d.csv --exit-code'
+	assert_success
+	[ "$(ctx)" = 90 ]
+}

@@ -1,0 +1,504 @@
+#!/usr/bin/env bats
+# opt-trigger: each trigger fires and stays quiet; cooldown, --force,
+# settings, envelopes in and out, too little data, bad input.
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+	if [ -f "$BATS_TEST_DIRNAME/test_helper.bash" ]; then
+		load test_helper
+	else
+		load /usr/lib/bats/bats-support/load
+		load /usr/lib/bats/bats-assert/load
+	fi
+	: "${CHRONOPT_ROOT:=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}"
+	: "${CHRONOPT_BIN:=$CHRONOPT_ROOT/build/bin}"
+	export PATH="$CHRONOPT_BIN:$PATH" OPENBLAS_NUM_THREADS=1
+	export CHRONOPT_NOW=2026-11-23T02:00:00Z CHRONOPT_RUN_ID=test-run
+	unset CHRONOPT_HISTORY CHRONOPT_CONFIG CHRONOPT_CONFIG_DIR
+	DATA="$CHRONOPT_ROOT/testdata/usdclp_daily.csv"
+	SETTINGS="$CHRONOPT_ROOT/configs/chronopt.json"
+	cd "$BATS_TEST_TMPDIR"
+	mkdir -p cfg
+	: >empty.jsonl
+}
+
+# opt-trigger with the repo settings, configs in ./cfg, history $HIST (default empty)
+trig() {
+	opt-trigger --config "$SETTINGS" --config-dir cfg --history "${HIST:-empty.jsonl}" "$@"
+}
+
+# A deployed config for 7d with the given validation RMSE.
+deploy7d() {
+	printf '{"horizon":"7d","context_length":180,"num_samples":20,"temperature":1.0,"top_k":0,"top_p":1.0,"validation_rmse":%s,"timestamp":"2017-06-20T02:00:00Z","model":{"dir":"random_walk"},"run_id":"r1","seed":42}\n' "$1" >cfg/7d.json
+}
+
+# One history record: horizon, date.
+optimized() {
+	printf '{"schema":"chronopt-history/1","horizon":"%s","optimization_date":"%sT02:00:00Z","outcome":"deployed","success":true}\n' "$1" "$2" >>hist.jsonl
+	HIST=hist.jsonl
+}
+
+field() { jq -r "$1" <<<"$output"; }
+
+@test "--help prints the usage on stdout and exits 0" {
+	run --separate-stderr opt-trigger --help
+	assert_success
+	assert_output --partial "usage: opt-trigger --series CSV"
+	[ -z "$stderr" ]
+}
+
+@test "--series without --horizon or --all is a usage error" {
+	run --separate-stderr opt-trigger --series "$DATA"
+	assert_failure 2
+	[ "${stderr_lines[0]}" = "opt-trigger: --series needs --horizon H or --all" ]
+}
+
+@test "a bad --as-of date is a usage error naming the date" {
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2019-02-30
+	assert_failure 2
+	[ "${stderr_lines[0]}" = "opt-trigger: --as-of: date '2019-02-30' is not a valid date" ]
+}
+
+@test "a bad threshold is a usage error" {
+	run --separate-stderr trig --series "$DATA" --horizon 7d --drift-min-severity huge
+	assert_failure 2
+	[ "${stderr_lines[0]}" = "opt-trigger: --drift-min-severity: 'huge' is not one of NONE, LOW, MEDIUM, HIGH" ]
+	run --separate-stderr trig --series "$DATA" --horizon 7d --recent-window 1
+	assert_failure 2
+	[ "${stderr_lines[0]}" = "opt-trigger: drift windows must hold at least 2 log-returns (baseline 90, recent 1)" ]
+}
+
+@test "an unknown horizon is refused" {
+	run --separate-stderr trig --series "$DATA" --horizon 8d
+	assert_failure 2
+	[[ "${stderr_lines[0]}" == "opt-trigger: unknown horizon '8d'"* ]]
+}
+
+# ---------------------------------------------------------------- drift
+
+# every banking day in [from, to]
+days() { awk -F, -v a="$1" -v b="$2" '$2 >= a && $2 <= b { print $2 }' "$DATA"; }
+
+@test "drift: late November 2019 (every day 2019-11-21..29) is flagged at MEDIUM or above" {
+	[ "$(days 2019-11-21 2019-11-29 | wc -l)" -eq 7 ]
+	for d in $(days 2019-11-21 2019-11-29); do
+		run --separate-stderr trig --series "$DATA" --horizon 7d --as-of "$d"
+		assert_success
+		sev=$(field .trigger.checks.drift.severity)
+		# opt-trigger(1) quotes these as MEDIUM (none reaches HIGH)
+		[ "$sev" = MEDIUM ] || { echo "$d: $sev"; return 1; }
+		[ "$(field .trigger.checks.drift.fired)" = true ]
+		[ "$(field '.trigger.fired | index("drift") != null')" = true ]
+	done
+}
+
+@test "drift: late July 2022 (every day 2022-07-14..29) is flagged at MEDIUM or above" {
+	[ "$(days 2022-07-14 2022-07-29 | wc -l)" -eq 12 ]
+	for d in $(days 2022-07-14 2022-07-29); do
+		run --separate-stderr trig --series "$DATA" --horizon 7d --as-of "$d"
+		assert_success
+		sev=$(field .trigger.checks.drift.severity)
+		# opt-trigger(1) quotes these as MEDIUM (none reaches HIGH)
+		[ "$sev" = MEDIUM ] || { echo "$d: $sev"; return 1; }
+	done
+}
+
+@test "drift: the figures behind the 2019-11-29 window match scipy" {
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2019-11-29
+	assert_success
+	# scipy.stats.ks_2samp on the same windows (testdata/golden/ks_2samp.json)
+	[ "$(field .trigger.checks.drift.ks_statistic)" = 0.36666666666666664 ]
+	[ "$(field '.trigger.checks.drift.ks_pvalue * 1e6 | round')" = 3817 ]
+	[ "$(field .trigger.checks.drift.ks_method)" = exact ]
+	[ "$(field .trigger.checks.drift.recent_end)" = 2019-11-29 ]
+	[ "$(field .trigger.checks.drift.recent_start)" = 2019-10-17 ]
+	[ "$(field .trigger.checks.drift.baseline_window)" = 90 ]
+	[ "$(field '.trigger.checks.drift.psi | type')" = number ]
+}
+
+@test "drift: a calm window (2017-06-30) stays quiet" {
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30
+	assert_success
+	[ "$(field .trigger.checks.drift.severity)" = NONE ]
+	[ "$(field .trigger.checks.drift.fired)" = false ]
+	[ "$(field '.trigger.not_fired | index("drift") != null')" = true ]
+}
+
+@test "drift: the minimum severity comes from the settings file, the option overrides it" {
+	jq '.trigger.drift_min_severity = "HIGH"' "$SETTINGS" >s.json
+	run --separate-stderr opt-trigger --config s.json --config-dir cfg --history empty.jsonl \
+		--series "$DATA" --horizon 7d --as-of 2019-11-29
+	assert_success
+	[ "$(field .trigger.checks.drift.fired)" = false ]
+	[ "$(field .trigger.checks.drift.min_severity)" = HIGH ]
+	run --separate-stderr opt-trigger --config s.json --config-dir cfg --history empty.jsonl \
+		--series "$DATA" --horizon 7d --as-of 2019-11-29 --drift-min-severity MEDIUM
+	[ "$(field .trigger.checks.drift.fired)" = true ]
+}
+
+@test "drift: a bad settings value is a data error naming the key" {
+	jq '.trigger.drift_recent_window = "thirty"' "$SETTINGS" >s.json
+	run --separate-stderr opt-trigger --config s.json --series "$DATA" --horizon 7d
+	assert_failure 3
+	[ "${stderr_lines[0]}" = 'opt-trigger: settings: "trigger.drift_recent_window" must be a number' ]
+}
+
+@test "drift: too little data gives a reason and status partial, never a silent pass" {
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2003-03-31
+	assert_success
+	[ "$(field .trigger.status)" = partial ]
+	[ "$(field .trigger.checks.drift.evaluated)" = false ]
+	[[ "$(field .trigger.checks.drift.reason)" == "not enough observations up to 2003-03-31: need 121 (90 + 30 log-returns), have "* ]]
+	[[ "$(field '.trigger.reasons | join("|")')" == *"drift not checked: not enough observations"* ]]
+}
+
+@test "an as-of date before the first observation is a data error" {
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 1999-01-01
+	assert_failure 3
+	[ "${stderr_lines[0]}" = "opt-trigger: 7d: as-of date 1999-01-01 is before the first observation (2003-01-02)" ]
+}
+
+@test "a non-positive value in the drift windows is a data error" {
+	{ echo "date,value"; for i in $(seq -w 1 28); do echo "2024-02-$i,$i"; done; echo "2024-03-01,0"; } >z.csv
+	run --separate-stderr trig --series z.csv --horizon 7d --baseline-window 20 --recent-window 5
+	assert_failure 3
+	[ "${stderr_lines[0]}" = "opt-trigger: 7d: z.csv: value on 2024-03-01 (0) is not positive; log-returns need positive values" ]
+}
+
+# ---------------------------------------------------------------- performance
+
+@test "performance: fires when the deployed config is 15% worse than at validation" {
+	deploy7d 3.0
+	optimized 7d 2017-06-20
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30
+	assert_success
+	[ "$(field .trigger.checks.performance.source)" = backtest ]
+	[ "$(field .trigger.checks.performance.fired)" = true ]
+	[ "$(field .trigger.checks.performance.origins)" = 14 ]
+	[ "$(field .trigger.checks.performance.baseline_rmse)" = 3 ]
+	[ "$(field '.trigger.checks.performance.degradation_pct | round')" = 37 ]
+	[ "$(field .trigger.should_optimize)" = true ]
+	[ "$(field '.trigger.fired | join(",")')" = performance ]
+	[ "$(field .trigger.summary)" = "optimize 7d: RMSE 37.1% worse than at validation" ]
+}
+
+@test "performance: stays quiet when the error is within 15% of validation" {
+	deploy7d 4.0
+	optimized 7d 2017-06-20
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30
+	assert_success
+	[ "$(field .trigger.checks.performance.fired)" = false ]
+	[ "$(field '.trigger.checks.performance.degradation_pct | round')" = 3 ]
+	[ "$(field .trigger.should_optimize)" = false ]
+	[ "$(field .trigger.summary)" = "do not optimize 7d: no trigger fired" ]
+	[ "$(field .trigger.status)" = done ]
+}
+
+@test "performance: the threshold is an option" {
+	deploy7d 4.0
+	optimized 7d 2017-06-20
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30 --degradation-pct 2
+	[ "$(field .trigger.checks.performance.fired)" = true ]
+	[ "$(field .trigger.checks.performance.threshold_pct)" = 2 ]
+}
+
+@test "performance: no deployed config says so and does not crash" {
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30
+	assert_success
+	[ "$(field .trigger.checks.performance.evaluated)" = false ]
+	[ "$(field .trigger.status)" = partial ]
+	[ "$(field '.trigger.reasons[0]')" = "performance not checked: no deployed config for 7d yet (cfg/7d.json does not exist)" ]
+}
+
+@test "performance: a broken deployed config is a data error" {
+	echo '{"horizon":"7d","context_length":180}' >cfg/7d.json
+	run --separate-stderr trig --series "$DATA" --horizon 7d
+	assert_failure 3
+	[ "${stderr_lines[0]}" = 'opt-trigger: 7d: cfg/7d.json: deployed config has no "num_samples"' ]
+	echo '{"horizon":' >cfg/7d.json
+	run --separate-stderr trig --series "$DATA" --horizon 7d
+	assert_failure 3
+	[ "${stderr_lines[0]}" = 'opt-trigger: 7d: cfg/7d.json: deployed config is not a valid JSON object' ]
+}
+
+@test "performance: too few observations for the origins is a reason, not an error" {
+	deploy7d 3.0
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2003-06-30
+	assert_success
+	[ "$(field .trigger.checks.performance.evaluated)" = false ]
+	[[ "$(field .trigger.checks.performance.reason)" == "not enough observations for 14 origins of 7 steps with context 180: need 200, have "* ]]
+}
+
+@test "performance: a forecast log joined with the actuals fires and stays quiet" {
+	deploy7d 2.0
+	optimized 7d 2017-06-20
+	# predictions 3 off the series' own values on three banking days
+	act() { awk -F, -v d="$1" '$2 == d { print $3 }' "$DATA"; }
+	p1=$(awk -v a="$(act 2017-06-28)" 'BEGIN { printf "%.2f", a + 3 }')
+	p2=$(awk -v a="$(act 2017-06-29)" 'BEGIN { printf "%.2f", a - 3 }')
+	p3=$(awk -v a="$(act 2017-06-30)" 'BEGIN { printf "%.2f", a + 3 }')
+	{
+		echo "forecast_date,target_date,predicted,lower,upper"
+		echo "2017-06-23,2017-06-25,650,600,700"
+		echo "2017-06-27,2017-06-28,$p1,600,700"
+		echo "2017-06-27,2017-06-29,$p2,600,700"
+		echo "2017-06-28,2017-06-30,$p3,600,700"
+		echo "2017-06-28,2017-07-03,650,600,700"
+	} >log.csv
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30 --forecast-log log.csv
+	assert_success
+	[ "$(field .trigger.checks.performance.source)" = forecast_log ]
+	[ "$(field '.trigger.checks.performance.rmse * 1e6 | round')" = 3000000 ]
+	[ "$(field .trigger.checks.performance.fired)" = true ]
+	[ "$(field .trigger.checks.performance.origins)" = 2 ]
+	[ "$(field .trigger.checks.performance.details.rows_matched)" = 3 ]
+	[ "$(field .trigger.checks.performance.details.rows_pending)" = 1 ]
+	[ "$(field .trigger.checks.performance.details.rows_without_actual)" = 1 ]
+	deploy7d 3.0
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30 --forecast-log log.csv
+	[ "$(field .trigger.checks.performance.fired)" = false ]
+	[ "$(field '.trigger.checks.performance.degradation_pct * 1e6 | round')" = 0 ]
+}
+
+@test "performance: {h} in the forecast log path is the horizon" {
+	deploy7d 2.0
+	printf 'forecast_date,target_date,predicted,lower,upper\n' >log-7d.csv
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30 --forecast-log 'log-{h}.csv'
+	assert_success
+	[ "$(field .trigger.checks.performance.details.path)" = log-7d.csv ]
+	[ "$(field .trigger.checks.performance.evaluated)" = false ]
+	[ "$(field .trigger.checks.performance.reason)" = "forecast log log-7d.csv has no forecast with a known actual up to 2017-06-30" ]
+}
+
+@test "performance: a malformed forecast log names the line" {
+	deploy7d 2.0
+	printf 'forecast_date,target_date,predicted,lower,upper\n2017-06-27,2017-06-28,abc,1,2\n' >log.csv
+	run --separate-stderr trig --series "$DATA" --horizon 7d --forecast-log log.csv
+	assert_failure 3
+	[ "${stderr_lines[0]}" = "opt-trigger: 7d: log.csv:2: predicted 'abc' is not a number" ]
+	printf 'date,target,p,l,u\n' >log.csv
+	run --separate-stderr trig --series "$DATA" --horizon 7d --forecast-log log.csv
+	assert_failure 3
+	[ "${stderr_lines[0]}" = "opt-trigger: 7d: log.csv:1: header must be 'forecast_date,target_date,predicted,lower,upper'" ]
+}
+
+# ---------------------------------------------------------------- time
+
+@test "time: never optimized fires" {
+	run --separate-stderr trig --series "$DATA" --horizon 7d
+	assert_success
+	[ "$(field .trigger.checks.time.fired)" = true ]
+	[ "$(field .trigger.checks.time.last_optimization)" = null ]
+	[ "$(field .trigger.summary)" = "optimize 7d: never optimized" ]
+}
+
+@test "time: 20 days since the last optimization fires (clock pinned)" {
+	optimized 7d 2026-11-03
+	optimized 15d 2026-11-20
+	run --separate-stderr trig --series "$DATA" --horizon 7d
+	assert_success
+	[ "$(field .trigger.checks.time.days_since_last)" = 20 ]
+	[ "$(field .trigger.checks.time.reference_date)" = 2026-11-23 ]
+	[ "$(field .trigger.checks.time.fired)" = true ]
+	[ "$(field .trigger.summary)" = "optimize 7d: last optimized 20 days ago" ]
+}
+
+@test "time: 10 days since the last optimization stays quiet" {
+	optimized 7d 2026-11-13
+	run --separate-stderr trig --series "$DATA" --horizon 7d
+	assert_success
+	[ "$(field .trigger.checks.time.days_since_last)" = 10 ]
+	[ "$(field .trigger.checks.time.fired)" = false ]
+	[ "$(field .trigger.should_optimize)" = false ]
+	run --separate-stderr trig --series "$DATA" --horizon 7d --max-days 10
+	[ "$(field .trigger.checks.time.fired)" = true ]
+}
+
+@test "time: runs that did not reach a verdict do not count as optimizations" {
+	optimized 7d 2026-11-01
+	printf '{"schema":"chronopt-history/1","horizon":"7d","optimization_date":"2026-11-20T02:00:00Z","outcome":"not_triggered","success":false}\n' >>hist.jsonl
+	run --separate-stderr trig --series "$DATA" --horizon 7d
+	[ "$(field .trigger.checks.time.days_since_last)" = 22 ]
+}
+
+@test "time: --as-of is the reference date and later records are ignored" {
+	optimized 7d 2019-11-01
+	optimized 7d 2026-11-20
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2019-11-10
+	[ "$(field .trigger.checks.time.days_since_last)" = 9 ]
+	[ "$(field .trigger.as_of)" = 2019-11-10 ]
+}
+
+@test "time: a torn or malformed history is a data error" {
+	optimized 7d 2026-11-01
+	printf '{"schema":"chronopt-history/1","horizon":"7d","optim' >>hist.jsonl
+	run --separate-stderr trig --series "$DATA" --horizon 7d
+	assert_failure 3
+	[ "${stderr_lines[0]}" = "opt-trigger: 7d: hist.jsonl:2: torn last record (no newline); run 'opt-history repair'" ]
+	printf '{"schema":"chronopt-history/1","horizon":"7d","optimization_date":"yesterday","outcome":"deployed"}\n' >hist.jsonl
+	run --separate-stderr trig --series "$DATA" --horizon 7d
+	assert_failure 3
+	[ "${stderr_lines[0]}" = 'opt-trigger: 7d: hist.jsonl:1: record has no valid "optimization_date"' ]
+	[ -z "$output" ]
+}
+
+@test "time: a history written by opt-history record is read back" {
+	optimized 7d 2017-06-01
+	trig --series "$DATA" --horizon 7d --as-of 2017-06-30 | jq -c '.trigger.should_optimize = true |
+		.search = {"status":"done","candidate":{"context_length":180}} |
+		.validation = {"status":"done","approved":true} |
+		.deployment = {"status":"done","deployed":true}' |
+		CHRONOPT_NOW=2017-06-25T02:00:00Z opt-history record --history hist.jsonl >/dev/null
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30
+	assert_success
+	[ "$(field .trigger.checks.time.last_optimization)" = 2017-06-25 ]
+	[ "$(field .trigger.checks.time.days_since_last)" = 5 ]
+}
+
+# ---------------------------------------------------------------- cooldown
+
+@test "cooldown: drift fires but an optimization 3 days ago blocks it" {
+	optimized 7d 2019-11-26
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2019-11-29
+	assert_success
+	[ "$(field .trigger.checks.drift.fired)" = true ]
+	[ "$(field .trigger.checks.drift.severity)" = MEDIUM ]
+	[ "$(field .trigger.cooldown.active)" = true ]
+	[ "$(field .trigger.cooldown.blocked)" = true ]
+	[ "$(field .trigger.should_optimize)" = false ]
+	[ "$(field .trigger.summary)" = "do not optimize 7d: drift fired but 7d was optimized 3 days ago (cooldown 7 days)" ]
+}
+
+@test "cooldown: outside the cooldown the same drift triggers" {
+	optimized 7d 2019-11-20
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2019-11-29
+	[ "$(field .trigger.cooldown.active)" = false ]
+	[ "$(field .trigger.should_optimize)" = true ]
+	[ "$(field .trigger.summary)" = "optimize 7d: MEDIUM drift in the daily log-returns" ]
+}
+
+@test "cooldown: HIGH drift overrides it" {
+	optimized 7d 2019-11-26
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2019-11-29 --drift-p-high 0.01 --drift-d-high 0.3
+	[ "$(field .trigger.checks.drift.severity)" = HIGH ]
+	[ "$(field .trigger.cooldown.overridden)" = true ]
+	[ "$(field .trigger.should_optimize)" = true ]
+	[ "$(field .trigger.summary)" = "optimize 7d: HIGH drift in the daily log-returns (cooldown overridden)" ]
+}
+
+@test "cooldown: degradation of twice the threshold overrides it, less does not" {
+	optimized 7d 2017-06-27
+	deploy7d 3.0
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30
+	[ "$(field .trigger.cooldown.override_degradation_pct)" = 30 ]
+	[ "$(field .trigger.should_optimize)" = true ]
+	[ "$(field .trigger.cooldown.overridden)" = true ]
+	deploy7d 3.4
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30
+	[ "$(field .trigger.checks.performance.fired)" = true ]
+	[ "$(field .trigger.cooldown.blocked)" = true ]
+	[ "$(field .trigger.should_optimize)" = false ]
+}
+
+@test "cooldown: its length comes from the settings file" {
+	optimized 7d 2019-11-26
+	jq '.trigger.cooldown_days = 2' "$SETTINGS" >s.json
+	run --separate-stderr opt-trigger --config s.json --config-dir cfg --history hist.jsonl \
+		--series "$DATA" --horizon 7d --as-of 2019-11-29
+	[ "$(field .trigger.cooldown.days)" = 2 ]
+	[ "$(field .trigger.cooldown.active)" = false ]
+	[ "$(field .trigger.should_optimize)" = true ]
+}
+
+# ---------------------------------------------------------------- force
+
+@test "--force triggers when nothing fired" {
+	optimized 7d 2017-06-28
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30 --force
+	assert_success
+	[ "$(field .trigger.should_optimize)" = true ]
+	[ "$(field '.trigger.fired | join(",")')" = force ]
+	[ "$(field .trigger.summary)" = "optimize 7d: forced with --force (no trigger fired)" ]
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30
+	[ "$(field .trigger.should_optimize)" = false ]
+}
+
+@test "--force beats the cooldown" {
+	optimized 7d 2019-11-26
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2019-11-29 --force
+	[ "$(field .trigger.should_optimize)" = true ]
+	[ "$(field '.trigger.fired | join(",")')" = drift,force ]
+}
+
+# ---------------------------------------------------------------- envelopes
+
+@test "--all writes one line per horizon of the settings, in order" {
+	run --separate-stderr trig --series "$DATA" --all
+	assert_success
+	[ "${#lines[@]}" -eq 4 ]
+	[ "$(jq -r .horizon.name <<<"$output" | paste -sd,)" = 7d,15d,30d,90d ]
+	[ "$(jq -r .run_id <<<"${lines[0]}")" = test-run ]
+	[ "$(jq -r .seed <<<"${lines[0]}")" = 42 ]
+	[ "$(jq -r .model.dir <<<"${lines[0]}")" = random_walk ]
+	[ "$(jq -r .series.length <<<"${lines[0]}")" = 5916 ]
+}
+
+@test "envelopes on stdin: series from the envelope, unknown fields passed through" {
+	trig --series "$DATA" --horizon 7d | jq -c '.extra = {"keep": [1, 2]} | .seed = 7 | del(.trigger)' >in.ndjson
+	run --separate-stderr trig --as-of 2019-11-29 <in.ndjson
+	assert_success
+	[ "$(jq -c .extra <<<"$output")" = '{"keep":[1,2]}' ]
+	[ "$(field .seed)" = 7 ]
+	[ "$(field .trigger.checks.drift.fired)" = true ]
+}
+
+@test "envelopes on stdin: a changed series is a data error" {
+	head -3000 "$DATA" >short.csv
+	trig --series short.csv --horizon 7d >in.ndjson
+	head -3001 "$DATA" >short.csv
+	run --separate-stderr trig <in.ndjson
+	assert_failure 3
+	[ "${stderr_lines[0]}" = "opt-trigger: short.csv: series changed since the envelope was made (length 2999, now 3000)" ]
+	[ -z "$output" ]
+}
+
+@test "envelopes on stdin: an error names the input line and writes nothing of it" {
+	trig --series "$DATA" --all --as-of 2017-06-30 | jq -c 'del(.trigger)' >in.ndjson
+	echo '{"horizon":' >cfg/15d.json
+	run --separate-stderr trig --as-of 2017-06-30 <in.ndjson
+	assert_failure 3
+	[ "${stderr_lines[0]}" = "opt-trigger: <stdin>:2: 15d: cfg/15d.json: deployed config is not a valid JSON object" ]
+	[ "${#lines[@]}" -eq 1 ]
+	[ "$(jq -r .horizon.name <<<"${lines[0]}")" = 7d ]
+}
+
+@test "envelopes on stdin: --horizon without --series is a usage error" {
+	run --separate-stderr trig --horizon 7d </dev/null
+	assert_failure 2
+	[ "${stderr_lines[0]}" = "opt-trigger: --horizon and --all make new envelopes and need --series" ]
+}
+
+@test "--exit-code: 1 when no horizon should be optimized, 0 otherwise" {
+	optimized 7d 2017-06-28
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30 --exit-code
+	assert_failure 1
+	[ "$(field .trigger.should_optimize)" = false ]
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2019-11-29 --exit-code
+	assert_success
+}
+
+@test "same seed, same input: identical output apart from timings" {
+	deploy7d 3.0
+	trig --series "$DATA" --all --as-of 2017-06-30 | jq -c 'del(.trigger.seconds)' >a
+	trig --series "$DATA" --all --as-of 2017-06-30 | jq -c 'del(.trigger.seconds)' >b
+	cmp a b
+}
+
+@test "the man page example runs" {
+	cd "$CHRONOPT_ROOT"
+	run --separate-stderr opt-trigger --series testdata/usdclp_daily.csv --horizon 7d --as-of 2019-11-29 \
+		--history /dev/null --config-dir "$BATS_TEST_TMPDIR/cfg"
+	assert_success
+	[ "$(field .trigger.checks.drift.severity)" = MEDIUM ]
+}

@@ -1,0 +1,233 @@
+#!/usr/bin/env bats
+# opt-validate: candidate vs deployed config vs random walk on the held-out
+# windows of the bundled USD/CLP series, with baseline models (fast and
+# deterministic). Every criterion is also tested on crafted metrics in
+# test/unit/test_validate.c.
+
+setup() {
+	load deploy_helper
+	cd "$BATS_TEST_TMPDIR"
+	CFG="$BATS_TEST_TMPDIR/cfg"
+	mkdir -p "$CFG"
+	SERIES="$CHRONOPT_ROOT/testdata/usdclp_daily.csv"
+}
+
+# candidate MODEL CTX — an envelope after opt-search for 7d
+candidate() {
+	printf '{"schema":"chronopt/1","run_id":"run-1","seed":42,"series":{"path":"%s","id":"USDCLP","last_date":"2026-09-23","length":5916},' "$SERIES"
+	printf '"horizon":{"name":"7d","steps":7},"model":{"dir":"random_walk"},'
+	printf '"search":{"status":"done","split":{"first_holdout_date":"2026-08-04","last_holdout_date":"2026-09-14"},'
+	printf '"candidate":{"horizon":"7d","context_length":%s,"num_samples":100,"temperature":1.0,"top_k":0,"top_p":1.0,' "$2"
+	printf '"validation_rmse":11.0,"validation_mape":1.0,"validation_mae":9.0,"model":{"dir":"%s"}}}}\n' "$1"
+}
+
+incumbent() {
+	printf '{"horizon":"7d","context_length":180,"num_samples":100,"temperature":1.0,"top_k":0,"top_p":1.0,"validation_rmse":11.3,"model":{"dir":"random_walk"}}\n' >"$CFG/7d.json"
+}
+
+validate() {
+	run --separate-stderr sh -c 'printf "%s\n" "$ENVLINE" | opt-validate --config-dir "$0" "$@"' "$CFG" "$@"
+}
+
+v() { printf '%s' "$output" | jq -r ".validation$1"; }
+
+@test "--help prints usage to stdout and exits 0" {
+	run --separate-stderr opt-validate --help
+	assert_success
+	assert_output --partial "usage: opt-validate [options]"
+}
+
+@test "misuse is a usage error with a plain message" {
+	run --separate-stderr opt-validate --format xml
+	assert_failure 2
+	[ "$stderr" = "opt-validate: --format 'xml' must be json or text" ]
+	run --separate-stderr opt-validate --preset reckless
+	assert_failure 2
+	[ "$stderr" = "opt-validate: unknown preset 'reckless' (conservative, balanced, aggressive)" ]
+	run --separate-stderr opt-validate --min-coverage 90 </dev/null
+	assert_failure 2
+	[ "$stderr" = "opt-validate: minimum coverage must be a fraction in 0..1" ]
+	run --separate-stderr opt-validate extra
+	assert_failure 2
+}
+
+@test "first deployment: judged on the absolute criteria and against the random walk" {
+	export ENVLINE="$(candidate drift 180)"
+	validate
+	assert_success
+	[ "$(v .status)" = done ]
+	[ "$(v .approved)" = true ]
+	[ "$(v .first_deployment)" = true ]
+	[ "$(v .incumbent)" = null ]
+	[ "$(v '.criteria | map(.name) | join(",")')" = "coverage95,abs_bias,rmse_vs_random_walk_pct,dm_p_value_vs_random_walk" ]
+	[ "$(v '.criteria | map(.verdict) | join(",")')" = "pass,pass,pass,info" ]
+	[ "$(v .summary)" = "approved as the first deployment: it meets the absolute criteria and does not lose to the random walk" ]
+	v '.reasons[]' | grep -qx "RMSE 11.2366 is 0.53 % better than the random walk's 11.2959 (must not be worse)"
+	printf '%s' "$output" | jq -e '.validation.criteria[] | select(.name == "coverage95") | .threshold == 0.9 and .op == ">="'
+	printf '%s' "$output" | jq -e '.validation.dm.vs_random_walk | .lags == 6 and .windows == 30 and .p_value > 0.05'
+}
+
+@test "the validation windows are exactly the 30 origins opt-search held out" {
+	export ENVLINE="$(candidate drift 180)"
+	validate
+	assert_success
+	printf '%s' "$output" | jq -e '.validation.windows == {"count":30,"stride":1,"steps":7,"first_date":"2026-08-04","last_date":"2026-09-14","same_as_search_holdout":true}'
+	# the last window forecasts the last 7 observations
+	[ "$(tail -7 "$SERIES" | head -1 | cut -d, -f2)" = 2026-09-14 ]
+}
+
+@test "a clearly better candidate replaces the deployed config" {
+	incumbent
+	export ENVLINE="$(candidate drift 60)"
+	validate
+	assert_success
+	[ "$(v .approved)" = true ]
+	[ "$(v .first_deployment)" = false ]
+	[ "$(v '.criteria | map(.name) | join(",")')" = "rmse_improvement_pct,mape_improvement_pct,err_std_increase_pct,inference_time_increase_pct,coverage95,abs_bias,rmse_vs_random_walk_pct,dm_p_value_vs_incumbent,dm_p_value_vs_random_walk" ]
+	[ "$(v '.criteria[0].value * 100 | round')" = 724 ]
+	[ "$(v .incumbent.path)" = "$CFG/7d.json" ]
+	[ "$(v .incumbent.model.dir)" = random_walk ]
+	[[ "$(v .summary)" == "approved: RMSE 7.24 % better and MAPE 5.97 % better than the deployed config, every other criterion met" ]]
+}
+
+@test "a marginal improvement is not approved; --exit-code makes that exit 1" {
+	incumbent
+	export ENVLINE="$(candidate drift 180)"
+	validate
+	assert_success
+	[ "$(v .approved)" = false ]
+	[ "$(v .summary)" = "not approved: 1 criterion failed (accuracy improvement)" ]
+	v '.reasons[0]' | grep -q "^RMSE 11.2366 is 0.53 % better than the deployed config's 11.2959 (at least 5 % needed"
+	validate --exit-code
+	assert_failure 1
+	[ "$(v .approved)" = false ]
+	[ -z "$stderr" ]
+}
+
+@test "thresholds come from options: a lower bar approves the same candidate" {
+	incumbent
+	export ENVLINE="$(candidate drift 180)"
+	validate --min-rmse-improvement 0.5
+	assert_success
+	[ "$(v .approved)" = true ]
+	[ "$(v .thresholds.preset)" = custom ]
+	[ "$(v .thresholds.rmse_improvement_pct)" = 0.5 ]
+}
+
+@test "a candidate that loses to the random walk is never approved" {
+	export ENVLINE="$(candidate seasonal_naive 180)"
+	validate --preset aggressive
+	assert_success
+	[ "$(v .approved)" = false ]
+	[ "$(v '.criteria[] | select(.name == "rmse_vs_random_walk_pct") | .verdict')" = fail ]
+	v '.reasons[]' | grep -q "worse than the random walk's 11.2959 (must not be worse)"
+}
+
+@test "--require-significance needs a significant Diebold-Mariano test" {
+	export ENVLINE="$(candidate drift 180)"
+	validate --require-significance
+	assert_success
+	[ "$(v .approved)" = false ]
+	[ "$(v '.criteria[] | select(.name == "dm_p_value_vs_random_walk") | .verdict')" = fail ]
+	v '.reasons[]' | grep -q "^Diebold-Mariano test against the random walk: one-sided p-value 0.3631 .*, not significant at the 0.05 level$"
+}
+
+@test "the settings file sets windows and preset; the command line wins" {
+	printf '{"validate":{"preset":"conservative","validation_origins":20,"max_abs_bias":4}}\n' >s.json
+	export ENVLINE="$(candidate drift 180)"
+	validate --config s.json
+	assert_success
+	[ "$(v .windows.count)" = 20 ]
+	[ "$(v .thresholds.preset)" = conservative ]
+	[ "$(v .thresholds.max_abs_bias)" = 4 ]
+	[ "$(v .thresholds.require_significance)" = true ]
+	validate --config s.json --origins 12 --stride 2 --preset balanced
+	assert_success
+	[ "$(v .windows.count)" = 12 ]
+	[ "$(v .windows.stride)" = 2 ]
+	[ "$(v .thresholds.preset)" = balanced ]
+	[ "$(v .thresholds.max_abs_bias)" = 4 ]
+	[ "$(v .thresholds.require_significance)" = false ]
+}
+
+@test "--format text is a plain report for people and mail" {
+	incumbent
+	export ENVLINE="$(candidate drift 60)"
+	validate --format text
+	assert_success
+	[ "${lines[0]}" = "chronopt validation, horizon 7d: APPROVED" ]
+	assert_line --partial "30 validation windows from 2026-08-04 to 2026-09-14"
+	assert_line --regexp '^  rmse_improvement_pct +7\.245 +>= +5  pass \(either\)$'
+	assert_line "  reasons:"
+	! printf '%s' "$output" | grep -q '{'
+	! printf '%s' "$output" | LC_ALL=C grep -q '[^[:print:]]'
+}
+
+@test "a line an earlier stage stopped is passed on as skipped" {
+	export ENVLINE="$(candidate drift 180 | jq -c '.trigger = {"status":"done","should_optimize":false,"summary":"nothing changed"}')"
+	validate
+	assert_success
+	[ "$(v .status)" = skipped ]
+	[ "$(v .reason)" = "not triggered: nothing changed" ]
+	[ "$(printf '%s' "$output" | jq -r .trigger.summary)" = "nothing changed" ]
+}
+
+@test "a series that changed since the envelope was made is bad input" {
+	export ENVLINE="$(candidate drift 180 | jq -c '.series.length = 5000')"
+	validate
+	assert_failure 3
+	[ "$stderr" = "opt-validate: horizon '7d': $SERIES: series changed since the envelope was made (length 5000, now 5916)" ]
+	[ -z "$output" ]
+}
+
+@test "a corrupt deployed config is bad input, not a first deployment" {
+	printf '{"horizon":"7d",' >"$CFG/7d.json"
+	export ENVLINE="$(candidate drift 180)"
+	validate
+	assert_failure 3
+	[ "$stderr" = "opt-validate: horizon '7d': deployed config: $CFG/7d.json: invalid JSON" ]
+	[ -z "$output" ]
+}
+
+@test "an envelope without a candidate is bad input" {
+	export ENVLINE="$(candidate drift 180 | jq -c 'del(.search.candidate)')"
+	validate
+	assert_failure 3
+	[ "$stderr" = "opt-validate: horizon '7d': envelope has no \"search\".\"candidate\"" ]
+}
+
+@test "same seed, same output: only timings differ" {
+	incumbent
+	export ENVLINE="$(candidate drift 60)"
+	validate
+	a=$(printf '%s' "$output" | jq -S 'del(.. | .seconds?)')
+	validate
+	b=$(printf '%s' "$output" | jq -S 'del(.. | .seconds?)')
+	[ "$a" = "$b" ]
+}
+
+@test "validate then deploy: the approved candidate is deployed with its held-out figures" {
+	incumbent
+	git -C "$CFG" init -q && git -C "$CFG" add 7d.json &&
+		git -C "$CFG" -c user.name=t -c user.email=t@t commit -qm seed
+	candidate drift 60 | opt-validate --config-dir "$CFG" | opt-deploy deploy --config-dir "$CFG" >out.ndjson
+	jq -e '.deployment.deployed == true' out.ndjson
+	jq -e '.context_length == 60 and .model.dir == "drift" and .validation.windows == 30 and
+		(.validation.rmse * 1000 | round) == 10478 and .validation.seconds_per_window >= 0 and
+		.previous == "7d_20261123T020000Z.json"' "$CFG/7d.json"
+	[ "$(git -C "$CFG" log -1 --format=%s)" = "deploy 7d: validation rmse 11" ]
+	# a second validation now compares against what was deployed
+	candidate drift 60 | opt-validate --config-dir "$CFG" >again.ndjson
+	jq -e '.validation.approved == false and .validation.criteria[0].value == 0' again.ndjson
+}
+
+@test "the man page examples run" {
+	incumbent
+	candidate drift 60 >search.ndjson
+	export CHRONOPT_CONFIG_DIR="$CFG"
+	run bash -c 'opt-validate < search.ndjson > validated.ndjson &&
+		opt-validate --format text < search.ndjson &&
+		opt-validate --preset conservative --require-significance --exit-code < search.ndjson > /dev/null; [ $? -eq 1 ]'
+	assert_success
+	jq -e '.validation.approved' validated.ndjson
+}
