@@ -277,8 +277,34 @@ static void test_run_random_walk(void)
 	f->free(f);
 }
 
+/* batch * num_samples * steps doubles beyond size_t: refused before any
+ * allocation (here it wrapped to 0 bytes, then the forecaster wrote). */
+static void test_run_too_large(void)
+{
+	int steps = 1 << 15, norig = 1 << 16;
+	series s = {.path = "big.csv", .id = "", .n = steps + 1};
+	s.y = calloc((size_t)s.n, sizeof(double));
+	s.day = calloc((size_t)s.n, sizeof(int32_t));
+	int *orig = malloc((size_t)norig * sizeof(int));
+	for (int i = 0; i < norig; i++)
+		orig[i] = 1;
+	fake_state st = {.fail = 1};
+	forecaster f = {.name = "fake", .state = &st, .forecast = fake_forecast};
+	fc_config cfg = {.context_length = 1, .num_samples = 1 << 30, .temperature = 1};
+	bt_result r;
+	cp_err e = {0};
+	CHECK(bt_run(&f, &cfg, &s, orig, norig, steps, 1, 0, &r, &e) == -1 && e.code == CP_USAGE &&
+	      !strcmp(e.msg, "num_samples 1073741824 x steps 32768 x 65536 windows per batch "
+	              "is too large") && st.calls == 0,
+	      "paths beyond size_t are refused before any allocation or forecaster call");
+	free(orig);
+	free(s.y);
+	free(s.day);
+}
+
 int main(void)
 {
+	test_run_too_large();
 	test_origins();
 	test_mase_scale();
 	test_run_fake();
