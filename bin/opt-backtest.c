@@ -2,6 +2,7 @@
  * JSON object (a debugging tool; see opt-backtest(1)). */
 #include "backtest.h"
 #include "common.h"
+#include "durable.h"
 #include "forecast.h"
 #include "series.h"
 
@@ -10,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static const char usage_text[] =
 	"usage: opt-backtest --series CSV [--id ID] [--model SPEC] [--steps N]\n"
@@ -23,11 +23,11 @@ static const char usage_text[] =
 
 /* The --samples dump: one JSON object, windows written as they are scored. */
 typedef struct {
-	FILE *fp;
+	FILE *fp;          /* df.fp while open */
+	durable_file df;   /* replaced durably: all of it or none of it */
 	const char *path;
 	const series *s;
 	int nwritten;
-	int regular;   /* a regular file: removed when the run fails */
 } dump;
 
 static void dump_num(FILE *fp, double v)
@@ -217,15 +217,13 @@ static int run(const options *o, cp_err *e)
 		goto done;
 	if (o->samples) {
 		d.s = &s;
-		if (!(d.fp = fopen(o->samples, "w"))) {
-			cp_fail_errno(e, "cannot open '%s'", o->samples);
+		/* A temp file renamed over --samples at the end: a failed or
+		 * interrupted run leaves the old file as it was. A device, FIFO
+		 * or /dev/stdout is written directly and never removed. */
+		if (durable_open(&d.df, o->samples, e) < 0)
 			goto done;
-		}
-		/* A failed run removes what it wrote, but only a regular file:
-		 * never a device, FIFO or /dev/stdout named by --samples. */
-		struct stat st;
+		d.fp = d.df.fp;
 		d.path = o->samples;
-		d.regular = fstat(fileno(d.fp), &st) == 0 && S_ISREG(st.st_mode);
 		fprintf(d.fp, "{\"tool\":\"opt-backtest\",\"model\":\"%s\",\"seed\":%llu,"
 		        "\"steps\":%d,\"num_samples\":%d,\"context_length\":%d,\"windows\":[",
 		        f->name, (unsigned long long)o->seed, o->steps, o->cfg.num_samples,
@@ -236,12 +234,9 @@ static int run(const options *o, cp_err *e)
 		goto done;
 	if (d.fp) {
 		fputs("\n]}\n", d.fp);
-		FILE *fp = d.fp;
 		d.fp = NULL;
-		if (ferror(fp) | (fclose(fp) != 0)) {
-			cp_fail_errno(e, "cannot write '%s'", o->samples);
+		if (durable_commit(&d.df, e) < 0)
 			goto done;
-		}
 	}
 	out = header_json(o, &s, f, orig);
 	cJSON_AddItemToObject(out, "metrics", bt_result_json(&r, &s, o->with_windows));
@@ -255,10 +250,7 @@ static int run(const options *o, cp_err *e)
 	free(txt);
 	rc = 0;
 done:
-	if (d.fp)
-		fclose(d.fp);
-	if (rc < 0 && d.regular)
-		remove(d.path); /* no half-written dump */
+	durable_abort(&d.df); /* no half-written dump; a no-op after the commit */
 	cJSON_Delete(out);
 	bt_result_free(&r);
 	free(orig);

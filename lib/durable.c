@@ -264,6 +264,98 @@ fail: {
 	}
 }
 
+int durable_open(durable_file *df, const char *path, cp_err *e)
+{
+	struct stat st;
+	memset(df, 0, sizeof(*df));
+	df->slot = -1;
+	size_t plen = strlen(path);
+	if (plen == 0 || path[plen - 1] == '/')
+		return cp_fail(e, CP_IO, "cannot open '%s': not a file name", path);
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		if (fail_at("open") || !(df->fp = fopen(path, "w")))
+			return cp_fail_errno(e, "cannot open '%s'", path);
+		df->path = cp_strdup(path);
+		return 0;
+	}
+	char *tmp = temp_name(path);
+	int fd;
+	if (fail_at("open") || (fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+		cp_fail_errno(e, "cannot open '%s'", path);
+		free(tmp);
+		return -1;
+	}
+	df->slot = reg_add(tmp);
+	if (fchmod(fd, file_mode()) != 0 || !(df->fp = fdopen(fd, "w"))) {
+		cp_fail_errno(e, "cannot open '%s'", path);
+		close(fd);
+		unlink(tmp);
+		reg_remove(df->slot);
+		free(tmp);
+		df->slot = -1;
+		return -1;
+	}
+	df->tmp = tmp;
+	df->path = cp_strdup(path);
+	return 0;
+}
+
+static void durable_release(durable_file *df)
+{
+	free(df->path);
+	free(df->tmp);
+	memset(df, 0, sizeof(*df));
+	df->slot = -1;
+}
+
+void durable_abort(durable_file *df)
+{
+	if (!df || !df->path)
+		return;
+	if (df->fp)
+		fclose(df->fp);
+	if (df->tmp) {
+		unlink(df->tmp);
+		reg_remove(df->slot);
+	}
+	durable_release(df);
+}
+
+int durable_commit(durable_file *df, cp_err *e)
+{
+	FILE *fp = df->fp;
+	int bad = fflush(fp) != 0 || ferror(fp);
+	if (!bad && df->tmp && (fail_at("fsync") || fsync(fileno(fp)) != 0)) {
+		cp_fail_errno(e, "cannot fsync '%s'", df->tmp);
+		goto fail;
+	}
+	df->fp = NULL;
+	if (fclose(fp) != 0 || bad) {
+		cp_fail_errno(e, "cannot write '%s'", df->path);
+		goto fail;
+	}
+	if (!df->tmp) {
+		durable_release(df);
+		return 0;
+	}
+	if (fail_at("rename") || rename(df->tmp, df->path) != 0) {
+		cp_fail_errno(e, "cannot rename '%s' to '%s'", df->tmp, df->path);
+		goto fail;
+	}
+	reg_remove(df->slot);
+	free(df->tmp);
+	df->tmp = NULL;
+	int rc = durable_sync_dir(df->path, e);
+	durable_release(df);
+	return rc;
+fail: {
+		int saved = errno;
+		durable_abort(df);
+		errno = saved;
+		return -1;
+	}
+}
+
 int durable_append(const char *path, const char *line, size_t len, cp_err *e)
 {
 	if (len == 0 || line[len - 1] != '\n')

@@ -228,3 +228,20 @@ strip_seconds() {
 	[ -L "$BATS_TEST_TMPDIR/full" ]
 	[ -c /dev/full ]
 }
+
+@test "a failure while replacing --samples keeps the previous file whole, with no temp file left" {
+	echo old >"$BATS_TEST_TMPDIR/s.json"
+	local step
+	for step in open fsync rename; do
+		CHRONOPT_FAIL_AT=$step run --separate-stderr "$BT" --series "$DATA" --origins 3 \
+			--samples "$BATS_TEST_TMPDIR/s.json"
+		assert_failure 4
+		[ -z "$output" ]
+		[[ "$stderr" == *": Input/output error" ]]
+		assert_equal "$(cat "$BATS_TEST_TMPDIR/s.json")" old
+		[ -z "$(find "$BATS_TEST_TMPDIR" -name '.s.json.tmp-*')" ]
+	done
+	run --separate-stderr "$BT" --series "$DATA" --origins 3 --samples "$BATS_TEST_TMPDIR/s.json"
+	assert_success
+	jq -e '.windows | length == 3' "$BATS_TEST_TMPDIR/s.json"
+}

@@ -145,6 +145,73 @@ static void test_write(void)
 	      "a path ending in '/' is refused");
 }
 
+/* The streaming form: old content until the commit, nothing left on abort
+ * or failure, devices (here a symlink to /dev/null) written in place. */
+static void test_stream(void)
+{
+	cp_err e = {0};
+	const char *t = path_in("target.json");
+	durable_file df;
+	char name[128];
+
+	put(t, "old\n");
+	CHECK(durable_open(&df, t, &e) == 0 && df.fp && df.tmp, "durable_open gives a temp stream");
+	fputs("new ", df.fp);
+	fflush(df.fp);
+	CHECK(!strcmp(content(t), "old\n"), "until the commit the target keeps its old content");
+	fputs("content\n", df.fp);
+	CHECK(durable_commit(&df, &e) == 0 && !strcmp(content(t), "new content\n") && !df.path,
+	      "durable_commit puts the whole new content in place and releases df");
+	CHECK(stray_files("target.json", NULL) == 0, "no temp file left after a commit");
+
+	put(t, "old\n");
+	CHECK(durable_open(&df, t, &e) == 0, "durable_open again");
+	fputs("half", df.fp);
+	durable_abort(&df);
+	CHECK(!strcmp(content(t), "old\n") && stray_files("target.json", NULL) == 0 && !df.path,
+	      "durable_abort keeps the old content and removes the temp file");
+	durable_abort(&df);  /* a no-op on a released df */
+
+	static const char *steps[] = {"fsync", "rename"};
+	for (int i = 0; i < 2; i++) {
+		put(t, "old\n");
+		durable_open(&df, t, &e);
+		fputs("new\n", df.fp);
+		setenv("CHRONOPT_FAIL_AT", steps[i], 1);
+		int rc = durable_commit(&df, &e);
+		unsetenv("CHRONOPT_FAIL_AT");
+		snprintf(name, sizeof(name), "injected %s failure in commit: CP_IO, old content, "
+		         "no temp file", steps[i]);
+		CHECK(rc == -1 && e.code == CP_IO && strstr(e.msg, "Input/output error") &&
+		      !strcmp(content(t), "old\n") && stray_files("target.json", NULL) == 0 && !df.path,
+		      name);
+	}
+	setenv("CHRONOPT_FAIL_AT", "open", 1);
+	int rc = durable_open(&df, t, &e);
+	unsetenv("CHRONOPT_FAIL_AT");
+	CHECK(rc == -1 && !df.fp && !df.path && stray_files("target.json", NULL) == 0,
+	      "injected open failure: nothing created");
+	char want[600];
+	const char *nd = path_in("no-such-dir/x");
+	snprintf(want, sizeof(want), "cannot open '%s': No such file or directory", nd);
+	CHECK(durable_open(&df, nd, &e) == -1 && e.code == CP_IO && !strcmp(e.msg, want),
+	      "durable_open in a missing directory names the target");
+
+	const char *dev = path_in("null-link");
+	struct stat st;
+	CHECK(symlink("/dev/null", dev) == 0, "a symlink to /dev/null");
+	CHECK(durable_open(&df, dev, &e) == 0 && !df.tmp, "a device is written in place");
+	fputs("x", df.fp);
+	CHECK(durable_commit(&df, &e) == 0 && lstat(dev, &st) == 0 && S_ISLNK(st.st_mode),
+	      "committing to a device leaves the link and the device as they were");
+	durable_open(&df, dev, &e);
+	durable_abort(&df);
+	CHECK(lstat(dev, &st) == 0 && S_ISLNK(st.st_mode) && stat("/dev/null", &st) == 0 &&
+	      S_ISCHR(st.st_mode), "aborting a device write removes nothing");
+	unlink(dev);
+	clear_dir();
+}
+
 /* Run durable_write in a child with CHRONOPT_FAIL_AT=kill:<step>. */
 static void test_kill(void)
 {
@@ -405,6 +472,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	test_write();
+	test_stream();
 	test_kill();
 	test_append();
 	test_lock();

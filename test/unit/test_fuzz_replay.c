@@ -59,7 +59,8 @@ static int replay_dir(const char *root, const char *target)
 		names[n++] = strdup(de->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), by_name);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), by_name);
 	for (size_t i = 0; i < n; i++) {
 		char path[8192], name[8192], why[2048];
 		struct stat st;
