@@ -245,3 +245,10 @@ strip_seconds() {
 	assert_success
 	jq -e '.windows | length == 3' "$BATS_TEST_TMPDIR/s.json"
 }
+
+@test "a read error on the series (a directory) is exit 4 naming it" {
+	run --separate-stderr "$BT" --series "$BATS_TEST_TMPDIR"
+	assert_failure 4
+	[ -z "$output" ]
+	assert_equal "$stderr" "opt-backtest: cannot read '$BATS_TEST_TMPDIR': Is a directory"
+}

@@ -360,3 +360,12 @@ envelope() { # run_id horizon
 	assert_equal "$stderr" "opt-history: error writing envelope: No space left on device"
 	[ "$(wc -l <"$H")" -eq 1 ]
 }
+
+@test "a read error on the history file (a directory) is exit 4 naming it" {
+	mkdir "$BATS_TEST_TMPDIR/d.jsonl"
+	for cmd in show last "export --format csv"; do
+		run --separate-stderr bash -c "opt-history $cmd --file '$BATS_TEST_TMPDIR/d.jsonl'"
+		assert_failure 4
+		assert_equal "$stderr" "opt-history: cannot read '$BATS_TEST_TMPDIR/d.jsonl': Is a directory"
+	done
+}
