@@ -1,6 +1,10 @@
 /* forecast_registry.c — the one place where model specs map to
  * constructors (see forecaster_open in forecast.h). */
 #include "forecast.h"
+#include "chronos.h"
+
+#include <errno.h>
+#include <stdlib.h>
 
 #include <string.h>
 #include <sys/stat.h>
@@ -27,8 +31,18 @@ forecaster *forecaster_open(const char *spec, cp_err *e)
 	}
 	struct stat st;
 	if (stat(spec, &st) == 0 && S_ISDIR(st.st_mode)) {
-		/* Chronos: return chronos_forecaster_new(spec, threads, e); */
-		cp_fail(e, CP_USAGE, "model '%s': chronos support not built yet", spec);
+		/* Thread count is explicit: $CHRONOPT_THREADS, else 1. */
+		long threads = 1;
+		const char *t = getenv("CHRONOPT_THREADS");
+		if (t && *t && cp_parse_long(t, 1, 256, &threads) < 0) {
+			cp_fail(e, CP_USAGE, "CHRONOPT_THREADS='%.20s' is not an integer in 1..256", t);
+			return NULL;
+		}
+		return chronos_forecaster_new(spec, (int)threads, e);
+	}
+	if (strchr(spec, '/')) {
+		errno = ENOENT;
+		cp_fail_errno(e, "model directory '%s'", spec);
 		return NULL;
 	}
 	cp_fail(e, CP_USAGE, "unknown model '%s' (expected random_walk, drift, "

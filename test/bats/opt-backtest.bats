@@ -140,13 +140,13 @@ strip_seconds() {
 	[ -z "$output" ]
 }
 
-@test "unknown models are usage errors; a directory asks for chronos" {
+@test "unknown models are usage errors; a directory must be a checkpoint" {
 	run --separate-stderr "$BT" --series "$DATA" --model arima
 	assert_failure 2
 	[[ "$stderr" == "opt-backtest: unknown model 'arima'"* ]]
 	run --separate-stderr "$BT" --series "$DATA" --model "$BATS_TEST_TMPDIR"
-	assert_failure 2
-	[[ "$stderr" == *"chronos support not built yet" ]]
+	assert_failure 4
+	[ "$stderr" = "opt-backtest: cannot open '$BATS_TEST_TMPDIR/config.json': No such file or directory" ]
 }
 
 @test "drift and seasonal naive run" {
@@ -251,4 +251,27 @@ strip_seconds() {
 	assert_failure 4
 	[ -z "$output" ]
 	assert_equal "$stderr" "opt-backtest: cannot read '$BATS_TEST_TMPDIR': Is a directory"
+}
+
+@test "a model directory runs the Chronos forward pass and is deterministic" {
+	run --separate-stderr "$BT" --series "$DATA" --model testdata/chronos/relu-tied \
+		--steps 4 --origins 3 --num-samples 5 --context-length 40 --seed 7
+	assert_success
+	echo "$output" | jq -e '.forecaster == "chronos" and .metrics.nwin == 3 and (.metrics.rmse > 0)'
+	first=$(echo "$output" | jq -c 'del(.metrics.seconds)')
+	run --separate-stderr "$BT" --series "$DATA" --model testdata/chronos/relu-tied \
+		--steps 4 --origins 3 --num-samples 5 --context-length 40 --seed 7
+	[ "$(echo "$output" | jq -c 'del(.metrics.seconds)')" = "$first" ]
+	run --separate-stderr "$BT" --series "$DATA" --model testdata/chronos/relu-tied \
+		--steps 4 --origins 3 --num-samples 5 --context-length 40 --seed 8
+	[ "$(echo "$output" | jq -c 'del(.metrics.seconds)')" != "$first" ]
+}
+
+@test "a missing model directory and a bad CHRONOPT_THREADS are reported" {
+	run --separate-stderr "$BT" --series "$DATA" --model ./no/such/model --origins 1
+	assert_failure 4
+	[ "$stderr" = "opt-backtest: model directory './no/such/model': No such file or directory" ]
+	CHRONOPT_THREADS=0 run --separate-stderr "$BT" --series "$DATA" --model testdata/chronos/relu-tied --origins 1
+	assert_failure 2
+	[ "$stderr" = "opt-backtest: CHRONOPT_THREADS='0' is not an integer in 1..256" ]
 }

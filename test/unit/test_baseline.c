@@ -198,8 +198,14 @@ static void test_registry(void)
 	e.code = 0;
 	CHECK(!forecaster_open("seasonal_naive:0", &e) && e.code == CP_USAGE, "registry: bad period");
 	e.code = 0;
-	CHECK(!forecaster_open("/", &e) && e.code == CP_USAGE
-	      && strstr(e.msg, "chronos support not built yet"), "registry: a directory means chronos");
+	CHECK(!forecaster_open("/", &e) && e.code == CP_IO
+	      && !strcmp(e.msg, "cannot open '//config.json': No such file or directory"),
+	      "registry: a directory means a chronos checkpoint");
+	forecaster *ch = forecaster_open("testdata/chronos/relu-tied", &e);
+	CHECK(ch && !strcmp(ch->name, "chronos") && ch->max_context > 0 && ch->prefix_horizon > 0,
+	      "registry: a checkpoint directory opens the chronos forecaster");
+	if (ch)
+		ch->free(ch);
 	e.code = 0;
 	CHECK(!forecaster_open("nope", &e) && e.code == CP_USAGE
 	      && !strncmp(e.msg, "unknown model 'nope'", 20), "registry: unknown model");

@@ -1,0 +1,307 @@
+/* opt-forecast — forecast one window with Chronos and print it as JSON
+ * (for debugging a single stage).  See man/man1/opt-forecast.1. */
+#include "chronos.h"
+#include "series.h"
+
+#include <cjson/cJSON.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+	"usage: opt-forecast --model DIR (--values X,Y,... | --series CSV [--id ID]\n"
+	"                    [--end DATE | --origin N]) [--steps N] [--context-length N]\n"
+	"                    [--num-samples N] [--temperature T] [--top-k K] [--top-p P]\n"
+	"                    [--seed S] [--threads N] [--tokens]\n";
+
+static const double quant_levels[] = {0.025, 0.1, 0.5, 0.9, 0.975};
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: ", cp_progname);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n%s", usage);
+	return CP_USAGE;
+}
+
+/* Comma-separated finite numbers. */
+static int parse_values(const char *s, double **out, int *n)
+{
+	int cap = 16;
+	*n = 0;
+	*out = cp_malloc(sizeof(double) * cap);
+	char *copy = cp_strdup(s), *p = copy;
+	for (;;) {
+		char *comma = strchr(p, ',');
+		if (comma)
+			*comma = 0;
+		double v;
+		if (cp_parse_double(p, &v) < 0) {
+			free(copy);
+			free(*out);
+			*out = NULL;
+			return -1;
+		}
+		if (*n == cap)
+			*out = cp_realloc(*out, sizeof(double) * (size_t)(cap *= 2));
+		(*out)[(*n)++] = v;
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	free(copy);
+	return 0;
+}
+
+/* The observations of `path` (series `id`) up to and including day `end`
+ * (NULL: all), or the first `origin` of them (origin > 0).  Caller frees
+ * *y.  CP_USAGE for a bad date, CP_DATA when nothing is left. */
+static int series_from_csv(const char *path, const char *id, const char *end, long origin,
+                           double **y, int *n, cp_err *e)
+{
+	int32_t last = INT32_MAX;
+	if (end && cp_parse_date(end, &last) < 0)
+		return cp_fail(e, CP_USAGE, "--end '%s' is not a valid date", end);
+	series s;
+	if (series_load(&s, path, id, 1, e) < 0)
+		return -1;
+	int k = 0;
+	while (k < s.n && s.day[k] <= last)
+		k++;
+	if (origin > 0) {
+		if (origin > s.n) {
+			series_free(&s);
+			return cp_fail(e, CP_DATA, "%s: --origin %ld is past the %d observations", path, origin, s.n);
+		}
+		k = (int)origin;
+	}
+	if (k == 0) {
+		series_free(&s);
+		return cp_fail(e, CP_DATA, "%s: no observation on or before '%s'", path, end);
+	}
+	*y = cp_malloc(sizeof(double) * (size_t)k);
+	memcpy(*y, s.y, sizeof(double) * (size_t)k);
+	*n = k;
+	series_free(&s);
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Quantile q of sorted v[0..n-1], linear interpolation (torch.quantile). */
+static double quantile(const double *v, int n, double q)
+{
+	double pos = q * (n - 1);
+	int lo = (int)floor(pos);
+	if (lo >= n - 1)
+		return v[n - 1];
+	return v[lo] + (pos - lo) * (v[lo + 1] - v[lo]);
+}
+
+static cJSON *num_array(const double *v, int n, int *bad)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (int i = 0; i < n; i++) {
+		if (!isfinite(v[i]))
+			*bad = 1;
+		cJSON_AddItemToArray(a, cJSON_CreateNumber(isfinite(v[i]) ? v[i] : 0));
+	}
+	return a;
+}
+
+static cJSON *int_array(const int *v, int n)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (int i = 0; i < n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateNumber(v[i]));
+	return a;
+}
+
+int main(int argc, char **argv)
+{
+	cp_progname = "opt-forecast";
+	enum { O_MODEL = 256, O_SERIES, O_ID, O_END, O_ORIGIN, O_VALUES, O_STEPS, O_CTX, O_NS,
+	       O_TEMP, O_TOPK, O_TOPP, O_SEED, O_THREADS, O_TOKENS, O_HELP };
+	static const struct option opts[] = {
+		{"model", required_argument, 0, O_MODEL}, {"series", required_argument, 0, O_SERIES},
+		{"id", required_argument, 0, O_ID}, {"end", required_argument, 0, O_END},
+		{"origin", required_argument, 0, O_ORIGIN}, {"values", required_argument, 0, O_VALUES},
+		{"steps", required_argument, 0, O_STEPS}, {"context-length", required_argument, 0, O_CTX},
+		{"num-samples", required_argument, 0, O_NS}, {"temperature", required_argument, 0, O_TEMP},
+		{"top-k", required_argument, 0, O_TOPK}, {"top-p", required_argument, 0, O_TOPP},
+		{"seed", required_argument, 0, O_SEED}, {"threads", required_argument, 0, O_THREADS},
+		{"tokens", no_argument, 0, O_TOKENS}, {"help", no_argument, 0, O_HELP}, {0, 0, 0, 0},
+	};
+	const char *model = NULL, *series_path = NULL, *id = NULL, *end = NULL, *values = NULL;
+	long origin = -1, steps = 0, ctxlen = 0, ns = 0, topk = -1, threads = 1;
+	double temp = NAN, topp = NAN;
+	uint64_t seed = 0;
+	int tokens = 0, c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case O_MODEL: model = optarg; break;
+		case O_SERIES: series_path = optarg; break;
+		case O_ID: id = optarg; break;
+		case O_END: end = optarg; break;
+		case O_VALUES: values = optarg; break;
+		case O_ORIGIN:
+			if (cp_parse_long(optarg, 1, 1L << 30, &origin) < 0)
+				return bad_usage("--origin '%s' is not a positive integer", optarg);
+			break;
+		case O_STEPS:
+			if (cp_parse_long(optarg, 1, 100000, &steps) < 0)
+				return bad_usage("--steps '%s' is not an integer in [1, 100000]", optarg);
+			break;
+		case O_CTX:
+			if (cp_parse_long(optarg, 1, 1L << 20, &ctxlen) < 0)
+				return bad_usage("--context-length '%s' is not a positive integer", optarg);
+			break;
+		case O_NS:
+			if (cp_parse_long(optarg, 1, 100000, &ns) < 0)
+				return bad_usage("--num-samples '%s' is not an integer in [1, 100000]", optarg);
+			break;
+		case O_TEMP:
+			if (cp_parse_double(optarg, &temp) < 0 || !(temp > 0))
+				return bad_usage("--temperature '%s' is not a positive number", optarg);
+			break;
+		case O_TOPK:
+			if (cp_parse_long(optarg, 0, 1L << 30, &topk) < 0)
+				return bad_usage("--top-k '%s' is not a non-negative integer", optarg);
+			break;
+		case O_TOPP:
+			if (cp_parse_double(optarg, &topp) < 0 || topp < 0 || topp > 1)
+				return bad_usage("--top-p '%s' is not a number in [0, 1]", optarg);
+			break;
+		case O_SEED:
+			if (cp_parse_u64(optarg, &seed) < 0)
+				return bad_usage("--seed '%s' is not an unsigned integer", optarg);
+			break;
+		case O_THREADS:
+			if (cp_parse_long(optarg, 1, 256, &threads) < 0)
+				return bad_usage("--threads '%s' is not an integer in [1, 256]", optarg);
+			break;
+		case O_TOKENS: tokens = 1; break;
+		case O_HELP:
+			fputs(usage, stdout);
+			return cp_close_stdout();
+		default:
+			fputs(usage, stderr);
+			return CP_USAGE;
+		}
+	}
+	if (optind < argc)
+		return bad_usage("unexpected argument '%s'", argv[optind]);
+	if (!model)
+		return bad_usage("%s", "--model is required");
+	if (!!values + !!series_path != 1)
+		return bad_usage("%s", "give exactly one of --values and --series");
+	if (end && origin > 0)
+		return bad_usage("%s", "give at most one of --end and --origin");
+	if (values && (end || origin > 0 || id))
+		return bad_usage("%s", "--id, --end and --origin go with --series");
+
+	cp_err e = {0};
+	double *y = NULL;
+	int n = 0;
+	if (values) {
+		if (parse_values(values, &y, &n) < 0)
+			return bad_usage("--values '%s' is not a comma-separated list of numbers", values);
+	} else {
+		if (series_from_csv(series_path, id, end, origin, &y, &n, &e) < 0)
+			return cp_die(&e);
+	}
+
+	chronos_model *m = chronos_load(model, &e);
+	if (!m) {
+		free(y);
+		return cp_die(&e);
+	}
+	mm_set_threads((int)threads);
+	const cc_config *mc = &m->c;
+	chronos_sampling sp = {
+		ns ? (int)ns : mc->num_samples, isnan(temp) ? mc->temperature : temp,
+		topk >= 0 ? (int)topk : mc->top_k, isnan(topp) ? mc->top_p : topp,
+	};
+	int cl = ctxlen ? (int)ctxlen : mc->context_length;
+	if (cl > mc->context_length)
+		cl = mc->context_length;
+	int H = steps ? (int)steps : mc->prediction_length;
+	int used = n < cl ? n : cl;
+	const double *cx[1] = {y + n - used};
+	uint64_t stream[1] = {(uint64_t)n};  /* the forecast origin */
+	double *paths = cp_malloc(sizeof(double) * (size_t)sp.num_samples * H);
+	int *tok = cp_malloc(sizeof(int) * (size_t)sp.num_samples * H);
+	int rc = chronos_predict(m, &sp, 1, cx, &used, H, seed, stream, paths, tok, &e);
+	if (rc < 0) {
+		chronos_free(m);
+		free(y), free(paths), free(tok);
+		return cp_die(&e);
+	}
+
+	int bad = 0;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "format", "chronopt-forecast-1");
+	cJSON_AddStringToObject(o, "model", model);
+	cJSON_AddNumberToObject(o, "threads", mm_threads());
+	cJSON_AddNumberToObject(o, "seed", (double)seed);
+	cJSON_AddNumberToObject(o, "stream", (double)stream[0]);
+	cJSON *st = cJSON_AddObjectToObject(o, "settings");
+	cJSON_AddNumberToObject(st, "context_length", cl);
+	cJSON_AddNumberToObject(st, "num_samples", sp.num_samples);
+	cJSON_AddNumberToObject(st, "temperature", sp.temperature);
+	cJSON_AddNumberToObject(st, "top_k", sp.top_k);
+	cJSON_AddNumberToObject(st, "top_p", sp.top_p);
+	cJSON_AddNumberToObject(o, "steps", H);
+	cJSON_AddNumberToObject(o, "prediction_length", mc->prediction_length);
+	cJSON_AddNumberToObject(o, "context_used", used);
+	int nt = tok_len(&m->tok, used);
+	int *ids = cp_malloc(sizeof(int) * (size_t)nt);
+	unsigned char *mask = cp_malloc((size_t)nt);
+	float scale = tok_encode(&m->tok, cx[0], used, ids, mask);
+	cJSON_AddNumberToObject(o, "scale", scale);
+	if (tokens) {
+		cJSON_AddItemToObject(o, "input_token_ids", int_array(ids, nt));
+		cJSON *a = cJSON_AddArrayToObject(o, "sample_token_ids");
+		for (int s = 0; s < sp.num_samples; s++)
+			cJSON_AddItemToArray(a, int_array(tok + (size_t)s * H, H));
+	}
+	cJSON *sa = cJSON_AddArrayToObject(o, "samples");
+	for (int s = 0; s < sp.num_samples; s++)
+		cJSON_AddItemToArray(sa, num_array(paths + (size_t)s * H, H, &bad));
+	double *col = cp_malloc(sizeof(double) * (size_t)sp.num_samples);
+	double *q = cp_malloc(sizeof(double) * 5 * (size_t)H);
+	for (int h = 0; h < H; h++) {
+		for (int s = 0; s < sp.num_samples; s++)
+			col[s] = paths[(size_t)s * H + h];
+		qsort(col, (size_t)sp.num_samples, sizeof(double), cmp_double);
+		for (int k = 0; k < 5; k++)
+			q[k * H + h] = quantile(col, sp.num_samples, quant_levels[k]);
+	}
+	cJSON *qo = cJSON_AddObjectToObject(o, "quantiles");
+	static const char *qn[] = {"0.025", "0.1", "0.5", "0.9", "0.975"};
+	for (int k = 0; k < 5; k++)
+		cJSON_AddItemToObject(qo, qn[k], num_array(q + k * H, H, &bad));
+	cJSON_AddItemToObject(o, "median", num_array(q + 2 * H, H, &bad));
+	int status = CP_OK;
+	if (bad) {
+		cp_fail(&e, CP_DATA, "forecast is not finite (scale %g)", scale);
+		status = cp_die(&e);
+	} else {
+		char *txt = cJSON_Print(o);
+		fputs(txt, stdout);
+		fputc('\n', stdout);
+		free(txt);
+	}
+	cJSON_Delete(o);
+	free(y), free(paths), free(tok), free(ids), free(mask), free(col), free(q);
+	chronos_free(m);
+	if (status != CP_OK)
+		return status;
+	return cp_close_stdout();
+}

@@ -1,0 +1,387 @@
+/* safetensors.c — see safetensors.h. */
+#include "safetensors.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "F32 tensors are used in place: little-endian hosts only"
+#endif
+
+/* dtypes other than the three we compute with: known, so their sizes can
+ * be checked, but refused when requested */
+#define ST_OTHER 100
+
+static const struct { const char *name; int dtype; int size; } st_dtypes[] = {
+	{"F32", ST_F32, 4}, {"F16", ST_F16, 2}, {"BF16", ST_BF16, 2},
+	{"F64", ST_OTHER, 8}, {"I64", ST_OTHER, 8}, {"U64", ST_OTHER, 8},
+	{"I32", ST_OTHER, 4}, {"U32", ST_OTHER, 4}, {"I16", ST_OTHER, 2},
+	{"U16", ST_OTHER, 2}, {"I8", ST_OTHER, 1}, {"U8", ST_OTHER, 1},
+	{"BOOL", ST_OTHER, 1}, {"F8_E4M3", ST_OTHER, 1}, {"F8_E5M2", ST_OTHER, 1},
+};
+
+static const char *dtype_name(const st_tensor *t)
+{
+	return st_dtypes[t->dtype >= ST_OTHER ? t->dtype - ST_OTHER : t->dtype].name;
+}
+
+/* dtype field: index into st_dtypes stored as dtype for F32/F16/BF16 and
+ * ST_OTHER + index for the others */
+static int dtype_lookup(const char *s, int *dtype, int *size)
+{
+	for (size_t i = 0; i < sizeof(st_dtypes) / sizeof(st_dtypes[0]); i++)
+		if (strcmp(s, st_dtypes[i].name) == 0) {
+			*dtype = st_dtypes[i].dtype == ST_OTHER ? ST_OTHER + (int)i : st_dtypes[i].dtype;
+			*size = st_dtypes[i].size;
+			return 0;
+		}
+	return -1;
+}
+
+static int name_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 256)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f || s[i] == '\'')
+			return 0;
+	return 1;
+}
+
+/* A JSON number that is an exact integer in [0, max]. */
+static int json_uint(const cJSON *j, uint64_t max, uint64_t *out)
+{
+	if (!cJSON_IsNumber(j))
+		return -1;
+	double v = j->valuedouble;
+	if (!(v >= 0) || v > (double)max || v != floor(v))
+		return -1;
+	*out = (uint64_t)v;
+	return 0;
+}
+
+static void free_tensors(st_file *f)
+{
+	for (int i = 0; i < f->n; i++) {
+		free(f->t[i].name);
+		free(f->t[i].converted);
+	}
+	free(f->t);
+	f->t = NULL;
+	f->n = 0;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(((const st_tensor *)a)->name, ((const st_tensor *)b)->name);
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+	const st_tensor *x = *(st_tensor *const *)a, *y = *(st_tensor *const *)b;
+	if (x->begin != y->begin)
+		return x->begin < y->begin ? -1 : 1;
+	if (x->end != y->end)
+		return x->end < y->end ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+static int parse_tensor(st_file *f, st_tensor *t, const cJSON *j, cp_err *e)
+{
+	const char *p = f->path, *nm = t->name;
+	if (!cJSON_IsObject(j))
+		return cp_fail(e, CP_DATA, "%s: tensor '%s' is not a JSON object", p, nm);
+	const cJSON *dt = cJSON_GetObjectItemCaseSensitive(j, "dtype");
+	const cJSON *sh = cJSON_GetObjectItemCaseSensitive(j, "shape");
+	const cJSON *off = cJSON_GetObjectItemCaseSensitive(j, "data_offsets");
+	int size;
+	if (!cJSON_IsString(dt))
+		return cp_fail(e, CP_DATA, "%s: tensor '%s' has no dtype string", p, nm);
+	if (dtype_lookup(dt->valuestring, &t->dtype, &size) < 0)
+		return cp_fail(e, CP_DATA, "%s: tensor '%s' has unknown dtype '%.32s'", p, nm, dt->valuestring);
+	if (!cJSON_IsArray(sh))
+		return cp_fail(e, CP_DATA, "%s: tensor '%s' has no shape array", p, nm);
+	int nd = cJSON_GetArraySize(sh);
+	if (nd > ST_MAX_DIMS)
+		return cp_fail(e, CP_DATA, "%s: tensor '%s' has %d dimensions (at most %d)", p, nm, nd, ST_MAX_DIMS);
+	t->ndim = nd;
+	/* bound every product by the data size so nothing can overflow */
+	uint64_t numel = 1, limit = f->data_size;
+	const cJSON *d;
+	int i = 0;
+	cJSON_ArrayForEach(d, sh) {
+		uint64_t v;
+		if (json_uint(d, (uint64_t)1 << 53, &v) < 0)
+			return cp_fail(e, CP_DATA, "%s: tensor '%s' has an invalid dimension", p, nm);
+		t->shape[i++] = (int64_t)v;
+		if (v != 0 && numel > (limit + 1) / v + 1)
+			numel = limit + 1;  /* saturate: certainly too large */
+		else
+			numel *= v;
+		if (numel > limit + 1)
+			numel = limit + 1;
+	}
+	t->numel = (int64_t)numel;
+	if (!cJSON_IsArray(off) || cJSON_GetArraySize(off) != 2 ||
+	    json_uint(cJSON_GetArrayItem(off, 0), (uint64_t)1 << 53, &t->begin) < 0 ||
+	    json_uint(cJSON_GetArrayItem(off, 1), (uint64_t)1 << 53, &t->end) < 0)
+		return cp_fail(e, CP_DATA, "%s: tensor '%s' has invalid data_offsets", p, nm);
+	if (t->begin > t->end)
+		return cp_fail(e, CP_DATA, "%s: tensor '%s' has data_offsets [%llu, %llu] reversed",
+		               p, nm, (unsigned long long)t->begin, (unsigned long long)t->end);
+	if (t->end > f->data_size)
+		return cp_fail(e, CP_DATA, "%s: tensor '%s' ends at byte %llu, past the end of the data (%zu bytes)",
+		               p, nm, (unsigned long long)t->end, f->data_size);
+	if (numel > limit || numel * (uint64_t)size != t->end - t->begin)
+		return cp_fail(e, CP_DATA, "%s: tensor '%s' occupies %llu bytes, its shape and dtype need %s%llu",
+		               p, nm, (unsigned long long)(t->end - t->begin),
+		               numel > limit ? "more than " : "",
+		               (unsigned long long)(numel > limit ? limit : numel * (uint64_t)size));
+	return 0;
+}
+
+int st_parse(st_file *f, const uint8_t *buf, size_t size, const char *path, cp_err *e)
+{
+	memset(f, 0, sizeof(*f));
+	f->path = cp_strdup(path);
+	f->base = buf;
+	f->size = size;
+	if (size < 8) {
+		cp_fail(e, CP_DATA, "%s: file is too short (%zu bytes) to be safetensors", path, size);
+		goto fail;
+	}
+	uint64_t n = 0;
+	for (int i = 7; i >= 0; i--)
+		n = n << 8 | buf[i];
+	if (n > size - 8) {
+		cp_fail(e, CP_DATA, "%s: header length %llu runs past the end of the file (%zu bytes)",
+		        path, (unsigned long long)n, size);
+		goto fail;
+	}
+	if (n > ST_MAX_HEADER || n < 2) {
+		cp_fail(e, CP_DATA, "%s: header length %llu is not plausible", path, (unsigned long long)n);
+		goto fail;
+	}
+	if (buf[8] != '{') {
+		cp_fail(e, CP_DATA, "%s: header does not start with '{'", path);
+		goto fail;
+	}
+	f->data = buf + 8 + n;
+	f->data_size = size - 8 - (size_t)n;
+	const char *end = NULL;
+	cJSON *root = cJSON_ParseWithLengthOpts((const char *)buf + 8, (size_t)n, &end, 0);
+	if (!root || !cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		cp_fail(e, CP_DATA, "%s: header is not a valid JSON object", path);
+		goto fail;
+	}
+	for (const char *q = end; q < (const char *)buf + 8 + n; q++)
+		if (*q != ' ' && *q != '\n' && *q != '\r' && *q != '\t' && *q != '\0') {
+			cJSON_Delete(root);
+			cp_fail(e, CP_DATA, "%s: junk after the header's JSON object", path);
+			goto fail;
+		}
+	int cap = cJSON_GetArraySize(root);
+	f->t = cp_calloc((size_t)(cap ? cap : 1), sizeof(st_tensor));
+	const cJSON *it;
+	cJSON_ArrayForEach(it, root) {
+		if (!it->string) {
+			cJSON_Delete(root);
+			cp_fail(e, CP_DATA, "%s: header entry without a name", path);
+			goto fail;
+		}
+		if (strcmp(it->string, "__metadata__") == 0) {
+			if (!cJSON_IsObject(it)) {
+				cJSON_Delete(root);
+				cp_fail(e, CP_DATA, "%s: __metadata__ is not a JSON object", path);
+				goto fail;
+			}
+			continue;
+		}
+		if (!name_ok(it->string)) {
+			cJSON_Delete(root);
+			cp_fail(e, CP_DATA, "%s: a tensor name is empty, too long or not printable", path);
+			goto fail;
+		}
+		st_tensor *t = &f->t[f->n++];
+		t->name = cp_strdup(it->string);
+		if (parse_tensor(f, t, it, e) < 0) {
+			cJSON_Delete(root);
+			goto fail;
+		}
+	}
+	cJSON_Delete(root);
+	qsort(f->t, (size_t)f->n, sizeof(st_tensor), cmp_name);
+	for (int i = 1; i < f->n; i++)
+		if (strcmp(f->t[i - 1].name, f->t[i].name) == 0) {
+			cp_fail(e, CP_DATA, "%s: tensor '%s' appears twice", path, f->t[i].name);
+			goto fail;
+		}
+	/* the data must be covered exactly: no overlap, no hole, nothing after */
+	st_tensor **by = cp_malloc(sizeof(st_tensor *) * (size_t)(f->n ? f->n : 1));
+	for (int i = 0; i < f->n; i++)
+		by[i] = &f->t[i];
+	qsort(by, (size_t)f->n, sizeof(st_tensor *), cmp_range);
+	uint64_t at = 0;
+	const char *prev = NULL;
+	for (int i = 0; i < f->n; i++) {
+		if (by[i]->begin < at) {
+			cp_fail(e, CP_DATA, "%s: tensors '%s' and '%s' overlap", path, prev, by[i]->name);
+			free(by);
+			goto fail;
+		}
+		if (by[i]->begin > at) {
+			cp_fail(e, CP_DATA, "%s: %llu unused bytes before tensor '%s'", path,
+			        (unsigned long long)(by[i]->begin - at), by[i]->name);
+			free(by);
+			goto fail;
+		}
+		at = by[i]->end;
+		prev = by[i]->name;
+	}
+	free(by);
+	if (at != f->data_size) {
+		cp_fail(e, CP_DATA, "%s: %llu bytes after the last tensor", path,
+		        (unsigned long long)(f->data_size - at));
+		goto fail;
+	}
+	return 0;
+fail:
+	free_tensors(f);
+	free(f->path);
+	memset(f, 0, sizeof(*f));
+	return -1;
+}
+
+int st_open(st_file *f, const char *path, cp_err *e)
+{
+	memset(f, 0, sizeof(*f));
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cp_fail_errno(e, "cannot open '%s'", path);
+	struct stat sb;
+	if (fstat(fd, &sb) < 0) {
+		cp_fail_errno(e, "cannot stat '%s'", path);
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		close(fd);
+		return cp_fail(e, CP_DATA, "%s: not a regular file", path);
+	}
+	size_t size = (size_t)sb.st_size;
+	if (size < 8) {
+		close(fd);
+		return cp_fail(e, CP_DATA, "%s: file is too short (%zu bytes) to be safetensors", path, size);
+	}
+	void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	int saved = errno;
+	close(fd);
+	if (m == MAP_FAILED) {
+		errno = saved;
+		return cp_fail_errno(e, "cannot map '%s'", path);
+	}
+	if (st_parse(f, m, size, path, e) < 0) {
+		munmap(m, size);
+		return -1;
+	}
+	f->mapped = 1;
+	return 0;
+}
+
+void st_close(st_file *f)
+{
+	if (!f)
+		return;
+	free_tensors(f);
+	if (f->mapped && f->base)
+		munmap((void *)f->base, f->size);
+	free(f->path);
+	memset(f, 0, sizeof(*f));
+}
+
+const st_tensor *st_find(const st_file *f, const char *name)
+{
+	st_tensor key = {.name = (char *)name};
+	return bsearch(&key, f->t, (size_t)f->n, sizeof(st_tensor), cmp_name);
+}
+
+float st_f16_to_f32(uint16_t h)
+{
+	int sign = h >> 15, ex = (h >> 10) & 0x1f, man = h & 0x3ff;
+	float v;
+	if (ex == 0)
+		v = ldexpf((float)man, -24);
+	else if (ex == 31)
+		v = man ? NAN : INFINITY;
+	else
+		v = ldexpf((float)(man | 0x400), ex - 25);
+	return sign ? -v : v;
+}
+
+float st_bf16_to_f32(uint16_t h)
+{
+	uint32_t u = (uint32_t)h << 16;
+	float v;
+	memcpy(&v, &u, sizeof(v));
+	return v;
+}
+
+static void shape_str(char *buf, size_t n, int nd, const int64_t *s)
+{
+	size_t at = 0;
+	at += (size_t)snprintf(buf + at, n - at, "[");
+	for (int i = 0; i < nd && at < n; i++)
+		at += (size_t)snprintf(buf + at, n - at, "%s%lld", i ? ", " : "", (long long)s[i]);
+	if (at < n)
+		snprintf(buf + at, n - at, "]");
+}
+
+const float *st_get(st_file *f, const char *name, int ndim, const int64_t *shape, cp_err *e)
+{
+	st_tensor *t = (st_tensor *)st_find(f, name);
+	if (!t) {
+		cp_fail(e, CP_DATA, "%s: tensor '%s' is missing", f->path, name);
+		return NULL;
+	}
+	int same = t->ndim == ndim;
+	for (int i = 0; same && i < ndim; i++)
+		same = t->shape[i] == shape[i];
+	if (!same) {
+		char got[200], want[200];
+		shape_str(got, sizeof(got), t->ndim, t->shape);
+		shape_str(want, sizeof(want), ndim, shape);
+		cp_fail(e, CP_DATA, "%s: tensor '%s' has shape %s, expected %s", f->path, name, got, want);
+		return NULL;
+	}
+	if (t->dtype >= ST_OTHER) {
+		cp_fail(e, CP_DATA, "%s: tensor '%s' has dtype '%s', expected F32, F16 or BF16",
+		        f->path, name, dtype_name(t));
+		return NULL;
+	}
+	const uint8_t *src = f->data + t->begin;
+	if (t->dtype == ST_F32 && ((uintptr_t)src & 3) == 0)
+		return (const float *)src;
+	if (!t->converted) {
+		float *out = cp_malloc(sizeof(float) * (size_t)(t->numel ? t->numel : 1));
+		for (int64_t i = 0; i < t->numel; i++) {
+			if (t->dtype == ST_F32) {
+				memcpy(&out[i], src + 4 * i, 4);
+			} else {
+				uint16_t h = (uint16_t)(src[2 * i] | src[2 * i + 1] << 8);
+				out[i] = t->dtype == ST_F16 ? st_f16_to_f32(h) : st_bf16_to_f32(h);
+			}
+		}
+		t->converted = out;
+	}
+	return t->converted;
+}

@@ -1,0 +1,70 @@
+/*
+ * safetensors.h — a checked reader for Hugging Face .safetensors files.
+ *
+ * Layout: 8-byte little-endian header length N, N bytes of JSON
+ * {"name": {"dtype": "F32", "shape": [..], "data_offsets": [b, e]}, ...,
+ * "__metadata__": {...}}, then the data bytes.  The file is mmapped
+ * read-only.  st_parse() validates the whole header before anything is
+ * used: every tensor's name, dtype (F32, F16, BF16), shape, and byte range
+ * (inside the data, e - b == numel * size, ranges neither overlapping nor
+ * leaving holes, as the format requires).  F32 tensors are used in place;
+ * F16/BF16 tensors (and F32 tensors at an unaligned offset) are converted
+ * to float once, on first request, into memory owned by the st_file.
+ * Every error is CP_DATA with message "<path>: <problem>" (CP_IO for
+ * open/read/mmap failures).
+ */
+#ifndef CHRONOPT_SAFETENSORS_H
+#define CHRONOPT_SAFETENSORS_H
+#include "common.h"
+
+#define ST_MAX_DIMS 8
+#define ST_MAX_HEADER (100u << 20)  /* same limit as the reference library */
+
+enum st_dtype { ST_F32, ST_F16, ST_BF16 };
+
+typedef struct {
+	char *name;
+	int dtype;                   /* enum st_dtype */
+	int ndim;
+	int64_t shape[ST_MAX_DIMS];
+	int64_t numel;
+	uint64_t begin, end;         /* byte range relative to the data start */
+	float *converted;            /* owned; NULL until converted */
+} st_tensor;
+
+typedef struct {
+	char *path;                  /* owned copy, for messages */
+	const uint8_t *base;         /* whole file (mmap or caller's buffer) */
+	size_t size;
+	const uint8_t *data;         /* base + 8 + N */
+	size_t data_size;
+	int n;                       /* tensors */
+	st_tensor *t;                /* sorted by name */
+	int mapped;                  /* base is our mmap */
+} st_file;
+
+/* Parse and validate the safetensors image buf[0..size-1] (not copied: it
+ * must outlive f).  `path` is used in messages.  On success fills *f (free
+ * with st_close) and returns 0; on failure returns -1, *f is empty. */
+int st_parse(st_file *f, const uint8_t *buf, size_t size, const char *path, cp_err *e);
+
+/* Open and mmap `path`, then st_parse.  Returns 0 or -1 (e filled). */
+int st_open(st_file *f, const char *path, cp_err *e);
+
+/* Release everything *f owns (unmaps when st_open mapped it). */
+void st_close(st_file *f);
+
+/* The tensor called `name`, or NULL. */
+const st_tensor *st_find(const st_file *f, const char *name);
+
+/* The float data of tensor `name`, checked to have exactly `ndim` dims with
+ * the given sizes.  Pointer into the map (F32, aligned) or into a buffer
+ * owned by f (converted once).  NULL with e filled ("<path>: tensor 'x' is
+ * missing", "... has shape [a, b], expected [c, d]"). */
+const float *st_get(st_file *f, const char *name, int ndim, const int64_t *shape, cp_err *e);
+
+/* Convert IEEE half / bfloat16 bit patterns to float. */
+float st_f16_to_f32(uint16_t h);
+float st_bf16_to_f32(uint16_t h);
+
+#endif

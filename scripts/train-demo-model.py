@@ -1,0 +1,287 @@
+#!/usr/bin/python3
+"""Train the small Chronos-format demo model on synthetic series only.
+
+    /usr/bin/python3 scripts/train-demo-model.py --out models/chronos-demo [--steps N]
+
+A T5 encoder-decoder with the Chronos MeanScaleUniformBins tokenizer (4096 tokens,
+2 special, EOS appended, context 512, prediction 64), trained with cross-entropy on
+the next-token targets exactly as Chronos trains (labels = future values tokenized
+with the context's scale, EOS appended; decoder input = labels shifted right after
+decoder_start_token_id 0).  The model and tokenizer code is the reference in
+scripts/chronos_reference.py, so what is trained here is what the golden files test.
+
+Training data: an on-the-fly synthetic generator in the spirit of Chronos'
+KernelSynth, never real data (and never USD/CLP, the evaluation series):
+  * random walks, additive or geometric, with drift, volatility regimes
+    (Markov-switching), fat-tailed shocks and occasional jumps;
+  * trend + seasonality (one to three periods) + noise, with level shifts;
+  * AR(1)/AR(2) processes around a level, sometimes integrated (ARIMA(p,1,0));
+plus random left padding (NaN -> PAD, mask 0) and a few missing values.
+
+Seeded (torch and numpy), CPU, one thread (torch.set_num_threads(1)); prints its
+loss curve (train EMA and a fixed synthetic validation set) and saves config.json +
+model.safetensors in the Hugging Face layout, plus training-log.json.
+"""
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import chronos_reference as ref  # noqa: E402
+
+DIMS = dict(d_model=128, d_kv=32, num_heads=4, d_ff=512, num_layers=2, num_decoder_layers=2)
+N_TOKENS = 4096
+CONTEXT = 512
+PRED = 64
+
+
+# --------------------------------------------------------------------------
+# synthetic series
+# --------------------------------------------------------------------------
+
+def random_walk(rng, n):
+    level = 10 ** rng.uniform(0, 3.5)
+    geometric = rng.random() < 0.6
+    # volatility regimes: 1-3 regimes, Markov switching
+    k = rng.integers(1, 4)
+    vols = np.sort(10 ** rng.uniform(-3.3, -1.3, k))  # per-step relative vol 0.05 % .. 5 %
+    p_stay = rng.uniform(0.97, 0.998)
+    drift = rng.normal(0, 1) * 10 ** rng.uniform(-5, -2.7) * (rng.random() < 0.5)
+    df = rng.choice([3.0, 5.0, 30.0])
+    eps = rng.standard_t(df, n) / math.sqrt(df / (df - 2))
+    state = rng.integers(0, k)
+    sig = np.empty(n)
+    for t in range(n):
+        if rng.random() > p_stay:
+            state = rng.integers(0, k)
+        sig[t] = vols[state]
+    steps = drift + sig * eps
+    if rng.random() < 0.3:  # occasional jumps
+        nj = rng.integers(1, 4)
+        idx = rng.integers(0, n, nj)
+        steps[idx] += rng.normal(0, 8, nj) * sig[idx]
+    if geometric:
+        x = level * np.exp(np.cumsum(steps))
+    else:
+        x = level + level * np.cumsum(steps)
+    return x
+
+
+def trend_season(rng, n):
+    t = np.arange(n, dtype=np.float64)
+    level = rng.normal(0, 1) * 10 ** rng.uniform(0, 3)
+    amp_base = abs(level) * rng.uniform(0.02, 0.5) + rng.uniform(0.1, 2)
+    x = level + rng.normal(0, 1) * amp_base * t / n * rng.uniform(0, 3)
+    for _ in range(rng.integers(1, 4)):
+        period = rng.choice([4, 5, 7, 12, 14, 24, 30, 52, 60, 96, 168]) * rng.uniform(0.97, 1.03)
+        amp = amp_base * rng.uniform(0.1, 1.0)
+        phase = rng.uniform(0, 2 * math.pi)
+        shape = rng.random()
+        s = np.sin(2 * math.pi * t / period + phase)
+        if shape < 0.2:
+            s = np.sign(s)
+        elif shape < 0.4:
+            s = s ** 3
+        x = x + amp * s
+    x = x + rng.normal(0, 1, n) * amp_base * rng.uniform(0.01, 0.4)
+    if rng.random() < 0.2:
+        c = rng.integers(n // 4, n)
+        x[c:] += rng.normal(0, 1) * amp_base
+    if rng.random() < 0.3:  # positive-only series (counts, prices)
+        x = x - x.min() + abs(rng.normal(0, 1)) * amp_base
+    return x
+
+
+def ar_process(rng, n):
+    level = rng.normal(0, 1) * 10 ** rng.uniform(0, 3)
+    sigma = (abs(level) + 1) * 10 ** rng.uniform(-3, -0.7)
+    if rng.random() < 0.5:
+        phi = [rng.uniform(-0.5, 0.99)]
+    else:
+        r1, r2 = rng.uniform(0.2, 0.98), rng.uniform(-0.9, 0.9)
+        phi = [r1 + r2 * 0.5, -r1 * r2 * 0.5]
+    x = np.zeros(n + 50)
+    e = rng.normal(0, sigma, n + 50)
+    for t in range(2, n + 50):
+        x[t] = sum(p * x[t - 1 - i] for i, p in enumerate(phi)) + e[t]
+    x = x[50:]
+    if rng.random() < 0.3:  # ARIMA(p,1,0)
+        x = np.cumsum(x) * 0.3
+    return level + x
+
+
+GENERATORS = [(random_walk, 0.5), (trend_season, 0.25), (ar_process, 0.25)]
+
+
+def sample_series(rng, n):
+    u = rng.random()
+    acc = 0.0
+    for g, p in GENERATORS:
+        acc += p
+        if u < acc:
+            return g(rng, n)
+    return GENERATORS[-1][0](rng, n)
+
+
+def make_batch(rng, tok, batch, ctx_len):
+    """Token batch for one training step: all examples share ctx_len; some are
+    left-padded with NaN (PAD) and a few values go missing."""
+    cfg = tok.cfg
+    xs, ys = [], []
+    for _ in range(batch):
+        s = sample_series(rng, ctx_len + PRED).astype(np.float32)
+        if not np.all(np.isfinite(s)):
+            s = np.nan_to_num(s, nan=0.0, posinf=0.0, neginf=0.0)
+        c, y = s[:ctx_len].copy(), s[ctx_len:].copy()
+        if rng.random() < 0.2:
+            c[: rng.integers(1, ctx_len - 16)] = np.nan
+        if rng.random() < 0.05:
+            c[rng.integers(0, ctx_len, rng.integers(1, 6))] = np.nan
+        xs.append(c)
+        ys.append(y)
+    x = torch.from_numpy(np.stack(xs))
+    y = torch.from_numpy(np.stack(ys))
+    ids, mask, scale, _ = tok.context_transform(x)
+    lab, lmask, _, _ = tok.input_transform(y, scale)
+    lab = torch.cat((lab, torch.full((batch, 1), cfg.eos_id)), dim=1)
+    lmask = torch.cat((lmask, torch.ones(batch, 1, dtype=torch.bool)), dim=1)
+    lab[~lmask] = -100
+    dec_in = torch.cat((torch.full((batch, 1), cfg.decoder_start), lab[:, :-1]), dim=1)
+    dec_in[dec_in == -100] = cfg.pad_id
+    return ids, mask, dec_in, lab
+
+
+# --------------------------------------------------------------------------
+# training
+# --------------------------------------------------------------------------
+
+def loss_fn(model, ids, mask, dec_in, lab):
+    enc = model.encode(ids, mask)
+    logits = model.decode_full(dec_in, enc, mask)
+    return torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), lab.reshape(-1),
+                                             ignore_index=-100)
+
+
+def ctx_len_for_step(rng):
+    # mostly shorter contexts (cheap), some full 512 so long windows are seen
+    return int(rng.choice([64, 128, 256, 384, 512], p=[0.15, 0.25, 0.35, 0.15, 0.10]))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", default="models/chronos-demo")
+    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--seed", type=int, default=20261123)
+    ap.add_argument("--log-every", type=int, default=25)
+    ap.add_argument("--val-every", type=int, default=150)
+    ap.add_argument("--save-every", type=int, default=300)
+    a = ap.parse_args()
+
+    torch.set_num_threads(1)
+    torch.manual_seed(a.seed)
+    rng = np.random.default_rng(a.seed)
+    cj = ref.make_config(n_tokens=N_TOKENS, context_length=CONTEXT, prediction_length=PRED,
+                         ffp="relu", **DIMS)
+    cj["initializer_factor"] = 1.0
+    cj.pop("torch_dtype", None)
+    cj["torch_dtype"] = "float32"
+    cfg = ref.Cfg(cj)
+    tok = ref.Tokenizer(cfg)
+
+    # HF T5 init (T5PreTrainedModel._init_weights, factor 1): the reference's
+    # random_weights enlarges q/o/wo and the relative bias for golden-file
+    # contrast; training starts from the plain scales instead.
+    g = torch.Generator().manual_seed(a.seed)
+    w = ref.random_weights(cfg, a.seed, "current")
+    d, dkv, H, dff = cfg.d_model, cfg.d_kv, cfg.num_heads, cfg.d_ff
+    for k in w:
+        if k.endswith(".q.weight"):
+            w[k] = torch.randn(w[k].shape, generator=g) * (d * dkv) ** -0.5
+        elif k.endswith(".o.weight"):
+            w[k] = torch.randn(w[k].shape, generator=g) * (H * dkv) ** -0.5
+        elif k.endswith(".wo.weight"):
+            w[k] = torch.randn(w[k].shape, generator=g) * dff ** -0.5
+        elif k.endswith("relative_attention_bias.weight"):
+            w[k] = torch.randn(w[k].shape, generator=g) * d ** -0.5
+        elif k.endswith("layer_norm.weight"):
+            w[k] = torch.ones_like(w[k])
+    params = {k: v.clone().requires_grad_(True) for k, v in w.items()}
+    model = ref.T5(cfg, params)
+    nparam = sum(v.numel() for v in params.values())
+
+    decay = [v for k, v in params.items() if not k.endswith("layer_norm.weight")]
+    nodecay = [v for k, v in params.items() if k.endswith("layer_norm.weight")]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01},
+                             {"params": nodecay, "weight_decay": 0.0}], lr=a.lr, betas=(0.9, 0.98))
+    warm = max(1, a.steps // 20)
+
+    def lr_at(step):
+        if step < warm:
+            return a.lr * (step + 1) / warm
+        p = (step - warm) / max(1, a.steps - warm)
+        return a.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * p)))
+
+    vrng = np.random.default_rng(a.seed + 1)
+    val = [make_batch(vrng, tok, 16, L) for L in (128, 512)]
+
+    def val_loss():
+        with torch.no_grad():
+            return float(np.mean([loss_fn(model, *b).item() for b in val]))
+
+    os.makedirs(a.out, exist_ok=True)
+    log = {"seed": a.seed, "steps": a.steps, "batch": a.batch, "lr": a.lr, "params": nparam,
+           "dims": DIMS, "curve": []}
+    print(f"params {nparam} ({nparam * 4 / 1e6:.1f} MB f32), steps {a.steps}, batch {a.batch}", flush=True)
+    t0 = time.time()
+    ema = None
+    v0 = val_loss()
+    print(f"step 0 val {v0:.4f}", flush=True)
+    log["curve"].append({"step": 0, "val": round(v0, 4), "elapsed_s": 0})
+    for step in range(a.steps):
+        for gr in opt.param_groups:
+            gr["lr"] = lr_at(step)
+        batch = make_batch(rng, tok, a.batch, ctx_len_for_step(rng))
+        loss = loss_fn(model, *batch)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(list(params.values()), 1.0)
+        opt.step()
+        li = loss.item()
+        ema = li if ema is None else 0.95 * ema + 0.05 * li
+        s = step + 1
+        if s % a.log_every == 0 or s == a.steps:
+            el = time.time() - t0
+            print(f"step {s} loss {li:.4f} ema {ema:.4f} lr {lr_at(step):.2e} elapsed {el:.0f}s", flush=True)
+            entry = {"step": s, "train_ema": round(ema, 4), "elapsed_s": round(el)}
+            if s % a.val_every == 0 or s == a.steps:
+                entry["val"] = round(val_loss(), 4)
+                print(f"step {s} val {entry['val']:.4f}", flush=True)
+            log["curve"].append(entry)
+        if s % a.save_every == 0 or s == a.steps:
+            save(a.out, cj, params, log, time.time() - t0)
+    print(f"done in {time.time() - t0:.0f}s", flush=True)
+    return 0
+
+
+def save(out, cj, params, log, elapsed):
+    w = {k: v.detach().clone() for k, v in params.items()}
+    with open(os.path.join(out, "config.json.tmp"), "w") as f:
+        json.dump(cj, f, indent=2)
+        f.write("\n")
+    os.replace(os.path.join(out, "config.json.tmp"), os.path.join(out, "config.json"))
+    ref.safetensors_write(os.path.join(out, "model.safetensors"), w, "F32")
+    log["elapsed_s"] = round(elapsed)
+    ref.write_json(os.path.join(out, "training-log.json"), log)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

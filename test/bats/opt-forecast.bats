@@ -1,0 +1,83 @@
+#!/usr/bin/env bats
+# opt-forecast: one window through the C Chronos, printed as JSON.
+
+load test_helper
+
+setup() {
+	M="$CHRONOPT_ROOT/testdata/chronos/relu-tied"
+}
+
+@test "--help prints the usage to stdout and exits 0" {
+	run --separate-stderr opt-forecast --help
+	assert_success
+	assert_output --partial "usage: opt-forecast --model DIR"
+	[ -z "$stderr" ]
+}
+
+@test "misuse is reported on stderr with exit 2" {
+	run --separate-stderr opt-forecast --values 1,2,3
+	assert_failure 2
+	[[ "$stderr" == "opt-forecast: --model is required"* ]]
+	run --separate-stderr opt-forecast --model "$M" --values 1,x,3
+	assert_failure 2
+	[[ "$stderr" == "opt-forecast: --values '1,x,3' is not a comma-separated list of numbers"* ]]
+	run --separate-stderr opt-forecast --model "$M" --values 1,2 --top-p 1.5
+	assert_failure 2
+	run --separate-stderr opt-forecast --model "$M" --values 1,2 --series x.csv
+	assert_failure 2
+}
+
+@test "a forecast has the documented shape and is reproducible" {
+	run --separate-stderr opt-forecast --model "$M" --values 5,6,7,8,9,8,7,6 --steps 12 --num-samples 5 --seed 3 --tokens
+	assert_success
+	echo "$output" >"$BATS_TEST_TMPDIR/a.json"
+	jq -e '.format == "chronopt-forecast-1" and .threads == 1 and .stream == 8 and .steps == 12' "$BATS_TEST_TMPDIR/a.json"
+	jq -e '(.samples | length) == 5 and all(.samples[]; length == 12)' "$BATS_TEST_TMPDIR/a.json"
+	jq -e '(.quantiles | keys) == ["0.025","0.1","0.5","0.9","0.975"] and .median == .quantiles["0.5"]' "$BATS_TEST_TMPDIR/a.json"
+	jq -e '(.input_token_ids | length) == 9 and .input_token_ids[8] == 1' "$BATS_TEST_TMPDIR/a.json"
+	jq -e 'all(.sample_token_ids[][]; . != 1)' "$BATS_TEST_TMPDIR/a.json"
+	run --separate-stderr opt-forecast --model "$M" --values 5,6,7,8,9,8,7,6 --steps 12 --num-samples 5 --seed 3 --tokens
+	assert_output "$(cat "$BATS_TEST_TMPDIR/a.json")"
+	run --separate-stderr opt-forecast --model "$M" --values 5,6,7,8,9,8,7,6 --steps 12 --num-samples 5 --seed 4 --tokens
+	refute_output "$(cat "$BATS_TEST_TMPDIR/a.json")"
+}
+
+@test "the first paths of a larger run are the same up to prediction_length" {
+	a=$(opt-forecast --model "$M" --values 1,3,2,4,3,5 --steps 8 --num-samples 2 | jq -c '.samples')
+	b=$(opt-forecast --model "$M" --values 1,3,2,4,3,5 --steps 8 --num-samples 7 | jq -c '.samples[0:2]')
+	[ "$a" = "$b" ]
+}
+
+@test "a series file is cut at --end and --origin" {
+	csv="$CHRONOPT_ROOT/testdata/usdclp_daily.csv"
+	run --separate-stderr opt-forecast --model "$M" --series "$csv" --end 2003-01-10 --steps 2 --num-samples 2
+	assert_success
+	n=$(awk -F, '$2 <= "2003-01-10"' "$csv" | grep -c USDCLP)
+	[ "$(echo "$output" | jq .stream)" -eq "$n" ]
+	run --separate-stderr opt-forecast --model "$M" --series "$csv" --origin 100 --steps 2 --num-samples 2
+	assert_success
+	[ "$(echo "$output" | jq .context_used)" -eq 64 ]
+	run --separate-stderr opt-forecast --model "$M" --series "$csv" --end 1999-01-01
+	assert_failure 3
+	[[ "$stderr" == "opt-forecast: $csv: no observation on or before '1999-01-01'" ]]
+}
+
+@test "a corrupt checkpoint exits 3 with the file in the message; a missing one exits 4" {
+	d="$BATS_TEST_TMPDIR/m"
+	mkdir "$d"
+	cp "$M/config.json" "$d/"
+	head -c 5000 "$M/model.safetensors" >"$d/model.safetensors"
+	run --separate-stderr opt-forecast --model "$d" --values 1,2,3
+	assert_failure 3
+	[[ "$stderr" == "opt-forecast: $d/model.safetensors: "* ]]
+	run --separate-stderr opt-forecast --model "$BATS_TEST_TMPDIR/none" --values 1,2,3
+	assert_failure 4
+	[[ "$stderr" == "opt-forecast: cannot open '$BATS_TEST_TMPDIR/none/config.json': "* ]]
+}
+
+@test "the man page's test-model example runs" {
+	cd "$CHRONOPT_ROOT"
+	run --separate-stderr opt-forecast --model testdata/chronos/relu-tied --values 1,2,3,4,5 --steps 4 --num-samples 3 --tokens
+	assert_success
+	echo "$output" | jq -e '.steps == 4'
+}
