@@ -44,6 +44,7 @@ all: $(TOOLS)
 
 $(B)/libchronopt.a: $(LIB_OBJ)
 	@mkdir -p $(@D)
+	rm -f $@
 	$(AR) rcs $@ $^
 
 $(B)/%.o: %.c $(wildcard lib/*.h)

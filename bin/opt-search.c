@@ -1,0 +1,462 @@
+/* opt-search — find the best inference config per horizon (opt-search(1)).
+ * Envelopes in, the "search" section out; or, for several processes or
+ * machines, --plan (units out), --run-unit (results out), --reduce
+ * (envelopes out). The work itself is in lib/search.c. */
+#include "common.h"
+#include "envelope.h"
+#include "forecast.h"
+#include "search.h"
+#include "search_dist.h"
+#include "series.h"
+#include "settings.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+enum { MODE_RUN, MODE_PLAN, MODE_RUN_UNIT, MODE_REDUCE };
+
+static struct {
+	int mode;
+	const char *config, *model;
+	const char *list[SP_NDIM];
+	int method, trials, eta, min_windows, windows, stride, holdout, batch, reuse;
+	int jobs;
+	double max_seconds;
+	int have_seed;
+	uint64_t seed;
+	cJSON *settings;
+	const char *settings_name;
+} opt = {.method = -1, .trials = -1, .eta = -1, .min_windows = -1, .windows = -1,
+         .stride = -1, .holdout = -1, .batch = -1, .reuse = -1, .jobs = 1, .max_seconds = -1};
+
+static void usage(FILE *fp)
+{
+	fprintf(fp,
+	        "usage: opt-search [options] < envelopes > envelopes\n"
+	        "       opt-search --plan [options] < envelopes > units\n"
+	        "       opt-search --run-unit < units > results\n"
+	        "       opt-search --reduce < results > envelopes\n"
+	        "Find the best context_length, num_samples, temperature (top_k, top_p) per horizon\n"
+	        "on walk-forward windows before the validation hold-out.\n"
+	        "  --method grid|random|halving   search method (default grid)\n"
+	        "  --trials N            random: configs to try (default 10)\n"
+	        "  --eta N               halving: keep 1/N per rung (default 3)\n"
+	        "  --min-windows N       halving: windows of the first rung, at least (default 2)\n"
+	        "  --windows N           search origins (default 30, settings search.origins)\n"
+	        "  --stride N            spacing of the search origins (default 1)\n"
+	        "  --holdout N           most recent origins kept for opt-validate\n"
+	        "                        (default settings validate.validation_origins, else 30)\n"
+	        "  --batch N             windows per forecaster call (default all)\n"
+	        "  --no-reuse            one forecaster call per config (for comparisons)\n"
+	        "  --context-lengths L   comma-separated values, over the settings' space\n"
+	        "  --num-samples L, --temperatures L, --top-k L, --top-p L   likewise\n"
+	        "  --model SPEC          model (default: the envelope's model.dir)\n"
+	        "  --seed N              seed (default: the envelope's seed)\n"
+	        "  --jobs N              worker processes (default 1; same results)\n"
+	        "  --max-seconds S       stop starting work after S seconds (status partial)\n"
+	        "  --plan, --run-unit, --reduce   split the work (see opt-search(1))\n"
+	        "  --config FILE         settings file (default configs/chronopt.json)\n"
+	        "  --config-dir DIR, --history FILE   accepted for symmetry with the other stages\n"
+	        "  --help                this text\n");
+}
+
+static int int_opt(const char *name, const char *arg, long lo, long hi, int *out, cp_err *e)
+{
+	long v;
+	if (cp_parse_long(arg, lo, hi, &v) < 0)
+		return cp_fail(e, CP_USAGE, "%s: '%s' is not an integer in %ld..%ld", name, arg, lo, hi);
+	*out = (int)v;
+	return 0;
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static void progress(void *ctx, int done, int total, double elapsed)
+{
+	const char *h = ctx;
+	double eta = done > 0 ? elapsed / done * (total - done) : 0;
+	fprintf(stderr, "\r%s: %s: %d/%d units, %.0fs elapsed, ETA %.0fs   ", cp_progname, h, done,
+	        total, elapsed, eta);
+}
+
+/* Options for one envelope line: settings, then the command line. */
+static int line_options(const cJSON *env, const char *hname, sr_options *o, const char **model,
+                        const char *where, cp_err *e)
+{
+	sr_options_default(o);
+	if (sr_options_from_settings(o, opt.settings, hname, opt.settings_name, e) < 0)
+		return -1;
+	static const char *const names[SP_NDIM] = {"--context-lengths", "--num-samples",
+	                                           "--temperatures", "--top-k", "--top-p"};
+	for (int d = 0; d < SP_NDIM; d++)
+		if (opt.list[d] && sp_from_list(&o->space, d, opt.list[d], names[d], e) < 0)
+			return -1;
+	if (o->space.n[SP_CTX] == 0)
+		return cp_fail(e, CP_DATA,
+		               "no search space for horizon '%s': set search.spaces.%s in the settings "
+		               "or give --context-lengths",
+		               hname, hname);
+	if (sp_check(&o->space, opt.list[SP_CTX] || opt.list[SP_SAMPLES] || opt.list[SP_TEMP] ||
+	                                opt.list[SP_TOPK] || opt.list[SP_TOPP]
+	                            ? "search space (settings and options)"
+	                            : "search space",
+	             CP_DATA, e) < 0)
+		return -1;
+#define OVR(f) if (opt.f >= 0) o->f = opt.f
+	OVR(method); OVR(trials); OVR(eta); OVR(min_windows); OVR(windows); OVR(stride);
+	OVR(holdout); OVR(batch); OVR(reuse);
+#undef OVR
+	if (opt.have_seed) {
+		o->seed = opt.seed;
+	} else if (env_seed(env, &o->seed, e) < 0) {
+		return cp_prefix(e, "%s", where);
+	}
+	*model = opt.model ? opt.model : env_string(env, "model", "dir");
+	if (!*model)
+		return cp_fail(e, CP_DATA, "%s: envelope has no \"model\".\"dir\" (give --model)", where);
+	return 0;
+}
+
+typedef struct {
+	series s;
+	forecaster *f, *rw;
+	sr_search S;
+	int ready;
+} line_work;
+
+static void work_release(line_work *w)
+{
+	if (w->f)
+		w->f->free(w->f);
+	if (w->rw)
+		w->rw->free(w->rw);
+	series_free(&w->s);
+	sr_release(&w->S);
+	memset(w, 0, sizeof(*w));
+}
+
+/* Load series and model and set up the search for one envelope. */
+static int line_setup(const cJSON *env, line_work *w, const char *where, cp_err *e)
+{
+	memset(w, 0, sizeof(*w));
+	const char *hname, *model;
+	int steps;
+	sr_options o;
+	if (env_horizon(env, &hname, &steps, e) < 0)
+		return cp_prefix(e, "%s", where);
+	if (line_options(env, hname, &o, &model, where, e) < 0)
+		return -1;
+	if (opt.mode == MODE_PLAN && o.method == SR_HALVING)
+		return cp_fail(e, CP_USAGE, "--plan does not support --method halving "
+		                            "(its later rungs depend on earlier results)");
+	if (sr_env_series(env, &w->s, where, e) < 0)
+		return -1;
+	if (!(w->f = forecaster_open(model, e)) || !(w->rw = baseline_new("random_walk", 1, e)) ||
+	    sr_prepare(&w->S, hname, steps, &o, &w->s, w->f, model, e) < 0) {
+		work_release(w);
+		return -1;
+	}
+	for (int i = 0; i < w->S.nwarn; i++)
+		fprintf(stderr, "%s: warning: %s\n", cp_progname, w->S.warn[i]);
+	return 0;
+}
+
+static const char *run_id_of(const cJSON *env)
+{
+	const char *r = env_string(env, NULL, "run_id");
+	return r ? r : "";
+}
+
+/* ------------------------------------------------------------ modes */
+
+static int mode_run(cp_err *e)
+{
+	env_reader r;
+	cJSON *env;
+	int rc;
+	env_reader_init(&r, stdin, "<stdin>");
+	while ((rc = env_read(&r, &env, e)) == 1) {
+		char where[64], buf[1024];
+		snprintf(where, sizeof(where), "<stdin>:%ld", r.lineno);
+		const char *reason = env_stop_reason(env, "search", buf, sizeof(buf));
+		if (reason) {
+			env_set(env, "search", env_skipped(reason));
+		} else {
+			double t0 = cp_now();
+			line_work w;
+			if (line_setup(env, &w, where, e) < 0) {
+				cJSON_Delete(env);
+				rc = -1;
+				break;
+			}
+			int tty = isatty(2);
+			int xrc = sr_execute(&w.S, &w.s, w.f, w.rw, opt.jobs, opt.max_seconds,
+			                     tty ? progress : NULL, w.S.horizon, e);
+			if (tty)
+				fputc('\n', stderr);
+			if (xrc < 0) {
+				work_release(&w);
+				cJSON_Delete(env);
+				rc = -1;
+				break;
+			}
+			char now[21];
+			env_utc_now(now);
+			env_set(env, "search", sr_section(&w.S, run_id_of(env), now, cp_now() - t0));
+			sr_env_model(env, w.S.model_dir, w.S.sha256);
+			work_release(&w);
+		}
+		rc = env_write(stdout, env, e);
+		cJSON_Delete(env);
+		if (rc < 0)
+			break;
+	}
+	env_reader_release(&r);
+	return rc < 0 ? -1 : 0;
+}
+
+static int emit(cJSON *line, cp_err *e)
+{
+	return env_write(stdout, line, e);
+}
+
+static int mode_plan(cp_err *e)
+{
+	env_reader r;
+	cJSON *env;
+	int rc;
+	env_reader_init(&r, stdin, "<stdin>");
+	while ((rc = env_read(&r, &env, e)) == 1) {
+		char where[64], buf[1024];
+		snprintf(where, sizeof(where), "<stdin>:%ld", r.lineno);
+		const char *reason = env_stop_reason(env, "search", buf, sizeof(buf));
+		if (reason) {
+			cJSON *u = sr_unit_line(r.lineno, 0, 1, env, NULL, NULL, reason);
+			rc = emit(u, e);
+			cJSON_Delete(u);
+		} else {
+			line_work w;
+			if (line_setup(env, &w, where, e) < 0) {
+				cJSON_Delete(env);
+				rc = -1;
+				break;
+			}
+			sr_unit *units;
+			int n;
+			sr_units(&w.S, 0, &units, &n);
+			cJSON *plan = sr_plan_json(&w.S);
+			for (int i = 0; i < n && rc >= 0; i++) {
+				cJSON *u = sr_unit_line(r.lineno, i, n, env, plan, &units[i], NULL);
+				rc = emit(u, e);
+				cJSON_Delete(u);
+			}
+			cJSON_Delete(plan);
+			sr_units_free(units, n);
+			work_release(&w);
+		}
+		cJSON_Delete(env);
+		if (rc < 0)
+			break;
+	}
+	env_reader_release(&r);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Read the next non-blank JSON line of schema `schema` from stdin. */
+static int read_obj(char **buf, size_t *cap, long *lineno, const char *schema, cJSON **out,
+                    cp_err *e)
+{
+	for (;;) {
+		ssize_t n = getline(buf, cap, stdin);
+		if (n < 0) {
+			if (ferror(stdin))
+				return cp_fail_errno(e, "<stdin>: read error");
+			return 0;
+		}
+		(*lineno)++;
+		char *p = *buf;
+		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			p++;
+		if (!*p)
+			continue;
+		cJSON *j = cJSON_Parse(*buf);
+		const cJSON *sc = cJSON_GetObjectItemCaseSensitive(j, "schema");
+		if (!j || !cJSON_IsObject(j)) {
+			cJSON_Delete(j);
+			return cp_fail(e, CP_DATA, "<stdin>:%ld: not a JSON object", *lineno);
+		}
+		if (!cJSON_IsString(sc) || strcmp(sc->valuestring, schema) != 0) {
+			cJSON_Delete(j);
+			return cp_fail(e, CP_DATA, "<stdin>:%ld: expected a line with \"schema\":\"%s\"",
+			               *lineno, schema);
+		}
+		*out = j;
+		return 1;
+	}
+}
+
+static int mode_run_unit(cp_err *e)
+{
+	char *buf = NULL;
+	size_t cap = 0;
+	long lineno = 0;
+	cJSON *j;
+	int rc;
+	while ((rc = read_obj(&buf, &cap, &lineno, SR_UNIT_SCHEMA, &j, e)) == 1) {
+		rc = sr_run_unit_line(j, e);
+		if (rc < 0)
+			cp_prefix(e, "<stdin>:%ld", lineno);
+		if (rc == 0)
+			rc = emit(j, e);
+		cJSON_Delete(j);
+		if (rc < 0)
+			break;
+	}
+	free(buf);
+	return rc < 0 ? -1 : 0;
+}
+
+static int emit_env(cJSON *env, void *ctx, cp_err *e)
+{
+	(void)ctx;
+	return env_write(stdout, env, e);
+}
+
+static int mode_reduce(cp_err *e)
+{
+	char *buf = NULL;
+	size_t cap = 0;
+	long lineno = 0;
+	cJSON **R = NULL, *j;
+	int n = 0, rcap = 0, rc;
+	while ((rc = read_obj(&buf, &cap, &lineno, SR_RESULT_SCHEMA, &j, e)) == 1) {
+		if (n == rcap) {
+			rcap = rcap ? 2 * rcap : 64;
+			R = cp_realloc(R, (size_t)rcap * sizeof(cJSON *));
+		}
+		R[n++] = j;
+	}
+	free(buf);
+	if (rc == 0)
+		rc = sr_reduce(R, n, emit_env, NULL, e);
+	for (int i = 0; i < n; i++)
+		cJSON_Delete(R[i]);
+	free(R);
+	return rc < 0 ? -1 : 0;
+}
+
+/* ------------------------------------------------------------ main */
+
+int main(int argc, char **argv)
+{
+	cp_progname = "opt-search";
+	enum { O_METHOD = 256, O_TRIALS, O_ETA, O_MINW, O_WINDOWS, O_STRIDE, O_HOLDOUT, O_BATCH,
+	       O_NOREUSE, O_CTX, O_NS, O_TEMP, O_TOPK, O_TOPP, O_MODEL, O_SEED, O_JOBS, O_MAXS,
+	       O_PLAN, O_RUNUNIT, O_REDUCE, O_CONFIG, O_CONFIGDIR, O_HISTORY, O_HELP };
+	static const struct option lo[] = {
+		{"method", 1, 0, O_METHOD}, {"trials", 1, 0, O_TRIALS}, {"eta", 1, 0, O_ETA},
+		{"min-windows", 1, 0, O_MINW}, {"windows", 1, 0, O_WINDOWS}, {"stride", 1, 0, O_STRIDE},
+		{"holdout", 1, 0, O_HOLDOUT}, {"batch", 1, 0, O_BATCH}, {"no-reuse", 0, 0, O_NOREUSE},
+		{"context-lengths", 1, 0, O_CTX}, {"num-samples", 1, 0, O_NS},
+		{"temperatures", 1, 0, O_TEMP}, {"top-k", 1, 0, O_TOPK}, {"top-p", 1, 0, O_TOPP},
+		{"model", 1, 0, O_MODEL}, {"seed", 1, 0, O_SEED}, {"jobs", 1, 0, O_JOBS},
+		{"max-seconds", 1, 0, O_MAXS}, {"plan", 0, 0, O_PLAN}, {"run-unit", 0, 0, O_RUNUNIT},
+		{"reduce", 0, 0, O_REDUCE}, {"config", 1, 0, O_CONFIG}, {"config-dir", 1, 0, O_CONFIGDIR},
+		{"history", 1, 0, O_HISTORY}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
+	cp_err e = {0};
+	int c, modes = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		int rc = 0;
+		switch (c) {
+		case O_METHOD:
+			for (opt.method = 0; opt.method < 3; opt.method++)
+				if (strcmp(optarg, sr_method_name[opt.method]) == 0)
+					break;
+			if (opt.method == 3)
+				rc = cp_fail(&e, CP_USAGE, "--method: '%s' is not grid, random or halving", optarg);
+			break;
+		case O_TRIALS: rc = int_opt("--trials", optarg, 1, SP_MAX_CONFIGS, &opt.trials, &e); break;
+		case O_ETA: rc = int_opt("--eta", optarg, 2, 1000, &opt.eta, &e); break;
+		case O_MINW: rc = int_opt("--min-windows", optarg, 1, 100000, &opt.min_windows, &e); break;
+		case O_WINDOWS: rc = int_opt("--windows", optarg, 1, 100000, &opt.windows, &e); break;
+		case O_STRIDE: rc = int_opt("--stride", optarg, 1, 100000, &opt.stride, &e); break;
+		case O_HOLDOUT: rc = int_opt("--holdout", optarg, 0, 100000, &opt.holdout, &e); break;
+		case O_BATCH: rc = int_opt("--batch", optarg, 0, 100000, &opt.batch, &e); break;
+		case O_NOREUSE: opt.reuse = 0; break;
+		case O_CTX: opt.list[SP_CTX] = optarg; break;
+		case O_NS: opt.list[SP_SAMPLES] = optarg; break;
+		case O_TEMP: opt.list[SP_TEMP] = optarg; break;
+		case O_TOPK: opt.list[SP_TOPK] = optarg; break;
+		case O_TOPP: opt.list[SP_TOPP] = optarg; break;
+		case O_MODEL: opt.model = optarg; break;
+		case O_SEED:
+			if (cp_parse_u64(optarg, &opt.seed) < 0 || opt.seed > (1ULL << 53))
+				rc = cp_fail(&e, CP_USAGE, "--seed: '%s' is not an integer in 0..2^53", optarg);
+			opt.have_seed = 1;
+			break;
+		case O_JOBS: rc = int_opt("--jobs", optarg, 1, 256, &opt.jobs, &e); break;
+		case O_MAXS:
+			if (cp_parse_double(optarg, &opt.max_seconds) < 0 || opt.max_seconds < 0)
+				rc = cp_fail(&e, CP_USAGE, "--max-seconds: '%s' is not a number >= 0", optarg);
+			break;
+		case O_PLAN: opt.mode = MODE_PLAN, modes++; break;
+		case O_RUNUNIT: opt.mode = MODE_RUN_UNIT, modes++; break;
+		case O_REDUCE: opt.mode = MODE_REDUCE, modes++; break;
+		case O_CONFIG: opt.config = optarg; break;
+		case O_CONFIGDIR: case O_HISTORY: break;
+		case O_HELP:
+			usage(stdout);
+			return cp_close_stdout();
+		default:
+			if (optopt && optopt < 256)
+				rc = cp_fail(&e, CP_USAGE, "unknown option '-%c'", optopt);
+			else
+				rc = cp_fail(&e, CP_USAGE, "unknown option or missing argument '%s'",
+				             argv[optind - 1]);
+		}
+		if (rc < 0) {
+			cp_die(&e);
+			fprintf(stderr, "Try 'opt-search --help'.\n");
+			return CP_USAGE;
+		}
+	}
+	if (optind < argc) {
+		cp_fail(&e, CP_USAGE, "unexpected argument '%s'", argv[optind]);
+		cp_die(&e);
+		return CP_USAGE;
+	}
+	if (modes > 1) {
+		cp_fail(&e, CP_USAGE, "--plan, --run-unit and --reduce exclude each other");
+		return cp_die(&e);
+	}
+	if (opt.mode == MODE_PLAN && opt.method == SR_HALVING) {
+		cp_fail(&e, CP_USAGE, "--plan does not support --method halving "
+		                      "(its later rungs depend on earlier results)");
+		return cp_die(&e);
+	}
+	int rc;
+	if (opt.mode == MODE_RUN || opt.mode == MODE_PLAN) {
+		opt.settings = settings_load(opt.config, &e);
+		if (!opt.settings)
+			return cp_die(&e);
+		opt.settings_name = opt.config ? opt.config : getenv("CHRONOPT_CONFIG");
+		if (!opt.settings_name || !*opt.settings_name)
+			opt.settings_name = "configs/chronopt.json";
+	}
+	switch (opt.mode) {
+	case MODE_PLAN: rc = mode_plan(&e); break;
+	case MODE_RUN_UNIT: rc = mode_run_unit(&e); break;
+	case MODE_REDUCE: rc = mode_reduce(&e); break;
+	default: rc = mode_run(&e); break;
+	}
+	cJSON_Delete(opt.settings);
+	if (rc < 0)
+		return cp_die(&e);
+	return cp_close_stdout();
+}

@@ -1,0 +1,305 @@
+#!/usr/bin/env bats
+# opt-search: the search section, the split, reuse figures, skip pass-through,
+# bad input, determinism, --jobs, plan | parallel run-unit | reduce, partial.
+
+load test_helper
+
+SERIES="$CHRONOPT_ROOT/testdata/usdclp_daily.csv"
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	export CHRONOPT_CONFIG="$CHRONOPT_ROOT/configs/chronopt.json"
+}
+
+# envelope horizon steps model [extra JSON members]
+envelope() {
+	printf '{"schema":"chronopt/1","run_id":"test-run","seed":42,"series":{"path":"%s","id":"USDCLP","last_date":"2026-09-23","length":5916},"horizon":{"name":"%s","steps":%s},"model":{"dir":"%s"}%s}\n' \
+		"$SERIES" "$1" "$2" "$3" "${4:-}"
+}
+
+# Drop the timing fields, the only ones allowed to differ between runs.
+untimed() {
+	jq -cS 'walk(if type == "object" then del(.seconds, .optimization_time_seconds) else . end)' "$@"
+}
+
+@test "--help prints the usage on stdout and exits 0" {
+	run --separate-stderr opt-search --help
+	assert_success
+	assert_output --partial "usage: opt-search [options]"
+	[ -z "$stderr" ]
+}
+
+@test "misuse exits 2 with a message on stderr" {
+	run --separate-stderr opt-search --bogus
+	assert_failure 2
+	[ "${stderr_lines[0]}" = "opt-search: unknown option or missing argument '--bogus'" ]
+	run --separate-stderr opt-search --method annealing
+	assert_failure 2
+	[ "$stderr" = "opt-search: --method: 'annealing' is not grid, random or halving
+Try 'opt-search --help'." ]
+	run --separate-stderr opt-search --jobs 0
+	assert_failure 2
+	[ "${stderr_lines[0]}" = "opt-search: --jobs: '0' is not an integer in 1..256" ]
+	run --separate-stderr opt-search --plan --reduce
+	assert_failure 2
+	[ "$stderr" = "opt-search: --plan, --run-unit and --reduce exclude each other" ]
+	run --separate-stderr opt-search --plan --method halving
+	assert_failure 2
+	[ "$stderr" = "opt-search: --plan does not support --method halving (its later rungs depend on earlier results)" ]
+	run --separate-stderr opt-search --temperatures 1,,2 < <(envelope 7d 7 drift)
+	assert_failure 2
+	[ "$stderr" = "opt-search: --temperatures: '1,,2' is not a comma-separated list of numbers" ]
+}
+
+@test "the 7d grid scores 27 configs on 30 windows before the held-out origins" {
+	envelope 7d 7 drift ',"extra":{"kept":[1,2]}' >env
+	run --separate-stderr opt-search <env
+	assert_success
+	[ -z "$stderr" ]
+	echo "$output" >out
+	[ "$(jq -c .extra out)" = '{"kept":[1,2]}' ]
+	[ "$(jq -r '.search | [.status, .method, .seed, (.trials | length), (.windows | length)] | @tsv' out)" = "done	grid	42	27	30" ]
+	# The split: the 30 validation origins are the 30 most recent ones; the
+	# search ends 7 observations before the first of them.
+	[ "$(jq -r '.search.split | [.first_search_date, .last_search_date, .first_holdout_date, .last_holdout_date, .gap] | @tsv' out)" = "2026-06-11	2026-07-24	2026-08-04	2026-09-14	7" ]
+	[ "$(jq -r '.search.windows[-1].origin' out)" = $((5916 - 7 - 29 - 7)) ]
+	# Reuse: one call per (context, temperature), 200 paths, prefixes for 50/100.
+	[ "$(jq -c '.search.reuse | [.calls, .independent_calls, .sample_steps, .independent_sample_steps]' out)" = "[9,27,378000,661500]" ]
+	# Every trial has metrics and its ratio to the random walk on the same windows.
+	[ "$(jq '[.search.trials[] | select(.metrics.rmse > 0 and .rmse_vs_rw > 0 and .windows == 30)] | length' out)" = 27 ]
+	[ "$(jq '.search.random_walk.rmse > 0' out)" = true ]
+	# Drift's point forecast depends on the context only; the best is the
+	# lowest RMSE, first in grid order on ties.
+	best=$(jq -c '[.search.trials[] | {t: .trial, r: .metrics.rmse}] | min_by([.r, .t]) | .t' out)
+	[ "$(jq .search.best.trial out)" = "$best" ]
+	[ "$(jq -r '.search.summary' out)" = "$(jq -r '.search.best.config | "best of 27 configs: context_length \(.context_length), num_samples \(.num_samples), temperature \(.temperature): RMSE " ' out)$(jq -r '.search.summary | capture("RMSE (?<r>.*)$").r' out)" ]
+	# The candidate is the seed's config format.
+	[ "$(jq -c '.search.candidate | keys' out)" = '["context_length","horizon","model","num_samples","optimization_time_seconds","run_id","search_iterations","seed","temperature","timestamp","top_k","top_p","validation_mae","validation_mape","validation_rmse"]' ]
+	[ "$(jq -c '.search.candidate | [.horizon, .search_iterations, .timestamp, .run_id, .seed, .model]' out)" = '["7d",27,"2026-11-23T02:00:00Z","test-run",42,{"dir":"drift","sha256":null}]' ]
+	[ "$(jq '.search.candidate.validation_rmse == .search.best.metrics.rmse and .search.candidate.context_length == .search.best.config.context_length' out)" = true ]
+	[ "$(jq -c .model out)" = '{"dir":"drift","sha256":null}' ]
+}
+
+@test "same seed, same input: identical output apart from timings" {
+	envelope 7d 7 drift >env
+	envelope 15d 15 seasonal_naive >>env
+	opt-search <env | untimed >a
+	opt-search <env | untimed >b
+	cmp a b
+	[ "$(wc -l <a)" = 2 ]
+	opt-search --seed 7 --method random --trials 4 <env | untimed >c
+	opt-search --seed 7 --method random --trials 4 <env | untimed >d
+	cmp c d
+	opt-search --seed 8 --method random --trials 4 <env | untimed >e
+	! cmp -s c e
+}
+
+@test "--jobs 3 gives the same output as one process" {
+	envelope 7d 7 drift >env
+	opt-search <env | untimed >one
+	opt-search --jobs 3 <env | untimed >three
+	cmp one three
+	opt-search --method halving <env | untimed >h1
+	opt-search --method halving --jobs 2 <env | untimed >h2
+	cmp h1 h2
+}
+
+@test "plan | parallel run-unit | reduce gives the same output as one run" {
+	envelope 7d 7 drift >env
+	printf '{"schema":"chronopt/1","run_id":"test-run","seed":1,"horizon":{"name":"30d","steps":30},"trigger":{"status":"done","should_optimize":false,"summary":"quiet"}}\n' >>env
+	envelope 15d 15 random_walk >>env
+	opt-search --batch 10 <env | untimed >single
+	opt-search --plan --batch 10 <env >units
+	# 7d: 3 random-walk batches + 9 groups x 3 batches; 30d: 1 skip; 15d: 3 + 27
+	[ "$(wc -l <units)" = $((30 + 1 + 30)) ]
+	parallel --pipe -N1 opt-search --run-unit <units >results
+	# results arrive in any order; shuffle them on purpose
+	shuf --random-source=<(yes) results | opt-search --reduce | untimed >split
+	cmp single split
+	[ "$(jq -r '.search.status' split | tr '\n' ' ')" = "done skipped done " ]
+}
+
+@test "--run-unit and --reduce reject what is not theirs" {
+	envelope 7d 7 drift >env
+	opt-search --plan <env >units
+	run --separate-stderr opt-search --reduce <units
+	assert_failure 3
+	[ "$stderr" = 'opt-search: <stdin>:1: expected a line with "schema":"chronopt-search-result/1"' ]
+	opt-search --run-unit <units >results
+	sed 1d results >some
+	run --separate-stderr opt-search --reduce <some
+	assert_failure 3
+	[ "$stderr" = "opt-search: <stdin>: envelope 1: 1 of 10 unit results missing" ]
+	cat results results >twice
+	run --separate-stderr opt-search --reduce <twice
+	assert_failure 3
+	[ "$stderr" = "opt-search: <stdin>: envelope 1: unit 0 appears twice" ]
+	opt-search --plan --seed 5 <env | opt-search --run-unit | sed -n 2p >other
+	{ sed 2d results; cat other; } >mixed
+	run --separate-stderr opt-search --reduce <mixed
+	assert_failure 3
+	[ "$stderr" = "opt-search: <stdin>: envelope 1: results come from different plans" ]
+	# run-unit checks the series it is given against the plan
+	head -c 100000 "$SERIES" | head -n -1 >short.csv
+	sed "s|$SERIES|$PWD/short.csv|g" units | sed -n 2p >moved
+	run --separate-stderr opt-search --run-unit <moved
+	assert_failure 3
+	[ "$stderr" = "opt-search: <stdin>:1: $PWD/short.csv: series changed since the envelope was made (length 5916, now $(($(wc -l <short.csv) - 1)))" ]
+	sed 's/"units":10/"units":11/' results >lying
+	run --separate-stderr opt-search --reduce <lying
+	assert_failure 3
+	[ "$stderr" = "opt-search: <stdin>: envelope 1: 1 of 11 unit results missing" ]
+}
+
+@test "a line an earlier stage stopped is passed through with the search skipped" {
+	printf '{"schema":"chronopt/1","run_id":"r","seed":1,"horizon":{"name":"7d","steps":7},"trigger":{"status":"done","should_optimize":false,"summary":"no degradation"},"x":[1]}\n' >env
+	run --separate-stderr opt-search <env
+	assert_success
+	[ "$(echo "$output" | jq -c '[.search, .x, .trigger.summary]')" = '[{"status":"skipped","reason":"not triggered: no degradation"},[1],"no degradation"]' ]
+}
+
+@test "bad input: messages and exit codes, earlier lines written" {
+	envelope 7d 7 drift >env
+	echo '{"schema":"chronopt/1", oops' >>env
+	run --separate-stderr opt-search <env
+	assert_failure 3
+	[ "${#lines[@]}" = 1 ]
+	[ "$stderr" = "opt-search: <stdin>:2: invalid JSON near column 26" ]
+
+	printf '{"schema":"chronopt/1","run_id":"r","seed":1,"series":{"path":"%s","id":"USDCLP","last_date":"2026-09-23","length":5916},"horizon":{"name":"7d","steps":7}}\n' "$SERIES" >env
+	run --separate-stderr opt-search <env
+	assert_failure 3
+	[ "$stderr" = 'opt-search: <stdin>:1: envelope has no "model"."dir" (give --model)' ]
+
+	envelope 7d 7 drift | sed 's/"length":5916/"length":5000/' >env
+	run --separate-stderr opt-search <env
+	assert_failure 3
+	[ "$stderr" = "opt-search: $SERIES: series changed since the envelope was made (length 5000, now 5916)" ]
+
+	envelope 7d 7 no_such_model >env
+	run --separate-stderr opt-search <env
+	assert_failure 2
+	[[ "$stderr" == "opt-search: unknown model 'no_such_model'"* ]]
+
+	envelope 3d 3 drift >env
+	run --separate-stderr opt-search <env
+	assert_failure 3
+	[ "$stderr" = "opt-search: no search space for horizon '3d': set search.spaces.3d in the settings or give --context-lengths" ]
+
+	envelope 7d 7 drift >env
+	run --separate-stderr opt-search --windows 6000 <env
+	assert_failure 3
+	[ "$stderr" = "opt-search: $SERIES: not enough observations for 6000 search windows of 7 steps with context 270 after 30 held-out origins: need 6312, have 5916" ]
+
+	echo '{"search":{"spaces":{"7d":{"temperature":[1,0]}}}}' >bad.json
+	run --separate-stderr opt-search --config bad.json <env
+	assert_failure 3
+	[ "$stderr" = 'opt-search: search space: "temperature" value 0 is not in (0, 100]' ]
+	echo '{"search":{"spaces":{"7d":{"temprature":[1]}}}}' >bad.json
+	run --separate-stderr opt-search --config bad.json <env
+	assert_failure 3
+	[ "$stderr" = "opt-search: bad.json: search.spaces.7d: unknown key 'temprature'" ]
+}
+
+@test "spaces and the split come from the settings file and options" {
+	echo '{"search":{"origins":12,"stride":3,"spaces":{"7d":{"context_length":[60,120],"num_samples":[20,40],"temperature":[1],"top_p":[0.9,1]}}},"validate":{"validation_origins":10}}' >s.json
+	envelope 7d 7 drift >env
+	run --separate-stderr opt-search --config s.json <env
+	assert_success
+	echo "$output" >out
+	[ "$(jq -c '.search | [(.trials | length), .split.search_origins, .split.stride, .split.holdout_origins, .space.top_p]' out)" = "[8,12,3,10,[0.9,1]]" ]
+	[ "$(jq -r '.search.windows[-1].origin' out)" = $((5916 - 7 - 9 - 7)) ]
+	run --separate-stderr opt-search --config s.json --holdout 0 --context-lengths 30 --top-k 0,5 <env
+	assert_success
+	[ "$(echo "$output" | jq -c '.search | [(.trials | length), .split.holdout_origins, .split.first_holdout_date, .windows[-1].origin]')" = "[8,0,null,5909]" ]
+}
+
+@test "random and halving searches" {
+	envelope 7d 7 drift >env
+	run --separate-stderr opt-search --method random --trials 5 <env
+	assert_success
+	[ "$(echo "$output" | jq -c '.search | [.method, (.trials | length), .trials_planned, .candidate.search_iterations]')" = '["random",5,5,5]' ]
+	run --separate-stderr opt-search --method halving <env
+	assert_success
+	echo "$output" >out
+	[ "$(jq -c '.search.halving' out)" = '{"eta":3,"rungs":[{"configs":27,"windows":4},{"configs":9,"windows":10},{"configs":3,"windows":30}]}' ]
+	[ "$(jq -c '[.search.trials[] | .windows] | group_by(.) | map([.[0], length])' out)" = "[[4,18],[10,6],[30,3]]" ]
+	[ "$(jq '.search.best.windows' out)" = 30 ]
+}
+
+@test "--max-seconds 0 stops after the first config group, marked partial" {
+	envelope 7d 7 drift >env
+	run --separate-stderr opt-search --max-seconds 0 <env
+	assert_success
+	echo "$output" >out
+	[ "$(jq -r '.search.status' out)" = partial ]
+	[ "$(jq -c '[.search.trials[] | .trial]' out)" = "[0,3,6]" ]
+	[ "$(jq -r '.search.reasons[-1]' out)" = "stopped by --max-seconds after 2 of 10 units: 3 of 27 configs scored" ]
+	[ "$(jq '.search.candidate.search_iterations' out)" = 3 ]
+	opt-search --max-seconds 0 <env | untimed >a
+	opt-search --max-seconds 0 <env | untimed >b
+	cmp a b
+}
+
+@test "no progress output when stderr is not a terminal" {
+	envelope 7d 7 drift >env
+	run --separate-stderr opt-search <env
+	assert_success
+	[ -z "$stderr" ]
+}
+
+@test "the man page examples run" {
+	envelope 7d 7 drift >env
+	# Each .nf/.fi block of EXAMPLES that reads "env", as a shell command.
+	sed -n '/^\.SH EXAMPLES/,/^\.SH SEE ALSO/p' "$CHRONOPT_ROOT/man/man1/opt-search.1" |
+		awk '/^\.nf/{b="";on=1;next} /^\.fi/{on=0; if (b ~ /< env/) print b; next} on{b=b $0 "\n"}' |
+		sed -e 's/\\-/-/g' -e 's/\\e$/\\/' >examples.txt
+	[ "$(grep -c 'opt-search' examples.txt)" -ge 2 ]
+	n=0
+	awk 'BEGIN{RS=""} {print > ("example-" NR ".sh")}' examples.txt
+	for ex in example-*.sh; do
+		rm -f out
+		bash -eo pipefail "$ex"
+		[ "$(jq -r .search.status out)" = done ]
+		n=$((n + 1))
+	done
+	[ "$n" = 2 ]
+	opt-search --plan <env | parallel --pipe -N1 opt-search --run-unit | opt-search --reduce | untimed >a
+	opt-search <env | untimed >b
+	cmp a b
+}
+
+@test "a Chronos checkpoint directory: effective context, warnings, sha256, prefix horizon" {
+	M="$CHRONOPT_ROOT/testdata/chronos/relu-tied" # max_context 64, prediction_length 8
+	envelope 7d 7 "$M" >env
+	run --separate-stderr opt-search --windows 5 --num-samples 10,20 <env
+	assert_success
+	echo "$output" >out
+	[ "$stderr" = "opt-search: warning: 7d: context_length 90 is longer than the model's max_context 64: configs with it are scored with the last 64 observations
+opt-search: warning: 7d: context_length 180 is longer than the model's max_context 64: configs with it are scored with the last 64 observations
+opt-search: warning: 7d: context_length 270 is longer than the model's max_context 64: configs with it are scored with the last 64 observations" ]
+	[ "$(jq '.search.warnings | length' out)" = 3 ]
+	sha=$(sha256sum "$M/model.safetensors" | cut -d' ' -f1)
+	[ "$(jq -r .model.sha256 out)" = "$sha" ]
+	[ "$(jq -r .search.candidate.model.sha256 out)" = "$sha" ]
+	[ "$(jq -c '[.search.trials[] | .config | [.context_length, .effective_context]] | unique' out)" = "[[90,64],[180,64],[270,64]]" ]
+	[ "$(jq .search.candidate.context_length out)" = 64 ]
+	[ "$(jq -c '.search.model | [.max_context, .prefix_horizon, .threads]' out)" = "[64,8,1]" ]
+	# every context is cut to 64: one call per temperature serves all 18 configs
+	[ "$(jq -c '.search.reuse | [.calls, .independent_calls]' out)" = "[3,18]" ]
+	# 15 steps go past prediction_length 8: each num_samples gets its own call
+	envelope 15d 15 "$M" >env15
+	run --separate-stderr opt-search --windows 5 --num-samples 10,20 --context-lengths 32,64 <env15
+	assert_success
+	[ -z "$stderr" ]
+	[ "$(echo "$output" | jq -c '.search.reuse | [.calls, .independent_calls, .sample_step_ratio]')" = "[12,12,1]" ]
+	# and the split run gives the same output
+	cat env env15 >both
+	opt-search --windows 5 --num-samples 10,20 <both 2>/dev/null | untimed >single
+	opt-search --plan --windows 5 --num-samples 10,20 <both 2>/dev/null |
+		parallel --pipe -N1 opt-search --run-unit | opt-search --reduce | untimed >split
+	cmp single split
+	CHRONOPT_THREADS=2 opt-search --jobs 2 --windows 5 --num-samples 10,20 <both 2>/dev/null |
+		untimed | jq -c 'del(.search.model.threads)' >jobs2
+	jq -c 'del(.search.model.threads)' single | cmp - jobs2
+}
