@@ -3,6 +3,7 @@
 #   make test            install missing packages, then `make check`
 #   make check           unit tests + bats suites, ends with "N passed, N failed"
 #   make test SANITIZE=address,undefined
+#   make check VALGRIND=1   unit tests and tools under valgrind (memcheck)
 #   make bench           speed and memory figures (not part of test)
 #   make demo            set up and run the whole pipeline on the bundled data
 #   make DEVELOPER=1     warnings are errors
@@ -68,7 +69,7 @@ test:
 	@$(MAKE) --no-print-directory check
 
 check: $(TOOLS) $(UNITS)
-	@scripts/run-tests $(B)
+	@VALGRIND=$(VALGRIND) scripts/run-tests $(B)
 
 bench: $(TOOLS) $(BENCHES)
 	@scripts/bench $(B)

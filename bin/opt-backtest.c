@@ -2,6 +2,7 @@
  * JSON object (a debugging tool; see opt-backtest(1)). */
 #include "backtest.h"
 #include "common.h"
+#include "durable.h"
 #include "forecast.h"
 #include "series.h"
 
@@ -22,7 +23,8 @@ static const char usage_text[] =
 
 /* The --samples dump: one JSON object, windows written as they are scored. */
 typedef struct {
-	FILE *fp;
+	FILE *fp;          /* df.fp while open */
+	durable_file df;   /* replaced durably: all of it or none of it */
 	const char *path;
 	const series *s;
 	int nwritten;
@@ -215,11 +217,13 @@ static int run(const options *o, cp_err *e)
 		goto done;
 	if (o->samples) {
 		d.s = &s;
-		if (!(d.fp = fopen(o->samples, "w"))) {
-			cp_fail_errno(e, "cannot open '%s'", o->samples);
+		/* A temp file renamed over --samples at the end: a failed or
+		 * interrupted run leaves the old file as it was. A device, FIFO
+		 * or /dev/stdout is written directly and never removed. */
+		if (durable_open(&d.df, o->samples, e) < 0)
 			goto done;
-		}
-		d.path = o->samples; /* set once created: removed on failure */
+		d.fp = d.df.fp;
+		d.path = o->samples;
 		fprintf(d.fp, "{\"tool\":\"opt-backtest\",\"model\":\"%s\",\"seed\":%llu,"
 		        "\"steps\":%d,\"num_samples\":%d,\"context_length\":%d,\"windows\":[",
 		        f->name, (unsigned long long)o->seed, o->steps, o->cfg.num_samples,
@@ -230,12 +234,9 @@ static int run(const options *o, cp_err *e)
 		goto done;
 	if (d.fp) {
 		fputs("\n]}\n", d.fp);
-		FILE *fp = d.fp;
 		d.fp = NULL;
-		if (ferror(fp) | (fclose(fp) != 0)) {
-			cp_fail_errno(e, "cannot write '%s'", o->samples);
+		if (durable_commit(&d.df, e) < 0)
 			goto done;
-		}
 	}
 	out = header_json(o, &s, f, orig);
 	cJSON_AddItemToObject(out, "metrics", bt_result_json(&r, &s, o->with_windows));
@@ -249,10 +250,7 @@ static int run(const options *o, cp_err *e)
 	free(txt);
 	rc = 0;
 done:
-	if (d.fp)
-		fclose(d.fp);
-	if (rc < 0 && d.path)
-		remove(d.path); /* no half-written dump */
+	durable_abort(&d.df); /* no half-written dump; a no-op after the commit */
 	cJSON_Delete(out);
 	bt_result_free(&r);
 	free(orig);
@@ -285,8 +283,7 @@ int main(int argc, char **argv)
 		return code;
 	}
 	if (run(&o, &e) < 0) {
-		cp_close_stdout();
-		return cp_die(&e);
+		return cp_die_closing(&e);
 	}
 	return cp_close_stdout();
 }

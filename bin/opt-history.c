@@ -166,10 +166,7 @@ int main(int argc, char **argv)
 			rc = history_export_csv(stdout, &h, &f, &e);
 		history_free(&h);
 	}
-	if (rc < 0) {
-		int code = cp_die(&e);
-		cp_close_stdout();
-		return code;
-	}
+	if (rc < 0)
+		return cp_die_closing(&e);
 	return cp_close_stdout();
 }

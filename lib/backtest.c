@@ -78,7 +78,14 @@ int bt_run_cb(forecaster *f, const fc_config *cfg, const series *s,
 	if (batch <= 0 || batch > norig)
 		batch = norig > 0 ? norig : 1;
 
-	size_t per = (size_t)ns * (size_t)steps;
+	/* the sample paths of one batch: batch * ns * steps doubles, which can
+	 * exceed size_t for ints that are each in range */
+	size_t per, bytes;
+	if (__builtin_mul_overflow((size_t)ns, (size_t)steps, &per) ||
+	    __builtin_mul_overflow(per, (size_t)batch, &bytes) ||
+	    __builtin_mul_overflow(bytes, sizeof(double), &bytes))
+		return cp_fail(e, CP_USAGE, "num_samples %d x steps %d x %d windows per batch "
+		               "is too large", ns, steps, batch);
 	mt_window *win = cp_calloc(norig > 0 ? (size_t)norig : 1, sizeof(mt_window));
 	const double **ctx = cp_malloc((size_t)batch * sizeof(*ctx));
 	int *nctx = cp_malloc((size_t)batch * sizeof(int));

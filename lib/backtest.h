@@ -42,7 +42,8 @@ typedef struct {
  * divided by the number of windows in the call. The point forecast is the
  * model's own when it gives one, else the per-step sample median.
  * Fills *r (free with bt_result_free); on error *r is left empty, -1 is
- * returned and e filled (CP_USAGE for cfg->num_samples < 1 or steps < 1,
+ * returned and e filled (CP_USAGE for cfg->num_samples < 1 or steps < 1
+ * or when a batch's sample paths would not fit in size_t bytes,
  * CP_INTERNAL for an origin out of range, else the forecaster's error). */
 int bt_run(forecaster *f, const fc_config *cfg, const series *s,
            const int *origins, int norig, int steps, uint64_t seed, int batch,

@@ -206,6 +206,13 @@ int cp_close_stdout(void)
 	return CP_OK;
 }
 
+int cp_die_closing(const cp_err *e)
+{
+	int code = cp_die(e);
+	fclose(stdout);
+	return code;
+}
+
 double cp_now(void)
 {
 	struct timespec ts;

@@ -71,6 +71,10 @@ int cp_die(const cp_err *e);
 /* Flush and close stdout, reporting a full disk or closed pipe.
  * Returns CP_OK or CP_IO (after printing the message). */
 int cp_close_stdout(void);
+/* For main() after a failure: cp_die(e), then close stdout without a
+ * second message (a write error on stdout is usually the failure itself,
+ * already in e). Returns e's exit code. */
+int cp_die_closing(const cp_err *e);
 
 /* Seconds from a monotonic clock (for timings only, never for logic). */
 double cp_now(void);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,11 +46,15 @@ static void reg_cleanup(void)
 
 static void reg_on_signal(int sig)
 {
+	/* When the previous disposition was a handler, the program goes on
+	 * after it: leave errno as the interrupted code had it. */
+	int saved = errno;
 	reg_cleanup();
 	for (int i = 0; i < NSIG_REG; i++)
 		if (reg_signals[i] == sig)
 			sigaction(sig, &reg_old[i], NULL);
 	raise(sig);  /* delivered once this handler returns */
+	errno = saved;
 }
 
 static void reg_install(void)
@@ -84,6 +89,9 @@ static int reg_add(const char *path)
 		if (!reg[i].used) {
 			memcpy(reg[i].path, path, n + 1);
 			reg[i].owner = getpid();
+			/* the handler may run between any two stores: publish the
+			 * slot only once path and owner are in memory */
+			atomic_signal_fence(memory_order_seq_cst);
 			reg[i].used = 1;
 			return i;
 		}
@@ -251,6 +259,98 @@ fail: {
 		unlink(tmp);
 		reg_remove(slot);
 		free(tmp);
+		errno = saved;
+		return -1;
+	}
+}
+
+int durable_open(durable_file *df, const char *path, cp_err *e)
+{
+	struct stat st;
+	memset(df, 0, sizeof(*df));
+	df->slot = -1;
+	size_t plen = strlen(path);
+	if (plen == 0 || path[plen - 1] == '/')
+		return cp_fail(e, CP_IO, "cannot open '%s': not a file name", path);
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		if (fail_at("open") || !(df->fp = fopen(path, "w")))
+			return cp_fail_errno(e, "cannot open '%s'", path);
+		df->path = cp_strdup(path);
+		return 0;
+	}
+	char *tmp = temp_name(path);
+	int fd;
+	if (fail_at("open") || (fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+		cp_fail_errno(e, "cannot open '%s'", path);
+		free(tmp);
+		return -1;
+	}
+	df->slot = reg_add(tmp);
+	if (fchmod(fd, file_mode()) != 0 || !(df->fp = fdopen(fd, "w"))) {
+		cp_fail_errno(e, "cannot open '%s'", path);
+		close(fd);
+		unlink(tmp);
+		reg_remove(df->slot);
+		free(tmp);
+		df->slot = -1;
+		return -1;
+	}
+	df->tmp = tmp;
+	df->path = cp_strdup(path);
+	return 0;
+}
+
+static void durable_release(durable_file *df)
+{
+	free(df->path);
+	free(df->tmp);
+	memset(df, 0, sizeof(*df));
+	df->slot = -1;
+}
+
+void durable_abort(durable_file *df)
+{
+	if (!df || !df->path)
+		return;
+	if (df->fp)
+		fclose(df->fp);
+	if (df->tmp) {
+		unlink(df->tmp);
+		reg_remove(df->slot);
+	}
+	durable_release(df);
+}
+
+int durable_commit(durable_file *df, cp_err *e)
+{
+	FILE *fp = df->fp;
+	int bad = fflush(fp) != 0 || ferror(fp);
+	if (!bad && df->tmp && (fail_at("fsync") || fsync(fileno(fp)) != 0)) {
+		cp_fail_errno(e, "cannot fsync '%s'", df->tmp);
+		goto fail;
+	}
+	df->fp = NULL;
+	if (fclose(fp) != 0 || bad) {
+		cp_fail_errno(e, "cannot write '%s'", df->path);
+		goto fail;
+	}
+	if (!df->tmp) {
+		durable_release(df);
+		return 0;
+	}
+	if (fail_at("rename") || rename(df->tmp, df->path) != 0) {
+		cp_fail_errno(e, "cannot rename '%s' to '%s'", df->tmp, df->path);
+		goto fail;
+	}
+	reg_remove(df->slot);
+	free(df->tmp);
+	df->tmp = NULL;
+	int rc = durable_sync_dir(df->path, e);
+	durable_release(df);
+	return rc;
+fail: {
+		int saved = errno;
+		durable_abort(df);
 		errno = saved;
 		return -1;
 	}

@@ -26,6 +26,7 @@
 #ifndef CHRONOPT_DURABLE_H
 #define CHRONOPT_DURABLE_H
 #include "common.h"
+#include <stdio.h>
 
 /* Replace `path` with buf[len] durably. On a failure before the rename
  * (open, write, fsync, rename) the target is untouched, the temp file
@@ -44,6 +45,28 @@ int durable_append(const char *path, const char *line, size_t len, cp_err *e);
 /* fsync the directory containing path. Returns 0, or -1 with CP_IO.
  * Filesystems that cannot fsync a directory (EINVAL) count as success. */
 int durable_sync_dir(const char *path, cp_err *e);
+
+/* Streaming form of durable_write, for output produced piece by piece:
+ * durable_open gives df->fp, a stdio stream on a temp file next to path
+ * (registered for removal like durable_write's); durable_commit flushes,
+ * fsyncs, closes and renames it over path, then fsyncs the directory;
+ * durable_abort closes and removes it. Until the commit succeeds the old
+ * content of path is untouched. When path exists and is not a regular file
+ * (a device, a FIFO, /dev/stdout) df->fp writes to path itself: commit then
+ * only flushes and closes, and abort only closes (nothing is removed).
+ * CHRONOPT_FAIL_AT steps: open, fsync, rename, dirsync (and kill:<step>).
+ * durable_open: 0, or -1 with CP_IO "cannot open '<path>': ..." and *df
+ * empty. durable_commit: 0, or -1 with CP_IO naming path; either way df is
+ * released. durable_abort: a no-op on a released or empty df. */
+typedef struct {
+	FILE *fp;
+	char *path;  /* owned */
+	char *tmp;   /* owned; NULL when writing path itself */
+	int slot;
+} durable_file;
+int durable_open(durable_file *df, const char *path, cp_err *e);
+int durable_commit(durable_file *df, cp_err *e);
+void durable_abort(durable_file *df);
 
 typedef struct {
 	char *lockpath;  /* "<path>.lock", owned; NULL when not held */

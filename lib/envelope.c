@@ -15,6 +15,7 @@ void env_reader_init(env_reader *r, FILE *fp, const char *name)
 	r->lineno = 0;
 	r->buf = NULL;
 	r->cap = 0;
+	r->max_line = ENV_LINE_MAX;
 }
 
 void env_reader_release(env_reader *r)
@@ -32,18 +33,49 @@ static int blank(const char *s)
 	return 1;
 }
 
+/* The next line into r->buf with its "\n" (if any) and a NUL: its length,
+ * -1 at end of input or on a read error (see ferror), -2 when it is longer
+ * than r->max_line (the rest of it is not read). Unlike getline, running out
+ * of memory can neither happen silently nor look like the end of input. */
+static ssize_t read_line(env_reader *r)
+{
+	size_t n = 0;
+	int c = EOF;
+	flockfile(r->fp);
+	while ((c = getc_unlocked(r->fp)) != EOF) {
+		if (n >= r->max_line) {
+			funlockfile(r->fp);
+			return -2;
+		}
+		if (n + 2 > r->cap) {
+			r->cap = r->cap ? 2 * r->cap : 4096;
+			r->buf = cp_realloc(r->buf, r->cap);
+		}
+		r->buf[n++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	funlockfile(r->fp);
+	if (n == 0 || ferror(r->fp))
+		return -1;
+	r->buf[n] = '\0';
+	return (ssize_t)n;
+}
+
 int env_read(env_reader *r, cJSON **out, cp_err *e)
 {
 	*out = NULL;
 	for (;;) {
-		errno = 0;
-		ssize_t n = getline(&r->buf, &r->cap, r->fp);
-		if (n < 0) {
+		ssize_t n = read_line(r);
+		if (n == -1) {
 			if (ferror(r->fp))
 				return cp_fail_errno(e, "%s: read error", r->name);
 			return 0;
 		}
 		r->lineno++;
+		if (n == -2)
+			return cp_fail(e, CP_DATA, "%s:%ld: line is longer than %zu bytes", r->name,
+			               r->lineno, r->max_line);
 		if ((size_t)n != strlen(r->buf))
 			return cp_fail(e, CP_DATA, "%s:%ld: NUL byte in envelope line", r->name, r->lineno);
 		if (n > 0 && r->buf[n - 1] != '\n' && !feof(r->fp))

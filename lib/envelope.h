@@ -24,7 +24,12 @@ typedef struct {
 	long lineno;
 	char *buf;
 	size_t cap;
+	size_t max_line;   /* longest accepted line in bytes, ENV_LINE_MAX */
 } env_reader;
+
+/* Longest envelope line env_read accepts (bytes, newline included): a line
+ * is held in memory whole, so input without newlines cannot exhaust it. */
+#define ENV_LINE_MAX ((size_t)64 << 20)
 
 void env_reader_init(env_reader *r, FILE *fp, const char *name);
 void env_reader_release(env_reader *r);
@@ -32,7 +37,9 @@ void env_reader_release(env_reader *r);
 /* Read the next non-empty line and parse it. Returns 1 with *out (caller
  * owns, cJSON_Delete), 0 at end of input, -1 on error: CP_DATA
  * "<name>:<line>: ..." for bad JSON, a non-object, a missing or unknown
- * "schema", or a missing/invalid "horizon"; CP_IO for read errors. */
+ * "schema", a missing/invalid "horizon", or a line longer than
+ * r->max_line ("<name>:<line>: line is longer than N bytes"); CP_IO for read
+ * errors. */
 int env_read(env_reader *r, cJSON **out, cp_err *e);
 
 /* Write env as one line: the whole line is formatted first, then written

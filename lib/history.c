@@ -718,13 +718,19 @@ int history_repair(const char *path, long wait_ms, char *moved_to, size_t len, l
 	size_t cap = strlen(path) + 64;
 	name = cp_malloc(cap);
 	struct stat st;
-	for (int i = 0; i < 1000; i++) {
+	int i, free_name = 0;
+	for (i = 0; i < 1000 && !free_name; i++) {
 		if (i == 0)
 			snprintf(name, cap, "%s.torn-%s", path, stamp);
 		else
 			snprintf(name, cap, "%s.torn-%s.%d", path, stamp, i);
-		if (lstat(name, &st) != 0)
-			break;
+		free_name = lstat(name, &st) != 0;
+	}
+	if (!free_name) {
+		/* never replace an earlier torn record */
+		cp_fail(e, CP_IO, "cannot repair '%s': '%s.torn-%s' and .1 to .999 all exist",
+		        path, path, stamp);
+		goto out;
 	}
 	if (durable_write(name, buf + off, n - off, e))
 		goto out;

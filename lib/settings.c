@@ -46,6 +46,24 @@ static char *slurp(const char *path, cp_err *e)
 	return buf;
 }
 
+/* s for a message: at most 40 bytes, bytes outside printable ASCII (and
+ * quotes, backslashes) as \\xNN. */
+static const char *shown(const char *s, char out[200])
+{
+	size_t o = 0, i;
+	for (i = 0; s && s[i] && i < 40; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c >= 0x7f || c == '\'' || c == '\\')
+			o += (size_t)snprintf(out + o, 200 - o, "\\x%02x", c);
+		else
+			out[o++] = (char)c;
+	}
+	if (s && s[i])
+		o += (size_t)snprintf(out + o, 200 - o, "...");
+	out[o] = '\0';
+	return out;
+}
+
 /* Line number of byte offset off in s (1-based). */
 static int line_of(const char *s, size_t off)
 {
@@ -54,6 +72,9 @@ static int line_of(const char *s, size_t off)
 		line += s[i] == '\n';
 	return line;
 }
+
+static int horizons_of(const cJSON *settings, const char *who, horizon_def **out, int *n,
+                       cp_err *e);
 
 cJSON *settings_load(const char *path, cp_err *e)
 {
@@ -82,12 +103,23 @@ cJSON *settings_load(const char *path, cp_err *e)
 		cJSON_Delete(j);
 		return cp_fail(e, CP_DATA, "%s: settings must be a JSON object", p), NULL;
 	}
+	/* check the horizons now, while the file name is known */
+	horizon_def *d;
+	int n;
+	if (horizons_of(j, p, &d, &n, e) != 0) {
+		cJSON_Delete(j);
+		return NULL;
+	}
+	free(d);
 	return j;
 }
 
 static const horizon_def default_horizons[] = {{"7d", 7}, {"15d", 15}, {"30d", 30}, {"90d", 90}};
 
-int settings_horizons(const cJSON *settings, horizon_def **out, int *n, cp_err *e)
+/* The horizons of settings; messages start with `who` (the file name when
+ * called from settings_load, else "settings"). */
+static int horizons_of(const cJSON *settings, const char *who, horizon_def **out, int *n,
+                       cp_err *e)
 {
 	const cJSON *h = cJSON_GetObjectItemCaseSensitive(settings, "horizons");
 	*out = NULL;
@@ -100,28 +132,31 @@ int settings_horizons(const cJSON *settings, horizon_def **out, int *n, cp_err *
 		return 0;
 	}
 	if (!cJSON_IsObject(h))
-		return cp_fail(e, CP_DATA, "settings: \"horizons\" must be an object of name: steps");
+		return cp_fail(e, CP_DATA, "%s: \"horizons\" must be an object of name: steps", who);
 	int k = cJSON_GetArraySize(h);
 	if (k == 0)
-		return cp_fail(e, CP_DATA, "settings: \"horizons\" is empty");
+		return cp_fail(e, CP_DATA, "%s: \"horizons\" is empty", who);
 	horizon_def *d = cp_calloc((size_t)k, sizeof(*d));
 	int i = 0;
 	const cJSON *it;
+	char b[200];
 	cJSON_ArrayForEach(it, h) {
 		if (!cp_name_ok(it->string)) {
 			free(d);
-			return cp_fail(e, CP_DATA, "settings: horizon name '%.40s' is not a plain name", it->string);
+			return cp_fail(e, CP_DATA, "%s: horizon name '%s' is not a plain name", who,
+			               shown(it->string, b));
 		}
 		if (!cJSON_IsNumber(it) || it->valuedouble != floor(it->valuedouble) ||
 		    it->valuedouble < 1 || it->valuedouble > 10000) {
 			free(d);
-			return cp_fail(e, CP_DATA, "settings: horizon '%s' steps must be an integer in 1..10000",
-			               it->string);
+			return cp_fail(e, CP_DATA, "%s: horizon '%s' steps must be an integer in 1..10000",
+			               who, it->string);
 		}
 		for (int j = 0; j < i; j++)
 			if (strcmp(d[j].name, it->string) == 0) {
 				free(d);
-				return cp_fail(e, CP_DATA, "settings: horizon '%s' defined twice", it->string);
+				return cp_fail(e, CP_DATA, "%s: horizon '%s' defined twice", who,
+				               it->string);
 			}
 		snprintf(d[i].name, sizeof(d[i].name), "%s", it->string);
 		d[i].steps = (int)it->valuedouble;
@@ -130,6 +165,11 @@ int settings_horizons(const cJSON *settings, horizon_def **out, int *n, cp_err *
 	*out = d;
 	*n = k;
 	return 0;
+}
+
+int settings_horizons(const cJSON *settings, horizon_def **out, int *n, cp_err *e)
+{
+	return horizons_of(settings, "settings", out, n, e);
 }
 
 int settings_horizon(const cJSON *settings, const char *name, horizon_def *out, cp_err *e)

@@ -18,7 +18,8 @@ typedef struct {
 
 /* Load the settings file. path NULL: default search as above; a missing
  * default is not an error (returns an empty object). Caller owns result.
- * Bad JSON: CP_DATA "<path>: ...". */
+ * Bad JSON, or bad horizons (see settings_horizons): CP_DATA "<path>: ..."
+ * or "<path>:<line>: ...", so every complaint about the file names it. */
 cJSON *settings_load(const char *path, cp_err *e);
 
 /* Horizons from settings (built-in defaults when absent). *out owned by

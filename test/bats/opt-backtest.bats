@@ -209,6 +209,50 @@ strip_seconds() {
 	[[ "$stderr" == "opt-backtest: testdata/good-csv/two-ids.csv:3: several ids"* ]]
 }
 
+@test "a full disk on stdout is exit 4 with one message" {
+	run --separate-stderr bash -c "'$BT' --series '$DATA' --origins 2 >/dev/full"
+	assert_failure 4
+	assert_equal "$stderr" "opt-backtest: error writing standard output: No space left on device"
+	run --separate-stderr bash -c "'$BT' --help >/dev/full"
+	assert_failure 4
+	assert_equal "$stderr" "opt-backtest: error writing standard output: No space left on device"
+}
+
+@test "a failed --samples write to a device reports it and never removes the device" {
+	# through a symlink, so an old binary removes the link, not /dev/full
+	ln -s /dev/full "$BATS_TEST_TMPDIR/full"
+	run --separate-stderr "$BT" --series "$DATA" --origins 5 --samples "$BATS_TEST_TMPDIR/full"
+	assert_failure 4
+	[ -z "$output" ]
+	assert_equal "$stderr" "opt-backtest: cannot write '$BATS_TEST_TMPDIR/full': No space left on device"
+	[ -L "$BATS_TEST_TMPDIR/full" ]
+	[ -c /dev/full ]
+}
+
+@test "a failure while replacing --samples keeps the previous file whole, with no temp file left" {
+	echo old >"$BATS_TEST_TMPDIR/s.json"
+	local step
+	for step in open fsync rename; do
+		CHRONOPT_FAIL_AT=$step run --separate-stderr "$BT" --series "$DATA" --origins 3 \
+			--samples "$BATS_TEST_TMPDIR/s.json"
+		assert_failure 4
+		[ -z "$output" ]
+		[[ "$stderr" == *": Input/output error" ]]
+		assert_equal "$(cat "$BATS_TEST_TMPDIR/s.json")" old
+		[ -z "$(find "$BATS_TEST_TMPDIR" -name '.s.json.tmp-*')" ]
+	done
+	run --separate-stderr "$BT" --series "$DATA" --origins 3 --samples "$BATS_TEST_TMPDIR/s.json"
+	assert_success
+	jq -e '.windows | length == 3' "$BATS_TEST_TMPDIR/s.json"
+}
+
+@test "a read error on the series (a directory) is exit 4 naming it" {
+	run --separate-stderr "$BT" --series "$BATS_TEST_TMPDIR"
+	assert_failure 4
+	[ -z "$output" ]
+	assert_equal "$stderr" "opt-backtest: cannot read '$BATS_TEST_TMPDIR': Is a directory"
+}
+
 @test "a model directory runs the Chronos forward pass and is deterministic" {
 	run --separate-stderr "$BT" --series "$DATA" --model testdata/chronos/relu-tied \
 		--steps 4 --origins 3 --num-samples 5 --context-length 40 --seed 7

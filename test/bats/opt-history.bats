@@ -343,3 +343,29 @@ envelope() { # run_id horizon
 	assert_success
 	[ "$(wc -l <history.csv)" -eq 8 ]
 }
+
+@test "a full disk on stdout is exit 4 with one message, for every command" {
+	envelope r1 7d | opt-history record --file "$H" >/dev/null
+	local cmd
+	for cmd in "show" "show --json" "last" "export --format csv" "repair" "--help"; do
+		run --separate-stderr bash -c "opt-history $cmd --file '$H' >/dev/full"
+		assert_failure 4
+		assert_equal "$stderr" "opt-history: error writing standard output: No space left on device"
+	done
+}
+
+@test "record with a full stdout is exit 4 naming the envelope; the record itself is in the file" {
+	run --separate-stderr bash -c "$(declare -f envelope); envelope r1 7d | opt-history record --file '$H' >/dev/full"
+	assert_failure 4
+	assert_equal "$stderr" "opt-history: error writing envelope: No space left on device"
+	[ "$(wc -l <"$H")" -eq 1 ]
+}
+
+@test "a read error on the history file (a directory) is exit 4 naming it" {
+	mkdir "$BATS_TEST_TMPDIR/d.jsonl"
+	for cmd in show last "export --format csv"; do
+		run --separate-stderr bash -c "opt-history $cmd --file '$BATS_TEST_TMPDIR/d.jsonl'"
+		assert_failure 4
+		assert_equal "$stderr" "opt-history: cannot read '$BATS_TEST_TMPDIR/d.jsonl': Is a directory"
+	done
+}

@@ -24,3 +24,26 @@ unset CHRONOPT_HISTORY CHRONOPT_CONFIG CHRONOPT_CONFIG_DIR CHRONOPT_FAIL_AT
 # Fixtures shipped with the suites live in test/bats/fixtures/.
 FIXTURES="$CHRONOPT_ROOT/test/bats/fixtures"
 export FIXTURES
+
+# CHRONOPT_WRAP (set by `make check VALGRIND=1`, see scripts/run-tests): a
+# command put in front of every tool, e.g. "valgrind -q ...". The tools are
+# reached through a directory of wrapper scripts that takes the place of
+# $CHRONOPT_BIN, so tests calling "$CHRONOPT_BIN/tool" or plain "tool" both
+# go through it.
+if [ -n "${CHRONOPT_WRAP:-}" ]; then
+	: "${CHRONOPT_REAL_BIN:=$CHRONOPT_BIN}"
+	export CHRONOPT_REAL_BIN
+	if [ ! -d "$BATS_RUN_TMPDIR/wrap-bin" ]; then
+		mkdir -p "$BATS_RUN_TMPDIR/wrap-bin.$$"
+		for tool in "$CHRONOPT_REAL_BIN"/*; do
+			[ -f "$tool" ] && [ -x "$tool" ] || continue
+			printf '#!/bin/sh\nexec %s "%s" "$@"\n' "$CHRONOPT_WRAP" "$tool" \
+				>"$BATS_RUN_TMPDIR/wrap-bin.$$/${tool##*/}"
+			chmod +x "$BATS_RUN_TMPDIR/wrap-bin.$$/${tool##*/}"
+		done
+		mv -T "$BATS_RUN_TMPDIR/wrap-bin.$$" "$BATS_RUN_TMPDIR/wrap-bin" 2>/dev/null ||
+			rm -rf "$BATS_RUN_TMPDIR/wrap-bin.$$"
+	fi
+	CHRONOPT_BIN="$BATS_RUN_TMPDIR/wrap-bin"
+	export PATH="$CHRONOPT_BIN:$PATH"
+fi

@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #define N 60
@@ -180,10 +181,12 @@ static int capture_cb(void *arg, int origin, const double *actual, const double 
 
 static int same_numbers(const mt_window *a, const mt_window *b)
 {
-	/* every field but seconds, bit for bit */
+	/* every field but seconds, bit for bit; the padding after the int
+	 * origin is never compared (it is uninitialised in copies) */
 	mt_window x = *a, y = *b;
 	x.seconds = y.seconds = 0;
-	return !memcmp(&x, &y, sizeof(x));
+	return x.origin == y.origin &&
+	       !memcmp(&x.rmse, &y.rmse, sizeof(x) - offsetof(mt_window, rmse));
 }
 
 static void test_run_random_walk(void)
@@ -274,8 +277,34 @@ static void test_run_random_walk(void)
 	f->free(f);
 }
 
+/* batch * num_samples * steps doubles beyond size_t: refused before any
+ * allocation (here it wrapped to 0 bytes, then the forecaster wrote). */
+static void test_run_too_large(void)
+{
+	int steps = 1 << 15, norig = 1 << 16;
+	series s = {.path = "big.csv", .id = "", .n = steps + 1};
+	s.y = calloc((size_t)s.n, sizeof(double));
+	s.day = calloc((size_t)s.n, sizeof(int32_t));
+	int *orig = malloc((size_t)norig * sizeof(int));
+	for (int i = 0; i < norig; i++)
+		orig[i] = 1;
+	fake_state st = {.fail = 1};
+	forecaster f = {.name = "fake", .state = &st, .forecast = fake_forecast};
+	fc_config cfg = {.context_length = 1, .num_samples = 1 << 30, .temperature = 1};
+	bt_result r;
+	cp_err e = {0};
+	CHECK(bt_run(&f, &cfg, &s, orig, norig, steps, 1, 0, &r, &e) == -1 && e.code == CP_USAGE &&
+	      !strcmp(e.msg, "num_samples 1073741824 x steps 32768 x 65536 windows per batch "
+	              "is too large") && st.calls == 0,
+	      "paths beyond size_t are refused before any allocation or forecaster call");
+	free(orig);
+	free(s.y);
+	free(s.day);
+}
+
 int main(void)
 {
+	test_run_too_large();
 	test_origins();
 	test_mase_scale();
 	test_run_fake();

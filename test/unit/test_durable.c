@@ -145,6 +145,73 @@ static void test_write(void)
 	      "a path ending in '/' is refused");
 }
 
+/* The streaming form: old content until the commit, nothing left on abort
+ * or failure, devices (here a symlink to /dev/null) written in place. */
+static void test_stream(void)
+{
+	cp_err e = {0};
+	const char *t = path_in("target.json");
+	durable_file df;
+	char name[128];
+
+	put(t, "old\n");
+	CHECK(durable_open(&df, t, &e) == 0 && df.fp && df.tmp, "durable_open gives a temp stream");
+	fputs("new ", df.fp);
+	fflush(df.fp);
+	CHECK(!strcmp(content(t), "old\n"), "until the commit the target keeps its old content");
+	fputs("content\n", df.fp);
+	CHECK(durable_commit(&df, &e) == 0 && !strcmp(content(t), "new content\n") && !df.path,
+	      "durable_commit puts the whole new content in place and releases df");
+	CHECK(stray_files("target.json", NULL) == 0, "no temp file left after a commit");
+
+	put(t, "old\n");
+	CHECK(durable_open(&df, t, &e) == 0, "durable_open again");
+	fputs("half", df.fp);
+	durable_abort(&df);
+	CHECK(!strcmp(content(t), "old\n") && stray_files("target.json", NULL) == 0 && !df.path,
+	      "durable_abort keeps the old content and removes the temp file");
+	durable_abort(&df);  /* a no-op on a released df */
+
+	static const char *steps[] = {"fsync", "rename"};
+	for (int i = 0; i < 2; i++) {
+		put(t, "old\n");
+		durable_open(&df, t, &e);
+		fputs("new\n", df.fp);
+		setenv("CHRONOPT_FAIL_AT", steps[i], 1);
+		int rc = durable_commit(&df, &e);
+		unsetenv("CHRONOPT_FAIL_AT");
+		snprintf(name, sizeof(name), "injected %s failure in commit: CP_IO, old content, "
+		         "no temp file", steps[i]);
+		CHECK(rc == -1 && e.code == CP_IO && strstr(e.msg, "Input/output error") &&
+		      !strcmp(content(t), "old\n") && stray_files("target.json", NULL) == 0 && !df.path,
+		      name);
+	}
+	setenv("CHRONOPT_FAIL_AT", "open", 1);
+	int rc = durable_open(&df, t, &e);
+	unsetenv("CHRONOPT_FAIL_AT");
+	CHECK(rc == -1 && !df.fp && !df.path && stray_files("target.json", NULL) == 0,
+	      "injected open failure: nothing created");
+	char want[600];
+	const char *nd = path_in("no-such-dir/x");
+	snprintf(want, sizeof(want), "cannot open '%s': No such file or directory", nd);
+	CHECK(durable_open(&df, nd, &e) == -1 && e.code == CP_IO && !strcmp(e.msg, want),
+	      "durable_open in a missing directory names the target");
+
+	const char *dev = path_in("null-link");
+	struct stat st;
+	CHECK(symlink("/dev/null", dev) == 0, "a symlink to /dev/null");
+	CHECK(durable_open(&df, dev, &e) == 0 && !df.tmp, "a device is written in place");
+	fputs("x", df.fp);
+	CHECK(durable_commit(&df, &e) == 0 && lstat(dev, &st) == 0 && S_ISLNK(st.st_mode),
+	      "committing to a device leaves the link and the device as they were");
+	durable_open(&df, dev, &e);
+	durable_abort(&df);
+	CHECK(lstat(dev, &st) == 0 && S_ISLNK(st.st_mode) && stat("/dev/null", &st) == 0 &&
+	      S_ISCHR(st.st_mode), "aborting a device write removes nothing");
+	unlink(dev);
+	clear_dir();
+}
+
 /* Run durable_write in a child with CHRONOPT_FAIL_AT=kill:<step>. */
 static void test_kill(void)
 {
@@ -344,8 +411,60 @@ static void test_lock(void)
 	clear_dir();
 }
 
-int main(void)
+static volatile sig_atomic_t hups;
+static void on_hup(int sig)
 {
+	(void)sig;
+	hups++;
+}
+
+/* A program with its own SIGHUP handler keeps running after the cleanup
+ * handler has passed the signal on: errno must be what the interrupted code
+ * had. Run in a fresh process (this binary re-executed with "sighup-child"),
+ * where the cleanup handler is installed after the program's own. */
+static char self[4096];  /* this binary, from /proc/self/exe at start */
+
+static int sighup_child(const char *h)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_hup;
+	sigaction(SIGHUP, &sa, NULL);
+	cp_lock l;
+	cp_err e;
+	if (lock_acquire(&l, h, 0, &e) != 0)
+		return 10;
+	unlink(l.lockpath);  /* so the cleanup handler's unlink fails (ENOENT) */
+	errno = 0;
+	raise(SIGHUP);
+	int code = hups != 1 ? 11 : errno != 0 ? 12 : 0;
+	lock_release(&l);
+	return code;
+}
+
+static void test_signal_errno(void)
+{
+	char *h = path_in("sig.jsonl");
+	pid_t child = xfork();
+	if (child == 0) {
+		execl(self, "test_durable", "sighup-child", h, (char *)NULL);
+		_exit(13);
+	}
+	int status;
+	waitpid(child, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) != 11 && WEXITSTATUS(status) != 13,
+	      "the cleanup handler passes SIGHUP on to the program's own handler");
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "the cleanup handler leaves errno as it found it");
+	clear_dir();
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "sighup-child"))
+		return sighup_child(argv[2]);
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	self[n > 0 ? n : 0] = '\0';
 	const char *tmp = getenv("TMPDIR");
 	snprintf(dir, sizeof(dir), "%s/test_durable.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(dir)) {
@@ -353,9 +472,11 @@ int main(void)
 		return 1;
 	}
 	test_write();
+	test_stream();
 	test_kill();
 	test_append();
 	test_lock();
+	test_signal_errno();
 	clear_dir();
 	rmdir(dir);
 	free_paths();

@@ -3,6 +3,8 @@
 #include "settings.h"
 #include "tap.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +13,57 @@ static int read_one(const char *text, cJSON **out, cp_err *e)
 	FILE *fp = fmemopen((void *)text, strlen(text), "r");
 	env_reader r;
 	env_reader_init(&r, fp, "<stdin>");
+	int rc = env_read(&r, out, e);
+	env_reader_release(&r);
+	fclose(fp);
+	return rc;
+}
+
+/* A stream of `left` bytes of `fill`, then EOF, or a read error (EIO)
+ * when `fail` is set; no memory behind it. */
+typedef struct {
+	size_t left;
+	char fill;
+	int fail;
+} gen;
+
+static ssize_t gen_read(void *c, char *buf, size_t size)
+{
+	gen *g = c;
+	if (g->left == 0) {
+		if (g->fail) {
+			errno = EIO;
+			return -1;
+		}
+		return 0;
+	}
+	size_t n = size < g->left ? size : g->left;
+	memset(buf, g->fill, n);
+	g->left -= n;
+	return (ssize_t)n;
+}
+
+/* env_read on the generated stream, with max_line (0: the default). */
+static int read_gen(gen *g, size_t max_line, cJSON **out, cp_err *e)
+{
+	cookie_io_functions_t io = {.read = gen_read};
+	FILE *fp = fopencookie(g, "r", io);
+	env_reader r;
+	env_reader_init(&r, fp, "<stdin>");
+	if (max_line)
+		r.max_line = max_line;
+	int rc = env_read(&r, out, e);
+	env_reader_release(&r);
+	fclose(fp);
+	return rc;
+}
+
+static int read_max(const char *text, size_t max_line, cJSON **out, cp_err *e)
+{
+	FILE *fp = fmemopen((void *)text, strlen(text), "r");
+	env_reader r;
+	env_reader_init(&r, fp, "<stdin>");
+	r.max_line = max_line;
 	int rc = env_read(&r, out, e);
 	env_reader_release(&r);
 	fclose(fp);
@@ -114,5 +167,30 @@ int main(void)
 	s = cJSON_Parse("{\"horizons\":{\"../x\":5}}");
 	CHECK(settings_horizons(s, &h, &nh, &e) < 0 && e.code == CP_DATA, "hostile horizon name in settings rejected");
 	cJSON_Delete(s);
+	/* line length limit: input without newlines cannot exhaust memory */
+	{
+		env_reader r0;
+		env_reader_init(&r0, stdin, "<stdin>");
+		CHECK(r0.max_line == ENV_LINE_MAX && ENV_LINE_MAX >= ((size_t)1 << 20),
+		      "the reader's default line limit is ENV_LINE_MAX");
+		env_reader_release(&r0);
+		const char *line = "{\"schema\":\"chronopt/1\",\"horizon\":{\"name\":\"7d\",\"steps\":7}}\n";
+		size_t len = strlen(line);
+		cJSON *jj = NULL;
+		CHECK(read_max(line, len, &jj, &e) == 1, "a line of exactly max_line bytes is read");
+		cJSON_Delete(jj);
+		char want[128];
+		snprintf(want, sizeof(want), "<stdin>:1: line is longer than %zu bytes", len - 1);
+		CHECK(read_max(line, len - 1, &jj, &e) == -1 && e.code == CP_DATA && !strcmp(e.msg, want),
+		      "a line of max_line + 1 bytes is bad input naming the line");
+		gen g = {(size_t)8 << 20, 'x', 0};
+		CHECK(read_gen(&g, (size_t)1 << 20, &jj, &e) == -1 && e.code == CP_DATA &&
+		      strstr(e.msg, "line is longer than 1048576 bytes") && g.left >= ((size_t)6 << 20),
+		      "8 MiB without a newline stops at the limit, without reading the rest");
+		gen bad = {100, ' ', 1};
+		CHECK(read_gen(&bad, 0, &jj, &e) == -1 && e.code == CP_IO &&
+		      !strcmp(e.msg, "<stdin>: read error: Input/output error"),
+		      "a read error in the middle of a line is an I/O error, not the end of input");
+	}
 	return tap_done();
 }

@@ -292,6 +292,31 @@ static void test_export(void)
 	CHECK(history_load(&h, p, 0, &e) == 0 && h.n == 2, "after repair the history loads");
 	history_free(&h);
 	CHECK(history_repair(p, 0, moved, sizeof(moved), &line, &bytes, &e) == 0, "nothing more to repair");
+
+	/* every name taken: refused, no earlier torn record is replaced */
+	char name[700];
+	ap = fopen(p, "ab");
+	fputs("{\"again", ap);
+	fclose(ap);
+	for (int i = 1; i < 1000; i++) {
+		snprintf(name, sizeof(name), "%s.%d", torn, i);
+		put(name, "old", 3);
+	}
+	char want[1400];
+	snprintf(want, sizeof(want), "cannot repair '%s': '%s' and .1 to .999 all exist", p, torn);
+	rc = history_repair(p, 0, moved, sizeof(moved), &line, &bytes, &e);
+	int kept = 1;
+	for (int i = 1; i < 1000; i++) {
+		snprintf(name, sizeof(name), "%s.%d", torn, i);
+		FILE *tf = fopen(name, "rb");
+		char got[8] = "";
+		kept &= tf && fread(got, 1, sizeof(got), tf) == 3 && !memcmp(got, "old", 3);
+		if (tf)
+			fclose(tf);
+		unlink(name);
+	}
+	CHECK(rc == -1 && e.code == CP_IO && !strcmp(e.msg, want) && kept,
+	      "repair with all 1000 names taken fails and replaces none of them");
 	unlink(torn);
 	unlink(p);
 	free(torn);
