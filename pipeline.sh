@@ -32,6 +32,8 @@
 #                                            (default "mail -s {subject} {to}")
 #   --bin DIR            CHRONOPT_BIN        tool directory (default: build/bin next to this script)
 #   --seed N             CHRONOPT_SEED       seed of every random stream (default 42)
+#   --jobs N             CHRONOPT_JOBS       opt-search worker processes (default: the number
+#                                            of CPUs; results do not depend on it)
 #   -h, --help           this text
 #
 # The env file: KEY=VALUE lines with the keys above, '#' comments, blank
@@ -96,7 +98,7 @@ trap 'exit 143' TERM
 # ------------------------------------------------------------ configuration
 
 keys=(SERIES SERIES_ID MODEL CONFIG CONFIG_DIR HISTORY RUN_DIR LOG_DIR REPORT MAIL_TO
-	MAIL_COMMAND BIN SEED)
+	MAIL_COMMAND BIN SEED JOBS)
 path_keys=" SERIES CONFIG CONFIG_DIR HISTORY RUN_DIR LOG_DIR REPORT BIN "
 declare -A opt=() file=()
 
@@ -181,6 +183,10 @@ resolve_config() {
 	: "${cfg_BIN:=$here/build/bin}"
 	: "${cfg_SEED:=42}"
 	[[ $cfg_SEED =~ ^[0-9]{1,15}$ ]] || die 2 "seed '$(flat "$cfg_SEED" 40)' is not an integer in 0..999999999999999"
+	: "${cfg_JOBS:=$(nproc 2>/dev/null || echo 1)}"
+	if [[ ! $cfg_JOBS =~ ^[1-9][0-9]{0,2}$ ]]; then
+		die 2 "jobs '$(flat "$cfg_JOBS" 40)' is not an integer in 1..999"
+	fi
 	local p
 	for p in cfg_SERIES cfg_MODEL cfg_CONFIG cfg_CONFIG_DIR cfg_HISTORY cfg_RUN_DIR cfg_LOG_DIR cfg_REPORT cfg_BIN; do
 		case "${!p}" in
@@ -405,7 +411,8 @@ cmd_run() {
 		"$(flat "$(basename "$cfg_SERIES")" 80)" "$(flat "$cfg_MODEL" 120)" >&2
 	{
 		stage 00-trigger "$rundir/input.ndjson" "$rundir/00-trigger.ndjson" "${trig[@]}" &&
-			stage 10-search "$rundir/00-trigger.ndjson" "$rundir/10-search.ndjson" "$t_search" "${common[@]}" &&
+			stage 10-search "$rundir/00-trigger.ndjson" "$rundir/10-search.ndjson" "$t_search" "${common[@]}" \
+				--jobs "$cfg_JOBS" &&
 			stage 20-validate "$rundir/10-search.ndjson" "$rundir/20-validate.ndjson" "$t_validate" "${common[@]}" &&
 			stage 30-deploy "$rundir/20-validate.ndjson" "$rundir/30-deploy.ndjson" "${dep[@]}"
 	} || rc=$?
@@ -645,7 +652,7 @@ main() {
 			exit 0
 			;;
 		--env | --series | --series-id | --model | --config | --config-dir | --history | --run-dir | \
-			--log-dir | --report | --mail-to | --mail-command | --bin | --seed)
+			--log-dir | --report | --mail-to | --mail-command | --bin | --seed | --jobs)
 			[ $# -ge 2 ] || die 2 "option '$1' needs a value"
 			case "$1" in
 			--env) env_file=$2 ;;
@@ -662,6 +669,7 @@ main() {
 			--mail-command) opt[MAIL_COMMAND]=$2 ;;
 			--bin) opt[BIN]=$2 ;;
 			--seed) opt[SEED]=$2 ;;
+			--jobs) opt[JOBS]=$2 ;;
 			esac
 			shift
 			;;

@@ -81,6 +81,23 @@ lenient() {
 	grep -q "run run-1 exit 0" logs/pipeline.log
 }
 
+@test "--jobs reaches opt-search and does not change what the search decides" {
+	need_tools
+	CHRONOPT_RUN_ID=run-1 run --separate-stderr pipe --jobs 1 run --horizon 7d
+	assert_success
+	grep -q -- '--jobs 1' runs/run-1/commands
+	mv runs/run-1/10-search.ndjson one.ndjson
+	rm -rf configs history.jsonl runs
+	CHRONOPT_RUN_ID=run-1 run --separate-stderr pipe --jobs 2 run --horizon 7d
+	assert_success
+	grep -q -- '--jobs 2' runs/run-1/commands
+	strip='del(.. | .seconds?) | del(.. | .optimization_time_seconds?)'
+	diff <(jq -cS "$strip" one.ndjson) <(jq -cS "$strip" runs/run-1/10-search.ndjson)
+	run --separate-stderr pipe --jobs 0 status
+	assert_failure 2
+	[ "$stderr" = "pipeline.sh: jobs '0' is not an integer in 1..999" ]
+}
+
 @test "a stage is replayed alone from the run directory and decides the same" {
 	need_tools
 	CHRONOPT_RUN_ID=run-1 run pipe run --all
