@@ -559,12 +559,31 @@ int dp_deploy_line(cJSON *env, const dp_options *o, cp_err *e)
 		const cJSON *w = cJSON_GetObjectItemCaseSensitive(val, "windows");
 		const cJSON *wc = cJSON_GetObjectItemCaseSensitive(w, "count");
 		const cJSON *sec = cJSON_GetObjectItemCaseSensitive(vc, "seconds");
+		const cJSON *wl = cJSON_GetObjectItemCaseSensitive(w, "last_date");
+		if (cJSON_IsString(wl))  /* opt-trigger judges only origins after it */
+			cJSON_AddStringToObject(hold, "last_origin_date", wl->valuestring);
 		if (cJSON_IsNumber(wc) && wc->valuedouble >= 1) {
 			cJSON_AddNumberToObject(hold, "windows", wc->valuedouble);
 			if (cJSON_IsNumber(sec))
 				env_add_number(hold, "seconds_per_window", sec->valuedouble / wc->valuedouble);
 		}
 		cJSON_AddItemToObject(extra, "validation", hold);
+		/* validation_* of the deployed config are the held-out figures
+		 * opt-validate approved, the baseline opt-trigger compares with;
+		 * the search-window figures stay beside them as search_*. */
+		static const char *const seedk[] = {"rmse", "mape", "mae"};
+		for (size_t i = 0; i < 3; i++) {
+			char vk[32], sk[32];
+			snprintf(vk, sizeof(vk), "validation_%s", seedk[i]);
+			snprintf(sk, sizeof(sk), "search_%s", seedk[i]);
+			const cJSON *held = cJSON_GetObjectItemCaseSensitive(vc, seedk[i]);
+			const cJSON *srch = cJSON_GetObjectItemCaseSensitive(cand, vk);
+			if (!cJSON_IsNumber(held))
+				continue;
+			if (cJSON_IsNumber(srch))
+				env_add_number(extra, sk, srch->valuedouble);
+			env_add_number(extra, vk, held->valuedouble);
+		}
 	}
 	dp_result r;
 	int rc = dp_deploy(o, h, cand, extra, cJSON_IsArray(reasons) ? reasons : NULL, &r, e);

@@ -23,6 +23,19 @@ static const cJSON *get(const cJSON *obj, const char *key)
 	return cJSON_GetObjectItemCaseSensitive(obj, key);
 }
 
+/* The validation figure `key` ("rmse", "mape", "mae") of a record: the
+ * held-out score opt-validate gave the candidate when there is one, else
+ * the search candidate's validation_<key>. */
+static const cJSON *held_out(const cJSON *r, const char *key)
+{
+	const cJSON *v = get(get(get(r, "validation"), "candidate"), key);
+	if (cJSON_IsNumber(v))
+		return v;
+	char k[32];
+	snprintf(k, sizeof(k), "validation_%s", key);
+	return get(get(r, "config"), k);
+}
+
 static const char *str_or(const cJSON *obj, const char *key, const char *dflt)
 {
 	const cJSON *v = get(obj, key);
@@ -533,7 +546,7 @@ int history_show(FILE *out, const history *h, const history_filter *f, int json,
 		num_cell(deg, sizeof(deg), get(r, "performance_degradation_pct"), "%.2f");
 		num_cell(drift, sizeof(drift), get(r, "drift_severity"), "%.4g");
 		num_cell(days, sizeof(days), get(r, "days_since_last"), "%.0f");
-		num_cell(rmse, sizeof(rmse), get(get(r, "config"), "validation_rmse"), "%.6g");
+		num_cell(rmse, sizeof(rmse), held_out(r, "rmse"), "%.6g");
 		num_cell(secs, sizeof(secs), get(get(r, "durations"), "total"), "%.1f");
 		fprintf(out, "%5ld  %-20s  %-8s  %-13s  %-24s  %8s  %-8s  %5s  %12s  %9s\n", idx[k] + 1,
 		        date, hz, oc, trig, deg, drift, days, rmse, secs);
@@ -635,7 +648,6 @@ int history_export_csv(FILE *out, const history *h, const history_filter *f, cp_
 	fputs(HISTORY_CSV_COLUMNS "\n", out);
 	for (long k = 0; k < n; k++) {
 		const cJSON *r = h->rec[idx[k]];
-		const cJSON *cfg = get(r, "config");
 		fprintf(out, "%ld", idx[k] + 1);
 		static const char *const plain[] = {"run_id", "horizon", "steps", "optimization_date",
 		                                    "outcome", "success", "reason"};
@@ -668,7 +680,7 @@ int history_export_csv(FILE *out, const history *h, const history_filter *f, cp_
 		static const char *const cfgm[] = {"validation_rmse", "validation_mape", "validation_mae"};
 		for (size_t i = 0; i < 3; i++) {
 			fputc(',', out);
-			csv_value(out, get(cfg, cfgm[i]));
+			csv_value(out, held_out(r, cfgm[i] + strlen("validation_")));
 		}
 		static const char *const objs[] = {"config", "validation", "deployment"};
 		for (size_t i = 0; i < 3; i++) {

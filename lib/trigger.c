@@ -251,6 +251,7 @@ typedef struct {
 	char path[4200];
 	fc_config cfg;
 	double val_rmse;
+	int32_t validated_until; /* last origin date it was validated on, or INT32_MIN */
 	const char *timestamp;  /* into json, may be NULL */
 	const char *model_dir;  /* into json, may be NULL */
 	cJSON *json;
@@ -321,6 +322,16 @@ static int load_deployed(const char *dir, const char *horizon, deployed *d, cp_e
 	if (cJSON_IsString(h) && strcmp(h->valuestring, horizon) != 0) {
 		cp_fail(e, CP_DATA, "%s: deployed config is for horizon '%.40s', not '%s'", d->path,
 		        h->valuestring, horizon);
+		cJSON_Delete(d->json);
+		d->json = NULL;
+		return -1;
+	}
+	/* Configs deployed by opt-deploy record the last origin date of the
+	 * held-out windows that approved them; absent in older configs. */
+	d->validated_until = INT32_MIN;
+	const char *vu = env_string(cJSON_GetObjectItemCaseSensitive(j, "validation"), NULL, "last_origin_date");
+	if (vu && cp_parse_date(vu, &d->validated_until) < 0) {
+		cp_fail(e, CP_DATA, "%s: \"validation\".\"last_origin_date\" '%.20s' is not a date", d->path, vu);
 		cJSON_Delete(d->json);
 		d->json = NULL;
 		return -1;
@@ -537,17 +548,46 @@ static int check_performance(const trigger_input *in, const series *sv, const tr
 			         o->recent_origins, in->steps, L, need, sv->n);
 			why_not = whybuf;
 		} else {
-			forecaster *f = forecaster_open(in->model_spec, e);
-			if (!f) {
+			bt_plan plan = {.count = o->recent_origins, .stride = 1, .holdout = 0};
+			int *orig = NULL;
+			if (bt_origins(sv, in->steps, L, &plan, &orig, e) < 0) {
 				cJSON_Delete(src);
 				cJSON_Delete(d.json);
 				return -1;
 			}
-			bt_plan plan = {.count = o->recent_origins, .stride = 1, .holdout = 0};
-			int *orig = NULL;
+			/* Judge only origins the deployed config was not validated
+			 * on: right after a deployment there are none, so a config
+			 * is never re-tuned on the very windows that approved it. */
+			int skip = 0;
+			while (skip < plan.count && sv->day[orig[skip] - 1] <= d.validated_until)
+				skip++;
+			if (d.validated_until != INT32_MIN) {
+				char vd[11];
+				cp_format_date(d.validated_until, vd);
+				cJSON_AddStringToObject(src, "validated_until", vd);
+				cJSON_AddNumberToObject(src, "origins_already_validated", skip);
+			}
+			if (skip == plan.count) {
+				char vd[11];
+				cp_format_date(d.validated_until, vd);
+				snprintf(whybuf, sizeof whybuf,
+				         "no forecast origin after %s, the last one the deployed config was validated on",
+				         vd);
+				why_not = whybuf;
+				free(orig);
+				goto judged;
+			}
+			memmove(orig, orig + skip, (size_t)(plan.count - skip) * sizeof(*orig));
+			plan.count -= skip;
+			forecaster *f = forecaster_open(in->model_spec, e);
+			if (!f) {
+				free(orig);
+				cJSON_Delete(src);
+				cJSON_Delete(d.json);
+				return -1;
+			}
 			bt_result r;
-			if (bt_origins(sv, in->steps, L, &plan, &orig, e) < 0 ||
-			    bt_run(f, &d.cfg, sv, orig, plan.count, in->steps, in->seed, 0, &r, e) < 0) {
+			if (bt_run(f, &d.cfg, sv, orig, plan.count, in->steps, in->seed, 0, &r, e) < 0) {
 				free(orig);
 				f->free(f);
 				cJSON_Delete(src);
@@ -639,6 +679,7 @@ static int check_performance(const trigger_input *in, const series *sv, const tr
 		free(fd);
 		free(rows);
 	}
+judged:
 	cJSON_AddItemToObject(sec, "details", src);
 	cJSON_AddNumberToObject(sec, "origins_requested", o->recent_origins);
 	env_add_number(sec, "baseline_rmse", d.val_rmse);

@@ -183,6 +183,31 @@ days() { awk -F, -v a="$1" -v b="$2" '$2 >= a && $2 <= b { print $2 }' "$DATA"; 
 	[ "$(field .trigger.summary)" = "optimize 7d: RMSE 37.1% worse than at validation" ]
 }
 
+@test "performance: only origins after the validated windows are judged" {
+	deploy7d 3.0
+	optimized 7d 2017-06-20
+	# validated up to the last origin the 14 recent ones reach: nothing new
+	jq -c '.validation = {"rmse": 3.0, "last_origin_date": "2017-06-20"}' cfg/7d.json >c && mv c cfg/7d.json
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30
+	assert_success
+	[ "$(field .trigger.checks.performance.evaluated)" = false ]
+	[ "$(field .trigger.checks.performance.fired)" = false ]
+	[ "$(field .trigger.checks.performance.reason)" = "no forecast origin after 2017-06-20, the last one the deployed config was validated on" ]
+	[ "$(field .trigger.should_optimize)" = false ]
+	# validated up to a few days earlier: only the newer origins count
+	jq -c '.validation.last_origin_date = "2017-06-15"' cfg/7d.json >c && mv c cfg/7d.json
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30
+	assert_success
+	[ "$(field .trigger.checks.performance.evaluated)" = true ]
+	n=$(field .trigger.checks.performance.origins)
+	skipped=$(field .trigger.checks.performance.details.origins_already_validated)
+	[ "$n" -ge 1 ] && [ "$n" -lt 14 ] && [ $((n + skipped)) -eq 14 ]
+	jq -c '.validation.last_origin_date = "June"' cfg/7d.json >c && mv c cfg/7d.json
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30
+	assert_failure 3
+	[[ "$stderr" == *"cfg/7d.json: \"validation\".\"last_origin_date\" 'June' is not a date" ]]
+}
+
 @test "performance: stays quiet when the error is within 15% of validation" {
 	deploy7d 4.0
 	optimized 7d 2017-06-20

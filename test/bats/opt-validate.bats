@@ -215,7 +215,8 @@ v() { printf '%s' "$output" | jq -r ".validation$1"; }
 	jq -e '.context_length == 60 and .model.dir == "drift" and .validation.windows == 30 and
 		(.validation.rmse * 1000 | round) == 10478 and .validation.seconds_per_window >= 0 and
 		.previous == "7d_20261123T020000Z.json"' "$CFG/7d.json"
-	[ "$(git -C "$CFG" log -1 --format=%s)" = "deploy 7d: validation rmse 11" ]
+	[ "$(git -C "$CFG" log -1 --format=%s)" = "deploy 7d: validation rmse 10.4776" ]
+	jq -e '.validation_rmse == .validation.rmse and .search_rmse == 11 and .validation.last_origin_date == "2026-09-14"' "$CFG/7d.json"
 	# a second validation now compares against what was deployed
 	candidate drift 60 | opt-validate --config-dir "$CFG" >again.ndjson
 	jq -e '.validation.approved == false and .validation.criteria[0].value == 0' again.ndjson
