@@ -597,6 +597,11 @@ cmd_demo() {
 			die 2 "model '$(flat "$model" 120)' is not a Chronos checkpoint directory (config.json, model.safetensors)"
 		fi
 	fi
+	# The demo searches 10 windows 3 apart instead of 30 (configs/demo.json)
+	# so it finishes in minutes on a small machine; --config picks another.
+	if [ -z "${opt[CONFIG]+x}" ] && [ -z "${CHRONOPT_CONFIG:-}" ]; then
+		cfg_CONFIG=$here/configs/demo.json
+	fi
 	mkdir -p -- "$ws"
 	# The workspace holds only what the run writes, and its env file; the
 	# series, the settings and the model are used where they are.
