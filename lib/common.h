@@ -64,6 +64,17 @@ void *cp_calloc(size_t n, size_t size);
 void *cp_realloc(void *p, size_t n);
 char *cp_strdup(const char *s);
 
+/* Read the whole file at path into a new buffer.  Returns the buffer,
+ * NUL-terminated (the NUL is not counted in *len; the contents may hold
+ * NUL bytes of their own: compare strlen with *len to refuse them); the
+ * caller owns it and frees it with free().  len may be NULL.  A file of
+ * more than max bytes (SIZE_MAX: no limit) is CP_DATA
+ * "<path>: larger than <max> bytes".  When missing is not NULL it is set
+ * to 0, and to 1 when the file does not exist: then NULL is returned with
+ * e untouched.  Other failures: CP_IO "cannot open '<path>': <strerror>"
+ * or "cannot read '<path>': <strerror>".  NULL on any failure. */
+char *cp_read_file(const char *path, size_t max, size_t *len, int *missing, cp_err *e);
+
 /* Program name for messages, set once by each tool's main(). */
 extern const char *cp_progname;
 /* Print "prog: msg" to stderr and return e->code (for main()). */

@@ -285,15 +285,8 @@ static hstat *find_h(hstat **hs, size_t *n, const char *name)
 
 static cJSON *read_json_file(const char *path)
 {
-	FILE *fp = fopen(path, "rb");
-	if (!fp)
-		return NULL;
-	char *buf = cp_malloc(1 << 20);
-	size_t n = fread(buf, 1, (1 << 20) - 1, fp);
-	int bad = ferror(fp) || !feof(fp);
-	fclose(fp);
-	buf[n] = '\0';
-	cJSON *j = bad ? NULL : cJSON_Parse(buf);
+	char *buf = cp_read_file(path, (1 << 20) - 1, NULL, NULL, NULL);
+	cJSON *j = buf ? cJSON_Parse(buf) : NULL;
 	free(buf);
 	if (j && !cJSON_IsObject(j)) {
 		cJSON_Delete(j);

@@ -12,34 +12,9 @@
 
 static char *slurp(const char *path, cp_err *e)
 {
-	FILE *fp = fopen(path, "rb");
-	if (!fp)
-		return cp_fail_errno(e, "cannot open '%s'", path), NULL;
-	size_t cap = 4096, n = 0;
-	char *buf = cp_malloc(cap);
-	for (;;) {
-		if (n + 1 >= cap) {
-			if (cap >= SETTINGS_MAX) {
-				fclose(fp);
-				free(buf);
-				return cp_fail(e, CP_DATA, "%s: larger than %d bytes", path, SETTINGS_MAX), NULL;
-			}
-			cap *= 2;
-			buf = cp_realloc(buf, cap);
-		}
-		size_t got = fread(buf + n, 1, cap - n - 1, fp);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	int bad = ferror(fp);
-	fclose(fp);
-	if (bad) {
-		free(buf);
-		return cp_fail_errno(e, "cannot read '%s'", path), NULL;
-	}
-	buf[n] = '\0';
-	if (strlen(buf) != n) {
+	size_t n;
+	char *buf = cp_read_file(path, SETTINGS_MAX, &n, NULL, e);
+	if (buf && strlen(buf) != n) {
 		free(buf);
 		return cp_fail(e, CP_DATA, "%s: NUL byte in JSON", path), NULL;
 	}

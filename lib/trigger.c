@@ -134,46 +134,6 @@ int trigger_log_returns(const double *y, int n, double *out, cp_err *e)
 	return 0;
 }
 
-/* Whole file into a NUL-terminated buffer (caller frees). *missing set when
- * the file does not exist (then NULL without error). */
-static char *read_all(const char *path, int *missing, size_t *len, cp_err *e)
-{
-	if (missing)
-		*missing = 0;
-	FILE *fp = fopen(path, "rb");
-	if (!fp) {
-		if (errno == ENOENT && missing) {
-			*missing = 1;
-			return NULL;
-		}
-		cp_fail_errno(e, "cannot open '%s'", path);
-		return NULL;
-	}
-	size_t cap = 4096, n = 0;
-	char *buf = cp_malloc(cap);
-	for (;;) {
-		if (cap - n < 4096) {
-			cap *= 2;
-			buf = cp_realloc(buf, cap);
-		}
-		size_t got = fread(buf + n, 1, cap - n - 1, fp);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	int bad = ferror(fp);
-	fclose(fp);
-	if (bad) {
-		free(buf);
-		cp_fail(e, CP_IO, "cannot read '%s'", path);
-		return NULL;
-	}
-	buf[n] = '\0';
-	if (len)
-		*len = n;
-	return buf;
-}
-
 static double mean_of(const double *x, int n)
 {
 	double s = 0;
@@ -296,7 +256,7 @@ static int load_deployed(const char *dir, const char *horizon, deployed *d, cp_e
 	memset(d, 0, sizeof(*d));
 	snprintf(d->path, sizeof d->path, "%s/%s.json", dir, horizon);
 	int missing;
-	char *text = read_all(d->path, &missing, NULL, e);
+	char *text = cp_read_file(d->path, SIZE_MAX, NULL, &missing, e);
 	if (!text)
 		return missing ? 0 : -1;
 	d->json = cJSON_Parse(text);
@@ -427,7 +387,7 @@ out:
 static int load_forecast_log(const char *path, fl_row **rows, int *n, cp_err *e)
 {
 	size_t len;
-	char *text = read_all(path, NULL, &len, e);
+	char *text = cp_read_file(path, SIZE_MAX, &len, NULL, e);
 	if (!text)
 		return -1;
 	struct csv_parser p;
