@@ -1,5 +1,6 @@
 /* report.c — the static HTML dashboard; see report.h. */
 #include "report.h"
+#include "jsonutil.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -11,19 +12,7 @@
 
 const cJSON *report_get(const cJSON *j, const char *dotted)
 {
-	char key[128];
-	const char *p = dotted;
-	while (j && *p) {
-		const char *dot = strchr(p, '.');
-		size_t n = dot ? (size_t)(dot - p) : strlen(p);
-		if (n >= sizeof(key))
-			return NULL;
-		memcpy(key, p, n);
-		key[n] = '\0';
-		j = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, key) : NULL;
-		p += n + (dot ? 1 : 0);
-	}
-	return j;
+	return cp_json_path(j, dotted);
 }
 
 /* The first of the NULL-terminated dotted paths that exists. History

@@ -1,5 +1,6 @@
 /* settings.c — see settings.h. */
 #include "settings.h"
+#include "jsonutil.h"
 
 #include <errno.h>
 #include <math.h>
@@ -165,20 +166,7 @@ int settings_horizon(const cJSON *settings, const char *name, horizon_def *out, 
 
 const cJSON *settings_node(const cJSON *settings, const char *dotted)
 {
-	char key[128];
-	const cJSON *cur = settings;
-	const char *p = dotted;
-	while (cur && *p) {
-		const char *dot = strchr(p, '.');
-		size_t n = dot ? (size_t)(dot - p) : strlen(p);
-		if (n >= sizeof(key))
-			return NULL;
-		memcpy(key, p, n);
-		key[n] = '\0';
-		cur = cJSON_GetObjectItemCaseSensitive(cur, key);
-		p = dot ? dot + 1 : p + n;
-	}
-	return cur;
+	return cp_json_path(settings, dotted);
 }
 
 int settings_number(const cJSON *settings, const char *dotted, double *v, cp_err *e)

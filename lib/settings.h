@@ -32,7 +32,8 @@ int settings_horizon(const cJSON *settings, const char *name, horizon_def *out, 
  * present and numeric, 0 when absent, -1 (CP_DATA) when present but not a
  * number. */
 int settings_number(const cJSON *settings, const char *dotted, double *v, cp_err *e);
-/* Object/array node at dotted path or NULL. */
+/* Node at dotted path or NULL: cp_json_path (jsonutil.h) under the name the
+ * stages use for settings. */
 const cJSON *settings_node(const cJSON *settings, const char *dotted);
 
 #endif
