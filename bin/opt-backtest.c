@@ -190,12 +190,7 @@ static cJSON *header_json(const options *o, const series *s, const forecaster *f
 	cJSON_AddStringToObject(jp, "first_origin_date", d);
 	cp_format_date(s->day[orig[o->plan.count - 1] - 1], d);
 	cJSON_AddStringToObject(jp, "last_origin_date", d);
-	cJSON *jc = cJSON_AddObjectToObject(out, "config");
-	cJSON_AddNumberToObject(jc, "context_length", o->cfg.context_length);
-	cJSON_AddNumberToObject(jc, "num_samples", o->cfg.num_samples);
-	cJSON_AddNumberToObject(jc, "temperature", o->cfg.temperature);
-	cJSON_AddNumberToObject(jc, "top_k", o->cfg.top_k);
-	cJSON_AddNumberToObject(jc, "top_p", o->cfg.top_p);
+	cJSON_AddItemToObject(out, "config", fc_config_json(&o->cfg));
 	return out;
 }
 

@@ -940,11 +940,9 @@ cJSON *sr_section(const sr_search *S, const char *run_id, const char *now, doubl
 
 	cJSON *cd = cJSON_AddObjectToObject(j, "candidate");
 	cJSON_AddStringToObject(cd, "horizon", S->horizon);
-	cJSON_AddNumberToObject(cd, "context_length", bt->eff_ctx);
-	cJSON_AddNumberToObject(cd, "num_samples", bt->cfg.num_samples);
-	env_add_number(cd, "temperature", bt->cfg.temperature);
-	cJSON_AddNumberToObject(cd, "top_k", bt->cfg.top_k);
-	env_add_number(cd, "top_p", bt->cfg.top_p);
+	fc_config deployed = bt->cfg;  /* the context the model really saw */
+	deployed.context_length = bt->eff_ctx;
+	fc_config_add_json(cd, &deployed);
 	env_add_number(cd, "validation_rmse", bm.rmse);
 	env_add_number(cd, "validation_mape", bm.mape);
 	env_add_number(cd, "validation_mae", bm.mae);

@@ -485,11 +485,7 @@ static int check_performance(const trigger_input *in, const series *sv, const tr
 		cJSON_AddStringToObject(src, "model", in->model_spec);
 		if (d.model_dir)
 			cJSON_AddStringToObject(src, "deployed_model", d.model_dir);
-		cJSON_AddNumberToObject(src, "context_length", L);
-		cJSON_AddNumberToObject(src, "num_samples", d.cfg.num_samples);
-		env_add_number(src, "temperature", d.cfg.temperature);
-		cJSON_AddNumberToObject(src, "top_k", d.cfg.top_k);
-		env_add_number(src, "top_p", d.cfg.top_p);
+		fc_config_add_json(src, &d.cfg);
 		cJSON_AddNumberToObject(src, "seed", (double)in->seed);
 		if (need > sv->n) {
 			snprintf(whybuf, sizeof whybuf,

@@ -44,12 +44,7 @@ static cJSON *contender_json(const contender *c)
 		cJSON_AddStringToObject(m, "sha256", c->sha256);
 	else
 		cJSON_AddNullToObject(m, "sha256");
-	cJSON *k = cJSON_AddObjectToObject(j, "config");
-	cJSON_AddNumberToObject(k, "context_length", c->cfg.context_length);
-	cJSON_AddNumberToObject(k, "num_samples", c->cfg.num_samples);
-	env_add_number(k, "temperature", c->cfg.temperature);
-	cJSON_AddNumberToObject(k, "top_k", c->cfg.top_k);
-	env_add_number(k, "top_p", c->cfg.top_p);
+	cJSON_AddItemToObject(j, "config", fc_config_json(&c->cfg));
 	return j;
 }
 
