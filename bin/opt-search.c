@@ -457,6 +457,6 @@ int main(int argc, char **argv)
 	}
 	cJSON_Delete(opt.settings);
 	if (rc < 0)
-		return cp_die(&e);
+		return cp_die_closing(&e);
 	return cp_close_stdout();
 }
