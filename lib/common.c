@@ -108,6 +108,15 @@ int cp_parse_double(const char *s, double *out)
 }
 
 /* Howard Hinnant's days_from_civil. */
+int cp_opt_int(const char *opt, const char *arg, long lo, long hi, int *out, cp_err *e)
+{
+	long v;
+	if (cp_parse_long(arg, lo, hi, &v) < 0)
+		return cp_fail(e, CP_USAGE, "%s: '%s' is not an integer in %ld..%ld", opt, arg, lo, hi);
+	*out = (int)v;
+	return 0;
+}
+
 static int32_t days_from_civil(int y, int m, int d)
 {
 	y -= m <= 2;

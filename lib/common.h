@@ -51,6 +51,11 @@ int cp_parse_long(const char *s, long min, long max, long *out);
 int cp_parse_double(const char *s, double *out);      /* finite only */
 int cp_parse_u64(const char *s, uint64_t *out);
 
+/* A command-line integer option: *out = arg when it is an integer in
+ * lo..hi, else CP_USAGE "<opt>: '<arg>' is not an integer in <lo>..<hi>"
+ * (opt as typed, e.g. "--jobs"). Returns 0 or -1. */
+int cp_opt_int(const char *opt, const char *arg, long lo, long hi, int *out, cp_err *e);
+
 /* Days since 1970-01-01 for an ISO date "YYYY-MM-DD" (exactly 10 chars,
  * real calendar date). Returns 0 and sets *day, or -1. */
 int cp_parse_date(const char *s, int32_t *day);
