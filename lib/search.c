@@ -1358,18 +1358,6 @@ bad:
 
 /* ------------------------------------------------------------ settings */
 
-static int setting_int(const cJSON *st, const char *key, long lo, long hi, int *out, cp_err *e)
-{
-	double v;
-	int rc = settings_number(st, key, &v, e);
-	if (rc <= 0)
-		return rc;
-	if (v != floor(v) || v < lo || v > hi)
-		return cp_fail(e, CP_DATA, "settings: \"%s\" must be an integer in %ld..%ld", key, lo, hi);
-	*out = (int)v;
-	return 1;
-}
-
 int sr_options_from_settings(sr_options *o, const cJSON *st, const char *horizon,
                              const char *where, cp_err *e)
 {
@@ -1384,14 +1372,14 @@ int sr_options_from_settings(sr_options *o, const cJSON *st, const char *horizon
 			               where);
 		o->method = k;
 	}
-	if (setting_int(st, "search.trials", 1, SP_MAX_CONFIGS, &o->trials, e) < 0 ||
-	    setting_int(st, "search.eta", 2, 1000, &o->eta, e) < 0 ||
-	    setting_int(st, "search.min_windows", 1, 100000, &o->min_windows, e) < 0 ||
-	    setting_int(st, "search.origins", 1, 100000, &o->windows, e) < 0 ||
-	    setting_int(st, "search.stride", 1, 100000, &o->stride, e) < 0 ||
-	    setting_int(st, "search.batch", 0, 100000, &o->batch, e) < 0 ||
-	    setting_int(st, "validate.validation_origins", 0, 100000, &o->holdout, e) < 0 ||
-	    setting_int(st, "validate.stride", 1, 100000, &o->holdout_stride, e) < 0)
+	if (settings_integer(st, "search.trials", 1, SP_MAX_CONFIGS, &o->trials, e) < 0 ||
+	    settings_integer(st, "search.eta", 2, 1000, &o->eta, e) < 0 ||
+	    settings_integer(st, "search.min_windows", 1, 100000, &o->min_windows, e) < 0 ||
+	    settings_integer(st, "search.origins", 1, 100000, &o->windows, e) < 0 ||
+	    settings_integer(st, "search.stride", 1, 100000, &o->stride, e) < 0 ||
+	    settings_integer(st, "search.batch", 0, 100000, &o->batch, e) < 0 ||
+	    settings_integer(st, "validate.validation_origins", 0, 100000, &o->holdout, e) < 0 ||
+	    settings_integer(st, "validate.stride", 1, 100000, &o->holdout_stride, e) < 0)
 		return cp_prefix(e, "%s", where);
 	if (sp_default(&o->space, horizon) < 0) {
 		memset(&o->space, 0, sizeof(o->space));

@@ -179,3 +179,16 @@ int settings_number(const cJSON *settings, const char *dotted, double *v, cp_err
 	*v = n->valuedouble;
 	return 1;
 }
+
+int settings_integer(const cJSON *settings, const char *dotted, long lo, long hi, int *out,
+                     cp_err *e)
+{
+	double v;
+	int rc = settings_number(settings, dotted, &v, e);
+	if (rc <= 0)
+		return rc;
+	if (v != floor(v) || v < lo || v > hi)
+		return cp_fail(e, CP_DATA, "settings: \"%s\" must be an integer in %ld..%ld", dotted, lo, hi);
+	*out = (int)v;
+	return 1;
+}

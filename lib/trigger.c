@@ -36,15 +36,8 @@ void trigger_opts_default(trigger_opts *o)
 static int set_int(const cJSON *st, const char *key, long lo, long hi, int *out, cp_err *e)
 {
 	char path[64];
-	double v;
 	snprintf(path, sizeof path, "trigger.%s", key);
-	int rc = settings_number(st, path, &v, e);
-	if (rc <= 0)
-		return rc;
-	if (v != floor(v) || v < lo || v > hi)
-		return cp_fail(e, CP_DATA, "settings: \"%s\" must be an integer in %ld..%ld", path, lo, hi);
-	*out = (int)v;
-	return 0;
+	return settings_integer(st, path, lo, hi, out, e);
 }
 
 static int set_num(const cJSON *st, const char *key, double lo, double hi, double *out, cp_err *e)
