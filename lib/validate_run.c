@@ -48,6 +48,17 @@ static cJSON *contender_json(const contender *c)
 	return j;
 }
 
+/* Free what scoring the three contenders of one line left behind. */
+static void release_scores(contender c[3], int *origins, series *s, cJSON *inc)
+{
+	for (int i = 0; i < 3; i++)
+		if (c[i].done)
+			bt_result_free(&c[i].r);
+	free(origins);
+	series_free(s);
+	cJSON_Delete(inc);
+}
+
 static const char *model_sha(const cJSON *cfg)
 {
 	const cJSON *m = cJSON_GetObjectItemCaseSensitive(cfg, "model");
@@ -158,12 +169,7 @@ int vd_line(cJSON *env, const vd_options *o, cp_err *e)
 		if (c[i].label && c[i].spec)
 			rc = score(&c[i], &s, origins, plan.count, steps, seed, o->batch, e);
 	if (rc < 0) {
-		for (int i = 0; i < 3; i++)
-			if (c[i].done)
-				bt_result_free(&c[i].r);
-		free(origins);
-		series_free(&s);
-		cJSON_Delete(inc);
+		release_scores(c, origins, &s, inc);
 		return cp_prefix(e, "horizon '%s'", h);
 	}
 
@@ -219,11 +225,6 @@ int vd_line(cJSON *env, const vd_options *o, cp_err *e)
 
 	free(d);
 	free(loss);
-	for (int i = 0; i < 3; i++)
-		if (c[i].done)
-			bt_result_free(&c[i].r);
-	free(origins);
-	series_free(&s);
-	cJSON_Delete(inc);
+	release_scores(c, origins, &s, inc);
 	return 0;
 }
