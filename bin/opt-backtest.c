@@ -76,17 +76,6 @@ static int dump_window(void *arg, int origin, const double *actual, const double
 	return 0;
 }
 
-static int parse_int_opt(const char *name, const char *arg, long min, long max, int *out,
-                         cp_err *e)
-{
-	long v;
-	if (cp_parse_long(arg, min, max, &v) < 0)
-		return cp_fail(e, CP_USAGE, "--%s: '%s' is not an integer in %ld..%ld",
-		               name, arg, min, max);
-	*out = (int)v;
-	return 0;
-}
-
 typedef struct {
 	const char *series_path, *id, *model, *samples;
 	int steps, with_windows, batch;
@@ -124,18 +113,18 @@ static int parse_args(int argc, char **argv, options *o, cp_err *e)
 		case 'i': o->series_path = optarg; break;
 		case O_ID: o->id = optarg; break;
 		case 'm': o->model = optarg; break;
-		case 'n': rc = parse_int_opt("steps", optarg, 1, 100000, &o->steps, e); break;
-		case 'w': rc = parse_int_opt("origins", optarg, 1, 10000000, &o->plan.count, e); break;
-		case 's': rc = parse_int_opt("stride", optarg, 1, 10000000, &o->plan.stride, e); break;
-		case O_HOLD: rc = parse_int_opt("holdout", optarg, 0, 10000000, &o->plan.holdout, e); break;
+		case 'n': rc = cp_opt_int("--steps", optarg, 1, 100000, &o->steps, e); break;
+		case 'w': rc = cp_opt_int("--origins", optarg, 1, 10000000, &o->plan.count, e); break;
+		case 's': rc = cp_opt_int("--stride", optarg, 1, 10000000, &o->plan.stride, e); break;
+		case O_HOLD: rc = cp_opt_int("--holdout", optarg, 0, 10000000, &o->plan.holdout, e); break;
 		case O_CTX:
-			rc = parse_int_opt("context-length", optarg, 1, 10000000,
+			rc = cp_opt_int("--context-length", optarg, 1, 10000000,
 			                   &o->cfg.context_length, e);
 			break;
 		case O_NS:
-			rc = parse_int_opt("num-samples", optarg, 1, 100000, &o->cfg.num_samples, e);
+			rc = cp_opt_int("--num-samples", optarg, 1, 100000, &o->cfg.num_samples, e);
 			break;
-		case O_BATCH: rc = parse_int_opt("batch", optarg, 0, 10000000, &o->batch, e); break;
+		case O_BATCH: rc = cp_opt_int("--batch", optarg, 0, 10000000, &o->batch, e); break;
 		case O_TEMP:
 			if (cp_parse_double(optarg, &o->cfg.temperature) < 0 || !(o->cfg.temperature > 0))
 				rc = cp_fail(e, CP_USAGE, "--temperature: '%s' is not a number > 0", optarg);
@@ -190,12 +179,7 @@ static cJSON *header_json(const options *o, const series *s, const forecaster *f
 	cJSON_AddStringToObject(jp, "first_origin_date", d);
 	cp_format_date(s->day[orig[o->plan.count - 1] - 1], d);
 	cJSON_AddStringToObject(jp, "last_origin_date", d);
-	cJSON *jc = cJSON_AddObjectToObject(out, "config");
-	cJSON_AddNumberToObject(jc, "context_length", o->cfg.context_length);
-	cJSON_AddNumberToObject(jc, "num_samples", o->cfg.num_samples);
-	cJSON_AddNumberToObject(jc, "temperature", o->cfg.temperature);
-	cJSON_AddNumberToObject(jc, "top_k", o->cfg.top_k);
-	cJSON_AddNumberToObject(jc, "top_p", o->cfg.top_p);
+	cJSON_AddItemToObject(out, "config", fc_config_json(&o->cfg));
 	return out;
 }
 

@@ -188,13 +188,18 @@ static cJSON *result_json(const char *action, const char *h, const dp_result *r,
 	return j;
 }
 
+/* A write error is left on stdout for main's cp_close_stdout to report. */
 static int print_json(cJSON *j)
 {
 	char *s = cJSON_PrintUnformatted(j);
 	cJSON_Delete(j);
-	int bad = !s || printf("%s\n", s) < 0;
+	if (!s) {
+		fprintf(stderr, "%s: cannot format the JSON output\n", cp_progname);
+		return CP_INTERNAL;
+	}
+	printf("%s\n", s);
 	free(s);
-	return bad ? CP_IO : CP_OK;
+	return CP_OK;
 }
 
 static int cmd_rollback(const dp_options *dp, const opts *o, const char *h)
@@ -520,6 +525,11 @@ int main(int argc, char **argv)
 		free(nargv);
 	}
 	cJSON_Delete(settings);
+	if (rc >= CP_USAGE) {
+		/* already reported; a failed stdout is usually that failure */
+		fclose(stdout);
+		return rc;
+	}
 	int crc = cp_close_stdout();
 	return rc != CP_OK ? rc : crc;
 }

@@ -251,12 +251,8 @@ int main(int argc, char **argv)
 	cJSON_AddNumberToObject(o, "threads", mm_threads());
 	cJSON_AddNumberToObject(o, "seed", (double)seed);
 	cJSON_AddNumberToObject(o, "stream", (double)stream[0]);
-	cJSON *st = cJSON_AddObjectToObject(o, "settings");
-	cJSON_AddNumberToObject(st, "context_length", cl);
-	cJSON_AddNumberToObject(st, "num_samples", sp.num_samples);
-	cJSON_AddNumberToObject(st, "temperature", sp.temperature);
-	cJSON_AddNumberToObject(st, "top_k", sp.top_k);
-	cJSON_AddNumberToObject(st, "top_p", sp.top_p);
+	const fc_config used_cfg = {cl, sp.num_samples, sp.temperature, sp.top_k, sp.top_p};
+	cJSON_AddItemToObject(o, "settings", fc_config_json(&used_cfg));
 	cJSON_AddNumberToObject(o, "steps", H);
 	cJSON_AddNumberToObject(o, "prediction_length", mc->prediction_length);
 	cJSON_AddNumberToObject(o, "context_used", used);

@@ -87,6 +87,6 @@ int main(int argc, char **argv)
 	}
 	free(page);
 	if (rc != 0)
-		return cp_die(&e);
+		return cp_die_closing(&e);
 	return cp_close_stdout();
 }

@@ -65,17 +65,6 @@ static void usage(FILE *fp)
 	        "  --help                this text\n");
 }
 
-static int int_opt(const char *name, const char *arg, long lo, long hi, int *out, cp_err *e)
-{
-	long v;
-	if (cp_parse_long(arg, lo, hi, &v) < 0)
-		return cp_fail(e, CP_USAGE, "%s: '%s' is not an integer in %ld..%ld", name, arg, lo, hi);
-	*out = (int)v;
-	return 0;
-}
-
-/* ------------------------------------------------------------ helpers */
-
 static void progress(void *ctx, int done, int total, double elapsed)
 {
 	const char *h = ctx;
@@ -381,13 +370,13 @@ int main(int argc, char **argv)
 			if (opt.method == 3)
 				rc = cp_fail(&e, CP_USAGE, "--method: '%s' is not grid, random or halving", optarg);
 			break;
-		case O_TRIALS: rc = int_opt("--trials", optarg, 1, SP_MAX_CONFIGS, &opt.trials, &e); break;
-		case O_ETA: rc = int_opt("--eta", optarg, 2, 1000, &opt.eta, &e); break;
-		case O_MINW: rc = int_opt("--min-windows", optarg, 1, 100000, &opt.min_windows, &e); break;
-		case O_WINDOWS: rc = int_opt("--windows", optarg, 1, 100000, &opt.windows, &e); break;
-		case O_STRIDE: rc = int_opt("--stride", optarg, 1, 100000, &opt.stride, &e); break;
-		case O_HOLDOUT: rc = int_opt("--holdout", optarg, 0, 100000, &opt.holdout, &e); break;
-		case O_BATCH: rc = int_opt("--batch", optarg, 0, 100000, &opt.batch, &e); break;
+		case O_TRIALS: rc = cp_opt_int("--trials", optarg, 1, SP_MAX_CONFIGS, &opt.trials, &e); break;
+		case O_ETA: rc = cp_opt_int("--eta", optarg, 2, 1000, &opt.eta, &e); break;
+		case O_MINW: rc = cp_opt_int("--min-windows", optarg, 1, 100000, &opt.min_windows, &e); break;
+		case O_WINDOWS: rc = cp_opt_int("--windows", optarg, 1, 100000, &opt.windows, &e); break;
+		case O_STRIDE: rc = cp_opt_int("--stride", optarg, 1, 100000, &opt.stride, &e); break;
+		case O_HOLDOUT: rc = cp_opt_int("--holdout", optarg, 0, 100000, &opt.holdout, &e); break;
+		case O_BATCH: rc = cp_opt_int("--batch", optarg, 0, 100000, &opt.batch, &e); break;
 		case O_NOREUSE: opt.reuse = 0; break;
 		case O_CTX: opt.list[SP_CTX] = optarg; break;
 		case O_NS: opt.list[SP_SAMPLES] = optarg; break;
@@ -400,7 +389,7 @@ int main(int argc, char **argv)
 				rc = cp_fail(&e, CP_USAGE, "--seed: '%s' is not an integer in 0..2^53", optarg);
 			opt.have_seed = 1;
 			break;
-		case O_JOBS: rc = int_opt("--jobs", optarg, 1, 256, &opt.jobs, &e); break;
+		case O_JOBS: rc = cp_opt_int("--jobs", optarg, 1, 256, &opt.jobs, &e); break;
 		case O_MAXS:
 			if (cp_parse_double(optarg, &opt.max_seconds) < 0 || opt.max_seconds < 0)
 				rc = cp_fail(&e, CP_USAGE, "--max-seconds: '%s' is not a number >= 0", optarg);
@@ -457,6 +446,6 @@ int main(int argc, char **argv)
 	}
 	cJSON_Delete(opt.settings);
 	if (rc < 0)
-		return cp_die(&e);
+		return cp_die_closing(&e);
 	return cp_close_stdout();
 }

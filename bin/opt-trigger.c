@@ -366,10 +366,8 @@ int main(int argc, char **argv)
 	int any = 0;
 	rc = c.series_path ? new_envelopes(&c, settings, &o, &any, &e) : from_stdin(&c, &o, &any, &e);
 	cJSON_Delete(settings);
-	if (rc < 0) {
-		cp_close_stdout();
-		return cp_die(&e);
-	}
+	if (rc < 0)
+		return cp_die_closing(&e);
 	int out = cp_close_stdout();
 	if (out != CP_OK)
 		return out;

@@ -216,19 +216,16 @@ int main(int argc, char **argv)
 
 	env_reader rd;
 	env_reader_init(&rd, stdin, "<stdin>");
-	int declined = 0, status = CP_OK;
+	int declined = 0, failed = 0;
 	for (;;) {
 		cJSON *env;
 		int r = env_read(&rd, &env, &e);
 		if (r == 0)
 			break;
-		if (r < 0) {
-			status = cp_die(&e);
-			break;
-		}
-		if (vd_line(env, &o, &e) < 0) {
-			cJSON_Delete(env);
-			status = cp_die(&e);
+		if (r < 0 || vd_line(env, &o, &e) < 0) {
+			if (r > 0)
+				cJSON_Delete(env);
+			failed = 1;
 			break;
 		}
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(env, "validation");
@@ -237,26 +234,24 @@ int main(int argc, char **argv)
 		if (text) {
 			char *out = NULL;
 			size_t len = 0;
-			if (vd_text_report(env, &out, &len, &e) == 0 && fwrite(out, 1, len, stdout) != len)
-				cp_fail_errno(&e, "error writing the report");
+			r = vd_text_report(env, &out, &len, &e);
+			if (r == 0 && (fwrite(out, 1, len, stdout) != len || fflush(stdout) != 0))
+				r = cp_fail_errno(&e, "error writing the report");
 			free(out);
-			if (fflush(stdout) != 0 || ferror(stdout)) {
-				cJSON_Delete(env);
-				status = cp_die(&e);
-				break;
-			}
-		} else if (env_write(stdout, env, &e) < 0) {
-			cJSON_Delete(env);
-			status = cp_die(&e);
-			break;
+		} else {
+			r = env_write(stdout, env, &e);
 		}
 		cJSON_Delete(env);
+		if (r < 0) {
+			failed = 1;
+			break;
+		}
 	}
 	env_reader_release(&rd);
 	cJSON_Delete(settings);
+	if (failed)
+		return cp_die_closing(&e);
 	int crc = cp_close_stdout();
-	if (status != CP_OK)
-		return status;
 	if (crc != CP_OK)
 		return crc;
 	return exit_code && declined ? CP_DECLINED : CP_OK;

@@ -227,33 +227,10 @@ int cc_parse(cc_config *c, const char *json, size_t len, const char *path, cp_er
 int cc_load(cc_config *c, const char *path, cp_err *e)
 {
 	memset(c, 0, sizeof(*c));
-	FILE *fp = fopen(path, "rb");
-	if (!fp)
-		return cp_fail_errno(e, "cannot open '%s'", path);
-	size_t cap = 1 << 14, n = 0;
-	char *buf = cp_malloc(cap);
-	for (;;) {
-		if (n == cap) {
-			if (cap > CC_MAX_CONFIG) {
-				fclose(fp);
-				free(buf);
-				return cp_fail(e, CP_DATA, "%s: config is implausibly large", path);
-			}
-			cap *= 2;
-			buf = cp_realloc(buf, cap);
-		}
-		size_t got = fread(buf + n, 1, cap - n, fp);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	int bad = ferror(fp);
-	fclose(fp);
-	if (bad) {
-		free(buf);
-		errno = EIO;
-		return cp_fail_errno(e, "cannot read '%s'", path);
-	}
+	size_t n;
+	char *buf = cp_read_file(path, CC_MAX_CONFIG, &n, NULL, e);
+	if (!buf)
+		return -1;
 	int rc = cc_parse(c, buf, n, path, e);
 	free(buf);
 	return rc;

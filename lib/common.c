@@ -2,12 +2,15 @@
 #include "common.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 const char *cp_progname = "chronopt";
 
@@ -105,6 +108,15 @@ int cp_parse_double(const char *s, double *out)
 }
 
 /* Howard Hinnant's days_from_civil. */
+int cp_opt_int(const char *opt, const char *arg, long lo, long hi, int *out, cp_err *e)
+{
+	long v;
+	if (cp_parse_long(arg, lo, hi, &v) < 0)
+		return cp_fail(e, CP_USAGE, "%s: '%s' is not an integer in %ld..%ld", opt, arg, lo, hi);
+	*out = (int)v;
+	return 0;
+}
+
 static int32_t days_from_civil(int y, int m, int d)
 {
 	y -= m <= 2;
@@ -187,6 +199,58 @@ char *cp_strdup(const char *s)
 	char *p = cp_malloc(n);
 	memcpy(p, s, n);
 	return p;
+}
+
+char *cp_read_file(const char *path, size_t max, size_t *len, int *missing, cp_err *e)
+{
+	if (missing)
+		*missing = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT && missing) {
+			*missing = 1;
+			return NULL;
+		}
+		return cp_fail_errno(e, "cannot open '%s'", path), NULL;
+	}
+	/* the size, when known, is only a hint for the first allocation */
+	struct stat st;
+	size_t cap = 4096, n = 0;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+	    (uintmax_t)st.st_size < (uintmax_t)max && (uintmax_t)st.st_size < SIZE_MAX / 2)
+		cap = (size_t)st.st_size + 2;  /* room to see the end of file */
+	char *buf = cp_malloc(cap);
+	for (;;) {
+		if (n > max) {
+			close(fd);
+			free(buf);
+			return cp_fail(e, CP_DATA, "%s: larger than %zu bytes", path, max), NULL;
+		}
+		if (n + 1 >= cap) {
+			if (cap > SIZE_MAX / 2)
+				oom(cap);
+			cap *= 2;
+			buf = cp_realloc(buf, cap);
+		}
+		ssize_t got = read(fd, buf + n, cap - n - 1);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			int bad = errno;
+			close(fd);
+			free(buf);
+			errno = bad;
+			return cp_fail_errno(e, "cannot read '%s'", path), NULL;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+	}
+	close(fd);
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
 }
 
 int cp_die(const cp_err *e)

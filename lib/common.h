@@ -51,6 +51,11 @@ int cp_parse_long(const char *s, long min, long max, long *out);
 int cp_parse_double(const char *s, double *out);      /* finite only */
 int cp_parse_u64(const char *s, uint64_t *out);
 
+/* A command-line integer option: *out = arg when it is an integer in
+ * lo..hi, else CP_USAGE "<opt>: '<arg>' is not an integer in <lo>..<hi>"
+ * (opt as typed, e.g. "--jobs"). Returns 0 or -1. */
+int cp_opt_int(const char *opt, const char *arg, long lo, long hi, int *out, cp_err *e);
+
 /* Days since 1970-01-01 for an ISO date "YYYY-MM-DD" (exactly 10 chars,
  * real calendar date). Returns 0 and sets *day, or -1. */
 int cp_parse_date(const char *s, int32_t *day);
@@ -63,6 +68,17 @@ void *cp_malloc(size_t n);
 void *cp_calloc(size_t n, size_t size);
 void *cp_realloc(void *p, size_t n);
 char *cp_strdup(const char *s);
+
+/* Read the whole file at path into a new buffer.  Returns the buffer,
+ * NUL-terminated (the NUL is not counted in *len; the contents may hold
+ * NUL bytes of their own: compare strlen with *len to refuse them); the
+ * caller owns it and frees it with free().  len may be NULL.  A file of
+ * more than max bytes (SIZE_MAX: no limit) is CP_DATA
+ * "<path>: larger than <max> bytes".  When missing is not NULL it is set
+ * to 0, and to 1 when the file does not exist: then NULL is returned with
+ * e untouched.  Other failures: CP_IO "cannot open '<path>': <strerror>"
+ * or "cannot read '<path>': <strerror>".  NULL on any failure. */
+char *cp_read_file(const char *path, size_t max, size_t *len, int *missing, cp_err *e);
 
 /* Program name for messages, set once by each tool's main(). */
 extern const char *cp_progname;

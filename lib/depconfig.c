@@ -12,58 +12,16 @@
 
 char *dc_read_file(const char *path, size_t *len, int *missing, cp_err *e)
 {
+	struct stat st;
 	if (missing)
 		*missing = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT && missing) {
-			*missing = 1;
-			return NULL;
-		}
-		return cp_fail_errno(e, "cannot open '%s'", path), NULL;
-	}
-	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		int bad = errno;
-		close(fd);
-		if (bad == 0)
-			return cp_fail(e, CP_DATA, "'%s' is not a regular file", path), NULL;
-		errno = bad;
-		return cp_fail_errno(e, "cannot stat '%s'", path), NULL;
-	}
-	size_t cap = 4096, n = 0;
-	char *buf = cp_malloc(cap);
-	for (;;) {
-		if (n + 1 >= cap) {
-			if (cap > DC_MAX_BYTES) {
-				close(fd);
-				free(buf);
-				return cp_fail(e, CP_DATA, "'%s' is larger than %d bytes", path, DC_MAX_BYTES), NULL;
-			}
-			cap *= 2;
-			buf = cp_realloc(buf, cap);
-		}
-		ssize_t got = read(fd, buf + n, cap - n - 1);
-		if (got < 0) {
-			if (errno == EINTR)
-				continue;
-			int bad = errno;
-			close(fd);
-			free(buf);
-			errno = bad;
-			return cp_fail_errno(e, "cannot read '%s'", path), NULL;
-		}
-		if (got == 0)
-			break;
-		n += (size_t)got;
-	}
-	close(fd);
-	buf[n] = '\0';
-	if (strlen(buf) != n) {
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return cp_fail(e, CP_DATA, "'%s' is not a regular file", path), NULL;
+	char *buf = cp_read_file(path, DC_MAX_BYTES, len, missing, e);
+	if (buf && strlen(buf) != *len) {
 		free(buf);
 		return cp_fail(e, CP_DATA, "'%s' holds a NUL byte", path), NULL;
 	}
-	*len = n;
 	return buf;
 }
 

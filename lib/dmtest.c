@@ -9,40 +9,40 @@
  * Regularized incomplete beta function
  * ------------------------------------------------------------------- */
 
+#define LENTZ_TINY 1e-300
+
+/* One term of the modified Lentz method: fold the partial numerator num
+ * into the running *c and *d and return the factor for the fraction. */
+static double lentz_step(double num, double *c, double *d)
+{
+	*d = 1.0 + num * *d;
+	if (fabs(*d) < LENTZ_TINY)
+		*d = LENTZ_TINY;
+	*c = 1.0 + num / *c;
+	if (fabs(*c) < LENTZ_TINY)
+		*c = LENTZ_TINY;
+	*d = 1.0 / *d;
+	return *d * *c;
+}
+
 /* Continued fraction for I_x(a,b) (the even/odd terms of the classic
  * expansion), evaluated with the modified Lentz method. Converges quickly
  * for x < (a+1)/(a+b+2). */
 static double beta_cf(double a, double b, double x)
 {
-	const double tiny = 1e-300, eps = 1e-16;
+	const double eps = 1e-16;
 	double c = 1.0;
 	double d = 1.0 - (a + b) * x / (a + 1.0);
-	if (fabs(d) < tiny)
-		d = tiny;
+	if (fabs(d) < LENTZ_TINY)
+		d = LENTZ_TINY;
 	d = 1.0 / d;
 	double f = d;
 	for (int m = 1; m <= 10000; m++) {
 		double m2 = 2.0 * m;
 		/* even step: d_{2m} */
-		double num = m * (b - m) * x / ((a + m2 - 1.0) * (a + m2));
-		d = 1.0 + num * d;
-		if (fabs(d) < tiny)
-			d = tiny;
-		c = 1.0 + num / c;
-		if (fabs(c) < tiny)
-			c = tiny;
-		d = 1.0 / d;
-		f *= d * c;
+		f *= lentz_step(m * (b - m) * x / ((a + m2 - 1.0) * (a + m2)), &c, &d);
 		/* odd step: d_{2m+1} */
-		num = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0));
-		d = 1.0 + num * d;
-		if (fabs(d) < tiny)
-			d = tiny;
-		c = 1.0 + num / c;
-		if (fabs(c) < tiny)
-			c = tiny;
-		d = 1.0 / d;
-		double delta = d * c;
+		double delta = lentz_step(-(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0)), &c, &d);
 		f *= delta;
 		if (fabs(delta - 1.0) < eps)
 			break;

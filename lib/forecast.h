@@ -2,6 +2,7 @@
 #ifndef CHRONOPT_FORECAST_H
 #define CHRONOPT_FORECAST_H
 #include "common.h"
+#include <cJSON.h>
 
 /* Inference settings being tuned. */
 typedef struct {
@@ -11,6 +12,14 @@ typedef struct {
 	int top_k;          /* 0: off */
 	double top_p;       /* 1.0: off */
 } fc_config;
+
+/* Add c's five settings to the object o in the envelope's order:
+ * "context_length", "num_samples", "temperature", "top_k", "top_p" (a
+ * non-finite temperature or top_p as null).  o keeps ownership. */
+void fc_config_add_json(cJSON *o, const fc_config *c);
+/* A new object holding just those five keys; the caller owns it
+ * (cJSON_Delete, or hand it to a parent object). */
+cJSON *fc_config_json(const fc_config *c);
 
 typedef struct forecaster forecaster;
 struct forecaster {

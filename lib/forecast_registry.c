@@ -1,7 +1,9 @@
 /* forecast_registry.c — the one place where model specs map to
- * constructors (see forecaster_open in forecast.h). */
+ * constructors (see forecaster_open in forecast.h), and the one place
+ * where an fc_config becomes JSON. */
 #include "forecast.h"
 #include "chronos.h"
+#include "envelope.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -48,4 +50,20 @@ forecaster *forecaster_open(const char *spec, cp_err *e)
 	cp_fail(e, CP_USAGE, "unknown model '%s' (expected random_walk, drift, "
 	        "seasonal_naive[:P] or a model directory)", spec);
 	return NULL;
+}
+
+void fc_config_add_json(cJSON *o, const fc_config *c)
+{
+	cJSON_AddNumberToObject(o, "context_length", c->context_length);
+	cJSON_AddNumberToObject(o, "num_samples", c->num_samples);
+	env_add_number(o, "temperature", c->temperature);
+	cJSON_AddNumberToObject(o, "top_k", c->top_k);
+	env_add_number(o, "top_p", c->top_p);
+}
+
+cJSON *fc_config_json(const fc_config *c)
+{
+	cJSON *j = cJSON_CreateObject();
+	fc_config_add_json(j, c);
+	return j;
 }

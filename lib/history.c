@@ -237,37 +237,10 @@ cJSON *history_record_new(const cJSON *env, const char *now)
  * file, -1: error. */
 static int read_all(const char *path, char **buf, size_t *len, cp_err *e)
 {
-	*buf = NULL;
+	int missing;
 	*len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return cp_fail_errno(e, "cannot open '%s'", path);
-	}
-	size_t cap = 1 << 16, n = 0;
-	char *b = cp_malloc(cap);
-	for (;;) {
-		if (n + 1 >= cap)
-			b = cp_realloc(b, cap *= 2);
-		ssize_t got = read(fd, b + n, cap - n - 1);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			cp_fail_errno(e, "cannot read '%s'", path);
-			free(b);
-			close(fd);
-			return -1;
-		}
-		if (got == 0)
-			break;
-		n += (size_t)got;
-	}
-	close(fd);
-	b[n] = '\0';
-	*buf = b;
-	*len = n;
-	return 1;
+	*buf = cp_read_file(path, SIZE_MAX, len, &missing, e);
+	return *buf ? 1 : missing ? 0 : -1;
 }
 
 static long count_lines(const char *buf, size_t len)

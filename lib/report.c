@@ -1,5 +1,6 @@
 /* report.c — the static HTML dashboard; see report.h. */
 #include "report.h"
+#include "jsonutil.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -11,19 +12,7 @@
 
 const cJSON *report_get(const cJSON *j, const char *dotted)
 {
-	char key[128];
-	const char *p = dotted;
-	while (j && *p) {
-		const char *dot = strchr(p, '.');
-		size_t n = dot ? (size_t)(dot - p) : strlen(p);
-		if (n >= sizeof(key))
-			return NULL;
-		memcpy(key, p, n);
-		key[n] = '\0';
-		j = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, key) : NULL;
-		p += n + (dot ? 1 : 0);
-	}
-	return j;
+	return cp_json_path(j, dotted);
 }
 
 /* The first of the NULL-terminated dotted paths that exists. History
@@ -285,15 +274,8 @@ static hstat *find_h(hstat **hs, size_t *n, const char *name)
 
 static cJSON *read_json_file(const char *path)
 {
-	FILE *fp = fopen(path, "rb");
-	if (!fp)
-		return NULL;
-	char *buf = cp_malloc(1 << 20);
-	size_t n = fread(buf, 1, (1 << 20) - 1, fp);
-	int bad = ferror(fp) || !feof(fp);
-	fclose(fp);
-	buf[n] = '\0';
-	cJSON *j = bad ? NULL : cJSON_Parse(buf);
+	char *buf = cp_read_file(path, (1 << 20) - 1, NULL, NULL, NULL);
+	cJSON *j = buf ? cJSON_Parse(buf) : NULL;
 	free(buf);
 	if (j && !cJSON_IsObject(j)) {
 		cJSON_Delete(j);

@@ -69,7 +69,7 @@ int report_html(FILE *out, const report_data *r, const char *config_dir,
 void report_escape(FILE *out, const char *s);
 
 /* Dotted-path lookup ("validation.candidate.rmse") in a cJSON object;
- * NULL when any step is missing. */
+ * NULL when any step is missing.  Same as cp_json_path (jsonutil.h). */
 const cJSON *report_get(const cJSON *j, const char *dotted);
 
 #endif

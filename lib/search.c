@@ -940,11 +940,9 @@ cJSON *sr_section(const sr_search *S, const char *run_id, const char *now, doubl
 
 	cJSON *cd = cJSON_AddObjectToObject(j, "candidate");
 	cJSON_AddStringToObject(cd, "horizon", S->horizon);
-	cJSON_AddNumberToObject(cd, "context_length", bt->eff_ctx);
-	cJSON_AddNumberToObject(cd, "num_samples", bt->cfg.num_samples);
-	env_add_number(cd, "temperature", bt->cfg.temperature);
-	cJSON_AddNumberToObject(cd, "top_k", bt->cfg.top_k);
-	env_add_number(cd, "top_p", bt->cfg.top_p);
+	fc_config deployed = bt->cfg;  /* the context the model really saw */
+	deployed.context_length = bt->eff_ctx;
+	fc_config_add_json(cd, &deployed);
 	env_add_number(cd, "validation_rmse", bm.rmse);
 	env_add_number(cd, "validation_mape", bm.mape);
 	env_add_number(cd, "validation_mae", bm.mae);
@@ -1360,18 +1358,6 @@ bad:
 
 /* ------------------------------------------------------------ settings */
 
-static int setting_int(const cJSON *st, const char *key, long lo, long hi, int *out, cp_err *e)
-{
-	double v;
-	int rc = settings_number(st, key, &v, e);
-	if (rc <= 0)
-		return rc;
-	if (v != floor(v) || v < lo || v > hi)
-		return cp_fail(e, CP_DATA, "settings: \"%s\" must be an integer in %ld..%ld", key, lo, hi);
-	*out = (int)v;
-	return 1;
-}
-
 int sr_options_from_settings(sr_options *o, const cJSON *st, const char *horizon,
                              const char *where, cp_err *e)
 {
@@ -1386,14 +1372,14 @@ int sr_options_from_settings(sr_options *o, const cJSON *st, const char *horizon
 			               where);
 		o->method = k;
 	}
-	if (setting_int(st, "search.trials", 1, SP_MAX_CONFIGS, &o->trials, e) < 0 ||
-	    setting_int(st, "search.eta", 2, 1000, &o->eta, e) < 0 ||
-	    setting_int(st, "search.min_windows", 1, 100000, &o->min_windows, e) < 0 ||
-	    setting_int(st, "search.origins", 1, 100000, &o->windows, e) < 0 ||
-	    setting_int(st, "search.stride", 1, 100000, &o->stride, e) < 0 ||
-	    setting_int(st, "search.batch", 0, 100000, &o->batch, e) < 0 ||
-	    setting_int(st, "validate.validation_origins", 0, 100000, &o->holdout, e) < 0 ||
-	    setting_int(st, "validate.stride", 1, 100000, &o->holdout_stride, e) < 0)
+	if (settings_integer(st, "search.trials", 1, SP_MAX_CONFIGS, &o->trials, e) < 0 ||
+	    settings_integer(st, "search.eta", 2, 1000, &o->eta, e) < 0 ||
+	    settings_integer(st, "search.min_windows", 1, 100000, &o->min_windows, e) < 0 ||
+	    settings_integer(st, "search.origins", 1, 100000, &o->windows, e) < 0 ||
+	    settings_integer(st, "search.stride", 1, 100000, &o->stride, e) < 0 ||
+	    settings_integer(st, "search.batch", 0, 100000, &o->batch, e) < 0 ||
+	    settings_integer(st, "validate.validation_origins", 0, 100000, &o->holdout, e) < 0 ||
+	    settings_integer(st, "validate.stride", 1, 100000, &o->holdout_stride, e) < 0)
 		return cp_prefix(e, "%s", where);
 	if (sp_default(&o->space, horizon) < 0) {
 		memset(&o->space, 0, sizeof(o->space));

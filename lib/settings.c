@@ -1,5 +1,6 @@
 /* settings.c — see settings.h. */
 #include "settings.h"
+#include "jsonutil.h"
 
 #include <errno.h>
 #include <math.h>
@@ -12,34 +13,9 @@
 
 static char *slurp(const char *path, cp_err *e)
 {
-	FILE *fp = fopen(path, "rb");
-	if (!fp)
-		return cp_fail_errno(e, "cannot open '%s'", path), NULL;
-	size_t cap = 4096, n = 0;
-	char *buf = cp_malloc(cap);
-	for (;;) {
-		if (n + 1 >= cap) {
-			if (cap >= SETTINGS_MAX) {
-				fclose(fp);
-				free(buf);
-				return cp_fail(e, CP_DATA, "%s: larger than %d bytes", path, SETTINGS_MAX), NULL;
-			}
-			cap *= 2;
-			buf = cp_realloc(buf, cap);
-		}
-		size_t got = fread(buf + n, 1, cap - n - 1, fp);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	int bad = ferror(fp);
-	fclose(fp);
-	if (bad) {
-		free(buf);
-		return cp_fail_errno(e, "cannot read '%s'", path), NULL;
-	}
-	buf[n] = '\0';
-	if (strlen(buf) != n) {
+	size_t n;
+	char *buf = cp_read_file(path, SETTINGS_MAX, &n, NULL, e);
+	if (buf && strlen(buf) != n) {
 		free(buf);
 		return cp_fail(e, CP_DATA, "%s: NUL byte in JSON", path), NULL;
 	}
@@ -190,20 +166,7 @@ int settings_horizon(const cJSON *settings, const char *name, horizon_def *out, 
 
 const cJSON *settings_node(const cJSON *settings, const char *dotted)
 {
-	char key[128];
-	const cJSON *cur = settings;
-	const char *p = dotted;
-	while (cur && *p) {
-		const char *dot = strchr(p, '.');
-		size_t n = dot ? (size_t)(dot - p) : strlen(p);
-		if (n >= sizeof(key))
-			return NULL;
-		memcpy(key, p, n);
-		key[n] = '\0';
-		cur = cJSON_GetObjectItemCaseSensitive(cur, key);
-		p = dot ? dot + 1 : p + n;
-	}
-	return cur;
+	return cp_json_path(settings, dotted);
 }
 
 int settings_number(const cJSON *settings, const char *dotted, double *v, cp_err *e)
@@ -214,5 +177,18 @@ int settings_number(const cJSON *settings, const char *dotted, double *v, cp_err
 	if (!cJSON_IsNumber(n) || !isfinite(n->valuedouble))
 		return cp_fail(e, CP_DATA, "settings: \"%s\" must be a number", dotted);
 	*v = n->valuedouble;
+	return 1;
+}
+
+int settings_integer(const cJSON *settings, const char *dotted, long lo, long hi, int *out,
+                     cp_err *e)
+{
+	double v;
+	int rc = settings_number(settings, dotted, &v, e);
+	if (rc <= 0)
+		return rc;
+	if (v != floor(v) || v < lo || v > hi)
+		return cp_fail(e, CP_DATA, "settings: \"%s\" must be an integer in %ld..%ld", dotted, lo, hi);
+	*out = (int)v;
 	return 1;
 }

@@ -32,7 +32,13 @@ int settings_horizon(const cJSON *settings, const char *name, horizon_def *out, 
  * present and numeric, 0 when absent, -1 (CP_DATA) when present but not a
  * number. */
 int settings_number(const cJSON *settings, const char *dotted, double *v, cp_err *e);
-/* Object/array node at dotted path or NULL. */
+/* Integer setting at dotted path: like settings_number (1 set, 0 absent,
+ * -1), and CP_DATA 'settings: "<dotted>" must be an integer in lo..hi' when
+ * the number is not whole or out of range (then *out is untouched). */
+int settings_integer(const cJSON *settings, const char *dotted, long lo, long hi, int *out,
+                     cp_err *e);
+/* Node at dotted path or NULL: cp_json_path (jsonutil.h) under the name the
+ * stages use for settings. */
 const cJSON *settings_node(const cJSON *settings, const char *dotted);
 
 #endif

@@ -36,15 +36,8 @@ void trigger_opts_default(trigger_opts *o)
 static int set_int(const cJSON *st, const char *key, long lo, long hi, int *out, cp_err *e)
 {
 	char path[64];
-	double v;
 	snprintf(path, sizeof path, "trigger.%s", key);
-	int rc = settings_number(st, path, &v, e);
-	if (rc <= 0)
-		return rc;
-	if (v != floor(v) || v < lo || v > hi)
-		return cp_fail(e, CP_DATA, "settings: \"%s\" must be an integer in %ld..%ld", path, lo, hi);
-	*out = (int)v;
-	return 0;
+	return settings_integer(st, path, lo, hi, out, e);
 }
 
 static int set_num(const cJSON *st, const char *key, double lo, double hi, double *out, cp_err *e)
@@ -132,46 +125,6 @@ int trigger_log_returns(const double *y, int n, double *out, cp_err *e)
 	for (int i = 1; i < n; i++)
 		out[i - 1] = log(y[i] / y[i - 1]);
 	return 0;
-}
-
-/* Whole file into a NUL-terminated buffer (caller frees). *missing set when
- * the file does not exist (then NULL without error). */
-static char *read_all(const char *path, int *missing, size_t *len, cp_err *e)
-{
-	if (missing)
-		*missing = 0;
-	FILE *fp = fopen(path, "rb");
-	if (!fp) {
-		if (errno == ENOENT && missing) {
-			*missing = 1;
-			return NULL;
-		}
-		cp_fail_errno(e, "cannot open '%s'", path);
-		return NULL;
-	}
-	size_t cap = 4096, n = 0;
-	char *buf = cp_malloc(cap);
-	for (;;) {
-		if (cap - n < 4096) {
-			cap *= 2;
-			buf = cp_realloc(buf, cap);
-		}
-		size_t got = fread(buf + n, 1, cap - n - 1, fp);
-		n += got;
-		if (got == 0)
-			break;
-	}
-	int bad = ferror(fp);
-	fclose(fp);
-	if (bad) {
-		free(buf);
-		cp_fail(e, CP_IO, "cannot read '%s'", path);
-		return NULL;
-	}
-	buf[n] = '\0';
-	if (len)
-		*len = n;
-	return buf;
 }
 
 static double mean_of(const double *x, int n)
@@ -297,7 +250,7 @@ static int load_deployed(const char *dir, const char *horizon, deployed *d, cp_e
 	memset(d, 0, sizeof(*d));
 	snprintf(d->path, sizeof d->path, "%s/%s.json", dir, horizon);
 	int missing;
-	char *text = read_all(d->path, &missing, NULL, e);
+	char *text = cp_read_file(d->path, SIZE_MAX, NULL, &missing, e);
 	if (!text)
 		return missing ? 0 : -1;
 	d->json = cJSON_Parse(text);
@@ -438,7 +391,7 @@ out:
 static int load_forecast_log(const char *path, fl_row **rows, int *n, cp_err *e)
 {
 	size_t len;
-	char *text = read_all(path, NULL, &len, e);
+	char *text = cp_read_file(path, SIZE_MAX, &len, NULL, e);
 	if (!text)
 		return -1;
 	struct csv_parser p;
@@ -536,11 +489,7 @@ static int check_performance(const trigger_input *in, const series *sv, const tr
 		cJSON_AddStringToObject(src, "model", in->model_spec);
 		if (d.model_dir)
 			cJSON_AddStringToObject(src, "deployed_model", d.model_dir);
-		cJSON_AddNumberToObject(src, "context_length", L);
-		cJSON_AddNumberToObject(src, "num_samples", d.cfg.num_samples);
-		env_add_number(src, "temperature", d.cfg.temperature);
-		cJSON_AddNumberToObject(src, "top_k", d.cfg.top_k);
-		env_add_number(src, "top_p", d.cfg.top_p);
+		fc_config_add_json(src, &d.cfg);
 		cJSON_AddNumberToObject(src, "seed", (double)in->seed);
 		if (need > sv->n) {
 			snprintf(whybuf, sizeof whybuf,

@@ -44,13 +44,19 @@ static cJSON *contender_json(const contender *c)
 		cJSON_AddStringToObject(m, "sha256", c->sha256);
 	else
 		cJSON_AddNullToObject(m, "sha256");
-	cJSON *k = cJSON_AddObjectToObject(j, "config");
-	cJSON_AddNumberToObject(k, "context_length", c->cfg.context_length);
-	cJSON_AddNumberToObject(k, "num_samples", c->cfg.num_samples);
-	env_add_number(k, "temperature", c->cfg.temperature);
-	cJSON_AddNumberToObject(k, "top_k", c->cfg.top_k);
-	env_add_number(k, "top_p", c->cfg.top_p);
+	cJSON_AddItemToObject(j, "config", fc_config_json(&c->cfg));
 	return j;
+}
+
+/* Free what scoring the three contenders of one line left behind. */
+static void release_scores(contender c[3], int *origins, series *s, cJSON *inc)
+{
+	for (int i = 0; i < 3; i++)
+		if (c[i].done)
+			bt_result_free(&c[i].r);
+	free(origins);
+	series_free(s);
+	cJSON_Delete(inc);
 }
 
 static const char *model_sha(const cJSON *cfg)
@@ -163,12 +169,7 @@ int vd_line(cJSON *env, const vd_options *o, cp_err *e)
 		if (c[i].label && c[i].spec)
 			rc = score(&c[i], &s, origins, plan.count, steps, seed, o->batch, e);
 	if (rc < 0) {
-		for (int i = 0; i < 3; i++)
-			if (c[i].done)
-				bt_result_free(&c[i].r);
-		free(origins);
-		series_free(&s);
-		cJSON_Delete(inc);
+		release_scores(c, origins, &s, inc);
 		return cp_prefix(e, "horizon '%s'", h);
 	}
 
@@ -224,11 +225,6 @@ int vd_line(cJSON *env, const vd_options *o, cp_err *e)
 
 	free(d);
 	free(loss);
-	for (int i = 0; i < 3; i++)
-		if (c[i].done)
-			bt_result_free(&c[i].r);
-	free(origins);
-	series_free(&s);
-	cJSON_Delete(inc);
+	release_scores(c, origins, &s, inc);
 	return 0;
 }

@@ -647,3 +647,13 @@ crash_check() {
 	assert_success
 	[ "$(ctx)" = 90 ]
 }
+
+@test "a full stdout is exit 4 with exactly one message, for deploy and status" {
+	envelope 1 90 10 >env
+	run --separate-stderr bash -c "opt-deploy deploy --config-dir '$CFG' <env >/dev/full"
+	assert_failure 4
+	assert_equal "$stderr" "opt-deploy: error writing envelope: No space left on device"
+	run --separate-stderr bash -c "opt-deploy status --config-dir '$CFG' --horizon 7d --json >/dev/full"
+	assert_failure 4
+	assert_equal "$stderr" "opt-deploy: error writing standard output: No space left on device"
+}

@@ -81,3 +81,9 @@ setup() {
 	assert_success
 	echo "$output" | jq -e '.steps == 4'
 }
+
+@test "a full stdout is exit 4 with exactly one message" {
+	run --separate-stderr bash -c "opt-forecast --model '$M' --values 5,6,7,8,9,8,7,6 --steps 12 --num-samples 5 >/dev/full"
+	assert_failure 4
+	assert_equal "$stderr" "opt-forecast: error writing standard output: No space left on device"
+}

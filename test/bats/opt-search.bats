@@ -303,3 +303,10 @@ opt-search: warning: 7d: context_length 270 is longer than the model's max_conte
 		untimed | jq -c 'del(.search.model.threads)' >jobs2
 	jq -c 'del(.search.model.threads)' single | cmp - jobs2
 }
+
+@test "a full stdout is exit 4 with exactly one message" {
+	envelope 7d 7 drift >env
+	run --separate-stderr bash -c "opt-search <env >/dev/full"
+	assert_failure 4
+	assert_equal "$stderr" "opt-search: error writing envelope: No space left on device"
+}

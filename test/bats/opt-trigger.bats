@@ -527,3 +527,9 @@ days() { awk -F, -v a="$1" -v b="$2" '$2 >= a && $2 <= b { print $2 }' "$DATA"; 
 	assert_success
 	[ "$(field .trigger.checks.drift.severity)" = MEDIUM ]
 }
+
+@test "a full stdout is exit 4 with exactly one message" {
+	run --separate-stderr bash -c "$(declare -f trig); SETTINGS='$SETTINGS' trig --series '$DATA' --horizon 7d >/dev/full"
+	assert_failure 4
+	assert_equal "$stderr" "opt-trigger: error writing envelope: No space left on device"
+}

@@ -232,3 +232,13 @@ v() { printf '%s' "$output" | jq -r ".validation$1"; }
 	assert_success
 	jq -e '.validation.approved' validated.ndjson
 }
+
+@test "a full stdout is exit 4 with exactly one message, as JSON and as text" {
+	candidate random_walk 90 >env
+	run --separate-stderr bash -c "opt-validate --config-dir '$CFG' <env >/dev/full"
+	assert_failure 4
+	assert_equal "$stderr" "opt-validate: error writing envelope: No space left on device"
+	run --separate-stderr bash -c "opt-validate --config-dir '$CFG' --format text <env >/dev/full"
+	assert_failure 4
+	assert_equal "$stderr" "opt-validate: error writing the report: No space left on device"
+}

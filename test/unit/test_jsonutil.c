@@ -1,0 +1,66 @@
+/* test_jsonutil.c — the shared small helpers: cp_json_path, fc_config_json,
+ * settings_integer, cp_opt_int. */
+#include "common.h"
+#include "forecast.h"
+#include "jsonutil.h"
+#include "settings.h"
+#include "tap.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int main(void)
+{
+	cJSON *j = cJSON_Parse("{\"a\":{\"b\":{\"c\":3}},\"s\":\"x\",\"l\":[{\"k\":1}],\"\":{\"e\":2}}");
+	CHECK(cJSON_IsNumber(cp_json_path(j, "a.b.c")) && cp_json_path(j, "a.b.c")->valueint == 3,
+	      "a dotted path reaches a nested member");
+	CHECK(cp_json_path(j, "") == j, "the empty path is the object itself");
+	CHECK(cp_json_path(j, "a.x.c") == NULL, "a missing step gives NULL");
+	CHECK(cp_json_path(j, "s.t") == NULL, "a string has no members");
+	CHECK(cp_json_path(j, "l.k") == NULL, "an array has no members");
+	CHECK(cp_json_path(NULL, "a") == NULL, "NULL in, NULL out");
+	char longkey[200];
+	memset(longkey, 'k', sizeof(longkey) - 1);
+	longkey[sizeof(longkey) - 1] = '\0';
+	CHECK(cp_json_path(j, longkey) == NULL, "a step longer than 127 bytes never matches");
+	CHECK(settings_node(j, "a.b") == cp_json_path(j, "a.b"), "settings_node is cp_json_path");
+
+	cp_err e = {0};
+	int v = -1;
+	CHECK(settings_integer(j, "a.b.c", 1, 5, &v, &e) == 1 && v == 3, "an integer setting in range is set");
+	CHECK(settings_integer(j, "a.b.none", 1, 5, &v, &e) == 0 && v == 3, "an absent setting leaves *out");
+	CHECK(settings_integer(j, "a.b.c", 4, 5, &v, &e) == -1 && e.code == CP_DATA &&
+	      !strcmp(e.msg, "settings: \"a.b.c\" must be an integer in 4..5") && v == 3,
+	      "out of range is CP_DATA naming the path and range");
+	cJSON_Delete(j);
+	j = cJSON_Parse("{\"t\":{\"x\":2.5}}");
+	CHECK(settings_integer(j, "t.x", 0, 9, &v, &e) == -1 && e.code == CP_DATA, "a fraction is refused");
+	cJSON_Delete(j);
+
+	fc_config c = {180, 100, 0.7, 50, 0.9};
+	cJSON *k = fc_config_json(&c);
+	char *s = cJSON_PrintUnformatted(k);
+	CHECK(!strcmp(s, "{\"context_length\":180,\"num_samples\":100,\"temperature\":0.7,\"top_k\":50,\"top_p\":0.9}"),
+	      "fc_config_json writes the five settings in the envelope's order");
+	free(s);
+	cJSON_Delete(k);
+	c.temperature = NAN;
+	k = cJSON_CreateObject();
+	cJSON_AddStringToObject(k, "horizon", "7d");
+	fc_config_add_json(k, &c);
+	s = cJSON_PrintUnformatted(k);
+	CHECK(!strcmp(s, "{\"horizon\":\"7d\",\"context_length\":180,\"num_samples\":100,\"temperature\":null,"
+	                 "\"top_k\":50,\"top_p\":0.9}"),
+	      "fc_config_add_json appends after existing keys; a non-finite number is null");
+	free(s);
+	cJSON_Delete(k);
+
+	v = 7;
+	CHECK(cp_opt_int("--jobs", "12", 1, 256, &v, &e) == 0 && v == 12, "an integer option in range");
+	CHECK(cp_opt_int("--jobs", "0", 1, 256, &v, &e) == -1 && e.code == CP_USAGE &&
+	      !strcmp(e.msg, "--jobs: '0' is not an integer in 1..256") && v == 12,
+	      "out of range is CP_USAGE with the standard message");
+	CHECK(cp_opt_int("--jobs", "3x", 1, 256, &v, &e) == -1 && v == 12, "trailing junk is refused");
+	return tap_done();
+}
