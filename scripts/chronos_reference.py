@@ -119,6 +119,32 @@ CPU capability AVX2):
   * Relative-position buckets at rel = 16, 32, 64 (max_distance 128) sit exactly
     on integer boundaries of the log formula (2.0, 4.0, 6.0); float32 torch gives
     the exact integers here.  The bucket tables are in the golden files.
+
+Issue 3's "details easy to get wrong", as checked:
+  * tie_word_embeddings default true, head = shared.weight, stored lm_head
+    ignored, d_model**-0.5 rescale: confirmed (modeling_t5.py, configuration_utils).
+    The real configs omitting the key: chronos-forecasting's dummy config omits
+    it, and so does a third-party copy of amazon/chronos-t5-tiny's config; the Hub
+    itself was not reachable from here.  Note that HF-written tied files do not
+    contain lm_head.weight at all (see save_pretrained above).
+  * num_heads * d_kv may differ from d_model: true in the code (inner_dim); the
+    chronos-forecasting dummy model has 1 x 16 vs 64.  "chronos-t5-mini is 384
+    with 8 heads of 64" could not be verified (its training config only names
+    google/t5-efficient-mini).  Explicit dense_act_fn / is_gated_act override:
+    true for transformers 4.x (kwargs set after T5Config computes them).
+  * min_new_tokens = max_new_tokens suppresses EOS at every step, PAD is not
+    suppressed: confirmed; it also applies with use_eos_token false.  Masked
+    positions: torch.finfo(float32).min, not -inf: confirmed.
+  * Later rounds re-tokenize the last context_length values with a fresh scale
+    after appending the median: confirmed, with the precision that the median is
+    torch's lower median (20 samples -> the 10th smallest).
+  * float32 bins and near-edge reporting: confirmed, and stronger than stated:
+    the centres themselves are torch-build dependent at the ulp level (linspace).
+  * Scale "1 when that is 0": it is 1 whenever the mean is not > 0, which also
+    covers an all-missing context (0/0 = NaN).
+  * Short contexts: ChronosPipeline does not pad a single series; left padding
+    (NaN -> PAD, mask 0) happens when series of different lengths are batched.
+    Both give the same numbers (checked in golden_case()).
 """
 
 import argparse
