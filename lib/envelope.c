@@ -225,7 +225,11 @@ const char *env_stop_reason(const cJSON *env, const char *upto, char *buf, size_
 		}
 		const cJSON *ap = cJSON_GetObjectItemCaseSensitive(sec, "approved");
 		if (strcmp(name, "validation") == 0 && cJSON_IsBool(ap) && cJSON_IsFalse(ap)) {
-			snprintf(buf, len, "not approved: %s", summary ? summary : "criteria not met");
+			const char *why = summary ? summary : "criteria not met";
+			if (strncmp(why, "not approved", 12) == 0)
+				snprintf(buf, len, "%s", why);
+			else
+				snprintf(buf, len, "not approved: %s", why);
 			return buf;
 		}
 	}

@@ -108,6 +108,17 @@ int main(void)
 	CHECK(why && strcmp(why, "not triggered: no trigger fired") == 0, "trigger false stops later stages");
 	CHECK(env_stop_reason(j, "trigger", buf, sizeof buf) == NULL, "a stage does not stop itself");
 
+	cJSON *val = cJSON_CreateObject();
+	cJSON_AddFalseToObject(val, "approved");
+	cJSON_AddStringToObject(val, "summary", "not approved: 2 criteria failed");
+	cJSON *j2 = cJSON_Duplicate(j, 1);
+	cJSON_DeleteItemFromObject(j2, "trigger");
+	env_set(j2, "validation", val);
+	why = env_stop_reason(j2, "deployment", buf, sizeof buf);
+	CHECK(why && strcmp(why, "not approved: 2 criteria failed") == 0,
+	      "a validation summary that already says 'not approved' is not repeated");
+	cJSON_Delete(j2);
+
 	env_set(j, "search", env_skipped("not triggered: no trigger fired"));
 	why = env_stop_reason(j, "validation", buf, sizeof buf);
 	CHECK(why != NULL, "skip carries on to the next stage");
