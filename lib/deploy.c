@@ -1,11 +1,10 @@
 /* deploy.c — see deploy.h. */
-#include "deploy.h"
+#include "deploy_internal.h"
 #include "depconfig.h"
 #include "durable.h"
 #include "envelope.h"
 #include "gitrepo.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -14,10 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
-
-#define PATH_MAX_ 4096
 
 /* ---------------------------------------------------------------------
  * Testing hook
@@ -37,150 +33,6 @@ static int after_step(const char *step, cp_err *e)
 	if (strcmp(v, step) == 0)
 		return cp_fail(e, CP_IO, "injected failure after step '%s' (CHRONOPT_DEPLOY_FAIL_AT)", step);
 	return 0;
-}
-
-/* ---------------------------------------------------------------------
- * Backups
- * ------------------------------------------------------------------- */
-
-/* Parse "<h>_<YYYYMMDDTHHMMSSZ>[-N].json"; fills stamp[17] and *n (1 when
- * no suffix). Returns 1 on a match. */
-static int backup_parse(const char *name, const char *h, char stamp[17], long *n)
-{
-	size_t hl = strlen(h), nl = strlen(name);
-	if (nl < hl + 1 + 16 + 5 || strncmp(name, h, hl) != 0 || name[hl] != '_')
-		return 0;
-	const char *s = name + hl + 1;
-	for (int i = 0; i < 16; i++) {
-		char c = s[i];
-		int ok = i == 8 ? c == 'T' : i == 15 ? c == 'Z' : (c >= '0' && c <= '9');
-		if (!ok)
-			return 0;
-	}
-	memcpy(stamp, s, 16);
-	stamp[16] = '\0';
-	const char *rest = s + 16;
-	*n = 1;
-	if (*rest == '-') {
-		char num[12];
-		const char *dot = strchr(rest, '.');
-		size_t k = dot ? (size_t)(dot - rest - 1) : 0;
-		if (!dot || k == 0 || k >= sizeof(num) || rest[1] == '0')
-			return 0;
-		memcpy(num, rest + 1, k);
-		num[k] = '\0';
-		if (cp_parse_long(num, 2, 1000000, n) < 0)
-			return 0;
-		rest = dot;
-	}
-	return strcmp(rest, ".json") == 0;
-}
-
-int dp_backup_name_ok(const char *name, const char *h)
-{
-	char stamp[17];
-	long n;
-	return name && cp_name_ok(h) && backup_parse(name, h, stamp, &n);
-}
-
-typedef struct {
-	char name[128];
-	char stamp[17];
-	long n;
-} bk_entry;
-
-static int bk_cmp(const void *a, const void *b)
-{
-	const bk_entry *x = a, *y = b;
-	int c = strcmp(x->stamp, y->stamp);
-	if (c)
-		return c;
-	return (x->n > y->n) - (x->n < y->n);
-}
-
-/* The backups of h, oldest first (*out owned by caller). A missing backups
- * directory is an empty list. */
-static int bk_list(const char *dir, const char *h, bk_entry **out, int *count, cp_err *e)
-{
-	char path[PATH_MAX_];
-	snprintf(path, sizeof(path), "%s/backups", dir);
-	*out = NULL;
-	*count = 0;
-	DIR *d = opendir(path);
-	if (!d) {
-		if (errno == ENOENT)
-			return 0;
-		return cp_fail_errno(e, "cannot read '%s'", path);
-	}
-	int cap = 0, n = 0;
-	bk_entry *v = NULL;
-	struct dirent *de;
-	while ((de = readdir(d)) != NULL) {
-		bk_entry b;
-		if (strlen(de->d_name) >= sizeof(b.name) || !backup_parse(de->d_name, h, b.stamp, &b.n))
-			continue;
-		snprintf(b.name, sizeof(b.name), "%s", de->d_name);
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			v = cp_realloc(v, (size_t)cap * sizeof(*v));
-		}
-		v[n++] = b;
-	}
-	closedir(d);
-	if (n > 1)
-		qsort(v, (size_t)n, sizeof(*v), bk_cmp);
-	*out = v;
-	*count = n;
-	return 0;
-}
-
-static int file_exists(const char *path)
-{
-	struct stat st;
-	return lstat(path, &st) == 0;
-}
-
-/* A fresh backup name for h at the current (pinned) time. */
-static int bk_new_name(const char *dir, const char *h, char *name, size_t len, cp_err *e)
-{
-	char now[21], stamp[17];
-	env_utc_now(now);
-	/* "YYYY-MM-DDTHH:MM:SSZ" -> "YYYYMMDDTHHMMSSZ" */
-	int j = 0;
-	for (int i = 0; now[i] && j < 16; i++)
-		if (now[i] != '-' && now[i] != ':')
-			stamp[j++] = now[i];
-	stamp[j] = '\0';
-	for (long k = 1; k < 100000; k++) {
-		char path[PATH_MAX_];
-		if (k == 1)
-			snprintf(name, len, "%s_%s.json", h, stamp);
-		else
-			snprintf(name, len, "%s_%s-%ld.json", h, stamp, k);
-		snprintf(path, sizeof(path), "%s/backups/%s", dir, name);
-		if (!file_exists(path))
-			return 0;
-	}
-	return cp_fail(e, CP_IO, "too many backups of '%s' made at %s", h, now);
-}
-
-/* "backups/<any horizon>_<stamp>[-N].json": what gr_add_matching stages
- * besides the files named, so backups of interrupted runs get committed
- * (never temp files). */
-static int is_backup_path(const char *path)
-{
-	if (strncmp(path, "backups/", 8) != 0)
-		return 0;
-	const char *name = path + 8;
-	const char *us = strrchr(name, '_');
-	char h[40], stamp[17];
-	long n;
-	/* the stamp holds no '_', so the last '_' ends the horizon name */
-	if (!us || (size_t)(us - name) >= sizeof(h))
-		return 0;
-	memcpy(h, name, (size_t)(us - name));
-	h[us - name] = '\0';
-	return cp_name_ok(h) && backup_parse(name, h, stamp, &n);
 }
 
 /* ---------------------------------------------------------------------
@@ -372,7 +224,7 @@ static double num_or_nan(const cJSON *o, const char *k)
 	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
-static cJSON *metrics_of(const cJSON *cfg)
+cJSON *metrics_of(const cJSON *cfg)
 {
 	cJSON *m = cJSON_CreateObject();
 	env_add_number(m, "validation_rmse", num_or_nan(cfg, "validation_rmse"));
@@ -800,179 +652,6 @@ fail:
 	free(bk);
 	change_release(&c);
 	return -1;
-}
-
-/* ---------------------------------------------------------------------
- * Status
- * ------------------------------------------------------------------- */
-
-cJSON *dp_status(const dp_options *o, const char *const *names, int n, cp_err *e)
-{
-	cJSON *a = cJSON_CreateArray();
-	int missing_repo = 0;
-	gr_repo *g = gr_open(o->config_dir, 0, &missing_repo, e);
-	if (!g && !missing_repo) {
-		cJSON_Delete(a);
-		return NULL;
-	}
-	for (int i = 0; i < n; i++) {
-		const char *h = names[i];
-		cJSON *s = cJSON_CreateObject();
-		cJSON_AddStringToObject(s, "horizon", h);
-		char path[PATH_MAX_];
-		if (dc_path(path, sizeof(path), o->config_dir, h, e) < 0) {
-			cJSON_Delete(s);
-			cJSON_Delete(a);
-			gr_close(g);
-			return NULL;
-		}
-		cJSON_AddStringToObject(s, "config", path);
-		size_t len;
-		int missing;
-		cp_err re = {0};
-		char *text = dc_read_file(path, &len, &missing, &re);
-		cJSON *cfg = NULL;
-		if (text)
-			cfg = dc_parse(text, path, h, &re);
-		free(text);
-		if (missing) {
-			cJSON_AddStringToObject(s, "state", "not deployed");
-		} else if (!cfg) {
-			cJSON_AddStringToObject(s, "state", "corrupt");
-			cJSON_AddStringToObject(s, "error", re.msg);
-		} else {
-			cJSON_AddStringToObject(s, "state", "deployed");
-		}
-		const cJSON *v;
-		v = cJSON_GetObjectItemCaseSensitive(cfg, "deployed_at");
-		if (cJSON_IsString(v))
-			cJSON_AddStringToObject(s, "deployed_at", v->valuestring);
-		else
-			cJSON_AddNullToObject(s, "deployed_at");
-		v = cJSON_GetObjectItemCaseSensitive(cfg, "reasons");
-		cJSON_AddItemToObject(s, "reasons", cJSON_IsArray(v) ? cJSON_Duplicate(v, 1) : cJSON_CreateArray());
-		if (cfg) {
-			cJSON *settings = cJSON_AddObjectToObject(s, "settings");
-			static const char *keys[] = {"context_length", "num_samples", "temperature", "top_k", "top_p"};
-			for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-				v = cJSON_GetObjectItemCaseSensitive(cfg, keys[k]);
-				if (cJSON_IsNumber(v))
-					cJSON_AddNumberToObject(settings, keys[k], v->valuedouble);
-			}
-			cJSON_AddItemToObject(s, "metrics", metrics_of(cfg));
-			v = cJSON_GetObjectItemCaseSensitive(cfg, "previous");
-			if (cJSON_IsString(v))
-				cJSON_AddStringToObject(s, "previous", v->valuestring);
-		}
-		bk_entry *bk = NULL;
-		int nbk = 0;
-		cp_err be = {0};
-		if (bk_list(o->config_dir, h, &bk, &nbk, &be) == 0) {
-			cJSON_AddNumberToObject(s, "backups", nbk);
-			if (nbk)
-				cJSON_AddStringToObject(s, "latest_backup", bk[nbk - 1].name);
-		}
-		free(bk);
-		if (g) {
-			char rev[41] = "", subject[256] = "";
-			int64_t when = 0;
-			char rel[64];
-			snprintf(rel, sizeof(rel), "%s.json", h);
-			cp_err ge = {0};
-			int f = gr_last_change(g, rel, rev, subject, sizeof(subject), &when, &ge);
-			if (f == 1) {
-				cJSON_AddStringToObject(s, "revision", rev);
-				cJSON_AddStringToObject(s, "last_change", subject);
-				char stamp[32];
-				time_t t = (time_t)when;
-				struct tm tm;
-				gmtime_r(&t, &tm);
-				strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-				cJSON_AddStringToObject(s, "last_change_at", stamp);
-			} else {
-				cJSON_AddNullToObject(s, "revision");
-			}
-		} else {
-			cJSON_AddNullToObject(s, "revision");
-		}
-		cJSON_Delete(cfg);
-		cJSON_AddItemToArray(a, s);
-	}
-	gr_close(g);
-	return a;
-}
-
-static void text_clean(char *dst, size_t len, const char *src)
-{
-	size_t j = 0;
-	for (; src && *src && j + 1 < len; src++) {
-		unsigned char ch = (unsigned char)*src;
-		dst[j++] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
-	}
-	dst[j] = '\0';
-}
-
-char *dp_status_text(const cJSON *status)
-{
-	size_t cap = 4096, len = 0;
-	char *out = cp_malloc(cap);
-	out[0] = '\0';
-	const cJSON *s;
-	cJSON_ArrayForEach(s, status) {
-		char line[2048], a[512], b[512];
-		const char *state = env_string(s, NULL, "state");
-		int n = 0;
-		text_clean(a, sizeof(a), env_string(s, NULL, "horizon"));
-		text_clean(b, sizeof(b), state);
-		n += snprintf(line + n, sizeof(line) - (size_t)n, "%s: %s\n", a, b);
-		text_clean(a, sizeof(a), env_string(s, NULL, "config"));
-		n += snprintf(line + n, sizeof(line) - (size_t)n, "  config        %s\n", a);
-		if (state && strcmp(state, "corrupt") == 0) {
-			text_clean(a, sizeof(a), env_string(s, NULL, "error"));
-			n += snprintf(line + n, sizeof(line) - (size_t)n, "  error         %s\n", a);
-		}
-		const char *at = env_string(s, NULL, "deployed_at");
-		if (at) {
-			text_clean(a, sizeof(a), at);
-			n += snprintf(line + n, sizeof(line) - (size_t)n, "  deployed at   %s\n", a);
-		}
-		const cJSON *m = cJSON_GetObjectItemCaseSensitive(s, "metrics");
-		if (m) {
-			const cJSON *r = cJSON_GetObjectItemCaseSensitive(m, "validation_rmse");
-			const cJSON *p = cJSON_GetObjectItemCaseSensitive(m, "validation_mape");
-			char rs[32] = "n/a", ps[32] = "n/a";
-			if (cJSON_IsNumber(r))
-				snprintf(rs, sizeof(rs), "%.6g", r->valuedouble);
-			if (cJSON_IsNumber(p))
-				snprintf(ps, sizeof(ps), "%.6g %%", p->valuedouble);
-			n += snprintf(line + n, sizeof(line) - (size_t)n, "  metrics       validation rmse %s, mape %s\n", rs, ps);
-		}
-		const cJSON *nb = cJSON_GetObjectItemCaseSensitive(s, "backups");
-		n += snprintf(line + n, sizeof(line) - (size_t)n, "  backups       %d\n",
-		              cJSON_IsNumber(nb) ? (int)nb->valuedouble : 0);
-		const char *rev = env_string(s, NULL, "revision");
-		text_clean(a, sizeof(a), rev ? rev : "none");
-		text_clean(b, sizeof(b), env_string(s, NULL, "last_change"));
-		n += snprintf(line + n, sizeof(line) - (size_t)n, "  git revision  %.12s%s%s\n", a,
-		              b[0] ? "  " : "", b);
-		if (n >= (int)sizeof(line))
-			n = (int)sizeof(line) - 1;
-		size_t need = len + (size_t)n + 512;
-		const cJSON *r;
-		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(s, "reasons")) need += 1024;
-		if (need > cap) {
-			cap = need * 2;
-			out = cp_realloc(out, cap);
-		}
-		memcpy(out + len, line, (size_t)n);
-		len += (size_t)n;
-		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(s, "reasons")) {
-			text_clean(a, sizeof(a), cJSON_IsString(r) ? r->valuestring : "?");
-			len += (size_t)snprintf(out + len, cap - len, "  why           %s\n", a);
-		}
-		out[len] = '\0';
-	}
-	return out;
 }
 
 /* ---------------------------------------------------------------------

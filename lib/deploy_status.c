@@ -1,0 +1,184 @@
+/* deploy_status.c — status of the deployed configs, as JSON and as text;
+ * see deploy.h. */
+#include "deploy_internal.h"
+#include "depconfig.h"
+#include "envelope.h"
+#include "gitrepo.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---------------------------------------------------------------------
+ * Status
+ * ------------------------------------------------------------------- */
+
+cJSON *dp_status(const dp_options *o, const char *const *names, int n, cp_err *e)
+{
+	cJSON *a = cJSON_CreateArray();
+	int missing_repo = 0;
+	gr_repo *g = gr_open(o->config_dir, 0, &missing_repo, e);
+	if (!g && !missing_repo) {
+		cJSON_Delete(a);
+		return NULL;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *h = names[i];
+		cJSON *s = cJSON_CreateObject();
+		cJSON_AddStringToObject(s, "horizon", h);
+		char path[PATH_MAX_];
+		if (dc_path(path, sizeof(path), o->config_dir, h, e) < 0) {
+			cJSON_Delete(s);
+			cJSON_Delete(a);
+			gr_close(g);
+			return NULL;
+		}
+		cJSON_AddStringToObject(s, "config", path);
+		size_t len;
+		int missing;
+		cp_err re = {0};
+		char *text = dc_read_file(path, &len, &missing, &re);
+		cJSON *cfg = NULL;
+		if (text)
+			cfg = dc_parse(text, path, h, &re);
+		free(text);
+		if (missing) {
+			cJSON_AddStringToObject(s, "state", "not deployed");
+		} else if (!cfg) {
+			cJSON_AddStringToObject(s, "state", "corrupt");
+			cJSON_AddStringToObject(s, "error", re.msg);
+		} else {
+			cJSON_AddStringToObject(s, "state", "deployed");
+		}
+		const cJSON *v;
+		v = cJSON_GetObjectItemCaseSensitive(cfg, "deployed_at");
+		if (cJSON_IsString(v))
+			cJSON_AddStringToObject(s, "deployed_at", v->valuestring);
+		else
+			cJSON_AddNullToObject(s, "deployed_at");
+		v = cJSON_GetObjectItemCaseSensitive(cfg, "reasons");
+		cJSON_AddItemToObject(s, "reasons", cJSON_IsArray(v) ? cJSON_Duplicate(v, 1) : cJSON_CreateArray());
+		if (cfg) {
+			cJSON *settings = cJSON_AddObjectToObject(s, "settings");
+			static const char *keys[] = {"context_length", "num_samples", "temperature", "top_k", "top_p"};
+			for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+				v = cJSON_GetObjectItemCaseSensitive(cfg, keys[k]);
+				if (cJSON_IsNumber(v))
+					cJSON_AddNumberToObject(settings, keys[k], v->valuedouble);
+			}
+			cJSON_AddItemToObject(s, "metrics", metrics_of(cfg));
+			v = cJSON_GetObjectItemCaseSensitive(cfg, "previous");
+			if (cJSON_IsString(v))
+				cJSON_AddStringToObject(s, "previous", v->valuestring);
+		}
+		bk_entry *bk = NULL;
+		int nbk = 0;
+		cp_err be = {0};
+		if (bk_list(o->config_dir, h, &bk, &nbk, &be) == 0) {
+			cJSON_AddNumberToObject(s, "backups", nbk);
+			if (nbk)
+				cJSON_AddStringToObject(s, "latest_backup", bk[nbk - 1].name);
+		}
+		free(bk);
+		if (g) {
+			char rev[41] = "", subject[256] = "";
+			int64_t when = 0;
+			char rel[64];
+			snprintf(rel, sizeof(rel), "%s.json", h);
+			cp_err ge = {0};
+			int f = gr_last_change(g, rel, rev, subject, sizeof(subject), &when, &ge);
+			if (f == 1) {
+				cJSON_AddStringToObject(s, "revision", rev);
+				cJSON_AddStringToObject(s, "last_change", subject);
+				char stamp[32];
+				time_t t = (time_t)when;
+				struct tm tm;
+				gmtime_r(&t, &tm);
+				strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+				cJSON_AddStringToObject(s, "last_change_at", stamp);
+			} else {
+				cJSON_AddNullToObject(s, "revision");
+			}
+		} else {
+			cJSON_AddNullToObject(s, "revision");
+		}
+		cJSON_Delete(cfg);
+		cJSON_AddItemToArray(a, s);
+	}
+	gr_close(g);
+	return a;
+}
+
+static void text_clean(char *dst, size_t len, const char *src)
+{
+	size_t j = 0;
+	for (; src && *src && j + 1 < len; src++) {
+		unsigned char ch = (unsigned char)*src;
+		dst[j++] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+	}
+	dst[j] = '\0';
+}
+
+char *dp_status_text(const cJSON *status)
+{
+	size_t cap = 4096, len = 0;
+	char *out = cp_malloc(cap);
+	out[0] = '\0';
+	const cJSON *s;
+	cJSON_ArrayForEach(s, status) {
+		char line[2048], a[512], b[512];
+		const char *state = env_string(s, NULL, "state");
+		int n = 0;
+		text_clean(a, sizeof(a), env_string(s, NULL, "horizon"));
+		text_clean(b, sizeof(b), state);
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "%s: %s\n", a, b);
+		text_clean(a, sizeof(a), env_string(s, NULL, "config"));
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "  config        %s\n", a);
+		if (state && strcmp(state, "corrupt") == 0) {
+			text_clean(a, sizeof(a), env_string(s, NULL, "error"));
+			n += snprintf(line + n, sizeof(line) - (size_t)n, "  error         %s\n", a);
+		}
+		const char *at = env_string(s, NULL, "deployed_at");
+		if (at) {
+			text_clean(a, sizeof(a), at);
+			n += snprintf(line + n, sizeof(line) - (size_t)n, "  deployed at   %s\n", a);
+		}
+		const cJSON *m = cJSON_GetObjectItemCaseSensitive(s, "metrics");
+		if (m) {
+			const cJSON *r = cJSON_GetObjectItemCaseSensitive(m, "validation_rmse");
+			const cJSON *p = cJSON_GetObjectItemCaseSensitive(m, "validation_mape");
+			char rs[32] = "n/a", ps[32] = "n/a";
+			if (cJSON_IsNumber(r))
+				snprintf(rs, sizeof(rs), "%.6g", r->valuedouble);
+			if (cJSON_IsNumber(p))
+				snprintf(ps, sizeof(ps), "%.6g %%", p->valuedouble);
+			n += snprintf(line + n, sizeof(line) - (size_t)n, "  metrics       validation rmse %s, mape %s\n", rs, ps);
+		}
+		const cJSON *nb = cJSON_GetObjectItemCaseSensitive(s, "backups");
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "  backups       %d\n",
+		              cJSON_IsNumber(nb) ? (int)nb->valuedouble : 0);
+		const char *rev = env_string(s, NULL, "revision");
+		text_clean(a, sizeof(a), rev ? rev : "none");
+		text_clean(b, sizeof(b), env_string(s, NULL, "last_change"));
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "  git revision  %.12s%s%s\n", a,
+		              b[0] ? "  " : "", b);
+		if (n >= (int)sizeof(line))
+			n = (int)sizeof(line) - 1;
+		size_t need = len + (size_t)n + 512;
+		const cJSON *r;
+		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(s, "reasons")) need += 1024;
+		if (need > cap) {
+			cap = need * 2;
+			out = cp_realloc(out, cap);
+		}
+		memcpy(out + len, line, (size_t)n);
+		len += (size_t)n;
+		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(s, "reasons")) {
+			text_clean(a, sizeof(a), cJSON_IsString(r) ? r->valuestring : "?");
+			len += (size_t)snprintf(out + len, cap - len, "  why           %s\n", a);
+		}
+		out[len] = '\0';
+	}
+	return out;
+}
