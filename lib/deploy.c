@@ -147,7 +147,7 @@ static int change_apply(change *c, const char *text, size_t len, const char *(*m
 		snprintf(path, sizeof(path), "%s/backups", c->o->config_dir);
 		if (ensure_dir(path, e) < 0)
 			return -1;
-		if (bk_new_name(c->o->config_dir, c->h, r->backup, sizeof(r->backup), e) < 0)
+		if (dp_backup_new_name(c->o->config_dir, c->h, r->backup, sizeof(r->backup), e) < 0)
 			return -1;
 		snprintf(path, sizeof(path), "%s/backups/%s", c->o->config_dir, r->backup);
 		if (durable_write(path, c->old, c->oldlen, e) < 0) {
@@ -163,7 +163,7 @@ static int change_apply(change *c, const char *text, size_t len, const char *(*m
 	snprintf(relb, sizeof(relb), "backups/%s", r->backup);
 	const char *paths[2] = {c->rel, relb};
 	if (after_step("write", e) < 0 || gr_add(c->repo, paths, r->backup[0] ? 2 : 1, e) < 0 ||
-	    gr_add_matching(c->repo, "backups", is_backup_path, e) < 0 ||
+	    gr_add_matching(c->repo, "backups", dp_is_backup_path, e) < 0 ||
 	    after_step("add", e) < 0 ||
 	    gr_commit(c->repo, message(c, r, arg), r->revision, e) < 0) {
 		cp_err keep = *e;
@@ -224,7 +224,7 @@ static double num_or_nan(const cJSON *o, const char *k)
 	return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
-cJSON *metrics_of(const cJSON *cfg)
+cJSON *dp_metrics_of(const cJSON *cfg)
 {
 	cJSON *m = cJSON_CreateObject();
 	env_add_number(m, "validation_rmse", num_or_nan(cfg, "validation_rmse"));
@@ -245,7 +245,7 @@ static const char *deploy_message(change *c, dp_result *r, void *arg)
 		snprintf(subject, sizeof(subject), "deploy %s: validation rmse %.6g", c->h, rmse);
 	else
 		snprintf(subject, sizeof(subject), "deploy %s", c->h);
-	cJSON *metrics = metrics_of(m->config);
+	cJSON *metrics = dp_metrics_of(m->config);
 	char *h = js_str(c->h), *run = js(cJSON_GetObjectItemCaseSensitive(m->config, "run_id"));
 	char *bk = js_str(r->backup[0] ? r->backup : NULL), *mt = js(metrics), *rs = js(m->reasons);
 	snprintf(m->msg, sizeof(m->msg),
@@ -294,7 +294,7 @@ int dp_deploy(const dp_options *o, const char *h, const cJSON *candidate, const 
 		}
 		gr_close(g);
 		char name[128] = "";
-		if (c.old && bk_new_name(o->config_dir, h, name, sizeof(name), e) < 0) {
+		if (c.old && dp_backup_new_name(o->config_dir, h, name, sizeof(name), e) < 0) {
 			change_release(&c);
 			return -1;
 		}
@@ -329,7 +329,7 @@ int dp_deploy(const dp_options *o, const char *h, const cJSON *candidate, const 
 	cJSON_AddStringToObject(cfg, "deployed_at", now);
 	/* the backup name is fixed now (we hold the lock) */
 	char bname[128] = "";
-	if (c.old && bk_new_name(o->config_dir, h, bname, sizeof(bname), e) < 0) {
+	if (c.old && dp_backup_new_name(o->config_dir, h, bname, sizeof(bname), e) < 0) {
 		cJSON_Delete(cfg);
 		goto fail;
 	}
@@ -586,7 +586,7 @@ int dp_rollback(const dp_options *o, const char *h, const char *to, const char *
 			snprintf(label, sizeof(label), "%s", prev->valuestring);
 		} else {
 			/* hand-written config: newest backup that differs and parses */
-			if (bk_list(o->config_dir, h, &bk, &nbk, e) < 0)
+			if (dp_backup_list(o->config_dir, h, &bk, &nbk, e) < 0)
 				goto fail;
 			for (int i = nbk - 1; i >= 0 && !text; i--) {
 				size_t l;

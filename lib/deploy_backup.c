@@ -65,7 +65,7 @@ static int bk_cmp(const void *a, const void *b)
 
 /* The backups of h, oldest first (*out owned by caller). A missing backups
  * directory is an empty list. */
-int bk_list(const char *dir, const char *h, bk_entry **out, int *count, cp_err *e)
+int dp_backup_list(const char *dir, const char *h, bk_entry **out, int *count, cp_err *e)
 {
 	char path[PATH_MAX_];
 	snprintf(path, sizeof(path), "%s/backups", dir);
@@ -106,7 +106,7 @@ static int file_exists(const char *path)
 }
 
 /* A fresh backup name for h at the current (pinned) time. */
-int bk_new_name(const char *dir, const char *h, char *name, size_t len, cp_err *e)
+int dp_backup_new_name(const char *dir, const char *h, char *name, size_t len, cp_err *e)
 {
 	char now[21], stamp[17];
 	env_utc_now(now);
@@ -132,7 +132,7 @@ int bk_new_name(const char *dir, const char *h, char *name, size_t len, cp_err *
 /* "backups/<any horizon>_<stamp>[-N].json": what gr_add_matching stages
  * besides the files named, so backups of interrupted runs get committed
  * (never temp files). */
-int is_backup_path(const char *path)
+int dp_is_backup_path(const char *path)
 {
 	if (strncmp(path, "backups/", 8) != 0)
 		return 0;

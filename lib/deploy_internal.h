@@ -20,15 +20,15 @@ typedef struct {
 
 /* The backups of h, oldest first (*out owned by caller). A missing backups
  * directory is an empty list. */
-int bk_list(const char *dir, const char *h, bk_entry **out, int *count, cp_err *e);
+int dp_backup_list(const char *dir, const char *h, bk_entry **out, int *count, cp_err *e);
 /* A fresh backup name for h at the current (pinned) time. */
-int bk_new_name(const char *dir, const char *h, char *name, size_t len, cp_err *e);
+int dp_backup_new_name(const char *dir, const char *h, char *name, size_t len, cp_err *e);
 /* 1 when path is "backups/<any horizon>_<stamp>[-N].json". */
-int is_backup_path(const char *path);
+int dp_is_backup_path(const char *path);
 
 /* deploy.c */
 
 /* The validation figures of a config as a new object (caller owns). */
-cJSON *metrics_of(const cJSON *cfg);
+cJSON *dp_metrics_of(const cJSON *cfg);
 
 #endif

@@ -67,7 +67,7 @@ cJSON *dp_status(const dp_options *o, const char *const *names, int n, cp_err *e
 				if (cJSON_IsNumber(v))
 					cJSON_AddNumberToObject(settings, keys[k], v->valuedouble);
 			}
-			cJSON_AddItemToObject(s, "metrics", metrics_of(cfg));
+			cJSON_AddItemToObject(s, "metrics", dp_metrics_of(cfg));
 			v = cJSON_GetObjectItemCaseSensitive(cfg, "previous");
 			if (cJSON_IsString(v))
 				cJSON_AddStringToObject(s, "previous", v->valuestring);
@@ -75,7 +75,7 @@ cJSON *dp_status(const dp_options *o, const char *const *names, int n, cp_err *e
 		bk_entry *bk = NULL;
 		int nbk = 0;
 		cp_err be = {0};
-		if (bk_list(o->config_dir, h, &bk, &nbk, &be) == 0) {
+		if (dp_backup_list(o->config_dir, h, &bk, &nbk, &be) == 0) {
 			cJSON_AddNumberToObject(s, "backups", nbk);
 			if (nbk)
 				cJSON_AddStringToObject(s, "latest_backup", bk[nbk - 1].name);
