@@ -1,0 +1,476 @@
+/* trigger_perf.c — the performance check of opt-trigger(1): the deployed
+ * config, and either a walk-forward backtest of it or the forecast log.
+ * See trigger.h and trigger_internal.h. */
+#include "trigger.h"
+#include "trigger_internal.h"
+
+#include "backtest.h"
+#include "envelope.h"
+#include "forecast.h"
+
+#include <csv.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ */
+/* Deployed config                                                     */
+
+typedef struct {
+	int found;
+	char path[4200];
+	fc_config cfg;
+	double val_rmse;
+	int32_t validated_until; /* last origin date it was validated on, or INT32_MIN */
+	const char *timestamp;  /* into json, may be NULL */
+	const char *model_dir;  /* into json, may be NULL */
+	cJSON *json;
+} deployed;
+
+static int json_int(const cJSON *o, const char *k, int lo, int hi, int dflt, int required, int *out,
+                    const char *path, cp_err *e)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	if (!v) {
+		if (required)
+			return cp_fail(e, CP_DATA, "%s: deployed config has no \"%s\"", path, k);
+		*out = dflt;
+		return 0;
+	}
+	if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < lo ||
+	    v->valuedouble > hi)
+		return cp_fail(e, CP_DATA, "%s: \"%s\" must be an integer in %d..%d", path, k, lo, hi);
+	*out = (int)v->valuedouble;
+	return 0;
+}
+
+static int json_num(const cJSON *o, const char *k, double dflt, int required, int positive, double *out,
+                    const char *path, cp_err *e)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+	if (!v) {
+		if (required)
+			return cp_fail(e, CP_DATA, "%s: deployed config has no \"%s\"", path, k);
+		*out = dflt;
+		return 0;
+	}
+	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || (positive && !(v->valuedouble > 0)) ||
+	    v->valuedouble < 0)
+		return cp_fail(e, CP_DATA, "%s: \"%s\" must be a %s number", path, k,
+		               positive ? "positive" : "non-negative");
+	*out = v->valuedouble;
+	return 0;
+}
+
+static int load_deployed(const char *dir, const char *horizon, deployed *d, cp_err *e)
+{
+	memset(d, 0, sizeof(*d));
+	snprintf(d->path, sizeof d->path, "%s/%s.json", dir, horizon);
+	int missing;
+	char *text = cp_read_file(d->path, SIZE_MAX, NULL, &missing, e);
+	if (!text)
+		return missing ? 0 : -1;
+	d->json = cJSON_Parse(text);
+	free(text);
+	if (!cJSON_IsObject(d->json)) {
+		cJSON_Delete(d->json);
+		d->json = NULL;
+		return cp_fail(e, CP_DATA, "%s: deployed config is not a valid JSON object", d->path);
+	}
+	const cJSON *j = d->json;
+	if (json_int(j, "context_length", 1, 1000000, 0, 1, &d->cfg.context_length, d->path, e) < 0 ||
+	    json_int(j, "num_samples", 1, 100000, 0, 1, &d->cfg.num_samples, d->path, e) < 0 ||
+	    json_num(j, "temperature", 1.0, 0, 1, &d->cfg.temperature, d->path, e) < 0 ||
+	    json_int(j, "top_k", 0, 1000000, 0, 0, &d->cfg.top_k, d->path, e) < 0 ||
+	    json_num(j, "top_p", 1.0, 0, 1, &d->cfg.top_p, d->path, e) < 0 ||
+	    json_num(j, "validation_rmse", 0, 1, 1, &d->val_rmse, d->path, e) < 0) {
+		cJSON_Delete(d->json);
+		d->json = NULL;
+		return -1;
+	}
+	const cJSON *h = cJSON_GetObjectItemCaseSensitive(j, "horizon");
+	if (cJSON_IsString(h) && strcmp(h->valuestring, horizon) != 0) {
+		cp_fail(e, CP_DATA, "%s: deployed config is for horizon '%.40s', not '%s'", d->path,
+		        h->valuestring, horizon);
+		cJSON_Delete(d->json);
+		d->json = NULL;
+		return -1;
+	}
+	/* Configs deployed by opt-deploy record the last origin date of the
+	 * held-out windows that approved them; absent in older configs. */
+	d->validated_until = INT32_MIN;
+	const char *vu = env_string(cJSON_GetObjectItemCaseSensitive(j, "validation"), NULL, "last_origin_date");
+	if (vu && cp_parse_date(vu, &d->validated_until) < 0) {
+		cp_fail(e, CP_DATA, "%s: \"validation\".\"last_origin_date\" '%.20s' is not a date", d->path, vu);
+		cJSON_Delete(d->json);
+		d->json = NULL;
+		return -1;
+	}
+	const cJSON *ts = cJSON_GetObjectItemCaseSensitive(j, "timestamp");
+	d->timestamp = cJSON_IsString(ts) ? ts->valuestring : NULL;
+	d->model_dir = env_string(j, "model", "dir");
+	d->found = 1;
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Forecast log                                                        */
+
+typedef struct {
+	int32_t fdate, tdate;
+	double pred, lo, hi;
+} fl_row;
+
+typedef struct {
+	const char *path;
+	char *f[5];
+	int nf;
+	long line;
+	int failed;
+	cp_err *e;
+	fl_row *rows;
+	int n, cap;
+} fl_ctx;
+
+static const char *const fl_cols[5] = {"forecast_date", "target_date", "predicted", "lower", "upper"};
+
+static void fl_field(void *s, size_t len, void *data)
+{
+	fl_ctx *c = data;
+	if (c->nf < 5) {
+		char *v = cp_malloc(len + 1);
+		memcpy(v, s, len);
+		v[len] = '\0';
+		c->f[c->nf] = v;
+	}
+	c->nf++;
+}
+
+static void fl_row_end(int ch, void *data)
+{
+	(void)ch;
+	fl_ctx *c = data;
+	c->line++;
+	int nf = c->nf;
+	c->nf = 0;
+	if (c->failed)
+		goto out;
+	if (nf != 5) {
+		c->failed = 1;
+		cp_fail(c->e, CP_DATA, "%s:%ld: expected 5 fields, got %d", c->path, c->line, nf);
+		goto out;
+	}
+	if (c->line == 1) {
+		const char *first = c->f[0];
+		if (strncmp(first, "\xEF\xBB\xBF", 3) == 0)
+			first += 3;
+		for (int i = 0; i < 5; i++)
+			if (strcmp(i ? c->f[i] : first, fl_cols[i]) != 0) {
+				c->failed = 1;
+				cp_fail(c->e, CP_DATA,
+				        "%s:1: header must be 'forecast_date,target_date,predicted,lower,upper'", c->path);
+				goto out;
+			}
+		goto out;
+	}
+	fl_row r;
+	if (cp_parse_date(c->f[0], &r.fdate) < 0 || cp_parse_date(c->f[1], &r.tdate) < 0) {
+		c->failed = 1;
+		cp_fail(c->e, CP_DATA, "%s:%ld: date '%.40s' is not a valid date", c->path, c->line,
+		        cp_parse_date(c->f[0], &r.fdate) < 0 ? c->f[0] : c->f[1]);
+		goto out;
+	}
+	double *dst[3] = {&r.pred, &r.lo, &r.hi};
+	for (int i = 0; i < 3; i++)
+		if (cp_parse_double(c->f[2 + i], dst[i]) < 0) {
+			c->failed = 1;
+			cp_fail(c->e, CP_DATA, "%s:%ld: %s '%.40s' is not a number", c->path, c->line, fl_cols[2 + i],
+			        c->f[2 + i]);
+			goto out;
+		}
+	if (r.tdate < r.fdate) {
+		c->failed = 1;
+		cp_fail(c->e, CP_DATA, "%s:%ld: target_date is before forecast_date", c->path, c->line);
+		goto out;
+	}
+	if (c->n == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 256;
+		c->rows = cp_realloc(c->rows, (size_t)c->cap * sizeof(fl_row));
+	}
+	c->rows[c->n++] = r;
+out:
+	for (int i = 0; i < 5 && i < nf; i++) {
+		free(c->f[i]);
+		c->f[i] = NULL;
+	}
+}
+
+static int load_forecast_log(const char *path, fl_row **rows, int *n, cp_err *e)
+{
+	size_t len;
+	char *text = cp_read_file(path, SIZE_MAX, &len, NULL, e);
+	if (!text)
+		return -1;
+	struct csv_parser p;
+	if (csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL) != 0) {
+		free(text);
+		return cp_fail(e, CP_INTERNAL, "cannot initialise the CSV parser");
+	}
+	fl_ctx c = {.path = path, .e = e};
+	size_t done = csv_parse(&p, text, len, fl_field, fl_row_end, &c);
+	int perr = done != len;
+	if (!perr && csv_fini(&p, fl_field, fl_row_end, &c) != 0)
+		perr = 1;
+	for (int i = 0; i < 5; i++)
+		free(c.f[i]);
+	if (perr && !c.failed) {
+		cp_fail(e, CP_DATA, "%s:%ld: %s", path, c.line + 1, csv_strerror(csv_error(&p)));
+		c.failed = 1;
+	}
+	csv_free(&p);
+	free(text);
+	if (!c.failed && c.line == 0) {
+		cp_fail(e, CP_DATA, "%s: empty file (a header is required)", path);
+		c.failed = 1;
+	}
+	if (c.failed) {
+		free(c.rows);
+		return -1;
+	}
+	*rows = c.rows;
+	*n = c.n;
+	return 0;
+}
+
+static int find_day(const series *s, int n, int32_t day)
+{
+	int lo = 0, hi = n - 1;
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+		if (s->day[mid] == day)
+			return mid;
+		if (s->day[mid] < day)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
+static int cmp_i32_desc(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+	return (x < y) - (x > y);
+}
+
+/* ------------------------------------------------------------------ */
+/* The performance check                                               */
+
+/* Fill sec (the performance check's object); append to reasons. */
+int trigger_check_performance(const trigger_input *in, const series *sv, const trigger_opts *o,
+                              cJSON *sec, cJSON *reasons, perf_out *po, cp_err *e)
+{
+	po->evaluated = po->fired = 0;
+	po->degradation = NAN;
+	env_add_number(sec, "threshold_pct", o->degradation_pct);
+	deployed d;
+	int rc = load_deployed(in->config_dir, in->horizon, &d, e);
+	if (rc < 0)
+		return -1;
+	cJSON_AddStringToObject(sec, "deployed_config", d.path);
+	if (rc == 0) {
+		cJSON_AddBoolToObject(sec, "evaluated", 0);
+		cJSON_AddBoolToObject(sec, "fired", 0);
+		cJSON_AddNullToObject(sec, "source");
+		add_reason(reasons, "performance not checked: no deployed config for %s yet (%s does not exist)",
+		           in->horizon, d.path);
+		cJSON_AddStringToObject(sec, "reason", "no deployed config");
+		return 0;
+	}
+	double rmse = NAN;
+	int norig = 0, nrows = 0;
+	int32_t first = 0, last = 0;
+	const char *why_not = NULL;
+	char whybuf[300];
+	cJSON *src = cJSON_CreateObject();
+	if (!in->forecast_log) {
+		/* walk-forward backtest of the deployed config */
+		int L = d.cfg.context_length;
+		long need = (long)L + in->steps + o->recent_origins - 1;
+		cJSON_AddStringToObject(sec, "source", "backtest");
+		cJSON_AddStringToObject(src, "model", in->model_spec);
+		if (d.model_dir)
+			cJSON_AddStringToObject(src, "deployed_model", d.model_dir);
+		fc_config_add_json(src, &d.cfg);
+		cJSON_AddNumberToObject(src, "seed", (double)in->seed);
+		if (need > sv->n) {
+			snprintf(whybuf, sizeof whybuf,
+			         "not enough observations for %d origins of %d steps with context %d: need %ld, have %d",
+			         o->recent_origins, in->steps, L, need, sv->n);
+			why_not = whybuf;
+		} else {
+			bt_plan plan = {.count = o->recent_origins, .stride = 1, .holdout = 0};
+			int *orig = NULL;
+			if (bt_origins(sv, in->steps, L, &plan, &orig, e) < 0) {
+				cJSON_Delete(src);
+				cJSON_Delete(d.json);
+				return -1;
+			}
+			/* Judge only origins the deployed config was not validated
+			 * on: right after a deployment there are none, so a config
+			 * is never re-tuned on the very windows that approved it. */
+			int skip = 0;
+			while (skip < plan.count && sv->day[orig[skip] - 1] <= d.validated_until)
+				skip++;
+			if (d.validated_until != INT32_MIN) {
+				char vd[11];
+				cp_format_date(d.validated_until, vd);
+				cJSON_AddStringToObject(src, "validated_until", vd);
+				cJSON_AddNumberToObject(src, "origins_already_validated", skip);
+			}
+			if (skip == plan.count) {
+				char vd[11];
+				cp_format_date(d.validated_until, vd);
+				snprintf(whybuf, sizeof whybuf,
+				         "no forecast origin after %s, the last one the deployed config was validated on",
+				         vd);
+				why_not = whybuf;
+				free(orig);
+				goto judged;
+			}
+			memmove(orig, orig + skip, (size_t)(plan.count - skip) * sizeof(*orig));
+			plan.count -= skip;
+			forecaster *f = forecaster_open(in->model_spec, e);
+			if (!f) {
+				free(orig);
+				cJSON_Delete(src);
+				cJSON_Delete(d.json);
+				return -1;
+			}
+			bt_result r;
+			if (bt_run(f, &d.cfg, sv, orig, plan.count, in->steps, in->seed, 0, &r, e) < 0) {
+				free(orig);
+				f->free(f);
+				cJSON_Delete(src);
+				cJSON_Delete(d.json);
+				return -1;
+			}
+			rmse = r.sum.rmse;
+			norig = plan.count;
+			nrows = plan.count * in->steps;
+			/* origin dates as in bt_result_json: the last context observation */
+			first = sv->day[orig[0] - 1];
+			last = sv->day[orig[plan.count - 1] - 1];
+			env_add_number(src, "mae", r.sum.mae);
+			env_add_number(src, "cov80", r.sum.cov80);
+			bt_result_free(&r);
+			free(orig);
+			f->free(f);
+		}
+	} else {
+		char path[4096];
+		const char *h = strstr(in->forecast_log, "{h}");
+		if (h)
+			snprintf(path, sizeof path, "%.*s%s%s", (int)(h - in->forecast_log), in->forecast_log,
+			         in->horizon, h + 3);
+		else
+			snprintf(path, sizeof path, "%s", in->forecast_log);
+		cJSON_AddStringToObject(sec, "source", "forecast_log");
+		cJSON_AddStringToObject(src, "path", path);
+		fl_row *rows = NULL;
+		int n = 0;
+		if (load_forecast_log(path, &rows, &n, e) < 0) {
+			cJSON_Delete(src);
+			cJSON_Delete(d.json);
+			return -1;
+		}
+		int32_t lastday = sv->day[sv->n - 1];
+		int pending = 0, unmatched = 0, matched = 0;
+		int *act = cp_malloc((size_t)(n ? n : 1) * sizeof(int));
+		int32_t *fd = cp_malloc((size_t)(n ? n : 1) * sizeof(int32_t));
+		for (int i = 0; i < n; i++) {
+			act[i] = -1;
+			if (rows[i].tdate > lastday) {
+				pending++;
+				continue;
+			}
+			act[i] = find_day(sv, sv->n, rows[i].tdate);
+			if (act[i] < 0)
+				unmatched++;
+			else
+				fd[matched++] = rows[i].fdate;
+		}
+		cJSON_AddNumberToObject(src, "rows", n);
+		cJSON_AddNumberToObject(src, "rows_matched", matched);
+		cJSON_AddNumberToObject(src, "rows_pending", pending);
+		cJSON_AddNumberToObject(src, "rows_without_actual", unmatched);
+		if (matched == 0) {
+			char lb[11];
+			cp_format_date(lastday, lb);
+			snprintf(whybuf, sizeof whybuf, "forecast log %.200s has no forecast with a known actual up to %s",
+			         path, lb);
+			why_not = whybuf;
+		} else {
+			/* the most recent `recent_origins` distinct forecast dates */
+			qsort(fd, (size_t)matched, sizeof(int32_t), cmp_i32_desc);
+			int distinct = 0;
+			int32_t cutoff = fd[0];
+			for (int i = 0; i < matched && distinct < o->recent_origins; i++)
+				if (i == 0 || fd[i] != fd[i - 1]) {
+					distinct++;
+					cutoff = fd[i];
+				}
+			double sse = 0;
+			int cov = 0;
+			first = cutoff;
+			last = fd[0];
+			for (int i = 0; i < n; i++) {
+				if (act[i] < 0 || rows[i].fdate < cutoff)
+					continue;
+				double a = sv->y[act[i]], err = rows[i].pred - a;
+				sse += err * err;
+				cov += rows[i].lo <= a && a <= rows[i].hi;
+				nrows++;
+			}
+			norig = distinct;
+			rmse = sqrt(sse / nrows);
+			env_add_number(src, "interval_coverage", (double)cov / nrows);
+		}
+		free(act);
+		free(fd);
+		free(rows);
+	}
+judged:
+	cJSON_AddItemToObject(sec, "details", src);
+	cJSON_AddNumberToObject(sec, "origins_requested", o->recent_origins);
+	env_add_number(sec, "baseline_rmse", d.val_rmse);
+	if (d.timestamp)
+		cJSON_AddStringToObject(sec, "deployed_timestamp", d.timestamp);
+	if (why_not) {
+		cJSON_AddBoolToObject(sec, "evaluated", 0);
+		cJSON_AddBoolToObject(sec, "fired", 0);
+		cJSON_AddStringToObject(sec, "reason", why_not);
+		add_reason(reasons, "performance not checked: %s", why_not);
+		cJSON_Delete(d.json);
+		return 0;
+	}
+	double deg = 100.0 * (rmse / d.val_rmse - 1.0);
+	po->evaluated = 1;
+	po->degradation = deg;
+	po->fired = isfinite(deg) && deg >= o->degradation_pct;
+	cJSON_AddBoolToObject(sec, "evaluated", 1);
+	cJSON_AddBoolToObject(sec, "fired", po->fired);
+	cJSON_AddNumberToObject(sec, "origins", norig);
+	cJSON_AddNumberToObject(sec, "errors_scored", nrows);
+	add_date(sec, "first_origin_date", first);
+	add_date(sec, "last_origin_date", last);
+	env_add_number(sec, "rmse", rmse);
+	env_add_number(sec, "degradation_pct", deg);
+	add_reason(reasons, "performance %s: RMSE %.6g on the last %d %s is %.1f%% %s than the validation RMSE %.6g "
+	           "(fires at %g%% worse)",
+	           po->fired ? "fired" : "quiet", rmse, norig,
+	           in->forecast_log ? "forecast dates of the forecast log" : "walk-forward origins",
+	           fabs(deg), deg >= 0 ? "worse" : "better", d.val_rmse, o->degradation_pct);
+	cJSON_Delete(d.json);
+	return 0;
+}
