@@ -1,21 +1,5 @@
 # deploy_helper.bash — shared by opt-deploy.bats and opt-validate.bats.
-# Uses test/bats/test_helper.bash when it is there (foundation), else pins
-# the same environment itself.
-bats_require_minimum_version 1.5.0
-if [ -f "$BATS_TEST_DIRNAME/test_helper.bash" ]; then
-	load test_helper
-else
-	load /usr/lib/bats/bats-support/load
-	load /usr/lib/bats/bats-assert/load
-	: "${CHRONOPT_ROOT:=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}"
-	: "${CHRONOPT_BIN:=$CHRONOPT_ROOT/build/bin}"
-	export CHRONOPT_ROOT CHRONOPT_BIN
-	export PATH="$CHRONOPT_BIN:$PATH"
-	export OPENBLAS_NUM_THREADS=1
-	export CHRONOPT_NOW=2026-11-23T02:00:00Z
-	export CHRONOPT_RUN_ID=test-run
-	unset CHRONOPT_HISTORY CHRONOPT_CONFIG CHRONOPT_CONFIG_DIR CHRONOPT_FAIL_AT
-fi
+load test_helper
 unset CHRONOPT_DEPLOY_FAIL_AT CHRONOPT_GIT_EMAIL
 # git CLI used only to inspect the repositories the tools make
 export GIT_CONFIG_NOSYSTEM=1 HOME="$BATS_TEST_TMPDIR"
