@@ -87,3 +87,17 @@ setup() {
 	assert_failure 4
 	assert_equal "$stderr" "opt-forecast: error writing standard output: No space left on device"
 }
+
+@test "the bundled demo model starts its forecast at the last observed value" {
+	# Greedy first token against the last context token, on windows whose last
+	# value is far from the context mean (2008 and 2022 extremes).  The first
+	# demo model put it near the context's typical level: 6 to 59 bins off here.
+	D="$CHRONOPT_ROOT/models/chronos-demo"
+	for end in 2008-03-19 2020-03-19 2022-07-15 2026-09-23; do
+		run --separate-stderr opt-forecast --model "$D" --series "$CHRONOPT_ROOT/testdata/usdclp_daily.csv" \
+			--end "$end" --steps 1 --num-samples 1 --top-k 1 --tokens
+		assert_success
+		echo "$end: $(jq -c '[.input_token_ids[-2], .sample_token_ids[0][0]]' <<<"$output")"
+		jq -e '(.input_token_ids[-2] - .sample_token_ids[0][0]) | fabs <= 1' <<<"$output"
+	done
+}
