@@ -488,3 +488,36 @@ render() {
 	assert_failure 4
 	[ "$stderr" = "pipeline.sh: tool '$BATS_TEST_TMPDIR/nobin/opt-trigger' not found: build with make, or set CHRONOPT_BIN or --bin" ]
 }
+
+@test "demo: makes its workspace, runs every horizon and says where the results are" {
+	need_tools
+	run --separate-stderr "$PIPE" --series "$ws/series.csv" --model random_walk demo --workspace "$ws/demo"
+	assert_success
+	assert_line "Demo done. In $ws/demo:"
+	assert_line --regexp "^4 triggered, [0-4] approved"
+	[[ "$stderr" == *"pipeline.sh: demo workspace $ws/demo"* ]]
+	grep -qx "CHRONOPT_MODEL=random_walk" demo/chronopt.env
+	grep -qx "CHRONOPT_CONFIG=$CHRONOPT_ROOT/configs/demo.json" demo/chronopt.env
+	grep -qx "CHRONOPT_SERIES=$ws/series.csv" demo/chronopt.env
+	[ "$(wc -l <demo/history.jsonl)" -eq 4 ]
+	[ -s demo/report.html ]
+	# The demo's settings: 10 search windows 3 apart.
+	jq -e '.search.split.search_origins == 10 and .search.split.stride == 3' \
+		<(head -n 1 demo/runs/*/10-search.ndjson)
+}
+
+@test "demo: --model that is not a checkpoint directory is refused before anything is written" {
+	mkdir notamodel
+	run --separate-stderr "$PIPE" --model "$ws/notamodel" demo --workspace "$ws/demo"
+	assert_failure 2
+	[[ "$stderr" == "pipeline.sh: model '$ws/notamodel' is not a Chronos checkpoint directory (config.json, model.safetensors)"* ]]
+	[ ! -e demo ]
+}
+
+@test "without a model setting the bundled demo model is used" {
+	need_tools
+	sed -i '/^CHRONOPT_MODEL=/d' chronopt.env
+	run --separate-stderr pipe run --horizon 7d --dry-run --force
+	assert_success
+	[[ "$stderr" == *"model $CHRONOPT_ROOT/models/chronos-demo)"* ]]
+}
