@@ -5,6 +5,7 @@
 #include "trigger_internal.h"
 
 #include "backtest.h"
+#include "depconfig.h"
 #include "envelope.h"
 #include "forecast.h"
 
@@ -27,90 +28,43 @@ typedef struct {
 	cJSON *json;
 } deployed;
 
-static int json_int(const cJSON *o, const char *k, int lo, int hi, int dflt, int required, int *out,
-                    const char *path, cp_err *e)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	if (!v) {
-		if (required)
-			return cp_fail(e, CP_DATA, "%s: deployed config has no \"%s\"", path, k);
-		*out = dflt;
-		return 0;
-	}
-	if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < lo ||
-	    v->valuedouble > hi)
-		return cp_fail(e, CP_DATA, "%s: \"%s\" must be an integer in %d..%d", path, k, lo, hi);
-	*out = (int)v->valuedouble;
-	return 0;
-}
-
-static int json_num(const cJSON *o, const char *k, double dflt, int required, int positive, double *out,
-                    const char *path, cp_err *e)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-	if (!v) {
-		if (required)
-			return cp_fail(e, CP_DATA, "%s: deployed config has no \"%s\"", path, k);
-		*out = dflt;
-		return 0;
-	}
-	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || (positive && !(v->valuedouble > 0)) ||
-	    v->valuedouble < 0)
-		return cp_fail(e, CP_DATA, "%s: \"%s\" must be a %s number", path, k,
-		               positive ? "positive" : "non-negative");
-	*out = v->valuedouble;
-	return 0;
-}
-
+/* The deployed config through the one parser every stage uses (depconfig.h:
+ * size cap, horizon match, inference settings), plus what only this check
+ * needs: the held-out RMSE it was approved with and the last origin date it
+ * was validated on. Returns 1 found, 0 none, -1 error. */
 static int load_deployed(const char *dir, const char *horizon, deployed *d, cp_err *e)
 {
 	memset(d, 0, sizeof(*d));
-	snprintf(d->path, sizeof d->path, "%s/%s.json", dir, horizon);
+	if (dc_path(d->path, sizeof d->path, dir, horizon, e) < 0)
+		return -1;
 	int missing;
-	char *text = cp_read_file(d->path, SIZE_MAX, NULL, &missing, e);
-	if (!text)
+	d->json = dc_load(dir, horizon, &missing, e);
+	if (!d->json)
 		return missing ? 0 : -1;
-	d->json = cJSON_Parse(text);
-	free(text);
-	if (!cJSON_IsObject(d->json)) {
-		cJSON_Delete(d->json);
-		d->json = NULL;
-		return cp_fail(e, CP_DATA, "%s: deployed config is not a valid JSON object", d->path);
-	}
 	const cJSON *j = d->json;
-	if (json_int(j, "context_length", 1, 1000000, 0, 1, &d->cfg.context_length, d->path, e) < 0 ||
-	    json_int(j, "num_samples", 1, 100000, 0, 1, &d->cfg.num_samples, d->path, e) < 0 ||
-	    json_num(j, "temperature", 1.0, 0, 1, &d->cfg.temperature, d->path, e) < 0 ||
-	    json_int(j, "top_k", 0, 1000000, 0, 0, &d->cfg.top_k, d->path, e) < 0 ||
-	    json_num(j, "top_p", 1.0, 0, 1, &d->cfg.top_p, d->path, e) < 0 ||
-	    json_num(j, "validation_rmse", 0, 1, 1, &d->val_rmse, d->path, e) < 0) {
-		cJSON_Delete(d->json);
-		d->json = NULL;
-		return -1;
-	}
-	const cJSON *h = cJSON_GetObjectItemCaseSensitive(j, "horizon");
-	if (cJSON_IsString(h) && strcmp(h->valuestring, horizon) != 0) {
-		cp_fail(e, CP_DATA, "%s: deployed config is for horizon '%.40s', not '%s'", d->path,
-		        h->valuestring, horizon);
-		cJSON_Delete(d->json);
-		d->json = NULL;
-		return -1;
-	}
-	/* Configs deployed by opt-deploy record the last origin date of the
-	 * held-out windows that approved them; absent in older configs. */
+	const cJSON *vr = cJSON_GetObjectItemCaseSensitive(j, "validation_rmse");
 	d->validated_until = INT32_MIN;
 	const char *vu = env_string(cJSON_GetObjectItemCaseSensitive(j, "validation"), NULL, "last_origin_date");
-	if (vu && cp_parse_date(vu, &d->validated_until) < 0) {
+	if (dc_settings(j, d->path, &d->cfg, &d->model_dir, e) < 0) {
+		/* e says why: dc_load checked the settings, this adds "model" */
+	} else if (!vr) {
+		cp_fail(e, CP_DATA, "%s: \"validation_rmse\" is missing", d->path);
+	} else if (!cJSON_IsNumber(vr) || !isfinite(vr->valuedouble) || !(vr->valuedouble > 0)) {
+		cp_fail(e, CP_DATA, "%s: \"validation_rmse\" must be a positive number", d->path);
+	} else if (vu && cp_parse_date(vu, &d->validated_until) < 0) {
+		/* Configs deployed by opt-deploy record the last origin date of the
+		 * held-out windows that approved them; absent in older configs. */
 		cp_fail(e, CP_DATA, "%s: \"validation\".\"last_origin_date\" '%.20s' is not a date", d->path, vu);
-		cJSON_Delete(d->json);
-		d->json = NULL;
-		return -1;
+	} else {
+		d->val_rmse = vr->valuedouble;
+		const cJSON *ts = cJSON_GetObjectItemCaseSensitive(j, "timestamp");
+		d->timestamp = cJSON_IsString(ts) ? ts->valuestring : NULL;
+		d->found = 1;
+		return 1;
 	}
-	const cJSON *ts = cJSON_GetObjectItemCaseSensitive(j, "timestamp");
-	d->timestamp = cJSON_IsString(ts) ? ts->valuestring : NULL;
-	d->model_dir = env_string(j, "model", "dir");
-	d->found = 1;
-	return 1;
+	cJSON_Delete(d->json);
+	d->json = NULL;
+	return -1;
 }
 
 /* ------------------------------------------------------------------ */

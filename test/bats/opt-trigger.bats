@@ -240,11 +240,27 @@ days() { awk -F, -v a="$1" -v b="$2" '$2 >= a && $2 <= b { print $2 }' "$DATA"; 
 	echo '{"horizon":"7d","context_length":180}' >cfg/7d.json
 	run --separate-stderr trig --series "$DATA" --horizon 7d
 	assert_failure 3
-	[ "${stderr_lines[0]}" = 'opt-trigger: 7d: cfg/7d.json: deployed config has no "num_samples"' ]
+	[ "${stderr_lines[0]}" = 'opt-trigger: 7d: cfg/7d.json: "num_samples" is missing' ]
 	echo '{"horizon":' >cfg/7d.json
 	run --separate-stderr trig --series "$DATA" --horizon 7d
 	assert_failure 3
-	[ "${stderr_lines[0]}" = 'opt-trigger: 7d: cfg/7d.json: deployed config is not a valid JSON object' ]
+	[ "${stderr_lines[0]}" = 'opt-trigger: 7d: cfg/7d.json: invalid JSON' ]
+	deploy7d 10 && sed -i 's/"validation_rmse":10,//' cfg/7d.json
+	run --separate-stderr trig --series "$DATA" --horizon 7d
+	assert_failure 3
+	[ "${stderr_lines[0]}" = 'opt-trigger: 7d: cfg/7d.json: "validation_rmse" is missing' ]
+	deploy7d 0
+	run --separate-stderr trig --series "$DATA" --horizon 7d
+	assert_failure 3
+	[ "${stderr_lines[0]}" = 'opt-trigger: 7d: cfg/7d.json: "validation_rmse" must be a positive number' ]
+	deploy7d 10 && sed -i 's/"horizon":"7d"/"horizon":"15d"/' cfg/7d.json
+	run --separate-stderr trig --series "$DATA" --horizon 7d
+	assert_failure 3
+	[ "${stderr_lines[0]}" = "opt-trigger: 7d: cfg/7d.json: config is for horizon '15d', not '7d'" ]
+	deploy7d 10 && sed -i 's/"model":{"dir":"random_walk"}/"model":"random_walk"/' cfg/7d.json
+	run --separate-stderr trig --series "$DATA" --horizon 7d
+	assert_failure 3
+	[ "${stderr_lines[0]}" = 'opt-trigger: 7d: cfg/7d.json: "model" must be an object' ]
 }
 
 @test "performance: too few observations for the origins is a reason, not an error" {
@@ -493,7 +509,7 @@ days() { awk -F, -v a="$1" -v b="$2" '$2 >= a && $2 <= b { print $2 }' "$DATA"; 
 	echo '{"horizon":' >cfg/15d.json
 	run --separate-stderr trig --as-of 2017-06-30 <in.ndjson
 	assert_failure 3
-	[ "${stderr_lines[0]}" = "opt-trigger: <stdin>:2: 15d: cfg/15d.json: deployed config is not a valid JSON object" ]
+	[ "${stderr_lines[0]}" = "opt-trigger: <stdin>:2: 15d: cfg/15d.json: invalid JSON" ]
 	[ "${#lines[@]}" -eq 1 ]
 	[ "$(jq -r .horizon.name <<<"${lines[0]}")" = 7d ]
 }
