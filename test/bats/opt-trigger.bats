@@ -236,31 +236,26 @@ days() { awk -F, -v a="$1" -v b="$2" '$2 >= a && $2 <= b { print $2 }' "$DATA"; 
 	[ "$(field '.trigger.reasons[0]')" = "performance not checked: no deployed config for 7d yet (cfg/7d.json does not exist)" ]
 }
 
+# The 7d check must stop with exit 3 and this message about cfg/7d.json.
+cfg_error_is() {
+	run --separate-stderr trig --series "$DATA" --horizon 7d
+	assert_failure 3
+	[ "${stderr_lines[0]}" = "opt-trigger: 7d: cfg/7d.json: $1" ]
+}
+
 @test "performance: a broken deployed config is a data error" {
 	echo '{"horizon":"7d","context_length":180}' >cfg/7d.json
-	run --separate-stderr trig --series "$DATA" --horizon 7d
-	assert_failure 3
-	[ "${stderr_lines[0]}" = 'opt-trigger: 7d: cfg/7d.json: "num_samples" is missing' ]
+	cfg_error_is '"num_samples" is missing'
 	echo '{"horizon":' >cfg/7d.json
-	run --separate-stderr trig --series "$DATA" --horizon 7d
-	assert_failure 3
-	[ "${stderr_lines[0]}" = 'opt-trigger: 7d: cfg/7d.json: invalid JSON' ]
+	cfg_error_is 'invalid JSON'
 	deploy7d 10 && sed -i 's/"validation_rmse":10,//' cfg/7d.json
-	run --separate-stderr trig --series "$DATA" --horizon 7d
-	assert_failure 3
-	[ "${stderr_lines[0]}" = 'opt-trigger: 7d: cfg/7d.json: "validation_rmse" is missing' ]
+	cfg_error_is '"validation_rmse" is missing'
 	deploy7d 0
-	run --separate-stderr trig --series "$DATA" --horizon 7d
-	assert_failure 3
-	[ "${stderr_lines[0]}" = 'opt-trigger: 7d: cfg/7d.json: "validation_rmse" must be a positive number' ]
+	cfg_error_is '"validation_rmse" must be a positive number'
 	deploy7d 10 && sed -i 's/"horizon":"7d"/"horizon":"15d"/' cfg/7d.json
-	run --separate-stderr trig --series "$DATA" --horizon 7d
-	assert_failure 3
-	[ "${stderr_lines[0]}" = "opt-trigger: 7d: cfg/7d.json: config is for horizon '15d', not '7d'" ]
+	cfg_error_is "config is for horizon '15d', not '7d'"
 	deploy7d 10 && sed -i 's/"model":{"dir":"random_walk"}/"model":"random_walk"/' cfg/7d.json
-	run --separate-stderr trig --series "$DATA" --horizon 7d
-	assert_failure 3
-	[ "${stderr_lines[0]}" = 'opt-trigger: 7d: cfg/7d.json: "model" must be an object' ]
+	cfg_error_is '"model" must be an object'
 }
 
 @test "performance: too few observations for the origins is a reason, not an error" {
