@@ -11,6 +11,8 @@ setup() {
 		t=$(basename "$src" .c)
 		[ -f "man/man1/$t.1" ] || { echo "missing man/man1/$t.1"; return 1; }
 	done
+	# The pipeline script is a tool too.
+	[ -f man/man1/pipeline.sh.1 ] || { echo "missing man/man1/pipeline.sh.1"; return 1; }
 }
 
 @test "every man page carries the same exit-code table" {

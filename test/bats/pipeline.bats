@@ -521,3 +521,35 @@ render() {
 	assert_success
 	[[ "$stderr" == *"model $CHRONOPT_ROOT/models/chronos-demo)"* ]]
 }
+
+@test "the man page examples run" {
+	need_tools
+	# The EXAMPLES of man/man1/pipeline.sh.1 as written, with pipeline.sh on
+	# the PATH and HOME in the test directory.  The environment brings the
+	# trimmed series, the random walk, and the lenient settings (so that the
+	# forced run deploys 7d again and there is a version to roll back to).
+	sed -n '/^\.SH EXAMPLES/,/^\.SH SEE ALSO/p' "$CHRONOPT_ROOT/man/man1/pipeline.sh.1" |
+		sed -n '/^\.nf/,/^\.fi/{/^\./d;p}' |
+		sed -e 's/\\-/-/g' -e 's/\\(ti/~/g' -e 's/\\e/\\/g' >examples.sh
+	cat examples.sh
+	[ "$(grep -c '^pipeline\.sh ' examples.sh)" -eq 7 ]
+	[ -z "$(sed 's/\\$//' examples.sh | grep -F '\' || true)" ] # no troff escape left
+	mkdir -p "$BATS_TEST_TMPDIR/path" "$BATS_TEST_TMPDIR/home" "$BATS_TEST_TMPDIR/elsewhere"
+	ln -s "$PIPE" "$BATS_TEST_TMPDIR/path/pipeline.sh"
+	make_capture
+	cd "$BATS_TEST_TMPDIR/elsewhere"
+	HOME=$BATS_TEST_TMPDIR/home PATH="$BATS_TEST_TMPDIR/path:$PATH" \
+		CHRONOPT_SERIES=$ws/series.csv CHRONOPT_MODEL=random_walk CHRONOPT_CONFIG=$FIX/settings-lenient.json \
+		CHRONOPT_MAIL_COMMAND="$BATS_TEST_TMPDIR/capture -s {subject} {to}" \
+		run --separate-stderr bash -e "$ws/examples.sh"
+	assert_success
+	demo=$BATS_TEST_TMPDIR/home/chronopt-demo
+	assert_line "Demo done. In $demo:"
+	assert_line --partial "(dry run: nothing deployed or recorded, no mail sent)"
+	assert_line "7d: deployed"
+	outcomes=$(jq -r 'select(.horizon == "7d") | .outcome' "$demo/history.jsonl" | tr '\n' ' ')
+	[ "$outcomes" = "deployed deployed rolled_back not_triggered " ]
+	# The last run, from another directory, found nothing to do: no mail.
+	tail -n 1 "$demo/logs/pipeline.log" | grep -q "exit 0: nothing to do: no horizon triggered"
+	[ ! -e "$CAPTURE_DIR/0.argv" ]
+}
