@@ -85,6 +85,7 @@ flat() {
 }
 
 tmpfiles=()
+lock_fd="" # the run lock's descriptor once taken
 cleanup() {
 	local f
 	for f in "${tmpfiles[@]+"${tmpfiles[@]}"}"; do
@@ -193,6 +194,9 @@ resolve_config() {
 		*$'\n'*) die 2 "${p#cfg_}: a path cannot contain a newline" ;;
 		esac
 	done
+	local -a mc
+	read -r -a mc <<<"$cfg_MAIL_COMMAND"
+	[ ${#mc[@]} -gt 0 ] || die 2 "the mail command is empty"
 	if [ -n "$cfg_MAIL_TO" ]; then
 		local IFS=, a
 		for a in $cfg_MAIL_TO; do
@@ -200,6 +204,32 @@ resolve_config() {
 				die 2 "mail recipient '$(flat "$a" 80)' is not a plain address"
 		done
 	fi
+}
+
+mktemp_or_die() { # mktemp_or_die PATH-TEMPLATE: mktemp, or stop with exit 4
+	mktemp "$1" 2>/dev/null || die 4 "cannot create a temporary file in '$(flat "$(dirname "$1")")'"
+}
+
+mkdirs() { # mkdirs DIR...: create them or stop with exit 4
+	local d
+	for d in "$@"; do
+		[ -d "$d" ] || mkdir -p -- "$d" 2>/dev/null || die 4 "cannot create directory '$(flat "$d")'"
+	done
+}
+
+log_line() { # log_line TEXT: one line in pipeline.log; 1 (and a warning) when it cannot be written
+	mkdirs "$cfg_LOG_DIR"
+	{ printf '%s %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$1" >>"$cfg_LOG_DIR/pipeline.log"; } 2>/dev/null && return 0
+	warn "cannot write '$cfg_LOG_DIR/pipeline.log'"
+	return 1
+}
+
+# The source tree's configs/ holds the settings; deployed configs and their
+# git repository belong in a workspace. Refused unless asked for by name.
+not_source_configs() {
+	[ -n "${opt[CONFIG_DIR]+x}${file[CONFIG_DIR]+x}${CHRONOPT_CONFIG_DIR:-}" ] && return 0
+	[ "$(cd "$cfg_CONFIG_DIR" 2>/dev/null && pwd -P)" != "$(cd "$here/configs" && pwd -P)" ] && return 0
+	die 2 "the deployed configs would go into the source tree's '$here/configs': run from a workspace directory (see pipeline.sh demo), or give --config-dir"
 }
 
 tool() { # path of a stage tool, checked
@@ -234,7 +264,15 @@ mail_send() {
 		esac
 	done
 	[ $have_to = 1 ] || argv+=("${rcpt[@]}")
-	if ! "${argv[@]}" <"$body"; then
+	# Its output goes to stderr: stdout is the run's report.  The lock is
+	# not inherited, so a mailer that leaves a process behind cannot hold it.
+	local rc=0
+	if [ -n "$lock_fd" ]; then
+		"${argv[@]}" <"$body" >&2 {lock_fd}>&- || rc=$?
+	else
+		"${argv[@]}" <"$body" >&2 || rc=$?
+	fi
+	if [ $rc -ne 0 ]; then
 		warn "warning: the mail command '${words[0]}' failed; report not mailed"
 		return 1
 	fi
@@ -304,7 +342,7 @@ mail_report() { # mail_report RUN_ID RUNDIR
 	[ -n "$cfg_MAIL_TO" ] || return 0
 	[ ${#events[@]} -gt 0 ] || return 0
 	local body subject hs="" e
-	body=$(mktemp "${TMPDIR:-/tmp}/chronopt-mail.XXXXXX")
+	body=$(mktemp_or_die "${TMPDIR:-/tmp}/chronopt-mail.XXXXXX")
 	tmpfiles+=("$body")
 	for e in "${events[@]}"; do
 		case "$e" in
@@ -385,16 +423,17 @@ cmd_run() {
 	name_ok "$run_id" || die 2 "run id '$(flat "$run_id" 40)' is not a plain name"
 	export CHRONOPT_RUN_ID=$run_id
 
-	local lockfd
 	if [ $dry = 1 ]; then
 		# Nothing in the workspace is touched: envelopes go to a new temp dir.
-		rundir=$(mktemp -d "${TMPDIR:-/tmp}/chronopt-dry-run.XXXXXX")
+		rundir=$(mktemp -d "${TMPDIR:-/tmp}/chronopt-dry-run.XXXXXX" 2>/dev/null) ||
+			die 4 "cannot create a temporary directory in '${TMPDIR:-/tmp}'"
 	else
-		mkdir -p -- "$cfg_RUN_DIR" "$cfg_LOG_DIR" "$cfg_CONFIG_DIR" "$(dirname "$cfg_HISTORY")"
-		exec {lockfd}>>"$cfg_RUN_DIR/.lock"
-		flock -n "$lockfd" || die 5 "another pipeline run holds '$cfg_RUN_DIR/.lock'"
+		not_source_configs
+		mkdirs "$cfg_RUN_DIR" "$cfg_LOG_DIR" "$cfg_CONFIG_DIR" "$(dirname "$cfg_HISTORY")"
+		{ exec {lock_fd}>>"$cfg_RUN_DIR/.lock"; } 2>/dev/null || die 4 "cannot open the lock file '$cfg_RUN_DIR/.lock'"
+		flock -n "$lock_fd" || die 5 "another pipeline run holds '$cfg_RUN_DIR/.lock'"
 		rundir=$cfg_RUN_DIR/$run_id
-		mkdir -- "$rundir" || die 4 "cannot create run directory '$rundir'"
+		mkdir -- "$rundir" 2>/dev/null || die 4 "cannot create run directory '$(flat "$rundir")'"
 	fi
 	: >"$rundir/input.ndjson"
 
@@ -427,8 +466,7 @@ cmd_run() {
 		events=("$(printf 'run failed (exit %d)' "$rc")")
 		body_lines=("the run stopped at a stage that failed (exit $rc); see the *.stderr files")
 		[ $dry = 0 ] && mail_report "$run_id" "$rundir"
-		[ $dry = 0 ] && printf '%s run %s exit %d: a stage failed\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
-			"$run_id" "$rc" >>"$cfg_LOG_DIR/pipeline.log"
+		[ $dry = 0 ] && { log_line "run $run_id exit $rc: a stage failed" || true; }
 		warn "run $run_id failed; envelopes and stderr in $rundir"
 		return $rc
 	fi
@@ -449,13 +487,14 @@ cmd_run() {
 	printf 'envelopes: %s\n' "$rundir"
 	# Keep the dashboard current after every recorded run.
 	if [ -x "$cfg_BIN/opt-report" ]; then
-		mkdir -p -- "$(dirname "$cfg_REPORT")"
+		mkdirs "$(dirname "$cfg_REPORT")"
 		"$cfg_BIN/opt-report" --history "$cfg_HISTORY" --config-dir "$cfg_CONFIG_DIR" --html "$cfg_REPORT" ||
 			warn "warning: the report '$cfg_REPORT' could not be written"
 	fi
-	printf '%s run %s exit 0: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$run_id" "$what" >>"$cfg_LOG_DIR/pipeline.log"
+	local logged=0
+	log_line "run $run_id exit 0: $what" || logged=4
 	mail_report "$run_id" "$rundir"
-	return 0
+	return $logged
 }
 
 # ------------------------------------------------------------ other commands
@@ -515,6 +554,9 @@ cmd_rollback() {
 	done
 	[ $hset = 1 ] || die 2 "rollback: which horizon? (pipeline.sh rollback H [--to V])"
 	name_ok "$horizon" || die 2 "horizon '$(flat "$horizon" 40)' is not a plain name ([A-Za-z0-9_-], 1-32 chars)"
+	local run_id=${CHRONOPT_RUN_ID:-rollback-$(date -u +%Y%m%dT%H%M%SZ)-$$}
+	name_ok "$run_id" || die 2 "run id '$(flat "$run_id" 40)' is not a plain name"
+	not_source_configs
 	local -a args=(rollback "$horizon" --config-dir "$cfg_CONFIG_DIR" --config "$cfg_CONFIG" --history "$cfg_HISTORY")
 	if [ $toset = 1 ]; then
 		[[ $to =~ ^[A-Za-z0-9_.:@^~][A-Za-z0-9_.:@^~/-]{0,199}$ ]] ||
@@ -528,8 +570,8 @@ cmd_rollback() {
 	steps=$(jq -r --arg h "$horizon" '(.horizons // {"7d": 7, "15d": 15, "30d": 30, "90d": 90})[$h] // empty' "$cfg_CONFIG") ||
 		die 3 "cannot read the horizons of '$cfg_CONFIG'"
 	[[ $steps =~ ^[0-9]{1,5}$ ]] || die 2 "unknown horizon '$horizon' (not in '$cfg_CONFIG')"
-	local out rc=0 summary run_id
-	out=$(mktemp "${TMPDIR:-/tmp}/chronopt-rollback.XXXXXX")
+	local out rc=0 summary
+	out=$(mktemp_or_die "${TMPDIR:-/tmp}/chronopt-rollback.XXXXXX")
 	tmpfiles+=("$out")
 	"$t_deploy" "${args[@]}" --json >"$out" || rc=$?
 	if [ ! -s "$out" ]; then
@@ -542,8 +584,6 @@ cmd_rollback() {
 	fi
 	# Record the rollback in the history (outcome rolled_back), as an
 	# envelope whose deployment section is what opt-deploy reported.
-	run_id=${CHRONOPT_RUN_ID:-rollback-$(date -u +%Y%m%dT%H%M%SZ)-$$}
-	name_ok "$run_id" || run_id=rollback-$$
 	jq -c --arg run "$run_id" --arg h "$horizon" --argjson steps "$steps" --argjson seed "$cfg_SEED" \
 		'{schema: "chronopt/1", run_id: $run, seed: $seed, horizon: {name: $h, steps: $steps},
 		  deployment: (. + {status: "done", action: "rollback", seconds: 0})}' "$out" >"$out.env"
@@ -552,12 +592,10 @@ cmd_rollback() {
 		rc=$?
 		warn "the rollback is done but could not be recorded in '$cfg_HISTORY'"
 	}
-	mkdir -p -- "$cfg_LOG_DIR"
-	printf '%s rollback %s: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$horizon" "$(flat "$summary" 300)" \
-		>>"$cfg_LOG_DIR/pipeline.log"
+	log_line "rollback $horizon: $(flat "$summary" 300)" || rc=4
 	if [ -n "$cfg_MAIL_TO" ]; then
 		local body
-		body=$(mktemp "${TMPDIR:-/tmp}/chronopt-mail.XXXXXX")
+		body=$(mktemp_or_die "${TMPDIR:-/tmp}/chronopt-mail.XXXXXX")
 		tmpfiles+=("$body")
 		{
 			printf '%s: rolled back%s\n' "$horizon" "${to:+ to the requested version}"
@@ -571,13 +609,15 @@ cmd_rollback() {
 
 cmd_report() {
 	[ $# -eq 0 ] || die 2 "report: unexpected argument '$(flat "$1" 80)'"
-	mkdir -p -- "$(dirname "$cfg_REPORT")"
+	mkdirs "$(dirname "$cfg_REPORT")"
 	"$(tool opt-report)" --history "$cfg_HISTORY" --config-dir "$cfg_CONFIG_DIR" --html "$cfg_REPORT"
 	printf 'report: %s\n' "$cfg_REPORT"
 }
 
 cmd_demo() {
-	local ws=$PWD/demo-workspace model=${opt[MODEL]:-}
+	# A model given by option or env file is the demo's; otherwise the
+	# bundled one (or CHRONOPT_MODEL, which the run inherits).
+	local ws=$PWD/demo-workspace model=${opt[MODEL]:-${file[MODEL]:-}}
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--workspace)
@@ -599,15 +639,15 @@ cmd_demo() {
 	fi
 	# The demo searches 10 windows 3 apart instead of 30 (configs/demo.json)
 	# so it finishes in minutes on a small machine; --config picks another.
-	if [ -z "${opt[CONFIG]+x}" ] && [ -z "${CHRONOPT_CONFIG:-}" ]; then
+	if [ -z "${opt[CONFIG]+x}${file[CONFIG]+x}${CHRONOPT_CONFIG:-}" ]; then
 		cfg_CONFIG=$here/configs/demo.json
 	fi
-	mkdir -p -- "$ws"
+	mkdirs "$ws"
 	# The workspace holds only what the run writes, and its env file; the
 	# series, the settings and the model are used where they are.
 	if [ ! -f "$ws/chronopt.env" ]; then
 		local tmp
-		tmp=$(mktemp "$ws/.chronopt.env.XXXXXX")
+		tmp=$(mktemp_or_die "$ws/.chronopt.env.XXXXXX")
 		tmpfiles+=("$tmp")
 		{
 			printf '# chronopt demo workspace, made by pipeline.sh demo\n'
@@ -625,10 +665,25 @@ cmd_demo() {
 		chmod "$(printf '%o' $((0666 & ~$(umask))))" "$tmp"
 		mv -f -- "$tmp" "$ws/chronopt.env"
 	elif [ -n "$model" ]; then
-		warn "warning: '$ws/chronopt.env' exists; --model passed on the command line for this run"
+		warn "warning: '$ws/chronopt.env' exists; the model given is used for this run only"
 	fi
+	# The run in the workspace reads its env file; settings given to the demo
+	# on the command line or in another env file are passed on as options.
 	local -a again=(--env "$ws/chronopt.env" --bin "$cfg_BIN")
 	[ -n "$model" ] && again+=(--model "$cfg_MODEL")
+	local k
+	for k in SERIES SERIES_ID CONFIG MAIL_TO MAIL_COMMAND SEED JOBS; do
+		[ -n "${opt[$k]+x}${file[$k]+x}" ] || continue
+		case $k in
+		SERIES) again+=(--series "$cfg_SERIES") ;;
+		SERIES_ID) again+=(--series-id "$cfg_SERIES_ID") ;;
+		CONFIG) again+=(--config "$cfg_CONFIG") ;;
+		MAIL_TO) again+=(--mail-to "$cfg_MAIL_TO") ;;
+		MAIL_COMMAND) again+=(--mail-command "$cfg_MAIL_COMMAND") ;;
+		SEED) again+=(--seed "$cfg_SEED") ;;
+		JOBS) again+=(--jobs "$cfg_JOBS") ;;
+		esac
+	done
 	printf '%s: demo workspace %s\n' "$prog" "$ws" >&2
 	(cd "$ws" && "$self" "${again[@]}" run --all)
 	(cd "$ws" && "$self" "${again[@]}" report >/dev/null)

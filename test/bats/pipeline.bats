@@ -491,7 +491,9 @@ render() {
 
 @test "demo: makes its workspace, runs every horizon and says where the results are" {
 	need_tools
+	mkdir ../elsewhere && cd ../elsewhere # no chronopt.env here
 	run --separate-stderr "$PIPE" --series "$ws/series.csv" --model random_walk demo --workspace "$ws/demo"
+	cd "$ws"
 	assert_success
 	assert_line "Demo done. In $ws/demo:"
 	assert_line --regexp "^4 triggered, [0-4] approved"
@@ -504,6 +506,21 @@ render() {
 	# The demo's settings: 10 search windows 3 apart.
 	jq -e '.search.split.search_origins == 10 and .search.split.stride == 3' \
 		<(head -n 1 demo/runs/*/10-search.ndjson)
+}
+
+@test "demo: settings from the env file and the command line reach the run" {
+	need_tools
+	# ./chronopt.env (the test workspace's) names the model, the settings and
+	# the series; --jobs and --mail-command come from the command line.
+	run --separate-stderr "$PIPE" --jobs 1 --mail-to ops@example.org \
+		--mail-command "$BATS_TEST_TMPDIR/mailer {subject}" demo --workspace "$ws/demo"
+	assert_success
+	grep -qx "CHRONOPT_CONFIG=$FIX/settings.json" demo/chronopt.env
+	grep -qx "CHRONOPT_MODEL=random_walk" demo/chronopt.env
+	grep -q -- '--jobs 1' demo/runs/*/commands
+	grep -q -- "--config $FIX/settings.json" demo/runs/*/commands
+	# The mail command was the one given: it is not installed, so the mail failed.
+	[[ "$stderr" == *"warning: the mail command '$BATS_TEST_TMPDIR/mailer' failed; report not mailed"* ]]
 }
 
 @test "demo: --model that is not a checkpoint directory is refused before anything is written" {
@@ -552,4 +569,64 @@ render() {
 	# The last run, from another directory, found nothing to do: no mail.
 	tail -n 1 "$demo/logs/pipeline.log" | grep -q "exit 0: nothing to do: no horizon triggered"
 	[ ! -e "$CAPTURE_DIR/0.argv" ]
+}
+
+@test "a blank mail command is refused before anything runs" {
+	run --separate-stderr pipe --mail-to ops@example.org --mail-command '  ' run --all
+	assert_failure 2
+	[ "$stderr" = "pipeline.sh: the mail command is empty" ]
+	[ ! -e runs ] && [ ! -e configs ] && [ ! -e history.jsonl ]
+}
+
+@test "the mail command's output goes to stderr, not into the run's report" {
+	need_tools
+	printf '#!/bin/sh\necho mailer-says-hello\ncat >/dev/null\n' >"$BATS_TEST_TMPDIR/chatty"
+	chmod +x "$BATS_TEST_TMPDIR/chatty"
+	run --separate-stderr pipe --mail-to ops@example.org --mail-command "$BATS_TEST_TMPDIR/chatty" run --horizon 7d
+	assert_success
+	refute_output --partial mailer-says-hello
+	[[ "$stderr" == *mailer-says-hello* ]]
+}
+
+@test "a workspace directory that cannot be made is exit 4 and nothing is written" {
+	need_tools
+	touch blocker
+	run --separate-stderr pipe --run-dir blocker/runs run --all
+	assert_failure 4
+	[ "$stderr" = "pipeline.sh: cannot create directory '$ws/blocker/runs'" ]
+	[ ! -e configs ] && [ ! -e history.jsonl ] && [ ! -e logs ]
+	mkdir -p runs/.lock # a lock file that cannot be opened
+	run --separate-stderr pipe run --all
+	assert_failure 4
+	[ "$stderr" = "pipeline.sh: cannot open the lock file '$ws/runs/.lock'" ]
+	[ ! -e history.jsonl ]
+}
+
+@test "rollback refuses a run id that is not a plain name before it changes anything" {
+	need_tools
+	lenient
+	CHRONOPT_RUN_ID=run-1 run pipe run --horizon 7d
+	assert_success
+	CHRONOPT_NOW=2026-11-24T02:00:00Z CHRONOPT_RUN_ID=run-2 run pipe run --horizon 7d --force
+	assert_success
+	before=$(tree_sums "$ws")
+	CHRONOPT_RUN_ID='../x' run --separate-stderr pipe rollback 7d
+	assert_failure 2
+	[ "$stderr" = "pipeline.sh: run id '../x' is not a plain name" ]
+	[ "$before" = "$(tree_sums "$ws")" ]
+}
+
+@test "run and rollback refuse to deploy into the source tree's configs/ unless it is named" {
+	need_tools
+	before=$(tree_sums "$CHRONOPT_ROOT/configs")
+	cd "$CHRONOPT_ROOT"
+	run --separate-stderr "$PIPE" --series "$ws/series.csv" --model random_walk \
+		--run-dir "$ws/runs" --history "$ws/h.jsonl" --log-dir "$ws/logs" run --all
+	assert_failure 2
+	[[ "$stderr" == "pipeline.sh: the deployed configs would go into the source tree's '$CHRONOPT_ROOT/configs': "* ]]
+	run --separate-stderr "$PIPE" --history "$ws/h.jsonl" --log-dir "$ws/logs" rollback 7d
+	assert_failure 2
+	cd "$ws"
+	[ "$before" = "$(tree_sums "$CHRONOPT_ROOT/configs")" ]
+	[ ! -e runs ] && [ ! -e h.jsonl ] && [ ! -e logs ]
 }
