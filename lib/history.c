@@ -48,6 +48,25 @@ static const char *why(const cJSON *sec, const char *dflt)
 	return str_or(sec, "reason", str_or(sec, "summary", dflt));
 }
 
+/* Cut a trailing incomplete UTF-8 sequence, as left by snprintf cutting a
+ * string to fit: the record must stay valid UTF-8 (JSON). */
+static void utf8_trim(char *s)
+{
+	size_t n = strlen(s), k = n, cont = 0;
+	while (k > 0 && cont < 4 && ((unsigned char)s[k - 1] & 0xC0) == 0x80) {
+		k--;
+		cont++;
+	}
+	if (k == 0)
+		return;
+	unsigned char lead = (unsigned char)s[k - 1];
+	size_t need = lead >= 0xF0 ? 3 : lead >= 0xE0 ? 2 : lead >= 0xC0 ? 1 : 0;
+	if (lead >= 0xC0 && cont < need)
+		s[k - 1] = '\0';
+}
+
+static const char *outcome_of(const cJSON *env, char *reason, size_t len);
+
 const char *history_outcome(const cJSON *env, char *reason, size_t len)
 {
 	char scratch[8];
@@ -55,6 +74,13 @@ const char *history_outcome(const cJSON *env, char *reason, size_t len)
 		reason = scratch;
 		len = sizeof(scratch);
 	}
+	const char *oc = outcome_of(env, reason, len);
+	utf8_trim(reason);
+	return oc;
+}
+
+static const char *outcome_of(const cJSON *env, char *reason, size_t len)
+{
 	const cJSON *trig = get(env, "trigger"), *search = get(env, "search");
 	const cJSON *val = get(env, "validation"), *dep = get(env, "deployment");
 

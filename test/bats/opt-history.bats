@@ -369,3 +369,13 @@ envelope() { # run_id horizon
 		assert_equal "$stderr" "opt-history: cannot read '$BATS_TEST_TMPDIR/d.jsonl': Is a directory"
 	done
 }
+
+@test "a long summary in multi-byte UTF-8 is cut at a character boundary, never mid-character" {
+	long=x$(printf 'é%.0s' $(seq 600))
+	printf '{"schema":"chronopt/1","run_id":"r","seed":1,"horizon":{"name":"7d","steps":7},"trigger":{"status":"done","should_optimize":false,"summary":"%s"}}\n' "$long" |
+		opt-history record --file "$H" >/dev/null
+	iconv -f UTF-8 -t UTF-8 "$H" >/dev/null
+	run jq -r '.reason | endswith("é")' "$H"
+	assert_output true
+	opt-history export --format csv --file "$H" | iconv -f UTF-8 -t UTF-8 >/dev/null
+}
