@@ -65,7 +65,8 @@ int report_html(FILE *out, const report_data *r, const char *config_dir,
                 const char *generated_at, cp_err *e);
 
 /* Write s HTML-escaped (& < > " ' as entities; control characters other
- * than newline and tab become U+FFFD) to out.  NULL writes nothing. */
+ * than newline and tab, C1 controls and bytes that are not well-formed
+ * UTF-8 become U+FFFD) to out.  NULL writes nothing. */
 void report_escape(FILE *out, const char *s);
 
 /* Dotted-path lookup ("validation.candidate.rmse") in a cJSON object;

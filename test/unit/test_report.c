@@ -27,6 +27,10 @@ static void test_escape(void)
 	e = escaped("Ñuñoa €");
 	CHECK(!strcmp(e, "Ñuñoa €"), "UTF-8 passes through");
 	free(e);
+	e = escaped("a\xff\xfe b\xc3 c\xc0\xaf d\xed\xa0\x80 e\xc2\x85 f\xe2\x82");
+	CHECK(!strcmp(e, "a&#xFFFD;&#xFFFD; b&#xFFFD; c&#xFFFD;&#xFFFD; d&#xFFFD;&#xFFFD;&#xFFFD; e&#xFFFD; f&#xFFFD;&#xFFFD;"),
+	      "bytes that are not UTF-8 and C1 controls become U+FFFD: the page stays valid UTF-8");
+	free(e);
 	e = escaped(NULL);
 	CHECK(!strcmp(e, ""), "NULL writes nothing");
 	free(e);
