@@ -611,6 +611,8 @@ static void csv_number(FILE *out, double d)
 {
 	char buf[32];
 	double back;
+	if (!isfinite(d))
+		return;  /* not a JSON number (1e999 in the file): empty, like null */
 	snprintf(buf, sizeof(buf), "%.15g", d);
 	if (sscanf(buf, "%lg", &back) != 1 || back != d)
 		snprintf(buf, sizeof(buf), "%.17g", d);

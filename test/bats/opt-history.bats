@@ -379,3 +379,10 @@ envelope() { # run_id horizon
 	assert_output true
 	opt-history export --format csv --file "$H" | iconv -f UTF-8 -t UTF-8 >/dev/null
 }
+
+@test "numbers that are not finite (1e999 in the file) are empty CSV fields, as null is" {
+	printf '{"schema":"chronopt-history/1","horizon":"7d","optimization_date":"2026-11-01T02:00:00Z","outcome":"error","performance_degradation_pct":1e999,"drift_severity":-1e999,"seed":5}\n' >"$H"
+	run --separate-stderr opt-history export --format csv --file "$H"
+	assert_success
+	assert_line --index 1 '1,,"7d",,"2026-11-01T02:00:00Z","error",,,,,,,,,,,,,,5'
+}
