@@ -72,8 +72,9 @@ static int series_from_csv(const char *path, const char *id, const char *end, lo
 		k++;
 	if (origin > 0) {
 		if (origin > s.n) {
+			int have = s.n;
 			series_free(&s);
-			return cp_fail(e, CP_DATA, "%s: --origin %ld is past the %d observations", path, origin, s.n);
+			return cp_fail(e, CP_DATA, "%s: --origin %ld is past the %d observations", path, origin, have);
 		}
 		k = (int)origin;
 	}

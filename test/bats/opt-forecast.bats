@@ -101,3 +101,12 @@ setup() {
 		jq -e '(.input_token_ids[-2] - .sample_token_ids[0][0]) | fabs <= 1' <<<"$output"
 	done
 }
+
+@test "an --origin past the end names the real number of observations" {
+	csv="$CHRONOPT_ROOT/testdata/usdclp_daily.csv"
+	n=$(grep -c USDCLP "$csv")
+	run --separate-stderr opt-forecast --model "$M" --series "$csv" --origin 99999 --steps 2 --num-samples 2
+	assert_failure 3
+	[ -z "$output" ]
+	assert_equal "$stderr" "opt-forecast: $csv: --origin 99999 is past the $n observations"
+}
