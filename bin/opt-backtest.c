@@ -170,7 +170,11 @@ static cJSON *header_json(const options *o, const series *s, const forecaster *f
 	cJSON_AddStringToObject(out, "model", o->model);
 	cJSON_AddStringToObject(out, "forecaster", f->name);
 	cJSON_AddNumberToObject(out, "steps", o->steps);
-	cJSON_AddNumberToObject(out, "seed", (double)o->seed);
+	/* Raw: cJSON prints numbers with 15 significant digits (its round-trip
+	 * check is approximate), which would round a seed past 10^15. */
+	char sd[24];
+	snprintf(sd, sizeof(sd), "%llu", (unsigned long long)o->seed);
+	cJSON_AddRawToObject(out, "seed", sd);
 	cJSON *jp = cJSON_AddObjectToObject(out, "plan");
 	cJSON_AddNumberToObject(jp, "origins", o->plan.count);
 	cJSON_AddNumberToObject(jp, "stride", o->plan.stride);

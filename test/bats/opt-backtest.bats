@@ -275,3 +275,11 @@ strip_seconds() {
 	assert_failure 2
 	[ "$stderr" = "opt-backtest: CHRONOPT_THREADS='0' is not an integer in 1..256" ]
 }
+
+@test "a seed near 2^53 is printed exactly, as the --samples dump has it" {
+	run --separate-stderr "$BT" --series "$DATA" --origins 2 --seed 9007199254740991 \
+		--samples "$BATS_TEST_TMPDIR/s.json"
+	assert_success
+	[[ "$output" == *'"seed":9007199254740991,'* ]]
+	grep -q '"seed":9007199254740991,' "$BATS_TEST_TMPDIR/s.json"
+}
