@@ -180,8 +180,9 @@ int main(int argc, char **argv)
 				return bad_usage("--top-p '%s' is not a number in [0, 1]", optarg);
 			break;
 		case O_SEED:
-			if (cp_parse_u64(optarg, &seed) < 0)
-				return bad_usage("--seed '%s' is not an unsigned integer", optarg);
+			/* Seeds are JSON numbers in the output: keep them exact. */
+			if (cp_parse_u64(optarg, &seed) < 0 || seed > (1ULL << 53))
+				return bad_usage("--seed '%s' is not an integer in 0..2^53", optarg);
 			break;
 		case O_THREADS:
 			if (cp_parse_long(optarg, 1, 256, &threads) < 0)
@@ -250,7 +251,11 @@ int main(int argc, char **argv)
 	cJSON_AddStringToObject(o, "format", "chronopt-forecast-1");
 	cJSON_AddStringToObject(o, "model", model);
 	cJSON_AddNumberToObject(o, "threads", mm_threads());
-	cJSON_AddNumberToObject(o, "seed", (double)seed);
+	/* Raw: cJSON prints numbers with 15 significant digits, which would
+	 * round a seed past 10^15. */
+	char sd[24];
+	snprintf(sd, sizeof(sd), "%llu", (unsigned long long)seed);
+	cJSON_AddRawToObject(o, "seed", sd);
 	cJSON_AddNumberToObject(o, "stream", (double)stream[0]);
 	const fc_config used_cfg = {cl, sp.num_samples, sp.temperature, sp.top_k, sp.top_p};
 	cJSON_AddItemToObject(o, "settings", fc_config_json(&used_cfg));

@@ -110,3 +110,12 @@ setup() {
 	[ -z "$output" ]
 	assert_equal "$stderr" "opt-forecast: $csv: --origin 99999 is past the $n observations"
 }
+
+@test "the seed is an integer in 0..2^53 and is printed exactly" {
+	run --separate-stderr opt-forecast --model "$M" --values 1,2,3 --steps 2 --num-samples 2 --seed 9007199254740991
+	assert_success
+	[[ "$output" == *'"seed":'?'9007199254740991,'* ]]
+	run --separate-stderr opt-forecast --model "$M" --values 1,2,3 --steps 2 --num-samples 2 --seed 9007199254740993
+	assert_failure 2
+	[[ "$stderr" == "opt-forecast: --seed '9007199254740993' is not an integer in 0..2^53"* ]]
+}
