@@ -283,3 +283,9 @@ strip_seconds() {
 	[[ "$output" == *'"seed":9007199254740991,'* ]]
 	grep -q '"seed":9007199254740991,' "$BATS_TEST_TMPDIR/s.json"
 }
+
+@test "the man page describes a model directory as the Chronos checkpoint it runs" {
+	run grep -c "not built yet" man/man1/opt-backtest.1
+	assert_output 0
+	grep -q "Chronos checkpoint directory" man/man1/opt-backtest.1
+}
