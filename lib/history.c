@@ -499,8 +499,11 @@ static void cell(char *out, size_t width, const char *s)
 
 static void num_cell(char *out, size_t cap, const cJSON *v, const char *fmt)
 {
-	if (cJSON_IsNumber(v))
-		snprintf(out, cap, fmt, v->valuedouble);
+	if (cJSON_IsNumber(v)) {
+		/* too long for the cell (1e300 in %.0f): short form, never cut */
+		if (snprintf(out, cap, fmt, v->valuedouble) >= (int)cap)
+			snprintf(out, cap, "%.4g", v->valuedouble);
+	}
 	else if (cJSON_IsString(v))
 		cell(out, cap - 1 < 12 ? cap - 1 : 12, v->valuestring);
 	else

@@ -386,3 +386,11 @@ envelope() { # run_id horizon
 	assert_success
 	assert_line --index 1 '1,,"7d",,"2026-11-01T02:00:00Z","error",,,,,,,,,,,,,,5'
 }
+
+@test "show never cuts a huge number into a wrong one" {
+	printf '{"schema":"chronopt-history/1","horizon":"7d","optimization_date":"2026-11-01T02:00:00Z","outcome":"error","days_since_last":1e300,"durations":{"total":-1e300}}\n' >"$H"
+	run --separate-stderr opt-history show --file "$H"
+	assert_success
+	assert_line --index 1 --partial '1e+300'
+	assert_line --index 1 --partial '-1e+300'
+}
