@@ -88,8 +88,11 @@ int main(int argc, char **argv)
 			fputs(usage, stdout);
 			return cp_close_stdout();
 		}
-		if (c == '?')
-			return misuse("%s", "bad option");
+		if (c == '?') {
+			/* getopt has said what is wrong, on one line */
+			fprintf(stderr, "Try 'opt-history --help'.\n");
+			return CP_USAGE;
+		}
 		if (!strchr(cmds[cmd].allowed, c)) {
 			const char *name = "?";
 			for (int i = 0; opts[i].name; i++)

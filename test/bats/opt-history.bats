@@ -394,3 +394,14 @@ envelope() { # run_id horizon
 	assert_line --index 1 --partial '1e+300'
 	assert_line --index 1 --partial '-1e+300'
 }
+
+@test "an unknown option or a missing argument is one message, then the hint" {
+	run --separate-stderr opt-history show --bogus
+	assert_failure 2
+	assert_equal "$stderr" "opt-history: unrecognized option '--bogus'
+Try 'opt-history --help'."
+	run --separate-stderr opt-history show --file
+	assert_failure 2
+	assert_equal "$stderr" "opt-history: option '--file' requires an argument
+Try 'opt-history --help'."
+}
