@@ -163,10 +163,12 @@ void cp_format_date(int32_t z, char buf[11])
 	snprintf(buf, 11, "%04u-%02u-%02u", uy, m % 100u, d % 100u);
 }
 
+/* Out of memory is a system error (exit 4), not a crash: one line, and
+ * _exit so that no half-written buffered output is flushed on the way. */
 static void oom(size_t n)
 {
 	fprintf(stderr, "%s: out of memory allocating %zu bytes\n", cp_progname, n);
-	abort();
+	_exit(CP_IO);
 }
 
 void *cp_malloc(size_t n)

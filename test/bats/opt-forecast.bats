@@ -119,3 +119,13 @@ setup() {
 	assert_failure 2
 	[[ "$stderr" == "opt-forecast: --seed '9007199254740993' is not an integer in 0..2^53"* ]]
 }
+
+@test "out of memory is one line and exit 4, with nothing on stdout" {
+	[[ "$CHRONOPT_BIN" != */san/* ]] || skip "address space limits and ASan do not mix"
+	[ -z "${CHRONOPT_WRAP:-}" ] || skip "not under valgrind"
+	run --separate-stderr bash -c 'ulimit -v 400000; exec "$0" "$@"' "$(command -v opt-forecast)" \
+		--model "$M" --values 1,2,3,4,5 --steps 100000 --num-samples 100000
+	assert_failure 4
+	[ -z "$output" ]
+	[[ "$stderr" =~ ^opt-forecast:\ out\ of\ memory\ allocating\ [0-9]+\ bytes$ ]]
+}

@@ -20,3 +20,13 @@ setup() {
 	assert_failure 4
 	assert_equal "$stderr" "opt-report: error writing the page: No space left on device"
 }
+
+@test "a FIFO in the config directory is skipped, not waited on" {
+	mkdir -p fifo/cfg
+	mkfifo fifo/cfg/7d.json
+	: >fifo/h.jsonl
+	# timeout only guards against the hang this test is about
+	run --separate-stderr timeout 20 opt-report --history fifo/h.jsonl --config-dir fifo/cfg --html fifo/r.html
+	assert_success
+	[ -s fifo/r.html ]
+}
