@@ -163,6 +163,57 @@ void cp_format_date(int32_t z, char buf[11])
 	snprintf(buf, 11, "%04u-%02u-%02u", uy, m % 100u, d % 100u);
 }
 
+/* Length of the well-formed UTF-8 sequence at s (1..4, RFC 3629: no
+ * overlong forms, surrogates or values past U+10FFFF), 0 when the bytes
+ * there are not one; *cp receives the code point. s is NUL-terminated. */
+int cp_utf8_seq(const unsigned char *s, unsigned *cp)
+{
+	unsigned c = s[0];
+	int n;
+	unsigned lo = 0x80, hi = 0xBF;
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	} else if (c >= 0xC2 && c <= 0xDF) {
+		n = 2;
+		*cp = c & 0x1F;
+	} else if (c >= 0xE0 && c <= 0xEF) {
+		n = 3;
+		*cp = c & 0x0F;
+		if (c == 0xE0)
+			lo = 0xA0;
+		else if (c == 0xED)
+			hi = 0x9F;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		n = 4;
+		*cp = c & 0x07;
+		if (c == 0xF0)
+			lo = 0x90;
+		else if (c == 0xF4)
+			hi = 0x8F;
+	} else {
+		return 0;
+	}
+	for (int i = 1; i < n; i++) {
+		if (s[i] < (i == 1 ? lo : 0x80) || s[i] > (i == 1 ? hi : 0xBF))
+			return 0;
+		*cp = (*cp << 6) | (s[i] & 0x3F);
+	}
+	return n;
+}
+
+const char *cp_utf8_bad(const char *s)
+{
+	unsigned cp;
+	while (*s) {
+		int n = cp_utf8_seq((const unsigned char *)s, &cp);
+		if (n == 0)
+			return s;
+		s += n;
+	}
+	return NULL;
+}
+
 /* Out of memory is a system error (exit 4), not a crash: one line, and
  * _exit so that no half-written buffered output is flushed on the way. */
 static void oom(size_t n)

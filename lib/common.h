@@ -99,4 +99,13 @@ double cp_now(void);
  * starting with '-'. Returns 1 if ok. */
 int cp_name_ok(const char *s);
 
+/* Length (1..4) of the well-formed UTF-8 sequence at s, RFC 3629 (no
+ * overlong forms, surrogates or code points past U+10FFFF), with the code
+ * point in *cp; 0 when the bytes there are not one. s is NUL-terminated. */
+int cp_utf8_seq(const unsigned char *s, unsigned *cp);
+
+/* The first byte of s that does not start a well-formed UTF-8 sequence, or
+ * NULL when all of s is UTF-8. */
+const char *cp_utf8_bad(const char *s);
+
 #endif

@@ -82,6 +82,10 @@ int env_read(env_reader *r, cJSON **out, cp_err *e)
 			return cp_fail(e, CP_DATA, "%s:%ld: line not terminated", r->name, r->lineno);
 		if (blank(r->buf))
 			continue;
+		const char *bad = cp_utf8_bad(r->buf);
+		if (bad)
+			return cp_fail(e, CP_DATA, "%s:%ld: not UTF-8 at column %ld", r->name, r->lineno,
+			               (long)(bad - r->buf) + 1);
 		const char *end = NULL;
 		cJSON *j = cJSON_ParseWithOpts(r->buf, &end, 0);
 		if (!j) {

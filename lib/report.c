@@ -171,45 +171,6 @@ int report_load(report_data *r, const char *path, cp_err *e)
 
 /* ---------------------------------------------------------------- output */
 
-/* Length of the well-formed UTF-8 sequence at s (1..4, RFC 3629: no
- * overlong forms, surrogates or values past U+10FFFF), 0 when the bytes
- * there are not one; *cp receives the code point. */
-static int utf8_seq(const unsigned char *s, unsigned *cp)
-{
-	unsigned c = s[0];
-	int n;
-	unsigned lo = 0x80, hi = 0xBF;
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	} else if (c >= 0xC2 && c <= 0xDF) {
-		n = 2;
-		*cp = c & 0x1F;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		n = 3;
-		*cp = c & 0x0F;
-		if (c == 0xE0)
-			lo = 0xA0;
-		else if (c == 0xED)
-			hi = 0x9F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		n = 4;
-		*cp = c & 0x07;
-		if (c == 0xF0)
-			lo = 0x90;
-		else if (c == 0xF4)
-			hi = 0x8F;
-	} else {
-		return 0;
-	}
-	for (int i = 1; i < n; i++) {
-		if (s[i] < (i == 1 ? lo : 0x80) || s[i] > (i == 1 ? hi : 0xBF))
-			return 0;
-		*cp = (*cp << 6) | (s[i] & 0x3F);
-	}
-	return n;
-}
-
 void report_escape(FILE *out, const char *s)
 {
 	if (!s)
@@ -219,7 +180,7 @@ void report_escape(FILE *out, const char *s)
 		if (c >= 0x80) {
 			/* not UTF-8, or a C1 control: U+FFFD, one per bad byte */
 			unsigned cp;
-			int n = utf8_seq((const unsigned char *)s, &cp);
+			int n = cp_utf8_seq((const unsigned char *)s, &cp);
 			if (n == 0 || cp < 0xA0)
 				fputs("&#xFFFD;", out);
 			else

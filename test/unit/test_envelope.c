@@ -94,6 +94,15 @@ int main(void)
 
 	const char *good = "{\"schema\":\"chronopt/1\",\"seed\":42,\"horizon\":{\"name\":\"7d\",\"steps\":7},"
 	                   "\"custom\":{\"x\":[1,2,3]}}\n";
+	CHECK(read_one("{\"schema\":\"chronopt/1\",\"run_id\":\"r\xff\",\"horizon\":{\"name\":\"7d\",\"steps\":7}}\n",
+	               &j, &e) < 0 && e.code == CP_DATA && strcmp(e.msg, "<stdin>:1: not UTF-8 at column 35") == 0,
+	      "a line that is not UTF-8 is refused, naming the column");
+	CHECK(cp_utf8_bad("plain \xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80") == NULL, "1- to 4-byte sequences are UTF-8");
+	CHECK(cp_utf8_bad("a\xc0\xaf") != NULL, "an overlong form is not");
+	CHECK(cp_utf8_bad("a\xed\xa0\x80") != NULL, "a surrogate is not");
+	CHECK(cp_utf8_bad("a\xf4\x90\x80\x80") != NULL, "past U+10FFFF is not");
+	const char trunc[] = "ab\xe2\x82";
+	CHECK(cp_utf8_bad(trunc) == trunc + 2, "a truncated sequence is not, and the first bad byte is named");
 	CHECK(read_one(good, &j, &e) == 1, "a good envelope is read");
 	uint64_t seed = 0;
 	CHECK(env_seed(j, &seed, &e) == 0 && seed == 42, "seed is read");
