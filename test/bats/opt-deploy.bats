@@ -508,6 +508,20 @@ ctx() { jq -r .context_length "$CFG/7d.json"; }
 	[ "$(ctx)" = 180 ]
 }
 
+@test "watch: errors or times too large to square still roll back" {
+	three_deploys
+	printf 'predicted,actual\n1e200,100\n' >log.csv
+	run --separate-stderr opt-deploy watch 7d --log log.csv --config-dir "$CFG" --json
+	assert_success
+	printf '%s' "$output" | jq -e '.rolled_back == true'
+	[ "$(ctx)" = 180 ]
+	printf 'predicted,actual,seconds\n100,100,1e308\n100,100,1e308\n' >log.csv
+	run --separate-stderr opt-deploy watch 7d --log log.csv --config-dir "$CFG" --json
+	assert_success
+	printf '%s' "$output" | jq -e '.rolled_back == true'
+	[ "$(ctx)" = 90 ]
+}
+
 @test "watch: failed forecasts in the log count as failures; rows before the deploy are ignored" {
 	three_deploys
 	printf 'forecast_date,predicted,actual,status\n' >log.csv
