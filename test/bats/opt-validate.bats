@@ -35,6 +35,8 @@ v() { printf '%s' "$output" | jq -r ".validation$1"; }
 	run --separate-stderr opt-validate --help
 	assert_success
 	assert_output --partial "usage: opt-validate [options]"
+	assert_output --partial "RMSE better by at least PCT % (5), or"
+	refute_output --partial "%%"
 }
 
 @test "misuse is a usage error with a plain message" {
