@@ -25,8 +25,13 @@ static int score(contender *c, const series *s, const int *origins, int n, int s
                  uint64_t seed, int batch, cp_err *e)
 {
 	forecaster *f = forecaster_open(c->spec, e);
-	if (!f)
+	if (!f) {
+		/* the spec comes from the envelope or the deployed config, never
+		 * from our command line: a bad one is bad input, not usage */
+		if (e->code == CP_USAGE)
+			e->code = CP_DATA;
 		return cp_prefix(e, "%s", c->label);
+	}
 	int rc = bt_run(f, &c->cfg, s, origins, n, steps, seed, batch, &c->r, e);
 	f->free(f);
 	if (rc < 0)

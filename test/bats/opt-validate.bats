@@ -182,6 +182,14 @@ v() { printf '%s' "$output" | jq -r ".validation$1"; }
 	[ -z "$output" ]
 }
 
+@test "an unknown model named by the envelope is bad input, not a usage error" {
+	export ENVLINE="$(candidate no_such_model 180)"
+	validate
+	assert_failure 3
+	[ "$stderr" = "opt-validate: horizon '7d': candidate: unknown model 'no_such_model' (expected random_walk, drift, seasonal_naive[:P] or a model directory)" ]
+	[ -z "$output" ]
+}
+
 @test "a corrupt deployed config is bad input, not a first deployment" {
 	printf '{"horizon":"7d",' >"$CFG/7d.json"
 	export ENVLINE="$(candidate drift 180)"
