@@ -182,6 +182,17 @@ v() { printf '%s' "$output" | jq -r ".validation$1"; }
 	[ -z "$output" ]
 }
 
+@test "a series length or last date of the wrong type or out of range is bad input" {
+	for edit in '.series.length = "5916"' '.series.length = 5916.5' '.series.length = 1e300' '.series.last_date = 5'; do
+		export ENVLINE="$(candidate drift 180 | jq -c "$edit")"
+		validate
+		assert_failure 3
+		[ -z "$output" ]
+		[[ "$stderr" == "opt-validate: horizon '7d': "* ]]
+		[[ "$stderr" != *-2147483648* ]]
+	done
+}
+
 @test "an unknown model named by the envelope is bad input, not a usage error" {
 	export ENVLINE="$(candidate no_such_model 180)"
 	validate
