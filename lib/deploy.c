@@ -437,6 +437,23 @@ int dp_deploy_line(cJSON *env, const dp_options *o, cp_err *e)
 			env_add_number(extra, vk, held->valuedouble);
 		}
 	}
+	/* the deployed config must be one opt-trigger can judge: a positive
+	 * held-out RMSE and, when recorded, a real last origin date */
+	const cJSON *vr = cJSON_GetObjectItemCaseSensitive(extra, "validation_rmse");
+	if (!vr)
+		vr = cJSON_GetObjectItemCaseSensitive(cand, "validation_rmse");
+	const cJSON *ld = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(val, "windows"),
+	                                                   "last_date");
+	int32_t day;
+	if (!cJSON_IsNumber(vr) || !isfinite(vr->valuedouble) || !(vr->valuedouble > 0)) {
+		cJSON_Delete(extra);
+		return cp_fail(e, CP_DATA, "horizon '%s': no positive held-out RMSE to deploy with "
+		               "(validation.candidate.rmse or search.candidate.validation_rmse)", h);
+	}
+	if (ld && (!cJSON_IsString(ld) || cp_parse_date(ld->valuestring, &day) < 0)) {
+		cJSON_Delete(extra);
+		return cp_fail(e, CP_DATA, "horizon '%s': validation.windows.last_date is not a date (YYYY-MM-DD)", h);
+	}
 	dp_result r;
 	int rc = dp_deploy(o, h, cand, extra, cJSON_IsArray(reasons) ? reasons : NULL, &r, e);
 	cJSON_Delete(extra);

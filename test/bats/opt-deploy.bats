@@ -157,6 +157,23 @@ ctx() { jq -r .context_length "$CFG/7d.json"; }
 
 # ---------------------------------------------------------------- hostile and broken input
 
+@test "held-out figures opt-trigger would refuse are bad input and nothing is deployed" {
+	deploy_one 1 90 10
+	before=$(tree_sum "$CFG")
+	for edit in '.validation.candidate.rmse = 0' '.validation.candidate.rmse = -1' \
+	            'del(.validation.candidate.rmse) | del(.search.candidate.validation_rmse)' \
+	            '.validation.windows.last_date = "2026-02-30"' '.validation.windows.last_date = 5'; do
+		run --separate-stderr sh -c 'printf "%s\n" "$1" | jq -c "$2" | opt-deploy deploy --config-dir "$3"' sh "$(envelope 2 180 9)" "$edit" "$CFG"
+		assert_failure 3
+		[[ "$stderr" == "opt-deploy: horizon '7d': "* ]]
+		[ -z "$output" ]
+		[ "$(tree_sum "$CFG")" = "$before" ]
+	done
+	# a valid date is recorded for opt-trigger
+	envelope 2 180 9 | jq -c '.validation.windows.last_date = "2026-09-14"' | opt-deploy deploy --config-dir "$CFG" >/dev/null
+	jq -e '.validation.last_origin_date == "2026-09-14" and .validation_rmse == 9' "$CFG/7d.json"
+}
+
 @test "hostile horizon names in envelopes are refused before any path is built" {
 	for h in '../x' 'a/b' '' "$(printf 'h%.0s' $(seq 1 300))" '-rf' '.git'; do
 		line=$(envelope 1 90 10 | jq -c --arg h "$h" '.horizon.name = $h | .search.candidate.horizon = $h')
