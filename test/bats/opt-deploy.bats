@@ -425,6 +425,17 @@ ctx() { jq -r .context_length "$CFG/7d.json"; }
 		.[0].reasons == ["RMSE 9 is better"]'
 }
 
+@test "status of a config directory that is a file is an I/O error, not four corrupt configs" {
+	printf 'x\n' >notadir
+	run --separate-stderr opt-deploy status --config-dir notadir
+	assert_failure 4
+	[ "$stderr" = "opt-deploy: 'notadir' is not a directory" ]
+	[ -z "$output" ]
+	run --separate-stderr opt-deploy status --json --horizon 7d --config-dir notadir
+	assert_failure 4
+	[ -z "$output" ]
+}
+
 # ---------------------------------------------------------------- notify
 
 @test "--notify runs the command without a shell, with the deploy in its environment" {
