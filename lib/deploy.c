@@ -118,7 +118,10 @@ static int change_lock(change *c, cp_err *e)
 	if (read_current(c, e) < 0)
 		return -1;
 	c->repo = gr_open(c->o->config_dir, 1, NULL, e);
-	return c->repo ? 0 : -1;
+	if (!c->repo)
+		return -1;
+	/* a repository in a bad state stops the change before any write */
+	return gr_check(c->repo, e);
 }
 
 /* Put the old config back after a failed write/add/commit (best effort;

@@ -278,6 +278,36 @@ ctx() { jq -r .context_length "$CFG/7d.json"; }
 	[ "$(tree_sum "$CFG")" = "$before" ]
 }
 
+@test "a repository in a bad state stops the deploy and the rollback before any change" {
+	deploy_one 1 90 10
+	deploy_one 2 180 9
+	cp -a "$CFG" pristine
+	for state in index-lock ref-lock head conflict; do
+		rm -rf "$CFG" && cp -a pristine "$CFG"
+		case $state in
+		index-lock) : >"$CFG/.git/index.lock" ;;
+		ref-lock) : >"$CFG/.git/refs/heads/main.lock" ;;
+		head) printf 'garbage\n' >"$CFG/.git/HEAD" ;;
+		conflict)
+			blob=$(git -C "$CFG" hash-object -w 7d.json)
+			printf '100644 %s 1\t7d.json\n100644 %s 2\t7d.json\n' "$blob" "$blob" |
+				git -C "$CFG" update-index --index-info ;;
+		esac
+		before=$(tree_sum "$CFG")
+		run --separate-stderr sh -c 'CHRONOPT_NOW=2026-11-24T00:00:00Z opt-deploy deploy --config-dir "$2" <<EOF
+$1
+EOF' sh "$(envelope 3 270 8)" "$CFG"
+		assert_failure 4
+		[[ "$stderr" == "opt-deploy: horizon '7d': "*"cfg: git: "* ]] || { echo "$state: $stderr"; false; }
+		[ "${#stderr_lines[@]}" -eq 1 ]
+		[ -z "$output" ]
+		[ "$(tree_sum "$CFG")" = "$before" ] || { echo "$state: deploy changed files"; false; }
+		CHRONOPT_NOW=2026-11-24T00:00:00Z run --separate-stderr opt-deploy rollback 7d --config-dir "$CFG"
+		assert_failure 4
+		[ "$(tree_sum "$CFG")" = "$before" ] || { echo "$state: rollback changed files"; false; }
+	done
+}
+
 # ---------------------------------------------------------------- locking
 
 @test "a held lock makes a deploy exit busy and touch nothing" {
