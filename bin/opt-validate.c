@@ -223,8 +223,11 @@ int main(int argc, char **argv)
 		if (r == 0)
 			break;
 		if (r < 0 || vd_line(env, &o, &e) < 0) {
-			if (r > 0)
+			if (r > 0) {
+				/* "tool: file: line: problem" (chronopt-envelope(7)) */
+				cp_prefix(&e, "<stdin>:%ld", rd.lineno);
 				cJSON_Delete(env);
+			}
 			failed = 1;
 			break;
 		}

@@ -103,7 +103,7 @@ ctx() { jq -r .context_length "$CFG/7d.json"; }
 	before=$(tree_sum "$CFG")
 	run --separate-stderr env CHRONOPT_GIT_EMAIL='x> <y' sh -c 'envelope() { :; }; cat | opt-deploy deploy --config-dir "$1"' sh "$CFG" <<<"$(envelope 2 180 9)"
 	assert_failure 2
-	[ "$stderr" = "opt-deploy: horizon '7d': CHRONOPT_GIT_EMAIL is not a plain e-mail address" ]
+	[ "$stderr" = "opt-deploy: <stdin>:1: horizon '7d': CHRONOPT_GIT_EMAIL is not a plain e-mail address" ]
 	# the failed commit put the old config back; only a spare backup remains
 	jq -e '.context_length == 90' "$CFG/7d.json"
 	fsck_clean "$CFG"
@@ -151,7 +151,7 @@ ctx() { jq -r .context_length "$CFG/7d.json"; }
 @test "a candidate without search.candidate is bad input and writes nothing" {
 	run --separate-stderr sh -c 'printf "%s\n" "$1" | jq -c "del(.search.candidate)" | opt-deploy deploy --config-dir "$2"' sh "$(envelope 1 90 10)" "$CFG"
 	assert_failure 3
-	[ "$stderr" = "opt-deploy: horizon '7d': envelope has no \"search\".\"candidate\"" ]
+	[ "$stderr" = "opt-deploy: <stdin>:1: horizon '7d': envelope has no \"search\".\"candidate\"" ]
 	[ -z "$output" ]
 }
 
@@ -165,7 +165,7 @@ ctx() { jq -r .context_length "$CFG/7d.json"; }
 	            '.validation.windows.last_date = "2026-02-30"' '.validation.windows.last_date = 5'; do
 		run --separate-stderr sh -c 'printf "%s\n" "$1" | jq -c "$2" | opt-deploy deploy --config-dir "$3"' sh "$(envelope 2 180 9)" "$edit" "$CFG"
 		assert_failure 3
-		[[ "$stderr" == "opt-deploy: horizon '7d': "* ]]
+		[[ "$stderr" == "opt-deploy: <stdin>:1: horizon '7d': "* ]]
 		[ -z "$output" ]
 		[ "$(tree_sum "$CFG")" = "$before" ]
 	done
@@ -216,7 +216,7 @@ ctx() { jq -r .context_length "$CFG/7d.json"; }
 	before=$(tree_sum "$CFG")
 	run --separate-stderr sh -c 'printf "%s\n" "$1" | opt-deploy deploy --config-dir "$2"' sh "$(envelope 2 180 9)" "$CFG"
 	assert_failure 3
-	[[ "$stderr" == "opt-deploy: horizon '7d': "*"cfg/7d.json: invalid JSON; fix it or use 'opt-deploy rollback 7d --to ...'" ]]
+	[[ "$stderr" == "opt-deploy: <stdin>:1: horizon '7d': "*"cfg/7d.json: invalid JSON; fix it or use 'opt-deploy rollback 7d --to ...'" ]]
 	[ -z "$output" ]
 	[ "$(tree_sum "$CFG")" = "$before" ]
 }
@@ -251,7 +251,7 @@ ctx() { jq -r .context_length "$CFG/7d.json"; }
 	envelope 2 180 9 >env.ndjson
 	run_readonly "$CFG" sh -c 'opt-deploy deploy --config-dir "$1" <"$2"' sh "$CFG" env.ndjson
 	assert_failure 4
-	[[ "$stderr" == "opt-deploy: horizon '7d': cannot create '"*"cfg/.deploy.lock': "* ]]
+	[[ "$stderr" == "opt-deploy: <stdin>:1: horizon '7d': cannot create '"*"cfg/.deploy.lock': "* ]]
 	[ -z "$output" ]
 	[ "$(tree_sum "$CFG")" = "$before" ]
 }
@@ -274,7 +274,7 @@ ctx() { jq -r .context_length "$CFG/7d.json"; }
 	before=$(tree_sum "$CFG")
 	run --separate-stderr sh -c 'printf "%s\n" "$1" | opt-deploy deploy --config-dir "$2"' sh "$(envelope 2 180 9)" "$CFG"
 	assert_failure 4
-	[[ "$stderr" == "opt-deploy: horizon '7d': "*"cfg: git: cannot "* ]]
+	[[ "$stderr" == "opt-deploy: <stdin>:1: horizon '7d': "*"cfg: git: cannot "* ]]
 	[ "$(tree_sum "$CFG")" = "$before" ]
 }
 
@@ -298,7 +298,7 @@ ctx() { jq -r .context_length "$CFG/7d.json"; }
 $1
 EOF' sh "$(envelope 3 270 8)" "$CFG"
 		assert_failure 4
-		[[ "$stderr" == "opt-deploy: horizon '7d': "*"cfg: git: "* ]] || { echo "$state: $stderr"; false; }
+		[[ "$stderr" == "opt-deploy: <stdin>:1: horizon '7d': "*"cfg: git: "* ]] || { echo "$state: $stderr"; false; }
 		[ "${#stderr_lines[@]}" -eq 1 ]
 		[ -z "$output" ]
 		[ "$(tree_sum "$CFG")" = "$before" ] || { echo "$state: deploy changed files"; false; }
@@ -319,7 +319,7 @@ EOF' sh "$(envelope 3 270 8)" "$CFG"
 	run --separate-stderr sh -c 'printf "%s\n" "$1" | opt-deploy deploy --config-dir "$2"' sh "$(envelope 2 180 9)" "$CFG"
 	kill "$holder"
 	assert_failure 5
-	[[ "$stderr" == "opt-deploy: horizon '7d': '"*"cfg/.deploy.lock' is held by pid $holder" ]]
+	[[ "$stderr" == "opt-deploy: <stdin>:1: horizon '7d': '"*"cfg/.deploy.lock' is held by pid $holder" ]]
 	[ "$(tree_sum "$CFG")" = "$before" ]
 }
 
@@ -657,7 +657,7 @@ crash_check() {
 			cmp "$CFG/7d.json" new.json
 		else
 			[ "$status" -eq 4 ] || { echo "$step: status $status"; return 1; }
-			[ "$stderr" = "opt-deploy: horizon '7d': injected failure after step '$step' (CHRONOPT_DEPLOY_FAIL_AT)" ]
+			[ "$stderr" = "opt-deploy: <stdin>:1: horizon '7d': injected failure after step '$step' (CHRONOPT_DEPLOY_FAIL_AT)" ]
 			[ -z "$output" ]
 			cmp "$CFG/7d.json" old.json || { echo "$step: failure did not restore the old config"; return 1; }
 		fi

@@ -178,7 +178,7 @@ v() { printf '%s' "$output" | jq -r ".validation$1"; }
 	export ENVLINE="$(candidate drift 180 | jq -c '.series.length = 5000')"
 	validate
 	assert_failure 3
-	[ "$stderr" = "opt-validate: horizon '7d': $SERIES: series changed since the envelope was made (length 5000, now 5916)" ]
+	[ "$stderr" = "opt-validate: <stdin>:1: horizon '7d': $SERIES: series changed since the envelope was made (length 5000, now 5916)" ]
 	[ -z "$output" ]
 }
 
@@ -188,7 +188,7 @@ v() { printf '%s' "$output" | jq -r ".validation$1"; }
 		validate
 		assert_failure 3
 		[ -z "$output" ]
-		[[ "$stderr" == "opt-validate: horizon '7d': "* ]]
+		[[ "$stderr" == "opt-validate: <stdin>:1: horizon '7d': "* ]]
 		[[ "$stderr" != *-2147483648* ]]
 	done
 }
@@ -197,8 +197,18 @@ v() { printf '%s' "$output" | jq -r ".validation$1"; }
 	export ENVLINE="$(candidate no_such_model 180)"
 	validate
 	assert_failure 3
-	[ "$stderr" = "opt-validate: horizon '7d': candidate: unknown model 'no_such_model' (expected random_walk, drift, seasonal_naive[:P] or a model directory)" ]
+	[ "$stderr" = "opt-validate: <stdin>:1: horizon '7d': candidate: unknown model 'no_such_model' (expected random_walk, drift, seasonal_naive[:P] or a model directory)" ]
 	[ -z "$output" ]
+}
+
+@test "an error names the input line: tool: file: line: problem" {
+	good="$(candidate drift 180)"
+	export ENVLINE="$good
+$(candidate drift 180 | jq -c '.seed = -1')"
+	validate
+	assert_failure 3
+	[ "$stderr" = 'opt-validate: <stdin>:2: envelope "seed" must be an integer in 0..2^53' ]
+	[ "${#lines[@]}" -eq 1 ]
 }
 
 @test "a corrupt deployed config is bad input, not a first deployment" {
@@ -206,7 +216,7 @@ v() { printf '%s' "$output" | jq -r ".validation$1"; }
 	export ENVLINE="$(candidate drift 180)"
 	validate
 	assert_failure 3
-	[ "$stderr" = "opt-validate: horizon '7d': deployed config: $CFG/7d.json: invalid JSON" ]
+	[ "$stderr" = "opt-validate: <stdin>:1: horizon '7d': deployed config: $CFG/7d.json: invalid JSON" ]
 	[ -z "$output" ]
 }
 
@@ -214,7 +224,7 @@ v() { printf '%s' "$output" | jq -r ".validation$1"; }
 	export ENVLINE="$(candidate drift 180 | jq -c 'del(.search.candidate)')"
 	validate
 	assert_failure 3
-	[ "$stderr" = "opt-validate: horizon '7d': envelope has no \"search\".\"candidate\"" ]
+	[ "$stderr" = "opt-validate: <stdin>:1: horizon '7d': envelope has no \"search\".\"candidate\"" ]
 }
 
 @test "same seed, same output: only timings differ" {
