@@ -544,7 +544,10 @@ int dp_rollback(const dp_options *o, const char *h, const char *to, const char *
 	change c;
 	if (change_begin(&c, o, h, e) < 0)
 		return -1;
-	if (to && (!*to || strlen(to) > 200))
+	int ctl = 0;
+	for (const char *p = to; p && *p; p++)
+		ctl |= (unsigned char)*p < 0x20 || *p == 0x7f;
+	if (to && (!*to || strlen(to) > 200 || ctl)) /* ctl: keep the error one line */
 		return cp_fail(e, CP_USAGE, "--to needs a backup file name or a git revision");
 	char *text = NULL;
 	size_t len = 0;

@@ -210,6 +210,16 @@ ctx() { jq -r .context_length "$CFG/7d.json"; }
 	[ "$(tree_sum "$CFG")" = "$before" ]
 }
 
+@test "rollback --to with control characters is one line of usage error" {
+	three_deploys
+	before=$(tree_sum "$CFG")
+	run --separate-stderr opt-deploy rollback 7d --to "$(printf 'HEAD\nx')" --config-dir "$CFG"
+	assert_failure 2
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[ "$stderr" = "opt-deploy: --to needs a backup file name or a git revision" ]
+	[ "$(tree_sum "$CFG")" = "$before" ]
+}
+
 @test "a corrupt current config stops the deploy and leaves everything as it was" {
 	deploy_one 1 90 10
 	printf '{"horizon":"7d","context_length":' >"$CFG/7d.json"
