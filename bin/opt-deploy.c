@@ -145,6 +145,8 @@ static int cmd_deploy(const dp_options *dp)
 			return cp_die(&e);
 		}
 		rc = dp_deploy_line(env, dp, &e);
+		if (rc != 0) /* "tool: file: line: problem" (chronopt-envelope(7)) */
+			cp_prefix(&e, "<stdin>:%ld", rd.lineno);
 		if (rc < 0) {
 			cJSON_Delete(env);
 			env_reader_release(&rd);

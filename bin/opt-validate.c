@@ -15,12 +15,12 @@ static void usage(FILE *fp)
 {
 	fputs("usage: opt-validate [options] < envelopes > envelopes\n"
 	      "  --preset NAME               conservative, balanced (default), aggressive\n"
-	      "  --min-rmse-improvement PCT  RMSE better by at least PCT %% (5), or\n"
-	      "  --min-mape-improvement PCT  MAPE better by at least PCT %% (3)\n"
-	      "  --max-std-increase PCT      error std up by at most PCT %% (10)\n"
-	      "  --max-time-increase PCT     inference time up by at most PCT %% (50)\n"
+	      "  --min-rmse-improvement PCT  RMSE better by at least PCT % (5), or\n"
+	      "  --min-mape-improvement PCT  MAPE better by at least PCT % (3)\n"
+	      "  --max-std-increase PCT      error std up by at most PCT % (10)\n"
+	      "  --max-time-increase PCT     inference time up by at most PCT % (50)\n"
 	      "  --time-floor SECONDS        per-window times below this count as equal (0.01)\n"
-	      "  --min-coverage FRACTION     95 %% interval coverage at least (0.90)\n"
+	      "  --min-coverage FRACTION     95 % interval coverage at least (0.90)\n"
 	      "  --max-bias UNITS            |bias| below, in series units (5)\n"
 	      "  --min-rw-improvement PCT    RMSE better than the random walk by (0)\n"
 	      "  --require-significance      Diebold-Mariano one-sided p < alpha required\n"
@@ -223,8 +223,11 @@ int main(int argc, char **argv)
 		if (r == 0)
 			break;
 		if (r < 0 || vd_line(env, &o, &e) < 0) {
-			if (r > 0)
+			if (r > 0) {
+				/* "tool: file: line: problem" (chronopt-envelope(7)) */
+				cp_prefix(&e, "<stdin>:%ld", rd.lineno);
 				cJSON_Delete(env);
+			}
 			failed = 1;
 			break;
 		}

@@ -118,7 +118,10 @@ static int change_lock(change *c, cp_err *e)
 	if (read_current(c, e) < 0)
 		return -1;
 	c->repo = gr_open(c->o->config_dir, 1, NULL, e);
-	return c->repo ? 0 : -1;
+	if (!c->repo)
+		return -1;
+	/* a repository in a bad state stops the change before any write */
+	return gr_check(c->repo, e);
 }
 
 /* Put the old config back after a failed write/add/commit (best effort;
@@ -437,6 +440,23 @@ int dp_deploy_line(cJSON *env, const dp_options *o, cp_err *e)
 			env_add_number(extra, vk, held->valuedouble);
 		}
 	}
+	/* the deployed config must be one opt-trigger can judge: a positive
+	 * held-out RMSE and, when recorded, a real last origin date */
+	const cJSON *vr = cJSON_GetObjectItemCaseSensitive(extra, "validation_rmse");
+	if (!vr)
+		vr = cJSON_GetObjectItemCaseSensitive(cand, "validation_rmse");
+	const cJSON *ld = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(val, "windows"),
+	                                                   "last_date");
+	int32_t day;
+	if (!cJSON_IsNumber(vr) || !isfinite(vr->valuedouble) || !(vr->valuedouble > 0)) {
+		cJSON_Delete(extra);
+		return cp_fail(e, CP_DATA, "horizon '%s': no positive held-out RMSE to deploy with "
+		               "(validation.candidate.rmse or search.candidate.validation_rmse)", h);
+	}
+	if (ld && (!cJSON_IsString(ld) || cp_parse_date(ld->valuestring, &day) < 0)) {
+		cJSON_Delete(extra);
+		return cp_fail(e, CP_DATA, "horizon '%s': validation.windows.last_date is not a date (YYYY-MM-DD)", h);
+	}
 	dp_result r;
 	int rc = dp_deploy(o, h, cand, extra, cJSON_IsArray(reasons) ? reasons : NULL, &r, e);
 	cJSON_Delete(extra);
@@ -524,7 +544,10 @@ int dp_rollback(const dp_options *o, const char *h, const char *to, const char *
 	change c;
 	if (change_begin(&c, o, h, e) < 0)
 		return -1;
-	if (to && (!*to || strlen(to) > 200))
+	int ctl = 0;
+	for (const char *p = to; p && *p; p++)
+		ctl |= (unsigned char)*p < 0x20 || *p == 0x7f;
+	if (to && (!*to || strlen(to) > 200 || ctl)) /* ctl: keep the error one line */
 		return cp_fail(e, CP_USAGE, "--to needs a backup file name or a git revision");
 	char *text = NULL;
 	size_t len = 0;

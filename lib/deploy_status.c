@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 /* ---------------------------------------------------------------------
@@ -16,6 +17,13 @@
 
 cJSON *dp_status(const dp_options *o, const char *const *names, int n, cp_err *e)
 {
+	/* a directory that is not there is "nothing deployed yet"; a file in
+	 * its place is an error, not a corrupt config per horizon */
+	struct stat st;
+	if (stat(o->config_dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		cp_fail(e, CP_IO, "'%s' is not a directory", o->config_dir);
+		return NULL;
+	}
 	cJSON *a = cJSON_CreateArray();
 	int missing_repo = 0;
 	gr_repo *g = gr_open(o->config_dir, 0, &missing_repo, e);

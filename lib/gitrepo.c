@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 struct gr_repo {
 	git_repository *repo;
@@ -69,6 +70,73 @@ void gr_close(gr_repo *r)
 	free(r->dir);
 	free(r);
 	git_libgit2_shutdown();
+}
+
+/* 1 when <gitdir>/<name>.lock exists */
+static int lock_left(gr_repo *r, const char *name, char *path, size_t len)
+{
+	struct stat st;
+	snprintf(path, len, "%s%s.lock", git_repository_path(r->repo), name);
+	return lstat(path, &st) == 0;
+}
+
+int gr_check(gr_repo *r, cp_err *e)
+{
+	char lock[4096];
+	const char *names[3] = {"index", "HEAD", NULL};
+	git_reference *head = NULL;
+	if (git_reference_lookup(&head, r->repo, "HEAD") < 0)
+		return git_fail(e, r->dir, "cannot read HEAD");
+	if (git_reference_type(head) == GIT_REFERENCE_SYMBOLIC)
+		names[2] = git_reference_symbolic_target(head);
+	for (int i = 0; i < 3; i++)
+		if (names[i] && lock_left(r, names[i], lock, sizeof(lock))) {
+			git_reference_free(head);
+			return cp_fail(e, CP_IO, "%s: git: '%s' exists: another git process is running, or one "
+			               "crashed (remove it if none is running)", r->dir, lock);
+		}
+	git_reference_free(head);
+	git_oid id;
+	int rc = git_reference_name_to_id(&id, r->repo, "HEAD");
+	if (rc < 0 && rc != GIT_ENOTFOUND && rc != GIT_EUNBORNBRANCH)
+		return git_fail(e, r->dir, "cannot resolve HEAD");
+	if (rc == 0) {
+		git_commit *c = NULL;
+		git_tree *t = NULL;
+		if (git_commit_lookup(&c, r->repo, &id) < 0 || git_commit_tree(&t, c) < 0) {
+			git_commit_free(c);
+			return git_fail(e, r->dir, "cannot read the HEAD commit");
+		}
+		git_tree_free(t);
+		git_commit_free(c);
+	}
+	git_index *idx = NULL;
+	git_odb *odb = NULL;
+	if (git_repository_index(&idx, r->repo) < 0 || git_index_read(idx, 1) < 0) {
+		git_index_free(idx);
+		return git_fail(e, r->dir, "cannot read the index");
+	}
+	int ret = 0;
+	if (git_index_has_conflicts(idx)) {
+		ret = cp_fail(e, CP_IO, "%s: git: the index has unresolved conflicts", r->dir);
+	} else if (git_repository_odb(&odb, r->repo) < 0) {
+		ret = git_fail(e, r->dir, "cannot open the object database");
+	} else {
+		size_t n = git_index_entrycount(idx);
+		for (size_t i = 0; i < n && ret == 0; i++) {
+			const git_index_entry *en = git_index_get_byindex(idx, i);
+			size_t sz;
+			git_object_t type;
+			if (git_odb_read_header(&sz, &type, odb, &en->id) < 0) {
+				cp_err ge = {0};
+				git_fail(&ge, r->dir, "cannot read the object of a staged file");
+				ret = cp_fail(e, CP_IO, "%s (%.200s)", ge.msg, en->path);
+			}
+		}
+	}
+	git_odb_free(odb);
+	git_index_free(idx);
+	return ret;
 }
 
 int gr_add(gr_repo *r, const char *const *paths, int n, cp_err *e)

@@ -18,6 +18,13 @@ typedef struct gr_repo gr_repo;
 gr_repo *gr_open(const char *dir, int create, int *missing, cp_err *e);
 void gr_close(gr_repo *r);
 
+/* Is the repository fit for a commit? HEAD resolves to a readable commit
+ * and tree (or is unborn), no index.lock, HEAD.lock or lock of the branch
+ * HEAD names is left behind, the index reads, has no conflicts and every
+ * object it names is readable. Touches nothing. CP_IO "<dir>: git: ..."
+ * otherwise, so that a change can stop before it writes anything. */
+int gr_check(gr_repo *r, cp_err *e);
+
 /* Stage the given paths (relative to the work tree) as they are on disk; a
  * path missing on disk is removed from the index. Writes the index. */
 int gr_add(gr_repo *r, const char *const *paths, int n, cp_err *e);

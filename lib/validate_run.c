@@ -25,8 +25,13 @@ static int score(contender *c, const series *s, const int *origins, int n, int s
                  uint64_t seed, int batch, cp_err *e)
 {
 	forecaster *f = forecaster_open(c->spec, e);
-	if (!f)
+	if (!f) {
+		/* the spec comes from the envelope or the deployed config, never
+		 * from our command line: a bad one is bad input, not usage */
+		if (e->code == CP_USAGE)
+			e->code = CP_DATA;
 		return cp_prefix(e, "%s", c->label);
+	}
 	int rc = bt_run(f, &c->cfg, s, origins, n, steps, seed, batch, &c->r, e);
 	f->free(f);
 	if (rc < 0)
@@ -74,11 +79,17 @@ static int load_series(const cJSON *env, series *s, cp_err *e)
 	const char *id = env_string(env, "series", "id");
 	const char *last = env_string(env, "series", "last_date");
 	const cJSON *ln = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(env, "series"), "length");
+	const cJSON *lj = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(env, "series"), "last_date");
 	if (!path)
 		return cp_fail(e, CP_DATA, "envelope has no \"series\".\"path\"");
+	if (ln && (!cJSON_IsNumber(ln) || ln->valuedouble != floor(ln->valuedouble) || ln->valuedouble < 0 ||
+	           ln->valuedouble > 2147483647.0))
+		return cp_fail(e, CP_DATA, "envelope \"series\".\"length\" must be a number of observations");
+	if (lj && !cJSON_IsString(lj))
+		return cp_fail(e, CP_DATA, "envelope \"series\".\"last_date\" must be a date (YYYY-MM-DD)");
 	if (series_load(s, path, id && *id ? id : NULL, 2, e) < 0)
 		return -1;
-	if (cJSON_IsNumber(ln) && (int)ln->valuedouble != s->n) {
+	if (ln && (int)ln->valuedouble != s->n) {
 		cp_fail(e, CP_DATA, "%s: series changed since the envelope was made (length %d, now %d)",
 		        path, (int)ln->valuedouble, s->n);
 		series_free(s);

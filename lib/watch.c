@@ -42,15 +42,16 @@ int wt_verdict(const wt_rules *r, const wt_state *s, double baseline_rmse, doubl
 		         r->max_failures);
 		return 1;
 	}
+	/* +inf (errors too large to square) is a spike, not "unknown" */
 	double rmse = s->nerr ? sqrt(s->sse / s->nerr) : NAN;
-	if (isfinite(rmse) && baseline_rmse > 0 && rmse > baseline_rmse * (1 + r->rmse_spike_pct / 100)) {
+	if (!isnan(rmse) && baseline_rmse > 0 && rmse > baseline_rmse * (1 + r->rmse_spike_pct / 100)) {
 		snprintf(reason, len, "RMSE %.6g over %d forecasts is %.1f %% above the baseline %.6g "
 		         "(rollback above %g %%)", rmse, s->nerr, 100 * (rmse / baseline_rmse - 1),
 		         baseline_rmse, r->rmse_spike_pct);
 		return 1;
 	}
 	double sec = s->ntime ? s->seconds / s->ntime : NAN;
-	if (isfinite(sec) && baseline_seconds > 0 && sec > r->time_factor * baseline_seconds) {
+	if (!isnan(sec) && baseline_seconds > 0 && sec > r->time_factor * baseline_seconds) {
 		snprintf(reason, len, "inference time %.4g s is %.2f times the baseline %.4g s (rollback above %gx)",
 		         sec, sec / baseline_seconds, baseline_seconds, r->time_factor);
 		return 1;

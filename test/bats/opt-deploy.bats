@@ -103,7 +103,7 @@ ctx() { jq -r .context_length "$CFG/7d.json"; }
 	before=$(tree_sum "$CFG")
 	run --separate-stderr env CHRONOPT_GIT_EMAIL='x> <y' sh -c 'envelope() { :; }; cat | opt-deploy deploy --config-dir "$1"' sh "$CFG" <<<"$(envelope 2 180 9)"
 	assert_failure 2
-	[ "$stderr" = "opt-deploy: horizon '7d': CHRONOPT_GIT_EMAIL is not a plain e-mail address" ]
+	[ "$stderr" = "opt-deploy: <stdin>:1: horizon '7d': CHRONOPT_GIT_EMAIL is not a plain e-mail address" ]
 	# the failed commit put the old config back; only a spare backup remains
 	jq -e '.context_length == 90' "$CFG/7d.json"
 	fsck_clean "$CFG"
@@ -151,11 +151,28 @@ ctx() { jq -r .context_length "$CFG/7d.json"; }
 @test "a candidate without search.candidate is bad input and writes nothing" {
 	run --separate-stderr sh -c 'printf "%s\n" "$1" | jq -c "del(.search.candidate)" | opt-deploy deploy --config-dir "$2"' sh "$(envelope 1 90 10)" "$CFG"
 	assert_failure 3
-	[ "$stderr" = "opt-deploy: horizon '7d': envelope has no \"search\".\"candidate\"" ]
+	[ "$stderr" = "opt-deploy: <stdin>:1: horizon '7d': envelope has no \"search\".\"candidate\"" ]
 	[ -z "$output" ]
 }
 
 # ---------------------------------------------------------------- hostile and broken input
+
+@test "held-out figures opt-trigger would refuse are bad input and nothing is deployed" {
+	deploy_one 1 90 10
+	before=$(tree_sum "$CFG")
+	for edit in '.validation.candidate.rmse = 0' '.validation.candidate.rmse = -1' \
+	            'del(.validation.candidate.rmse) | del(.search.candidate.validation_rmse)' \
+	            '.validation.windows.last_date = "2026-02-30"' '.validation.windows.last_date = 5'; do
+		run --separate-stderr sh -c 'printf "%s\n" "$1" | jq -c "$2" | opt-deploy deploy --config-dir "$3"' sh "$(envelope 2 180 9)" "$edit" "$CFG"
+		assert_failure 3
+		[[ "$stderr" == "opt-deploy: <stdin>:1: horizon '7d': "* ]]
+		[ -z "$output" ]
+		[ "$(tree_sum "$CFG")" = "$before" ]
+	done
+	# a valid date is recorded for opt-trigger
+	envelope 2 180 9 | jq -c '.validation.windows.last_date = "2026-09-14"' | opt-deploy deploy --config-dir "$CFG" >/dev/null
+	jq -e '.validation.last_origin_date == "2026-09-14" and .validation_rmse == 9' "$CFG/7d.json"
+}
 
 @test "hostile horizon names in envelopes are refused before any path is built" {
 	for h in '../x' 'a/b' '' "$(printf 'h%.0s' $(seq 1 300))" '-rf' '.git'; do
@@ -193,13 +210,23 @@ ctx() { jq -r .context_length "$CFG/7d.json"; }
 	[ "$(tree_sum "$CFG")" = "$before" ]
 }
 
+@test "rollback --to with control characters is one line of usage error" {
+	three_deploys
+	before=$(tree_sum "$CFG")
+	run --separate-stderr opt-deploy rollback 7d --to "$(printf 'HEAD\nx')" --config-dir "$CFG"
+	assert_failure 2
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[ "$stderr" = "opt-deploy: --to needs a backup file name or a git revision" ]
+	[ "$(tree_sum "$CFG")" = "$before" ]
+}
+
 @test "a corrupt current config stops the deploy and leaves everything as it was" {
 	deploy_one 1 90 10
 	printf '{"horizon":"7d","context_length":' >"$CFG/7d.json"
 	before=$(tree_sum "$CFG")
 	run --separate-stderr sh -c 'printf "%s\n" "$1" | opt-deploy deploy --config-dir "$2"' sh "$(envelope 2 180 9)" "$CFG"
 	assert_failure 3
-	[[ "$stderr" == "opt-deploy: horizon '7d': "*"cfg/7d.json: invalid JSON; fix it or use 'opt-deploy rollback 7d --to ...'" ]]
+	[[ "$stderr" == "opt-deploy: <stdin>:1: horizon '7d': "*"cfg/7d.json: invalid JSON; fix it or use 'opt-deploy rollback 7d --to ...'" ]]
 	[ -z "$output" ]
 	[ "$(tree_sum "$CFG")" = "$before" ]
 }
@@ -234,7 +261,7 @@ ctx() { jq -r .context_length "$CFG/7d.json"; }
 	envelope 2 180 9 >env.ndjson
 	run_readonly "$CFG" sh -c 'opt-deploy deploy --config-dir "$1" <"$2"' sh "$CFG" env.ndjson
 	assert_failure 4
-	[[ "$stderr" == "opt-deploy: horizon '7d': cannot create '"*"cfg/.deploy.lock': "* ]]
+	[[ "$stderr" == "opt-deploy: <stdin>:1: horizon '7d': cannot create '"*"cfg/.deploy.lock': "* ]]
 	[ -z "$output" ]
 	[ "$(tree_sum "$CFG")" = "$before" ]
 }
@@ -257,8 +284,38 @@ ctx() { jq -r .context_length "$CFG/7d.json"; }
 	before=$(tree_sum "$CFG")
 	run --separate-stderr sh -c 'printf "%s\n" "$1" | opt-deploy deploy --config-dir "$2"' sh "$(envelope 2 180 9)" "$CFG"
 	assert_failure 4
-	[[ "$stderr" == "opt-deploy: horizon '7d': "*"cfg: git: cannot "* ]]
+	[[ "$stderr" == "opt-deploy: <stdin>:1: horizon '7d': "*"cfg: git: cannot "* ]]
 	[ "$(tree_sum "$CFG")" = "$before" ]
+}
+
+@test "a repository in a bad state stops the deploy and the rollback before any change" {
+	deploy_one 1 90 10
+	deploy_one 2 180 9
+	cp -a "$CFG" pristine
+	for state in index-lock ref-lock head conflict; do
+		rm -rf "$CFG" && cp -a pristine "$CFG"
+		case $state in
+		index-lock) : >"$CFG/.git/index.lock" ;;
+		ref-lock) : >"$CFG/.git/refs/heads/main.lock" ;;
+		head) printf 'garbage\n' >"$CFG/.git/HEAD" ;;
+		conflict)
+			blob=$(git -C "$CFG" hash-object -w 7d.json)
+			printf '100644 %s 1\t7d.json\n100644 %s 2\t7d.json\n' "$blob" "$blob" |
+				git -C "$CFG" update-index --index-info ;;
+		esac
+		before=$(tree_sum "$CFG")
+		run --separate-stderr sh -c 'CHRONOPT_NOW=2026-11-24T00:00:00Z opt-deploy deploy --config-dir "$2" <<EOF
+$1
+EOF' sh "$(envelope 3 270 8)" "$CFG"
+		assert_failure 4
+		[[ "$stderr" == "opt-deploy: <stdin>:1: horizon '7d': "*"cfg: git: "* ]] || { echo "$state: $stderr"; false; }
+		[ "${#stderr_lines[@]}" -eq 1 ]
+		[ -z "$output" ]
+		[ "$(tree_sum "$CFG")" = "$before" ] || { echo "$state: deploy changed files"; false; }
+		CHRONOPT_NOW=2026-11-24T00:00:00Z run --separate-stderr opt-deploy rollback 7d --config-dir "$CFG"
+		assert_failure 4
+		[ "$(tree_sum "$CFG")" = "$before" ] || { echo "$state: rollback changed files"; false; }
+	done
 }
 
 # ---------------------------------------------------------------- locking
@@ -272,7 +329,7 @@ ctx() { jq -r .context_length "$CFG/7d.json"; }
 	run --separate-stderr sh -c 'printf "%s\n" "$1" | opt-deploy deploy --config-dir "$2"' sh "$(envelope 2 180 9)" "$CFG"
 	kill "$holder"
 	assert_failure 5
-	[[ "$stderr" == "opt-deploy: horizon '7d': '"*"cfg/.deploy.lock' is held by pid $holder" ]]
+	[[ "$stderr" == "opt-deploy: <stdin>:1: horizon '7d': '"*"cfg/.deploy.lock' is held by pid $holder" ]]
 	[ "$(tree_sum "$CFG")" = "$before" ]
 }
 
@@ -408,6 +465,17 @@ ctx() { jq -r .context_length "$CFG/7d.json"; }
 		.[0].reasons == ["RMSE 9 is better"]'
 }
 
+@test "status of a config directory that is a file is an I/O error, not four corrupt configs" {
+	printf 'x\n' >notadir
+	run --separate-stderr opt-deploy status --config-dir notadir
+	assert_failure 4
+	[ "$stderr" = "opt-deploy: 'notadir' is not a directory" ]
+	[ -z "$output" ]
+	run --separate-stderr opt-deploy status --json --horizon 7d --config-dir notadir
+	assert_failure 4
+	[ -z "$output" ]
+}
+
 # ---------------------------------------------------------------- notify
 
 @test "--notify runs the command without a shell, with the deploy in its environment" {
@@ -508,6 +576,20 @@ ctx() { jq -r .context_length "$CFG/7d.json"; }
 	[ "$(ctx)" = 180 ]
 }
 
+@test "watch: errors or times too large to square still roll back" {
+	three_deploys
+	printf 'predicted,actual\n1e200,100\n' >log.csv
+	run --separate-stderr opt-deploy watch 7d --log log.csv --config-dir "$CFG" --json
+	assert_success
+	printf '%s' "$output" | jq -e '.rolled_back == true'
+	[ "$(ctx)" = 180 ]
+	printf 'predicted,actual,seconds\n100,100,1e308\n100,100,1e308\n' >log.csv
+	run --separate-stderr opt-deploy watch 7d --log log.csv --config-dir "$CFG" --json
+	assert_success
+	printf '%s' "$output" | jq -e '.rolled_back == true'
+	[ "$(ctx)" = 90 ]
+}
+
 @test "watch: failed forecasts in the log count as failures; rows before the deploy are ignored" {
 	three_deploys
 	printf 'forecast_date,predicted,actual,status\n' >log.csv
@@ -585,7 +667,7 @@ crash_check() {
 			cmp "$CFG/7d.json" new.json
 		else
 			[ "$status" -eq 4 ] || { echo "$step: status $status"; return 1; }
-			[ "$stderr" = "opt-deploy: horizon '7d': injected failure after step '$step' (CHRONOPT_DEPLOY_FAIL_AT)" ]
+			[ "$stderr" = "opt-deploy: <stdin>:1: horizon '7d': injected failure after step '$step' (CHRONOPT_DEPLOY_FAIL_AT)" ]
 			[ -z "$output" ]
 			cmp "$CFG/7d.json" old.json || { echo "$step: failure did not restore the old config"; return 1; }
 		fi

@@ -35,6 +35,8 @@ v() { printf '%s' "$output" | jq -r ".validation$1"; }
 	run --separate-stderr opt-validate --help
 	assert_success
 	assert_output --partial "usage: opt-validate [options]"
+	assert_output --partial "RMSE better by at least PCT % (5), or"
+	refute_output --partial "%%"
 }
 
 @test "misuse is a usage error with a plain message" {
@@ -176,8 +178,37 @@ v() { printf '%s' "$output" | jq -r ".validation$1"; }
 	export ENVLINE="$(candidate drift 180 | jq -c '.series.length = 5000')"
 	validate
 	assert_failure 3
-	[ "$stderr" = "opt-validate: horizon '7d': $SERIES: series changed since the envelope was made (length 5000, now 5916)" ]
+	[ "$stderr" = "opt-validate: <stdin>:1: horizon '7d': $SERIES: series changed since the envelope was made (length 5000, now 5916)" ]
 	[ -z "$output" ]
+}
+
+@test "a series length or last date of the wrong type or out of range is bad input" {
+	for edit in '.series.length = "5916"' '.series.length = 5916.5' '.series.length = 1e300' '.series.last_date = 5'; do
+		export ENVLINE="$(candidate drift 180 | jq -c "$edit")"
+		validate
+		assert_failure 3
+		[ -z "$output" ]
+		[[ "$stderr" == "opt-validate: <stdin>:1: horizon '7d': "* ]]
+		[[ "$stderr" != *-2147483648* ]]
+	done
+}
+
+@test "an unknown model named by the envelope is bad input, not a usage error" {
+	export ENVLINE="$(candidate no_such_model 180)"
+	validate
+	assert_failure 3
+	[ "$stderr" = "opt-validate: <stdin>:1: horizon '7d': candidate: unknown model 'no_such_model' (expected random_walk, drift, seasonal_naive[:P] or a model directory)" ]
+	[ -z "$output" ]
+}
+
+@test "an error names the input line: tool: file: line: problem" {
+	good="$(candidate drift 180)"
+	export ENVLINE="$good
+$(candidate drift 180 | jq -c '.seed = -1')"
+	validate
+	assert_failure 3
+	[ "$stderr" = 'opt-validate: <stdin>:2: envelope "seed" must be an integer in 0..2^53' ]
+	[ "${#lines[@]}" -eq 1 ]
 }
 
 @test "a corrupt deployed config is bad input, not a first deployment" {
@@ -185,7 +216,7 @@ v() { printf '%s' "$output" | jq -r ".validation$1"; }
 	export ENVLINE="$(candidate drift 180)"
 	validate
 	assert_failure 3
-	[ "$stderr" = "opt-validate: horizon '7d': deployed config: $CFG/7d.json: invalid JSON" ]
+	[ "$stderr" = "opt-validate: <stdin>:1: horizon '7d': deployed config: $CFG/7d.json: invalid JSON" ]
 	[ -z "$output" ]
 }
 
@@ -193,7 +224,7 @@ v() { printf '%s' "$output" | jq -r ".validation$1"; }
 	export ENVLINE="$(candidate drift 180 | jq -c 'del(.search.candidate)')"
 	validate
 	assert_failure 3
-	[ "$stderr" = "opt-validate: horizon '7d': envelope has no \"search\".\"candidate\"" ]
+	[ "$stderr" = "opt-validate: <stdin>:1: horizon '7d': envelope has no \"search\".\"candidate\"" ]
 }
 
 @test "same seed, same output: only timings differ" {
