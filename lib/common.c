@@ -96,7 +96,8 @@ int cp_parse_u64(const char *s, uint64_t *out)
 
 int cp_parse_double(const char *s, double *out)
 {
-	if (!s || !*s || *s == ' ' || *s == '\t')
+	/* decimal only: strtod would also take hex floats such as 0x10 */
+	if (!s || !*s || *s == ' ' || *s == '\t' || strpbrk(s, "xX"))
 		return -1;
 	char *end;
 	errno = 0;

@@ -25,7 +25,7 @@ char *dc_read_file(const char *path, size_t *len, int *missing, cp_err *e)
 	return buf;
 }
 
-static int get_int(const cJSON *j, const char *what, const char *key, long min, long dflt,
+static int get_int(const cJSON *j, const char *what, const char *key, long min, long max, long dflt,
                    int *out, cp_err *e)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
@@ -36,8 +36,8 @@ static int get_int(const cJSON *j, const char *what, const char *key, long min, 
 		return 0;
 	}
 	if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
-	    v->valuedouble < (double)min || v->valuedouble > 1e7)
-		return cp_fail(e, CP_DATA, "%s: \"%s\" must be an integer of at least %ld", what, key, min);
+	    v->valuedouble < (double)min || v->valuedouble > (double)max)
+		return cp_fail(e, CP_DATA, "%s: \"%s\" must be an integer in %ld..%ld", what, key, min, max);
 	*out = (int)v->valuedouble;
 	return 0;
 }
@@ -61,10 +61,11 @@ int dc_settings(const cJSON *j, const char *what, fc_config *cfg, const char **m
 {
 	if (!cJSON_IsObject(j))
 		return cp_fail(e, CP_DATA, "%s: config is not a JSON object", what);
-	if (get_int(j, what, "context_length", 1, -1, &cfg->context_length, e) < 0 ||
-	    get_int(j, what, "num_samples", 1, -1, &cfg->num_samples, e) < 0 ||
-	    get_int(j, what, "top_k", 0, 0, &cfg->top_k, e) < 0 ||
-	    get_real(j, what, "temperature", 1.0, 0.0, 1e3, &cfg->temperature, e) < 0 ||
+	/* The same bounds as a search space (space.c): a config is a point of one. */
+	if (get_int(j, what, "context_length", 1, 100000, -1, &cfg->context_length, e) < 0 ||
+	    get_int(j, what, "num_samples", 1, 100000, -1, &cfg->num_samples, e) < 0 ||
+	    get_int(j, what, "top_k", 0, 100000, 0, &cfg->top_k, e) < 0 ||
+	    get_real(j, what, "temperature", 1.0, 0.0, 100.0, &cfg->temperature, e) < 0 ||
 	    get_real(j, what, "top_p", 1.0, 0.0, 1.0, &cfg->top_p, e) < 0)
 		return -1;
 	if (model_dir) {

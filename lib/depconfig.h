@@ -32,9 +32,10 @@ int dc_path(char *buf, size_t len, const char *dir, const char *horizon, cp_err 
  * NULL with *missing = 1 when there is none, or NULL with e filled. */
 cJSON *dc_load(const char *dir, const char *horizon, int *missing, cp_err *e);
 
-/* Inference settings of a config object: context_length and num_samples
- * (integers >= 1), temperature (> 0, default 1), top_k (integer >= 0,
- * default 0), top_p (in (0, 1], default 1). *model_dir is "model"."dir"
+/* Inference settings of a config object, in the bounds of a search space:
+ * context_length and num_samples (integers in 1..100000), temperature (in
+ * (0, 100], default 1), top_k (integer in 0..100000, default 0), top_p (in
+ * (0, 1], default 1). *model_dir is "model"."dir"
  * when present (borrowed from j) or NULL. CP_DATA "<what>: ..." on a bad
  * or missing field. */
 int dc_settings(const cJSON *j, const char *what, fc_config *cfg, const char **model_dir, cp_err *e);

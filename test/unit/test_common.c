@@ -87,5 +87,14 @@ int main(void)
 	unlink(g);
 	unlink(big);
 	rmdir(dir);
+
+	double d = 0;
+	CHECK(cp_parse_double("1.5e-3", &d) == 0 && d == 1.5e-3, "a decimal number parses");
+	CHECK(cp_parse_double("0x10", &d) < 0 && cp_parse_double("0X1p3", &d) < 0,
+	      "hex floats are refused (strtod would take them)");
+	CHECK(cp_parse_double("inf", &d) < 0 && cp_parse_double("nan", &d) < 0 && cp_parse_double("1e400", &d) < 0,
+	      "not finite is refused");
+	CHECK(cp_parse_double(" 1", &d) < 0 && cp_parse_double("1 ", &d) < 0 && cp_parse_double("", &d) < 0,
+	      "blanks and empty are refused");
 	return tap_done();
 }
