@@ -14,6 +14,15 @@
 
 const char *cp_progname = "chronopt";
 
+/* An error message is one line whatever data it quotes: control bytes
+ * (a newline, an escape sequence from a file or an envelope) become '?'. */
+static void one_line(char *m)
+{
+	for (; *m; m++)
+		if ((unsigned char)*m < 0x20 || *m == 0x7f)
+			*m = '?';
+}
+
 int cp_fail(cp_err *e, int code, const char *fmt, ...)
 {
 	if (e) {
@@ -21,6 +30,7 @@ int cp_fail(cp_err *e, int code, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 		va_end(ap);
+		one_line(e->msg);
 		e->code = code;
 	}
 	return -1;
@@ -36,6 +46,7 @@ int cp_fail_errno(cp_err *e, const char *fmt, ...)
 		va_end(ap);
 		if (n >= 0 && (size_t)n < sizeof(e->msg))
 			snprintf(e->msg + n, sizeof(e->msg) - (size_t)n, ": %s", strerror(saved));
+		one_line(e->msg);
 		e->code = CP_IO;
 	}
 	errno = saved;
@@ -64,6 +75,7 @@ int cp_prefix(cp_err *e, const char *fmt, ...)
 		used += take;
 	}
 	buf[used] = '\0';
+	one_line(buf);
 	memcpy(e->msg, buf, used + 1);
 	return -1;
 }
@@ -213,6 +225,28 @@ const char *cp_utf8_bad(const char *s)
 		s += n;
 	}
 	return NULL;
+}
+
+const char *cp_shown(const char *s, char out[CP_SHOWN_MAX])
+{
+	size_t o = 0, i = 0;
+	unsigned cp;
+	while (s && s[i] && i < 40) {
+		unsigned char c = (unsigned char)s[i];
+		int n = c >= 0x80 ? cp_utf8_seq((const unsigned char *)s + i, &cp) : 1;
+		if (c < 0x20 || c == 0x7f || c == '\'' || c == '\\' || n == 0 || (n > 1 && cp < 0xA0)) {
+			o += (size_t)snprintf(out + o, CP_SHOWN_MAX - o, "\\x%02x", c);
+			i++;
+		} else {
+			memcpy(out + o, s + i, (size_t)n);
+			o += (size_t)n;
+			i += (size_t)n;
+		}
+	}
+	if (s && s[i])
+		o += (size_t)snprintf(out + o, CP_SHOWN_MAX - o, "...");
+	out[o] = '\0';
+	return out;
 }
 
 /* Out of memory is a system error (exit 4), not a crash: one line, and

@@ -108,4 +108,9 @@ int cp_utf8_seq(const unsigned char *s, unsigned *cp);
  * NULL when all of s is UTF-8. */
 const char *cp_utf8_bad(const char *s);
 
+/* s for a one-line message: its first 40 bytes (then "..."), with control
+ * bytes, quotes, backslashes and bytes that are not UTF-8 as \xNN. */
+#define CP_SHOWN_MAX 200
+const char *cp_shown(const char *s, char out[CP_SHOWN_MAX]);
+
 #endif

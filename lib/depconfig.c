@@ -103,9 +103,10 @@ cJSON *dc_parse(const char *text, const char *what, const char *horizon, cp_err 
 
 int dc_path(char *buf, size_t len, const char *dir, const char *horizon, cp_err *e)
 {
+	char b[CP_SHOWN_MAX];
 	if (!cp_name_ok(horizon))
-		return cp_fail(e, CP_USAGE, "horizon name '%.40s' is not a plain name ([A-Za-z0-9_-], 1-32 chars)",
-		               horizon ? horizon : "");
+		return cp_fail(e, CP_USAGE, "horizon name '%s' is not a plain name ([A-Za-z0-9_-], 1-32 chars)",
+		               cp_shown(horizon, b));
 	int n = snprintf(buf, len, "%s/%s.json", dir, horizon);
 	if (n < 0 || (size_t)n >= len)
 		return cp_fail(e, CP_IO, "config path '%.60s...' is too long", dir);

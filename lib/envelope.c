@@ -175,9 +175,10 @@ int env_horizon(const cJSON *env, const char **name, int *steps, cp_err *e)
 	const cJSON *s = cJSON_GetObjectItemCaseSensitive(h, "steps");
 	if (!cJSON_IsObject(h) || !cJSON_IsString(n))
 		return cp_fail(e, CP_DATA, "envelope has no \"horizon\".\"name\"");
+	char b[CP_SHOWN_MAX];
 	if (!cp_name_ok(n->valuestring))
-		return cp_fail(e, CP_DATA, "horizon name '%.40s' is not a plain name ([A-Za-z0-9_-], 1-32 chars)",
-		               n->valuestring);
+		return cp_fail(e, CP_DATA, "horizon name '%s' is not a plain name ([A-Za-z0-9_-], 1-32 chars)",
+		               cp_shown(n->valuestring, b));
 	if (!cJSON_IsNumber(s) || s->valuedouble != floor(s->valuedouble) ||
 	    s->valuedouble < 1 || s->valuedouble > 10000)
 		return cp_fail(e, CP_DATA, "horizon '%s': \"steps\" must be an integer in 1..10000",

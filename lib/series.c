@@ -121,23 +121,6 @@ static int split_line(struct csv_parser *p, line_reader *r, fields *fs, cp_err *
 	return 0;
 }
 
-/* Copy s into out for a message: at most 40 bytes, control bytes as \xNN. */
-static const char *shown(const char *s, char out[200])
-{
-	size_t o = 0, i;
-	for (i = 0; s[i] && i < 40; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x20 || c == 0x7f || c == '\'' || c == '\\')
-			o += (size_t)snprintf(out + o, 200 - o, "\\x%02x", c);
-		else
-			out[o++] = (char)c;
-	}
-	if (s[i])
-		o += (size_t)snprintf(out + o, 200 - o, "...");
-	out[o] = '\0';
-	return out;
-}
-
 static int has_outer_space(const char *s)
 {
 	size_t n = strlen(s);
@@ -179,12 +162,12 @@ static int is_nonfinite_word(const char *s)
 
 static int check_date(const line_reader *r, const char *s, int32_t *day, cp_err *e)
 {
-	char b[200];
+	char b[CP_SHOWN_MAX];
 	if (!*s)
 		return cp_fail(e, CP_DATA, "%s:%ld: empty date", r->path, r->lineno);
 	if (has_outer_space(s))
 		return cp_fail(e, CP_DATA, "%s:%ld: date '%s' has leading or trailing whitespace",
-		               r->path, r->lineno, shown(s, b));
+		               r->path, r->lineno, cp_shown(s, b));
 	if (cp_parse_date(s, day) == 0)
 		return 0;
 	int shape = strlen(s) == 10 && s[4] == '-' && s[7] == '-';
@@ -195,26 +178,26 @@ static int check_date(const line_reader *r, const char *s, int32_t *day, cp_err 
 		return cp_fail(e, CP_DATA, "%s:%ld: date '%s' is not a valid date",
 		               r->path, r->lineno, s);
 	return cp_fail(e, CP_DATA, "%s:%ld: date '%s' is not an ISO date (YYYY-MM-DD)",
-	               r->path, r->lineno, shown(s, b));
+	               r->path, r->lineno, cp_shown(s, b));
 }
 
 static int check_value(const line_reader *r, const char *s, double *v, cp_err *e)
 {
-	char b[200];
+	char b[CP_SHOWN_MAX];
 	if (!*s)
 		return cp_fail(e, CP_DATA, "%s:%ld: empty value", r->path, r->lineno);
 	if (has_outer_space(s))
 		return cp_fail(e, CP_DATA, "%s:%ld: value '%s' has leading or trailing whitespace",
-		               r->path, r->lineno, shown(s, b));
+		               r->path, r->lineno, cp_shown(s, b));
 	if (is_nonfinite_word(s))
 		return cp_fail(e, CP_DATA, "%s:%ld: value '%s' is not a finite number",
 		               r->path, r->lineno, s);
 	if (!decimal_syntax(s))
 		return cp_fail(e, CP_DATA, "%s:%ld: value '%s' is not a number",
-		               r->path, r->lineno, shown(s, b));
+		               r->path, r->lineno, cp_shown(s, b));
 	if (cp_parse_double(s, v) != 0)
 		return cp_fail(e, CP_DATA, "%s:%ld: value '%s' is out of range",
-		               r->path, r->lineno, shown(s, b));
+		               r->path, r->lineno, cp_shown(s, b));
 	return 0;
 }
 
@@ -224,7 +207,7 @@ enum layout { LONG_FORMAT, TWO_COLUMN };
 
 static int check_header(line_reader *r, const fields *fs, enum layout *lay, cp_err *e)
 {
-	char b[200];
+	char b[CP_SHOWN_MAX];
 	int32_t d;
 	double v;
 	if (fs->n == 3 && !strcmp(fs->f[0], "unique_id") && !strcmp(fs->f[1], "ds") &&
@@ -247,7 +230,7 @@ static int check_header(line_reader *r, const fields *fs, enum layout *lay, cp_e
 	}
 	return cp_fail(e, CP_DATA, "%s:%ld: unknown header '%s' (%d column%s), expected "
 	               "'unique_id,ds,y' or two columns like 'date,value'", r->path,
-	               r->lineno, shown(r->buf, b), fs->n, fs->n == 1 ? "" : "s");
+	               r->lineno, cp_shown(r->buf, b), fs->n, fs->n == 1 ? "" : "s");
 }
 
 int series_load(series *s, const char *path, const char *id, int min_obs, cp_err *e)
@@ -272,7 +255,7 @@ int series_load(series *s, const char *path, const char *id, int min_obs, cp_err
 	int cap = 0, n = 0, rc = -1, got;
 	int32_t *day = NULL;
 	double *y = NULL;
-	char b1[200], b2[200];
+	char b1[CP_SHOWN_MAX], b2[CP_SHOWN_MAX];
 
 	got = read_line(r, e);
 	if (got < 0)
@@ -322,7 +305,7 @@ int series_load(series *s, const char *path, const char *id, int min_obs, cp_err
 			if (strcmp(fs->f[0], first_id)) {
 				if (!id) {
 					cp_fail(e, CP_DATA, "%s:%ld: several ids ('%s', '%s'), pick one",
-					        path, r->lineno, shown(first_id, b1), shown(fs->f[0], b2));
+					        path, r->lineno, cp_shown(first_id, b1), cp_shown(fs->f[0], b2));
 					goto out;
 				}
 				if (!other_id)
@@ -360,7 +343,7 @@ int series_load(series *s, const char *path, const char *id, int min_obs, cp_err
 		goto out;
 	if (n == 0 && lay == LONG_FORMAT && id && other_id) {
 		cp_fail(e, CP_DATA, "%s:%ld: no rows with id '%s' (the file has '%s')", path,
-		        r->lineno, shown(id, b1), shown(other_id, b2));
+		        r->lineno, cp_shown(id, b1), cp_shown(other_id, b2));
 		goto out;
 	}
 	if (n == 0 && r->lineno == 1) {

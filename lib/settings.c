@@ -22,24 +22,6 @@ static char *slurp(const char *path, cp_err *e)
 	return buf;
 }
 
-/* s for a message: at most 40 bytes, bytes outside printable ASCII (and
- * quotes, backslashes) as \\xNN. */
-static const char *shown(const char *s, char out[200])
-{
-	size_t o = 0, i;
-	for (i = 0; s && s[i] && i < 40; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x20 || c >= 0x7f || c == '\'' || c == '\\')
-			o += (size_t)snprintf(out + o, 200 - o, "\\x%02x", c);
-		else
-			out[o++] = (char)c;
-	}
-	if (s && s[i])
-		o += (size_t)snprintf(out + o, 200 - o, "...");
-	out[o] = '\0';
-	return out;
-}
-
 /* Line number of byte offset off in s (1-based). */
 static int line_of(const char *s, size_t off)
 {
@@ -115,12 +97,12 @@ static int horizons_of(const cJSON *settings, const char *who, horizon_def **out
 	horizon_def *d = cp_calloc((size_t)k, sizeof(*d));
 	int i = 0;
 	const cJSON *it;
-	char b[200];
+	char b[CP_SHOWN_MAX];
 	cJSON_ArrayForEach(it, h) {
 		if (!cp_name_ok(it->string)) {
 			free(d);
 			return cp_fail(e, CP_DATA, "%s: horizon name '%s' is not a plain name", who,
-			               shown(it->string, b));
+			               cp_shown(it->string, b));
 		}
 		if (!cJSON_IsNumber(it) || it->valuedouble != floor(it->valuedouble) ||
 		    it->valuedouble < 1 || it->valuedouble > 10000) {

@@ -88,6 +88,11 @@ int main(void)
 	unlink(big);
 	rmdir(dir);
 
+	cp_fail(&e, CP_DATA, "file '%s': bad", "a\nb\x1b[31mc\x7f");
+	CHECK(!strcmp(e.msg, "file 'a?b?[31mc?': bad"), "an error message is one line whatever it quotes");
+	cp_prefix(&e, "x\ty");
+	CHECK(!strcmp(e.msg, "x?y: file 'a?b?[31mc?': bad"), "a prefix is made one line too");
+
 	double d = 0;
 	CHECK(cp_parse_double("1.5e-3", &d) == 0 && d == 1.5e-3, "a decimal number parses");
 	CHECK(cp_parse_double("0x10", &d) < 0 && cp_parse_double("0X1p3", &d) < 0,
