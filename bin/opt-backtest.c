@@ -131,8 +131,8 @@ static int parse_args(int argc, char **argv, options *o, cp_err *e)
 			break;
 		case O_SEED:
 			/* Seeds are JSON numbers in every output: keep them exact. */
-			if (cp_parse_u64(optarg, &o->seed) < 0 || o->seed > (1ULL << 53))
-				rc = cp_fail(e, CP_USAGE, "--seed: '%s' is not an integer in 0..2^53",
+			if (cp_parse_u64(optarg, &o->seed) < 0 || o->seed > CP_SEED_MAX)
+				rc = cp_fail(e, CP_USAGE, "--seed: '%s' is not an integer in " CP_SEED_RANGE,
 				             optarg);
 			break;
 		case 'W': o->with_windows = 1; break;

@@ -181,8 +181,8 @@ int main(int argc, char **argv)
 			break;
 		case O_SEED:
 			/* Seeds are JSON numbers in the output: keep them exact. */
-			if (cp_parse_u64(optarg, &seed) < 0 || seed > (1ULL << 53))
-				return bad_usage("--seed '%s' is not an integer in 0..2^53", optarg);
+			if (cp_parse_u64(optarg, &seed) < 0 || seed > CP_SEED_MAX)
+				return bad_usage("--seed '%s' is not an integer in " CP_SEED_RANGE, optarg);
 			break;
 		case O_THREADS:
 			if (cp_parse_long(optarg, 1, 256, &threads) < 0)

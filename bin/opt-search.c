@@ -385,8 +385,8 @@ int main(int argc, char **argv)
 		case O_TOPP: opt.list[SP_TOPP] = optarg; break;
 		case O_MODEL: opt.model = optarg; break;
 		case O_SEED:
-			if (cp_parse_u64(optarg, &opt.seed) < 0 || opt.seed > (1ULL << 53))
-				rc = cp_fail(&e, CP_USAGE, "--seed: '%s' is not an integer in 0..2^53", optarg);
+			if (cp_parse_u64(optarg, &opt.seed) < 0 || opt.seed > CP_SEED_MAX)
+				rc = cp_fail(&e, CP_USAGE, "--seed: '%s' is not an integer in " CP_SEED_RANGE, optarg);
 			opt.have_seed = 1;
 			break;
 		case O_JOBS: rc = cp_opt_int("--jobs", optarg, 1, 256, &opt.jobs, &e); break;

@@ -299,8 +299,8 @@ int main(int argc, char **argv)
 		case O_ALL: c.all = 1; break;
 		case O_MODEL: c.model = optarg; break;
 		case O_SEED:
-			if (cp_parse_u64(optarg, &c.seed) < 0 || c.seed > (1ULL << 53))
-				return usage_error("--seed: '%s' is not an integer in 0..2^53", optarg);
+			if (cp_parse_u64(optarg, &c.seed) < 0 || c.seed > CP_SEED_MAX)
+				return usage_error("--seed: '%s' is not an integer in " CP_SEED_RANGE, optarg);
 			break;
 		case O_LOG: c.log = optarg; break;
 		case O_ASOF:

@@ -99,6 +99,12 @@ double cp_now(void);
  * starting with '-'. Returns 1 if ok. */
 int cp_name_ok(const char *s);
 
+/* Seeds are 0..CP_SEED_MAX: JSON numbers, and cJSON prints a number with 15
+ * significant digits whenever that reads back within an ulp, so a seed of
+ * 16 digits would not survive a trip through an envelope. */
+#define CP_SEED_MAX 999999999999999ULL
+#define CP_SEED_RANGE "0..999999999999999"
+
 /* Length (1..4) of the well-formed UTF-8 sequence at s, RFC 3629 (no
  * overlong forms, surrogates or code points past U+10FFFF), with the code
  * point in *cp; 0 when the bytes there are not one. s is NUL-terminated. */

@@ -150,8 +150,7 @@ cJSON *env_new(const char *run_id, uint64_t seed, const char *series_path,
 	cJSON *j = cJSON_CreateObject();
 	cJSON_AddStringToObject(j, "schema", ENV_SCHEMA);
 	cJSON_AddStringToObject(j, "run_id", run_id);
-	/* Seeds are recorded as numbers; JSON doubles hold integers exactly up
-	 * to 2^53, so seeds are restricted to that range (env_seed checks). */
+	/* Seeds are recorded as numbers, 0..CP_SEED_MAX (env_seed checks). */
 	cJSON_AddNumberToObject(j, "seed", (double)seed);
 	cJSON *s = cJSON_AddObjectToObject(j, "series");
 	cJSON_AddStringToObject(s, "path", series_path);
@@ -191,9 +190,9 @@ int env_horizon(const cJSON *env, const char **name, int *steps, cp_err *e)
 int env_seed(const cJSON *env, uint64_t *seed, cp_err *e)
 {
 	const cJSON *s = cJSON_GetObjectItemCaseSensitive(env, "seed");
-	if (!cJSON_IsNumber(s) || s->valuedouble < 0 || s->valuedouble > 9007199254740992.0 ||
+	if (!cJSON_IsNumber(s) || s->valuedouble < 0 || s->valuedouble > (double)CP_SEED_MAX ||
 	    s->valuedouble != floor(s->valuedouble))
-		return cp_fail(e, CP_DATA, "envelope \"seed\" must be an integer in 0..2^53");
+		return cp_fail(e, CP_DATA, "envelope \"seed\" must be an integer in " CP_SEED_RANGE);
 	*seed = (uint64_t)s->valuedouble;
 	return 0;
 }

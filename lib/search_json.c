@@ -393,8 +393,8 @@ int sr_plan_from_json(sr_search *S, const cJSON *p, cp_err *e)
 	snprintf(S->horizon, sizeof(S->horizon), "%s", s);
 	if (get_int(p, "steps", 1, 10000, &S->steps, e) < 0 || get_num(p, "seed", &seed, e) < 0)
 		return -1;
-	if (seed < 0 || seed > 9007199254740992.0 || seed != floor(seed))
-		return cp_fail(e, CP_DATA, "\"seed\" must be an integer in 0..2^53");
+	if (seed < 0 || seed > (double)CP_SEED_MAX || seed != floor(seed))
+		return cp_fail(e, CP_DATA, "\"seed\" must be an integer in " CP_SEED_RANGE);
 	S->seed = (uint64_t)seed;
 	S->opt.seed = S->seed;
 	if (!(s = get_str(p, "method", e)))

@@ -276,12 +276,14 @@ strip_seconds() {
 	[ "$stderr" = "opt-backtest: CHRONOPT_THREADS='0' is not an integer in 1..256" ]
 }
 
-@test "a seed near 2^53 is printed exactly, as the --samples dump has it" {
-	run --separate-stderr "$BT" --series "$DATA" --origins 2 --seed 9007199254740991 \
+@test "the largest seed is printed exactly, as the --samples dump has it; one more is refused" {
+	run --separate-stderr "$BT" --series "$DATA" --origins 2 --seed 999999999999999 \
 		--samples "$BATS_TEST_TMPDIR/s.json"
 	assert_success
-	[[ "$output" == *'"seed":9007199254740991,'* ]]
-	grep -q '"seed":9007199254740991,' "$BATS_TEST_TMPDIR/s.json"
+	[[ "$output" == *'"seed":999999999999999,'* ]]
+	grep -q '"seed":999999999999999,' "$BATS_TEST_TMPDIR/s.json"
+	run --separate-stderr "$BT" --series "$DATA" --origins 2 --seed 1000000000000000
+	assert_failure 2
 }
 
 @test "the man page describes a model directory as the Chronos checkpoint it runs" {

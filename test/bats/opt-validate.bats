@@ -207,7 +207,7 @@ v() { printf '%s' "$output" | jq -r ".validation$1"; }
 $(candidate drift 180 | jq -c '.seed = -1')"
 	validate
 	assert_failure 3
-	[ "$stderr" = 'opt-validate: <stdin>:2: envelope "seed" must be an integer in 0..2^53' ]
+	[ "$stderr" = 'opt-validate: <stdin>:2: envelope "seed" must be an integer in 0..999999999999999' ]
 	[ "${#lines[@]}" -eq 1 ]
 }
 

@@ -147,6 +147,21 @@ int main(void)
 	cJSON_Delete(back);
 	cJSON_Delete(j);
 
+	/* The largest seed survives a write and a read exactly; one more is refused. */
+	j = env_new("r", CP_SEED_MAX, "s.csv", NULL, "2026-01-02", 10, "7d", 7, NULL);
+	out = open_memstream(&mem, &memlen);
+	CHECK(env_write(out, j, &e) == 0, "an envelope with the largest seed is written");
+	fclose(out);
+	uint64_t big = 0;
+	CHECK(read_one(mem, &back, &e) == 1 && env_seed(back, &big, &e) == 0 && big == CP_SEED_MAX,
+	      "the largest seed reads back exactly");
+	free(mem);
+	cJSON_Delete(back);
+	cJSON_ReplaceItemInObject(j, "seed", cJSON_CreateNumber(1e15));
+	CHECK(env_seed(j, &big, &e) < 0 && strcmp(e.msg, "envelope \"seed\" must be an integer in 0..999999999999999") == 0,
+	      "a seed of 16 digits is refused");
+	cJSON_Delete(j);
+
 	setenv("CHRONOPT_NOW", "2026-11-23T10:20:30Z", 1);
 	char now[21];
 	env_utc_now(now);
