@@ -261,16 +261,26 @@ static int from_stdin(const cli *c, const trigger_opts *o, int *any, cp_err *e)
 					rc = cp_fail(e, CP_DATA, "%s: series changed since the envelope was made (length %.0f, now %d)",
 					             path, len->valuedouble, s.n);
 			}
+			cJSON *m = cJSON_GetObjectItemCaseSensitive(env, "model");
+			cJSON *dir = cJSON_GetObjectItemCaseSensitive(m, "dir");
+			if (rc == 0 && ((m && !cJSON_IsObject(m) && !cJSON_IsNull(m)) ||
+			                (dir && !cJSON_IsString(dir) && !cJSON_IsNull(dir))))
+				rc = cp_fail(e, CP_DATA, "<stdin>:%ld: envelope \"model\".\"dir\" must be a string",
+				             r.lineno);
 			if (rc == 0) {
 				const char *model = env_string(env, "model", "dir");
+				int from_env = model != NULL;
 				if (!model) {
 					model = c->model;
-					cJSON *m = cJSON_GetObjectItemCaseSensitive(env, "model");
 					if (!cJSON_IsObject(m))
 						env_set(env, "model", m = cJSON_CreateObject());
+					cJSON_DeleteItemFromObjectCaseSensitive(m, "dir");
 					cJSON_AddStringToObject(m, "dir", model);
 				}
 				rc = run_one(env, &s, hname, steps, model, seed, c, o, r.lineno, &should, e);
+				/* a bad model name from the envelope is bad input, not a bad command line */
+				if (rc < 0 && from_env && e->code == CP_USAGE)
+					e->code = CP_DATA;
 				*any |= should;
 			}
 		}

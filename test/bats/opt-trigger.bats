@@ -509,6 +509,24 @@ cfg_error_is() {
 	[ "$(jq -r .horizon.name <<<"${lines[0]}")" = 7d ]
 }
 
+@test "envelopes on stdin: a model.dir that is not a string is a data error, not a second key" {
+	trig --series "$DATA" --horizon 7d | jq -c '.model.dir = 5 | del(.trigger)' >in.ndjson
+	run --separate-stderr trig <in.ndjson
+	assert_failure 3
+	[ "${stderr_lines[0]}" = 'opt-trigger: <stdin>:1: envelope "model"."dir" must be a string' ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[ -z "$output" ]
+}
+
+@test "envelopes on stdin: a bad model name in the envelope is bad input (3), not usage (2)" {
+	deploy7d 3.0
+	trig --series "$DATA" --horizon 7d | jq -c '.model.dir = "bogus" | del(.trigger)' >in.ndjson
+	run --separate-stderr trig <in.ndjson
+	assert_failure 3
+	[[ "${stderr_lines[0]}" == "opt-trigger: <stdin>:1: 7d: unknown model 'bogus'"* ]]
+	[ -z "$output" ]
+}
+
 @test "envelopes on stdin: --horizon without --series is a usage error" {
 	run --separate-stderr trig --horizon 7d </dev/null
 	assert_failure 2
