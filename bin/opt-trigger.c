@@ -257,9 +257,13 @@ static int from_stdin(const cli *c, const trigger_opts *o, int *any, cp_err *e)
 			char have[11];
 			if (rc == 0) {
 				cp_format_date(s.day[s.n - 1], have);
-				if ((double)s.n != len->valuedouble || strcmp(have, last) != 0)
-					rc = cp_fail(e, CP_DATA, "%s: series changed since the envelope was made (length %.0f, now %d)",
+				if ((double)s.n != len->valuedouble)
+					rc = cp_fail(e, CP_DATA, "%s: series changed since the envelope was made (length %.17g, now %d)",
 					             path, len->valuedouble, s.n);
+				else if (strcmp(have, last) != 0)
+					rc = cp_fail(e, CP_DATA,
+					             "%s: series changed since the envelope was made (last date %.10s, now %s)",
+					             path, last, have);
 			}
 			cJSON *m = cJSON_GetObjectItemCaseSensitive(env, "model");
 			cJSON *dir = cJSON_GetObjectItemCaseSensitive(m, "dir");

@@ -499,6 +499,18 @@ cfg_error_is() {
 	[ -z "$output" ]
 }
 
+@test "envelopes on stdin: a changed last date is named as such" {
+	trig --series "$DATA" --horizon 7d | jq -c '.series.last_date = "2026-09-22" | del(.trigger)' >in.ndjson
+	run --separate-stderr trig <in.ndjson
+	assert_failure 3
+	[ "${stderr_lines[0]}" = "opt-trigger: $DATA: series changed since the envelope was made (last date 2026-09-22, now 2026-09-23)" ]
+	trig --series "$DATA" --horizon 7d | jq -c '.series.length = 5916.5 | del(.trigger)' >in.ndjson
+	run --separate-stderr trig <in.ndjson
+	assert_failure 3
+	[ "${stderr_lines[0]}" = "opt-trigger: $DATA: series changed since the envelope was made (length 5916.5, now 5916)" ]
+	[ -z "$output" ]
+}
+
 @test "envelopes on stdin: an error names the input line and writes nothing of it" {
 	trig --series "$DATA" --all --as-of 2017-06-30 | jq -c 'del(.trigger)' >in.ndjson
 	echo '{"horizon":' >cfg/15d.json
