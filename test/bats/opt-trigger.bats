@@ -297,6 +297,19 @@ cfg_error_is() {
 	[ "$(field '.trigger.checks.performance.degradation_pct * 1e6 | round')" = 0 ]
 }
 
+@test "performance: an error too large for the RMSE to hold fires, like the cooldown override says" {
+	deploy7d 2.0
+	{
+		echo "forecast_date,target_date,predicted,lower,upper"
+		echo "2017-06-27,2017-06-28,1e200,600,700"
+	} >log.csv
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30 --forecast-log log.csv
+	assert_success
+	[ "$(field .trigger.checks.performance.evaluated)" = true ]
+	[ "$(field .trigger.checks.performance.fired)" = true ]
+	[ "$(field '.trigger.fired | index("performance") != null')" = true ]
+}
+
 @test "performance: {h} in the forecast log path is the horizon" {
 	deploy7d 2.0
 	printf 'forecast_date,target_date,predicted,lower,upper\n' >log-7d.csv
