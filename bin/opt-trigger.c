@@ -2,6 +2,7 @@
  * Thin: options, envelopes in/out; the checks live in lib/trigger.c. */
 #include "common.h"
 #include "envelope.h"
+#include "forecast.h"
 #include "series.h"
 #include "settings.h"
 #include "trigger.h"
@@ -352,6 +353,17 @@ int main(int argc, char **argv)
 		return usage_error("%s", "--id needs --series");
 	if (c.horizon && !cp_name_ok(c.horizon))
 		return usage_error("--horizon: '%s' is not a plain name ([A-Za-z0-9_-], 1-32 chars)", c.horizon);
+	/* the model of new envelopes and of the performance check: refuse a bad
+	 * one now, not only when a deployed config happens to need it */
+	forecaster *f = forecaster_open(c.model, &e);
+	if (!f) {
+		if (e.code == CP_USAGE) {
+			fprintf(stderr, "%s: %s\n%s: try 'opt-trigger --help'\n", cp_progname, e.msg, cp_progname);
+			return CP_USAGE;
+		}
+		return cp_die(&e);
+	}
+	f->free(f);
 	if (!c.confdir)
 		c.confdir = getenv("CHRONOPT_CONFIG_DIR") && *getenv("CHRONOPT_CONFIG_DIR") ?
 		            getenv("CHRONOPT_CONFIG_DIR") : "configs";

@@ -69,6 +69,16 @@ field() { jq -r "$1" <<<"$output"; }
 	[ "${stderr_lines[0]}" = "opt-trigger: drift windows must hold at least 2 log-returns (baseline 90, recent 1)" ]
 }
 
+@test "a bad --model is a usage error even with no deployed config to score" {
+	run --separate-stderr trig --series "$DATA" --horizon 7d --model bogus
+	assert_failure 2
+	[[ "${stderr_lines[0]}" == "opt-trigger: unknown model 'bogus'"* ]]
+	[ -z "$output" ]
+	run --separate-stderr trig --model seasonal_naive:0 </dev/null
+	assert_failure 2
+	[ "${stderr_lines[0]}" = "opt-trigger: model 'seasonal_naive:0': period must be an integer in 1..100000" ]
+}
+
 @test "an unknown horizon is refused" {
 	run --separate-stderr trig --series "$DATA" --horizon 8d
 	assert_failure 2
