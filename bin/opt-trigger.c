@@ -306,6 +306,7 @@ int main(int argc, char **argv)
 	cli c = {.model = "random_walk", .seed = 42};
 	cp_err e = {0};
 	int ch;
+	opterr = 0; /* our own messages, named after the tool, not argv[0] */
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case O_SERIES: c.series_path = optarg; break;
@@ -332,8 +333,11 @@ int main(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return cp_close_stdout();
 		case '?':
-			fprintf(stderr, "%s: try 'opt-trigger --help'\n", cp_progname);
-			return CP_USAGE;
+			for (const struct option *p = longopts; optopt && p->name; p++)
+				if (p->val == optopt)
+					return usage_error(p->has_arg ? "option '--%s' needs an argument"
+					                              : "option '--%s' takes no argument", p->name);
+			return usage_error("unknown option '%s'", argv[optind - 1]);
 		default:
 			if (c.nov == (int)(sizeof c.ov / sizeof c.ov[0]))
 				return usage_error("%s", "too many options");

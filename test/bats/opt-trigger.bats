@@ -54,6 +54,18 @@ field() { jq -r "$1" <<<"$output"; }
 	[ "${stderr_lines[0]}" = "opt-trigger: --series needs --horizon H or --all" ]
 }
 
+@test "an unknown option or a missing argument is one line starting with the tool's name" {
+	run --separate-stderr opt-trigger --bogus
+	assert_failure 2
+	[ "${stderr_lines[0]}" = "opt-trigger: unknown option '--bogus'" ]
+	run --separate-stderr opt-trigger --series
+	assert_failure 2
+	[ "${stderr_lines[0]}" = "opt-trigger: option '--series' needs an argument" ]
+	run --separate-stderr opt-trigger --all=3
+	assert_failure 2
+	[ "${stderr_lines[0]}" = "opt-trigger: option '--all' takes no argument" ]
+}
+
 @test "a bad --as-of date is a usage error naming the date" {
 	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2019-02-30
 	assert_failure 2
