@@ -35,7 +35,7 @@ static const char usage_text[] =
 	"                          or configs)\n"
 	"  --history FILE          optimization history (default $CHRONOPT_HISTORY or history.jsonl)\n"
 	"thresholds and windows (settings section \"trigger\" gives the defaults):\n"
-	"  --degradation-pct X     performance fires at RMSE >= X %% worse (15)\n"
+	"  --degradation-pct X     performance fires at RMSE >= X % worse (15)\n"
 	"  --recent-origins N      origins scored (14)\n"
 	"  --baseline-window N     drift baseline log-returns (90)\n"
 	"  --recent-window N       drift recent log-returns (30)\n"

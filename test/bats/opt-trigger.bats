@@ -45,6 +45,7 @@ field() { jq -r "$1" <<<"$output"; }
 	run --separate-stderr opt-trigger --help
 	assert_success
 	assert_output --partial "usage: opt-trigger --series CSV"
+	assert_output --partial "performance fires at RMSE >= X % worse (15)"
 	[ -z "$stderr" ]
 }
 
