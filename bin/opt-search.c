@@ -145,7 +145,17 @@ static int line_setup(const cJSON *env, line_work *w, const char *where, cp_err 
 		                            "(its later rungs depend on earlier results)");
 	if (sr_env_series(env, &w->s, where, e) < 0)
 		return -1;
-	if (!(w->f = forecaster_open(model, e)) || !(w->rw = baseline_new("random_walk", 1, e)) ||
+	if (!(w->f = forecaster_open(model, e))) {
+		/* a bad model name from the envelope is bad input, not a bad command line */
+		if (!opt.model) {
+			if (e->code == CP_USAGE)
+				e->code = CP_DATA;
+			cp_prefix(e, "%s", where);
+		}
+		work_release(w);
+		return -1;
+	}
+	if (!(w->rw = baseline_new("random_walk", 1, e)) ||
 	    sr_prepare(&w->S, hname, steps, &o, &w->s, w->f, model, e) < 0) {
 		work_release(w);
 		return -1;

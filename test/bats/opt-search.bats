@@ -176,10 +176,11 @@ Try 'opt-search --help'." ]
 	assert_failure 3
 	[ "$stderr" = "opt-search: $SERIES: series changed since the envelope was made (length 5000, now 5916)" ]
 
+	# a bad model name from the envelope is bad input, not a bad command line
 	envelope 7d 7 no_such_model >env
 	run --separate-stderr opt-search <env
-	assert_failure 2
-	[[ "$stderr" == "opt-search: unknown model 'no_such_model'"* ]]
+	assert_failure 3
+	[[ "$stderr" == "opt-search: <stdin>:1: unknown model 'no_such_model'"* ]]
 
 	envelope 3d 3 drift >env
 	run --separate-stderr opt-search <env
