@@ -439,6 +439,24 @@ int main(int argc, char **argv)
 		                      "(its later rungs depend on earlier results)");
 		return cp_die(&e);
 	}
+	/* The option lists and the model are checked now, as usage errors, not
+	 * on the first envelope as bad input (each list replaces its whole
+	 * dimension, so it is checked against the 7d default for the others). */
+	static const char *const list_opt[SP_NDIM] = {"--context-lengths", "--num-samples",
+	                                               "--temperatures", "--top-k", "--top-p"};
+	for (int d = 0; d < SP_NDIM; d++) {
+		sp_space chk;
+		sp_default(&chk, "7d");
+		if (opt.list[d] && (sp_from_list(&chk, d, opt.list[d], list_opt[d], &e) < 0 ||
+		                    sp_check(&chk, list_opt[d], CP_USAGE, &e) < 0))
+			return cp_die(&e);
+	}
+	if (opt.model) {
+		forecaster *f = forecaster_open(opt.model, &e);
+		if (!f)
+			return cp_die(&e);
+		f->free(f);
+	}
 	int rc;
 	if (opt.mode == MODE_RUN || opt.mode == MODE_PLAN) {
 		opt.settings = settings_load(opt.config, &e);

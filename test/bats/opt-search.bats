@@ -51,6 +51,22 @@ Try 'opt-search --help'." ]
 	[ "$stderr" = "opt-search: --temperatures: '1,,2' is not a comma-separated list of numbers" ]
 }
 
+@test "bad option values are usage errors (2) up front, even with no input line" {
+	run --separate-stderr opt-search --num-samples 0 < <(envelope 7d 7 drift)
+	assert_failure 2
+	[ "${stderr_lines[0]}" = 'opt-search: --num-samples: "num_samples" value 0 is not in 1..100000' ]
+	[ -z "$output" ]
+	run --separate-stderr opt-search --top-p 1,1 </dev/null
+	assert_failure 2
+	[ "${stderr_lines[0]}" = 'opt-search: --top-p: "top_p" lists 1 twice' ]
+	run --separate-stderr opt-search --temperatures 1,,2 </dev/null
+	assert_failure 2
+	[ "${stderr_lines[0]}" = "opt-search: --temperatures: '1,,2' is not a comma-separated list of numbers" ]
+	run --separate-stderr opt-search --model bogus </dev/null
+	assert_failure 2
+	[[ "${stderr_lines[0]}" == "opt-search: unknown model 'bogus'"* ]]
+}
+
 @test "the 7d grid scores 27 configs on 30 windows before the held-out origins" {
 	envelope 7d 7 drift ',"extra":{"kept":[1,2]}' >env
 	run --separate-stderr opt-search <env
