@@ -145,7 +145,17 @@ static int line_setup(const cJSON *env, line_work *w, const char *where, cp_err 
 		                            "(its later rungs depend on earlier results)");
 	if (sr_env_series(env, &w->s, where, e) < 0)
 		return -1;
-	if (!(w->f = forecaster_open(model, e)) || !(w->rw = baseline_new("random_walk", 1, e)) ||
+	if (!(w->f = forecaster_open(model, e))) {
+		/* a bad model name from the envelope is bad input, not a bad command line */
+		if (!opt.model) {
+			if (e->code == CP_USAGE)
+				e->code = CP_DATA;
+			cp_prefix(e, "%s", where);
+		}
+		work_release(w);
+		return -1;
+	}
+	if (!(w->rw = baseline_new("random_walk", 1, e)) ||
 	    sr_prepare(&w->S, hname, steps, &o, &w->s, w->f, model, e) < 0) {
 		work_release(w);
 		return -1;
@@ -428,6 +438,24 @@ int main(int argc, char **argv)
 		cp_fail(&e, CP_USAGE, "--plan does not support --method halving "
 		                      "(its later rungs depend on earlier results)");
 		return cp_die(&e);
+	}
+	/* The option lists and the model are checked now, as usage errors, not
+	 * on the first envelope as bad input (each list replaces its whole
+	 * dimension, so it is checked against the 7d default for the others). */
+	static const char *const list_opt[SP_NDIM] = {"--context-lengths", "--num-samples",
+	                                               "--temperatures", "--top-k", "--top-p"};
+	for (int d = 0; d < SP_NDIM; d++) {
+		sp_space chk;
+		sp_default(&chk, "7d");
+		if (opt.list[d] && (sp_from_list(&chk, d, opt.list[d], list_opt[d], &e) < 0 ||
+		                    sp_check(&chk, list_opt[d], CP_USAGE, &e) < 0))
+			return cp_die(&e);
+	}
+	if (opt.model) {
+		forecaster *f = forecaster_open(opt.model, &e);
+		if (!f)
+			return cp_die(&e);
+		f->free(f);
 	}
 	int rc;
 	if (opt.mode == MODE_RUN || opt.mode == MODE_PLAN) {

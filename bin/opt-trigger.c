@@ -2,6 +2,7 @@
  * Thin: options, envelopes in/out; the checks live in lib/trigger.c. */
 #include "common.h"
 #include "envelope.h"
+#include "forecast.h"
 #include "series.h"
 #include "settings.h"
 #include "trigger.h"
@@ -34,7 +35,7 @@ static const char usage_text[] =
 	"                          or configs)\n"
 	"  --history FILE          optimization history (default $CHRONOPT_HISTORY or history.jsonl)\n"
 	"thresholds and windows (settings section \"trigger\" gives the defaults):\n"
-	"  --degradation-pct X     performance fires at RMSE >= X %% worse (15)\n"
+	"  --degradation-pct X     performance fires at RMSE >= X % worse (15)\n"
 	"  --recent-origins N      origins scored (14)\n"
 	"  --baseline-window N     drift baseline log-returns (90)\n"
 	"  --recent-window N       drift recent log-returns (30)\n"
@@ -257,20 +258,34 @@ static int from_stdin(const cli *c, const trigger_opts *o, int *any, cp_err *e)
 			char have[11];
 			if (rc == 0) {
 				cp_format_date(s.day[s.n - 1], have);
-				if ((double)s.n != len->valuedouble || strcmp(have, last) != 0)
-					rc = cp_fail(e, CP_DATA, "%s: series changed since the envelope was made (length %.0f, now %d)",
+				if ((double)s.n != len->valuedouble)
+					rc = cp_fail(e, CP_DATA, "%s: series changed since the envelope was made (length %.17g, now %d)",
 					             path, len->valuedouble, s.n);
+				else if (strcmp(have, last) != 0)
+					rc = cp_fail(e, CP_DATA,
+					             "%s: series changed since the envelope was made (last date %.10s, now %s)",
+					             path, last, have);
 			}
+			cJSON *m = cJSON_GetObjectItemCaseSensitive(env, "model");
+			cJSON *dir = cJSON_GetObjectItemCaseSensitive(m, "dir");
+			if (rc == 0 && ((m && !cJSON_IsObject(m) && !cJSON_IsNull(m)) ||
+			                (dir && !cJSON_IsString(dir) && !cJSON_IsNull(dir))))
+				rc = cp_fail(e, CP_DATA, "<stdin>:%ld: envelope \"model\".\"dir\" must be a string",
+				             r.lineno);
 			if (rc == 0) {
 				const char *model = env_string(env, "model", "dir");
+				int from_env = model != NULL;
 				if (!model) {
 					model = c->model;
-					cJSON *m = cJSON_GetObjectItemCaseSensitive(env, "model");
 					if (!cJSON_IsObject(m))
 						env_set(env, "model", m = cJSON_CreateObject());
+					cJSON_DeleteItemFromObjectCaseSensitive(m, "dir");
 					cJSON_AddStringToObject(m, "dir", model);
 				}
 				rc = run_one(env, &s, hname, steps, model, seed, c, o, r.lineno, &should, e);
+				/* a bad model name from the envelope is bad input, not a bad command line */
+				if (rc < 0 && from_env && e->code == CP_USAGE)
+					e->code = CP_DATA;
 				*any |= should;
 			}
 		}
@@ -291,6 +306,7 @@ int main(int argc, char **argv)
 	cli c = {.model = "random_walk", .seed = 42};
 	cp_err e = {0};
 	int ch;
+	opterr = 0; /* our own messages, named after the tool, not argv[0] */
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case O_SERIES: c.series_path = optarg; break;
@@ -317,8 +333,11 @@ int main(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return cp_close_stdout();
 		case '?':
-			fprintf(stderr, "%s: try 'opt-trigger --help'\n", cp_progname);
-			return CP_USAGE;
+			for (const struct option *p = longopts; optopt && p->name; p++)
+				if (p->val == optopt)
+					return usage_error(p->has_arg ? "option '--%s' needs an argument"
+					                              : "option '--%s' takes no argument", p->name);
+			return usage_error("unknown option '%s'", argv[optind - 1]);
 		default:
 			if (c.nov == (int)(sizeof c.ov / sizeof c.ov[0]))
 				return usage_error("%s", "too many options");
@@ -338,6 +357,17 @@ int main(int argc, char **argv)
 		return usage_error("%s", "--id needs --series");
 	if (c.horizon && !cp_name_ok(c.horizon))
 		return usage_error("--horizon: '%s' is not a plain name ([A-Za-z0-9_-], 1-32 chars)", c.horizon);
+	/* the model of new envelopes and of the performance check: refuse a bad
+	 * one now, not only when a deployed config happens to need it */
+	forecaster *f = forecaster_open(c.model, &e);
+	if (!f) {
+		if (e.code == CP_USAGE) {
+			fprintf(stderr, "%s: %s\n%s: try 'opt-trigger --help'\n", cp_progname, e.msg, cp_progname);
+			return CP_USAGE;
+		}
+		return cp_die(&e);
+	}
+	f->free(f);
 	if (!c.confdir)
 		c.confdir = getenv("CHRONOPT_CONFIG_DIR") && *getenv("CHRONOPT_CONFIG_DIR") ?
 		            getenv("CHRONOPT_CONFIG_DIR") : "configs";

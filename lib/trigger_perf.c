@@ -411,7 +411,9 @@ judged:
 	double deg = 100.0 * (rmse / d.val_rmse - 1.0);
 	po->evaluated = 1;
 	po->degradation = deg;
-	po->fired = isfinite(deg) && deg >= o->degradation_pct;
+	/* +inf (an error too large for a double, or a tiny validation RMSE) is
+	 * as degraded as it gets; only NaN is not a verdict */
+	po->fired = !isnan(deg) && deg >= o->degradation_pct;
 	cJSON_AddBoolToObject(sec, "evaluated", 1);
 	cJSON_AddBoolToObject(sec, "fired", po->fired);
 	cJSON_AddNumberToObject(sec, "origins", norig);

@@ -51,6 +51,22 @@ Try 'opt-search --help'." ]
 	[ "$stderr" = "opt-search: --temperatures: '1,,2' is not a comma-separated list of numbers" ]
 }
 
+@test "bad option values are usage errors (2) up front, even with no input line" {
+	run --separate-stderr opt-search --num-samples 0 < <(envelope 7d 7 drift)
+	assert_failure 2
+	[ "${stderr_lines[0]}" = 'opt-search: --num-samples: "num_samples" value 0 is not in 1..100000' ]
+	[ -z "$output" ]
+	run --separate-stderr opt-search --top-p 1,1 </dev/null
+	assert_failure 2
+	[ "${stderr_lines[0]}" = 'opt-search: --top-p: "top_p" lists 1 twice' ]
+	run --separate-stderr opt-search --temperatures 1,,2 </dev/null
+	assert_failure 2
+	[ "${stderr_lines[0]}" = "opt-search: --temperatures: '1,,2' is not a comma-separated list of numbers" ]
+	run --separate-stderr opt-search --model bogus </dev/null
+	assert_failure 2
+	[[ "${stderr_lines[0]}" == "opt-search: unknown model 'bogus'"* ]]
+}
+
 @test "the 7d grid scores 27 configs on 30 windows before the held-out origins" {
 	envelope 7d 7 drift ',"extra":{"kept":[1,2]}' >env
 	run --separate-stderr opt-search <env
@@ -176,10 +192,11 @@ Try 'opt-search --help'." ]
 	assert_failure 3
 	[ "$stderr" = "opt-search: $SERIES: series changed since the envelope was made (length 5000, now 5916)" ]
 
+	# a bad model name from the envelope is bad input, not a bad command line
 	envelope 7d 7 no_such_model >env
 	run --separate-stderr opt-search <env
-	assert_failure 2
-	[[ "$stderr" == "opt-search: unknown model 'no_such_model'"* ]]
+	assert_failure 3
+	[[ "$stderr" == "opt-search: <stdin>:1: unknown model 'no_such_model'"* ]]
 
 	envelope 3d 3 drift >env
 	run --separate-stderr opt-search <env

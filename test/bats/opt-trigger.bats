@@ -45,6 +45,7 @@ field() { jq -r "$1" <<<"$output"; }
 	run --separate-stderr opt-trigger --help
 	assert_success
 	assert_output --partial "usage: opt-trigger --series CSV"
+	assert_output --partial "performance fires at RMSE >= X % worse (15)"
 	[ -z "$stderr" ]
 }
 
@@ -52,6 +53,18 @@ field() { jq -r "$1" <<<"$output"; }
 	run --separate-stderr opt-trigger --series "$DATA"
 	assert_failure 2
 	[ "${stderr_lines[0]}" = "opt-trigger: --series needs --horizon H or --all" ]
+}
+
+@test "an unknown option or a missing argument is one line starting with the tool's name" {
+	run --separate-stderr opt-trigger --bogus
+	assert_failure 2
+	[ "${stderr_lines[0]}" = "opt-trigger: unknown option '--bogus'" ]
+	run --separate-stderr opt-trigger --series
+	assert_failure 2
+	[ "${stderr_lines[0]}" = "opt-trigger: option '--series' needs an argument" ]
+	run --separate-stderr opt-trigger --all=3
+	assert_failure 2
+	[ "${stderr_lines[0]}" = "opt-trigger: option '--all' takes no argument" ]
 }
 
 @test "a bad --as-of date is a usage error naming the date" {
@@ -67,6 +80,16 @@ field() { jq -r "$1" <<<"$output"; }
 	run --separate-stderr trig --series "$DATA" --horizon 7d --recent-window 1
 	assert_failure 2
 	[ "${stderr_lines[0]}" = "opt-trigger: drift windows must hold at least 2 log-returns (baseline 90, recent 1)" ]
+}
+
+@test "a bad --model is a usage error even with no deployed config to score" {
+	run --separate-stderr trig --series "$DATA" --horizon 7d --model bogus
+	assert_failure 2
+	[[ "${stderr_lines[0]}" == "opt-trigger: unknown model 'bogus'"* ]]
+	[ -z "$output" ]
+	run --separate-stderr trig --model seasonal_naive:0 </dev/null
+	assert_failure 2
+	[ "${stderr_lines[0]}" = "opt-trigger: model 'seasonal_naive:0': period must be an integer in 1..100000" ]
 }
 
 @test "an unknown horizon is refused" {
@@ -297,6 +320,19 @@ cfg_error_is() {
 	[ "$(field '.trigger.checks.performance.degradation_pct * 1e6 | round')" = 0 ]
 }
 
+@test "performance: an error too large for the RMSE to hold fires, like the cooldown override says" {
+	deploy7d 2.0
+	{
+		echo "forecast_date,target_date,predicted,lower,upper"
+		echo "2017-06-27,2017-06-28,1e200,600,700"
+	} >log.csv
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30 --forecast-log log.csv
+	assert_success
+	[ "$(field .trigger.checks.performance.evaluated)" = true ]
+	[ "$(field .trigger.checks.performance.fired)" = true ]
+	[ "$(field '.trigger.fired | index("performance") != null')" = true ]
+}
+
 @test "performance: {h} in the forecast log path is the horizon" {
 	deploy7d 2.0
 	printf 'forecast_date,target_date,predicted,lower,upper\n' >log-7d.csv
@@ -499,6 +535,18 @@ cfg_error_is() {
 	[ -z "$output" ]
 }
 
+@test "envelopes on stdin: a changed last date is named as such" {
+	trig --series "$DATA" --horizon 7d | jq -c '.series.last_date = "2026-09-22" | del(.trigger)' >in.ndjson
+	run --separate-stderr trig <in.ndjson
+	assert_failure 3
+	[ "${stderr_lines[0]}" = "opt-trigger: $DATA: series changed since the envelope was made (last date 2026-09-22, now 2026-09-23)" ]
+	trig --series "$DATA" --horizon 7d | jq -c '.series.length = 5916.5 | del(.trigger)' >in.ndjson
+	run --separate-stderr trig <in.ndjson
+	assert_failure 3
+	[ "${stderr_lines[0]}" = "opt-trigger: $DATA: series changed since the envelope was made (length 5916.5, now 5916)" ]
+	[ -z "$output" ]
+}
+
 @test "envelopes on stdin: an error names the input line and writes nothing of it" {
 	trig --series "$DATA" --all --as-of 2017-06-30 | jq -c 'del(.trigger)' >in.ndjson
 	echo '{"horizon":' >cfg/15d.json
@@ -507,6 +555,24 @@ cfg_error_is() {
 	[ "${stderr_lines[0]}" = "opt-trigger: <stdin>:2: 15d: cfg/15d.json: invalid JSON" ]
 	[ "${#lines[@]}" -eq 1 ]
 	[ "$(jq -r .horizon.name <<<"${lines[0]}")" = 7d ]
+}
+
+@test "envelopes on stdin: a model.dir that is not a string is a data error, not a second key" {
+	trig --series "$DATA" --horizon 7d | jq -c '.model.dir = 5 | del(.trigger)' >in.ndjson
+	run --separate-stderr trig <in.ndjson
+	assert_failure 3
+	[ "${stderr_lines[0]}" = 'opt-trigger: <stdin>:1: envelope "model"."dir" must be a string' ]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	[ -z "$output" ]
+}
+
+@test "envelopes on stdin: a bad model name in the envelope is bad input (3), not usage (2)" {
+	deploy7d 3.0
+	trig --series "$DATA" --horizon 7d | jq -c '.model.dir = "bogus" | del(.trigger)' >in.ndjson
+	run --separate-stderr trig <in.ndjson
+	assert_failure 3
+	[[ "${stderr_lines[0]}" == "opt-trigger: <stdin>:1: 7d: unknown model 'bogus'"* ]]
+	[ -z "$output" ]
 }
 
 @test "envelopes on stdin: --horizon without --series is a usage error" {
