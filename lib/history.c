@@ -265,7 +265,10 @@ static int read_all(const char *path, char **buf, size_t *len, cp_err *e)
 {
 	int missing;
 	*len = 0;
-	*buf = cp_read_file(path, SIZE_MAX, len, &missing, e);
+	/* Capped, so that /dev/zero given as the history is refused instead of
+	 * read until memory runs out (records are about 5 KB: 250 years of
+	 * weekly runs of four horizons). /dev/null reads as an empty history. */
+	*buf = cp_read_file(path, HISTORY_MAX_BYTES, len, &missing, e);
 	return *buf ? 1 : missing ? 0 : -1;
 }
 

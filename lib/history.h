@@ -35,6 +35,7 @@
 
 #define HISTORY_SCHEMA "chronopt-history/1"
 #define HISTORY_WAIT_MS 10000L  /* default wait for the lock */
+#define HISTORY_MAX_BYTES (256u << 20) /* a larger history file is refused (CP_DATA) */
 
 /* The outcome of an envelope (a static string, see above); when reason is
  * non-NULL it receives a plain-words reason ("" when deployed). */

@@ -405,3 +405,11 @@ Try 'opt-history --help'."
 	assert_equal "$stderr" "opt-history: option '--file' requires an argument
 Try 'opt-history --help'."
 }
+
+@test "an endless history file (/dev/zero) is refused at its size cap, not read until memory runs out" {
+	run --separate-stderr opt-history show --file /dev/zero
+	assert_failure 3
+	assert_equal "$stderr" "opt-history: /dev/zero: larger than 268435456 bytes"
+	run --separate-stderr opt-history show --file /dev/null
+	assert_success
+}
