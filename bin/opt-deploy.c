@@ -366,6 +366,7 @@ static int cmd_watch(const dp_options *dp, const opts *o, const char *h)
 int main(int argc, char **argv)
 {
 	cp_progname = "opt-deploy";
+	argv[0] = (char *)cp_progname; /* getopt's messages name the tool, not its path */
 	opts o = {0};
 	o.rules = (wt_rules){3, 50.0, 3.0};
 	o.interval = 60;

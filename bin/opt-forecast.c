@@ -127,6 +127,7 @@ static cJSON *int_array(const int *v, int n)
 int main(int argc, char **argv)
 {
 	cp_progname = "opt-forecast";
+	argv[0] = (char *)cp_progname; /* getopt's messages name the tool, not its path */
 	enum { O_MODEL = 256, O_SERIES, O_ID, O_END, O_ORIGIN, O_VALUES, O_STEPS, O_CTX, O_NS,
 	       O_TEMP, O_TOPK, O_TOPP, O_SEED, O_THREADS, O_TOKENS, O_HELP };
 	static const struct option opts[] = {

@@ -63,6 +63,7 @@ int main(int argc, char **argv)
 		{"repair", "\001\002"},
 	};
 	cp_progname = "opt-history";
+	argv[0] = (char *)cp_progname; /* getopt's messages name the tool, not its path */
 	if (argc < 2)
 		return misuse("%s", "missing command (record, show, last, export or repair)");
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {

@@ -23,6 +23,7 @@ static void usage(FILE *fp)
 int main(int argc, char **argv)
 {
 	cp_progname = "opt-report";
+	argv[0] = (char *)cp_progname; /* getopt's messages name the tool, not its path */
 	const char *history = getenv("CHRONOPT_HISTORY");
 	const char *config_dir = getenv("CHRONOPT_CONFIG_DIR");
 	const char *html = NULL;

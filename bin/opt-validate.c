@@ -95,6 +95,7 @@ static int settings_int(const cJSON *st, const char *key, long lo, long hi, int 
 int main(int argc, char **argv)
 {
 	cp_progname = "opt-validate";
+	argv[0] = (char *)cp_progname; /* getopt's messages name the tool, not its path */
 	const char *config = NULL, *config_dir = NULL, *preset = NULL;
 	numopt rmse = {0}, mape = {0}, sd = {0}, tm = {0}, fl = {0}, cov = {0}, bias = {0}, rw = {0},
 	       alpha = {0};
