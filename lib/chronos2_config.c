@@ -1,0 +1,250 @@
+/* chronos2_config.c — see chronos2_config.h. */
+#include "chronos2_config.h"
+#include "chronos_config.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define C2_MAX_CONFIG (4u << 20)
+
+/* Key `k` of o: NULL when absent or null. */
+static const cJSON *item(const cJSON *o, const char *k)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, k);
+	return j && !cJSON_IsNull(j) ? j : NULL;
+}
+
+/* Integer key in [lo, hi]; absent: *v keeps its default unless required. */
+static int get_int(const cJSON *o, const char *k, long lo, long hi, int required, int *v,
+                   const char *path, const char *where, cp_err *e)
+{
+	const cJSON *j = item(o, k);
+	if (!j)
+		return required ? cp_fail(e, CP_DATA, "%s: %s'%s' is missing", path, where, k) : 0;
+	if (!cJSON_IsNumber(j) || j->valuedouble != floor(j->valuedouble) ||
+	    j->valuedouble < (double)lo || j->valuedouble > (double)hi)
+		return cp_fail(e, CP_DATA, "%s: %s'%s' must be an integer in [%ld, %ld]", path, where, k, lo, hi);
+	*v = (int)j->valuedouble;
+	return 0;
+}
+
+static int get_num(const cJSON *o, const char *k, double lo, double hi, double *v,
+                   const char *path, const char *where, cp_err *e)
+{
+	const cJSON *j = item(o, k);
+	if (!j)
+		return 0;
+	if (!cJSON_IsNumber(j) || !isfinite(j->valuedouble) || j->valuedouble < lo || j->valuedouble > hi)
+		return cp_fail(e, CP_DATA, "%s: %s'%s' must be a number in [%g, %g]", path, where, k, lo, hi);
+	*v = j->valuedouble;
+	return 0;
+}
+
+static int get_bool(const cJSON *o, const char *k, int *v, const char *path, const char *where, cp_err *e)
+{
+	const cJSON *j = item(o, k);
+	if (!j)
+		return 0;
+	if (!cJSON_IsBool(j))
+		return cp_fail(e, CP_DATA, "%s: %s'%s' must be true or false", path, where, k);
+	*v = cJSON_IsTrue(j);
+	return 0;
+}
+
+static int get_str(const cJSON *o, const char *k, const char **v, const char *path, cp_err *e)
+{
+	const cJSON *j = item(o, k);
+	if (!j)
+		return 0;
+	if (!cJSON_IsString(j))
+		return cp_fail(e, CP_DATA, "%s: '%s' must be a string", path, k);
+	*v = j->valuestring;
+	return 0;
+}
+
+static int act_lookup(const char *s, int *act)
+{
+	static const struct { const char *n; int a; } tab[] = {
+		{"relu", CC_RELU}, {"gelu_new", CC_GELU_NEW}, {"gelu_pytorch_tanh", CC_GELU_NEW},
+		{"gelu", CC_GELU}, {"silu", CC_SILU}, {"swish", CC_SILU},
+	};
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (strcmp(s, tab[i].n) == 0) {
+			*act = tab[i].a;
+			return 0;
+		}
+	return -1;
+}
+
+static int parse_core(c2_config *c, const cJSON *r, const char *p, cp_err *e)
+{
+	const char *w = "";
+	c->d_model = 512;
+	c->d_kv = 64;
+	c->d_ff = 2048;
+	c->num_layers = 6;
+	c->num_heads = 8;
+	c->layer_norm_epsilon = 1e-6;
+	c->rope_theta = 10000.0;
+	if (get_int(r, "d_model", 1, 16384, 0, &c->d_model, p, w, e) ||
+	    get_int(r, "d_kv", 1, 4096, 0, &c->d_kv, p, w, e) ||
+	    get_int(r, "d_ff", 1, 262144, 0, &c->d_ff, p, w, e) ||
+	    get_int(r, "num_layers", 1, 256, 0, &c->num_layers, p, w, e) ||
+	    get_int(r, "num_heads", 1, 256, 0, &c->num_heads, p, w, e) ||
+	    get_num(r, "layer_norm_epsilon", 0, 1, &c->layer_norm_epsilon, p, w, e) ||
+	    get_num(r, "rope_theta", 1e-6, 1e12, &c->rope_theta, p, w, e))
+		return -1;
+	if (!(c->layer_norm_epsilon > 0))
+		return cp_fail(e, CP_DATA, "%s: 'layer_norm_epsilon' must be positive", p);
+	if (!(c->rope_theta > 1))
+		return cp_fail(e, CP_DATA, "%s: 'rope_theta' must be above 1", p);
+	if (c->d_kv % 2)
+		return cp_fail(e, CP_DATA, "%s: 'd_kv' %d is odd: rotary embedding needs an even head size", p, c->d_kv);
+	if ((long)c->num_heads * c->d_kv > 65536)
+		return cp_fail(e, CP_DATA, "%s: num_heads * d_kv = %ld is too large", p, (long)c->num_heads * c->d_kv);
+	const char *proj = "relu", *daf = NULL;
+	if (get_str(r, "feed_forward_proj", &proj, p, e) || get_str(r, "dense_act_fn", &daf, p, e))
+		return -1;
+	char shown[CP_SHOWN_MAX];
+	const char *dash = strrchr(proj, '-');
+	const char *actname = dash ? dash + 1 : proj;
+	if (dash && !(dash - proj == 5 && strncmp(proj, "gated", 5) == 0))
+		return cp_fail(e, CP_DATA, "%s: 'feed_forward_proj' '%s' is not 'ACT'", p, cp_shown(proj, shown));
+	if (dash)
+		return cp_fail(e, CP_DATA, "%s: 'feed_forward_proj' '%s': gated feed-forward layers are not "
+		               "part of Chronos-2", p, cp_shown(proj, shown));
+	int gated = 0;
+	if (get_bool(r, "is_gated_act", &gated, p, w, e))
+		return -1;
+	if (gated)
+		return cp_fail(e, CP_DATA, "%s: 'is_gated_act' true: gated feed-forward layers are not part of Chronos-2", p);
+	if (daf)
+		actname = daf;
+	if (act_lookup(actname, &c->act) < 0)
+		return cp_fail(e, CP_DATA, "%s: activation '%s' is not supported (relu, gelu_new, gelu, silu)",
+		               p, cp_shown(actname, shown));
+	return 0;
+}
+
+static int parse_forecasting(c2_config *c, const cJSON *r, const char *p, cp_err *e)
+{
+	const cJSON *cc = cJSON_GetObjectItemCaseSensitive(r, "chronos_config");
+	if (!cc)
+		return cp_fail(e, CP_DATA, "%s: no 'chronos_config' block: not a Chronos-2 checkpoint", p);
+	if (!cJSON_IsObject(cc))
+		return cp_fail(e, CP_DATA, "%s: 'chronos_config' is not a JSON object", p);
+	static const char *known[] = {
+		"context_length", "output_patch_size", "input_patch_size", "input_patch_stride", "quantiles",
+		"use_reg_token", "use_arcsinh", "max_output_patches", "time_encoding_scale",
+	};
+	const cJSON *it;
+	char shown[CP_SHOWN_MAX];
+	cJSON_ArrayForEach(it, cc) {
+		size_t i = 0;
+		while (i < sizeof(known) / sizeof(known[0]) && strcmp(it->string, known[i]) != 0)
+			i++;
+		if (i == sizeof(known) / sizeof(known[0]))
+			return cp_fail(e, CP_DATA, "%s: chronos_config: unknown key '%s' (not a Chronos-2 setting)",
+			               p, cp_shown(it->string, shown));
+	}
+	const char *w = "chronos_config: ";
+	int in_size = 0, out_size = 0, stride = 0;
+	c->max_output_patches = 1;
+	c->time_encoding_scale = -1;
+	c->use_reg_token = 0;
+	c->use_arcsinh = 0;
+	if (get_int(cc, "context_length", 1, 1 << 20, 1, &c->context_length, p, w, e) ||
+	    get_int(cc, "input_patch_size", 1, 4096, 1, &in_size, p, w, e) ||
+	    get_int(cc, "input_patch_stride", 1, 4096, 1, &stride, p, w, e) ||
+	    get_int(cc, "output_patch_size", 1, 4096, 1, &out_size, p, w, e) ||
+	    get_int(cc, "max_output_patches", 1, 65536, 0, &c->max_output_patches, p, w, e) ||
+	    get_int(cc, "time_encoding_scale", 1, 1 << 30, 0, &c->time_encoding_scale, p, w, e) ||
+	    get_bool(cc, "use_reg_token", &c->use_reg_token, p, w, e) ||
+	    get_bool(cc, "use_arcsinh", &c->use_arcsinh, p, w, e))
+		return -1;
+	if (c->time_encoding_scale < 0)
+		c->time_encoding_scale = c->context_length;
+	if (in_size != out_size)
+		return cp_fail(e, CP_DATA, "%s: %sinput_patch_size %d and output_patch_size %d differ "
+		               "(Chronos-2 needs them equal)", p, w, in_size, out_size);
+	if (stride != in_size)
+		return cp_fail(e, CP_DATA, "%s: %sinput_patch_stride %d is not input_patch_size %d "
+		               "(overlapping or gapped patches are not supported)", p, w, stride, in_size);
+	if (!c->use_reg_token)
+		return cp_fail(e, CP_DATA, "%s: %suse_reg_token false is not supported (the public Chronos-2 "
+		               "forward pass needs the [REG] token)", p, w);
+	c->patch_size = in_size;
+	if ((long)c->max_output_patches * c->patch_size > (1L << 20))
+		return cp_fail(e, CP_DATA, "%s: %smax_output_patches * output_patch_size is too large", p, w);
+	const cJSON *q = cJSON_GetObjectItemCaseSensitive(cc, "quantiles");
+	if (!q)
+		return cp_fail(e, CP_DATA, "%s: %s'quantiles' is missing", p, w);
+	int n = cJSON_IsArray(q) ? cJSON_GetArraySize(q) : 0;
+	if (n < 1 || n > C2_MAX_QUANTILES)
+		return cp_fail(e, CP_DATA, "%s: %s'quantiles' must be an array of 1 to %d levels", p, w, C2_MAX_QUANTILES);
+	int i = 0;
+	cJSON_ArrayForEach(it, q) {
+		if (!cJSON_IsNumber(it) || !(it->valuedouble > 0 && it->valuedouble < 1))
+			return cp_fail(e, CP_DATA, "%s: %squantiles[%d] must be a number strictly between 0 and 1", p, w, i);
+		for (int k = 0; k < i; k++)
+			if ((float)c->quantiles[k] == (float)it->valuedouble)
+				return cp_fail(e, CP_DATA, "%s: %squantile level %g appears twice", p, w, it->valuedouble);
+		c->quantiles[i++] = it->valuedouble;
+	}
+	c->num_quantiles = n;
+	if ((long)n * c->patch_size > (1L << 20))
+		return cp_fail(e, CP_DATA, "%s: %squantiles * output_patch_size is too large", p, w);
+	return 0;
+}
+
+int c2_config_is_chronos2(const void *root)
+{
+	const cJSON *r = root;
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(r, "architectures"), *it;
+	if (cJSON_IsArray(a)) {
+		cJSON_ArrayForEach(it, a)
+			if (cJSON_IsString(it) && strcmp(it->valuestring, "Chronos2Model") == 0)
+				return 1;
+		return 0;
+	}
+	const cJSON *pc = cJSON_GetObjectItemCaseSensitive(r, "chronos_pipeline_class");
+	return cJSON_IsString(pc) && strcmp(pc->valuestring, "Chronos2Pipeline") == 0;
+}
+
+int c2_config_parse(c2_config *c, const char *json, size_t len, const char *path, cp_err *e)
+{
+	memset(c, 0, sizeof(*c));
+	if (len > C2_MAX_CONFIG)
+		return cp_fail(e, CP_DATA, "%s: config is implausibly large (%zu bytes)", path, len);
+	cJSON *r = cJSON_ParseWithLength(json, len);
+	if (!r || !cJSON_IsObject(r)) {
+		cJSON_Delete(r);
+		return cp_fail(e, CP_DATA, "%s: not a valid JSON object", path);
+	}
+	int rc = 0;
+	if (!c2_config_is_chronos2(r))
+		rc = cp_fail(e, CP_DATA, "%s: not a Chronos-2 config (no 'Chronos2Model' in 'architectures')", path);
+	if (rc == 0)
+		rc = parse_core(c, r, path, e);
+	if (rc == 0)
+		rc = parse_forecasting(c, r, path, e);
+	cJSON_Delete(r);
+	if (rc < 0)
+		memset(c, 0, sizeof(*c));
+	return rc;
+}
+
+int c2_config_load(c2_config *c, const char *path, cp_err *e)
+{
+	memset(c, 0, sizeof(*c));
+	size_t n;
+	char *buf = cp_read_file(path, C2_MAX_CONFIG, &n, NULL, e);
+	if (!buf)
+		return -1;
+	int rc = c2_config_parse(c, buf, n, path, e);
+	free(buf);
+	return rc;
+}
