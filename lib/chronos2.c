@@ -438,15 +438,44 @@ int chronos2_forward(chronos2_model *m, int nser, const c2_series *s, int nout, 
 		m->gemm(1, R, in, d, 1, xn, d, Ly->time.v, d, 0, v, in);
 		rope(m, q, R, ly.pos, cs, sn);
 		rope(m, k, R, ly.pos, cs, sn);
+		/* the last layer's output is read only at the output-patch rows:
+		 * there only they are queries, and the rest of the layer runs on
+		 * them alone (compacted below) */
+		int last = l == c->num_layers - 1;
 		for (int i = 0; i < nser; i++) {
 			int r0 = ly.first[i], n = ly.count[i];
+			int qr = last ? ly.fut[i] : r0, nqr = last ? nout : n;
 			for (int hh = 0; hh < H; hh++) {
-				size_t o = (size_t)r0 * in + hh * dk;
-				m->gemm(1, n, n, dk, 1, q + o, in, k + o, in, 0, sc, n);
-				for (int a = 0; a < n; a++)
+				size_t o = (size_t)r0 * in + hh * dk, oq = (size_t)qr * in + hh * dk;
+				m->gemm(1, nqr, n, dk, 1, q + oq, in, k + o, in, 0, sc, n);
+				for (int a = 0; a < nqr; a++)
 					vm_softmax(sc + (size_t)a * n, n, NULL, 1);
-				m->gemm(0, n, dk, n, 1, sc, n, v + o, in, 0, att + o, in);
+				m->gemm(0, nqr, dk, n, 1, sc, n, v + o, in, 0, att + oq, in);
 			}
+		}
+		if (last && R > nser * nout) {
+			/* keep the output-patch rows only: they form whole clusters
+			 * (every row of a cluster shares a position) */
+			int nf = nser * nout;
+			int *newidx = cp_malloc(sizeof(int) * (size_t)R);
+			int *fr = cp_malloc(sizeof(int) * (size_t)nf);
+			for (int i = 0, a = 0; i < nser; i++)
+				for (int kk = 0; kk < nout; kk++, a++)
+					fr[a] = ly.fut[i] + kk;
+			for (int a = 0; a < nf; a++)
+				newidx[fr[a]] = a;
+			for (int a = 0; a < nf; a++) {
+				memmove(x + (size_t)a * d, x + (size_t)fr[a] * d, sizeof(float) * d);
+				memmove(att + (size_t)a * in, att + (size_t)fr[a] * in, sizeof(float) * in);
+				int hd = ly.cl_head[fr[a]], nx = ly.cl_next[fr[a]];
+				ly.cl_head[a] = newidx[hd];
+				ly.cl_next[a] = nx < 0 ? -1 : newidx[nx];
+			}
+			for (int i = 0; i < nser; i++)
+				ly.fut[i] = i * nout;
+			R = nf;
+			free(newidx);
+			free(fr);
 		}
 		m->gemm(1, R, d, in, 1, att, in, Ly->time.o, in, 1, x, d);
 		/* group self-attention: rows of one group at one position */
