@@ -9,6 +9,7 @@
 #include "ckpt.h"
 #include "chronos2.h"
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -258,6 +259,44 @@ static void properties(void)
 	chronos2_free(m);
 }
 
+/* Every file of testdata/fuzz-corpus/chronos2_config (seeds and any input
+ * the fuzzer crashed on) is accepted or refused with CP_DATA naming it. */
+static void fuzz_replay(const char *root)
+{
+	char dir[600];
+	snprintf(dir, sizeof(dir), "%s/testdata/fuzz-corpus/chronos2_config", root);
+	DIR *d = opendir(dir);
+	CHECK(d != NULL, "chronos2_config fuzz corpus present");
+	if (!d)
+		return;
+	struct dirent *de;
+	int n = 0, ok = 0, accepted = 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char path[1200];
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		size_t len;
+		char *buf = slurp(path, &len);
+		c2_config c;
+		cp_err e = {0};
+		int rc = buf ? c2_config_parse(&c, buf, len, de->d_name, &e) : -2;
+		n++;
+		if (rc == 0)
+			ok++, accepted++;
+		else if (rc == -1 && e.code == CP_DATA && strncmp(e.msg, de->d_name, strlen(de->d_name)) == 0)
+			ok++;
+		else
+			printf("#   %s: rc %d code %d '%s'\n", de->d_name, rc, e.code, e.msg);
+		free(buf);
+	}
+	closedir(d);
+	char msg[200];
+	snprintf(msg, sizeof(msg), "chronos2_config corpus: %d files accepted (%d) or refused with a named "
+	         "CP_DATA message", n, accepted);
+	CHECK(n > 0 && ok == n, msg);
+}
+
 int main(void)
 {
 	mm_set_threads(1);
@@ -273,6 +312,7 @@ int main(void)
 	cp_err e = {0};
 	CHECK(cfg_text && st_open(&src, path, &e) == 0, "source checkpoint readable");
 	refusals();
+	fuzz_replay(root ? root : ".");
 	quantile_helpers();
 	properties();
 	snprintf(path, sizeof(path), "%s/config.json", tmp);
