@@ -21,7 +21,9 @@ static void usage(FILE *fp)
 	      "  --max-time-increase PCT     inference time up by at most PCT % (50)\n"
 	      "  --time-floor SECONDS        per-window times below this count as equal (0.01)\n"
 	      "  --min-coverage FRACTION     95 % interval coverage at least (0.90)\n"
-	      "  --max-bias UNITS            |bias| below, in series units (5)\n"
+	      "  --max-bias-pct PCT          |bias| at most PCT % of the random walk's MAE\n"
+	      "                              more than the random walk's |bias| (50)\n"
+	      "  --max-bias UNITS            also |bias| below UNITS, in series units (off)\n"
 	      "  --min-rw-improvement PCT    RMSE better than the random walk by (0)\n"
 	      "  --require-significance      Diebold-Mariano one-sided p < alpha required\n"
 	      "  --alpha A                   significance level (0.05)\n"
@@ -36,7 +38,7 @@ static void usage(FILE *fp)
 
 enum {
 	O_CONFIG = 256, O_CONFIG_DIR, O_HISTORY, O_PRESET, O_RMSE, O_MAPE, O_STD, O_TIME, O_FLOOR,
-	O_COV, O_BIAS, O_RW, O_SIG, O_ALPHA, O_LAGS, O_ORIGINS, O_STRIDE, O_BATCH, O_FORMAT, O_EXIT
+	O_COV, O_BIAS, O_BIAS_PCT, O_RW, O_SIG, O_ALPHA, O_LAGS, O_ORIGINS, O_STRIDE, O_BATCH, O_FORMAT, O_EXIT
 };
 
 static const struct option longopts[] = {
@@ -51,6 +53,7 @@ static const struct option longopts[] = {
 	{"time-floor", required_argument, NULL, O_FLOOR},
 	{"min-coverage", required_argument, NULL, O_COV},
 	{"max-bias", required_argument, NULL, O_BIAS},
+	{"max-bias-pct", required_argument, NULL, O_BIAS_PCT},
 	{"min-rw-improvement", required_argument, NULL, O_RW},
 	{"require-significance", no_argument, NULL, O_SIG},
 	{"alpha", required_argument, NULL, O_ALPHA},
@@ -97,7 +100,7 @@ int main(int argc, char **argv)
 	cp_progname = "opt-validate";
 	argv[0] = (char *)cp_progname; /* getopt's messages name the tool, not its path */
 	const char *config = NULL, *config_dir = NULL, *preset = NULL;
-	numopt rmse = {0}, mape = {0}, sd = {0}, tm = {0}, fl = {0}, cov = {0}, bias = {0}, rw = {0},
+	numopt rmse = {0}, mape = {0}, sd = {0}, tm = {0}, fl = {0}, cov = {0}, bias = {0}, bias_pct = {0}, rw = {0},
 	       alpha = {0};
 	int sig = 0, lags = -1, origins = -1, stride = -1, batch = -1, text = 0, exit_code = 0;
 	int c;
@@ -116,6 +119,7 @@ int main(int argc, char **argv)
 		case O_FLOOR: n = &fl; break;
 		case O_COV: n = &cov; break;
 		case O_BIAS: n = &bias; break;
+		case O_BIAS_PCT: n = &bias_pct; break;
 		case O_RW: n = &rw; break;
 		case O_ALPHA: n = &alpha; break;
 		case O_SIG: sig = 1; break;
@@ -197,6 +201,7 @@ int main(int argc, char **argv)
 	if (fl.set) o.crit.time_floor_seconds = fl.v;
 	if (cov.set) o.crit.min_coverage95 = cov.v;
 	if (bias.set) o.crit.max_abs_bias = bias.v;
+	if (bias_pct.set) o.crit.max_bias_pct = bias_pct.v;
 	if (rw.set) o.crit.min_rw_improvement_pct = rw.v;
 	if (alpha.set) o.crit.alpha = alpha.v;
 	if (sig) o.crit.require_significance = 1;
@@ -204,7 +209,7 @@ int main(int argc, char **argv)
 	if (origins > 0) o.origins = origins;
 	if (stride > 0) o.stride = stride;
 	if (batch >= 0) o.batch = batch;
-	int custom = rmse.set || mape.set || sd.set || tm.set || fl.set || cov.set || bias.set ||
+	int custom = rmse.set || mape.set || sd.set || tm.set || fl.set || cov.set || bias.set || bias_pct.set ||
 	             rw.set || alpha.set || sig || lags >= 0;
 	if (custom && !preset)
 		o.preset = "custom";

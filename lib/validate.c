@@ -13,14 +13,23 @@
  * Presets and settings
  * ------------------------------------------------------------------- */
 
+/* The bias limits are relative (see bias_vs_random_walk_pct below): a
+ * limit in series units would refuse everything on a series near 20,000
+ * and nothing on one near 1.1. The absolute limit is off unless asked. */
+#define PRESET(rmse, mape, sd, tm, cov, bias, rw, sig, a)                                      \
+	{.rmse_improvement_pct = rmse, .mape_improvement_pct = mape, .err_std_increase_pct = sd,  \
+	 .time_increase_pct = tm, .time_floor_seconds = 0.01, .min_coverage95 = cov,              \
+	 .max_bias_pct = bias, .max_abs_bias = NAN, .min_rw_improvement_pct = rw,                 \
+	 .require_significance = sig, .alpha = a, .dm_lags = 0}
+
 static const struct {
 	const char *name;
 	vd_criteria c;
 } presets[] = {
-	/*                 rmse  mape  std  time  floor  cov   bias  rw   sig alpha lags */
-	{"conservative", {10.0, 6.0,  5.0,  25.0, 0.01, 0.93, 2.5,  5.0, 1, 0.05, 0}},
-	{"balanced",     { 5.0, 3.0, 10.0,  50.0, 0.01, 0.90, 5.0,  0.0, 0, 0.05, 0}},
-	{"aggressive",   { 2.0, 1.0, 25.0, 100.0, 0.01, 0.85, 10.0, 0.0, 0, 0.10, 0}},
+	/*                      rmse  mape  std  time   cov   bias   rw  sig alpha */
+	{"conservative", PRESET(10.0, 6.0,  5.0,  25.0, 0.93, 25.0,  5.0, 1, 0.05)},
+	{"balanced",     PRESET( 5.0, 3.0, 10.0,  50.0, 0.90, 50.0,  0.0, 0, 0.05)},
+	{"aggressive",   PRESET( 2.0, 1.0, 25.0, 100.0, 0.85, 100.0, 0.0, 0, 0.10)},
 };
 
 int vd_preset(const char *name, vd_criteria *c, cp_err *e)
@@ -43,6 +52,7 @@ static const struct {
 	{"time_increase_pct", offsetof(vd_criteria, time_increase_pct)},
 	{"time_floor_seconds", offsetof(vd_criteria, time_floor_seconds)},
 	{"min_coverage95", offsetof(vd_criteria, min_coverage95)},
+	{"max_bias_pct", offsetof(vd_criteria, max_bias_pct)},
 	{"max_abs_bias", offsetof(vd_criteria, max_abs_bias)},
 	{"min_rw_improvement_pct", offsetof(vd_criteria, min_rw_improvement_pct)},
 	{"alpha", offsetof(vd_criteria, alpha)},
@@ -104,8 +114,10 @@ int vd_criteria_check(const vd_criteria *c, cp_err *e)
 		return cp_fail(e, CP_USAGE, "time floor must be a number >= 0");
 	if (!(c->min_coverage95 >= 0 && c->min_coverage95 <= 1))
 		return cp_fail(e, CP_USAGE, "minimum coverage must be a fraction in 0..1");
-	if (!(c->max_abs_bias > 0) || !isfinite(c->max_abs_bias))
-		return cp_fail(e, CP_USAGE, "maximum absolute bias must be a number > 0");
+	if (!(c->max_bias_pct >= 0) || !isfinite(c->max_bias_pct))
+		return cp_fail(e, CP_USAGE, "maximum bias beyond the random walk's must be a percentage >= 0");
+	if (!isnan(c->max_abs_bias) && (!(c->max_abs_bias > 0) || !isfinite(c->max_abs_bias)))
+		return cp_fail(e, CP_USAGE, "maximum absolute bias must be a number > 0 (series units)");
 	if (!isfinite(c->min_rw_improvement_pct))
 		return cp_fail(e, CP_USAGE, "random-walk improvement must be a finite number");
 	if (!(c->alpha > 0 && c->alpha < 1))
@@ -266,9 +278,42 @@ void vd_decide(const vd_criteria *c, const vd_input *in, vd_decision *d)
 	else
 		words(k, "the 95 %% interval held %.1f %% of the actual values (at least %g %% needed)",
 		      100 * cand->cov95, 100 * c->min_coverage95);
-	k = add(d, "abs_bias", fabs(cand->bias), "<", c->max_abs_bias, 0);
-	words(k, "bias %.4g series units (forecast minus actual; must stay under %g in absolute value)",
-	      cand->bias, c->max_abs_bias);
+	/* Bias, scale-free: how much more biased the candidate is than the
+	 * random walk on the same windows, in percent of the random walk's
+	 * MAE. The random walk's own bias is the part no forecaster that
+	 * follows the level avoids when the windows share a trend. */
+	if (rw) {
+		double excess = fabs(cand->bias) - fabs(rw->bias), rel;
+		if (!isfinite(excess) || !isfinite(rw->mae))
+			rel = NAN;
+		else if (rw->mae > 0)
+			rel = 100.0 * excess / rw->mae;
+		else
+			rel = excess == 0 ? 0.0 : excess > 0 ? INFINITY : -INFINITY;
+		k = add(d, "bias_vs_random_walk_pct", rel, "<=", c->max_bias_pct, 0);
+		if (isnan(rel))
+			words(k, "bias could not be compared with the random walk's (not measurable)");
+		else if (isinf(rel) && rel > 0)
+			words(k, "bias %.4g (forecast minus actual) is larger in absolute value than the random "
+			      "walk's %.4g, whose MAE is 0 (at most %g %% of it allowed)", cand->bias, rw->bias,
+			      c->max_bias_pct);
+		else if (rel > 0)
+			words(k, "bias %.4g (forecast minus actual) is larger in absolute value than the random "
+			      "walk's %.4g by %.2f %% of the random walk's MAE %.4g (at most %g %% allowed)",
+			      cand->bias, rw->bias, rel, rw->mae, c->max_bias_pct);
+		else
+			words(k, "bias %.4g (forecast minus actual) is no larger in absolute value than the random "
+			      "walk's %.4g (at most %g %% of the random walk's MAE %.4g more allowed)",
+			      cand->bias, rw->bias, c->max_bias_pct, rw->mae);
+	} else {
+		k = add(d, "bias_vs_random_walk_pct", NAN, "<=", c->max_bias_pct, 0);
+		words(k, "the random walk was not scored, so the bias cannot be compared with its own");
+	}
+	if (!isnan(c->max_abs_bias)) {
+		k = add(d, "abs_bias", fabs(cand->bias), "<", c->max_abs_bias, 0);
+		words(k, "bias %.4g series units (forecast minus actual; must stay under %g in absolute value)",
+		      cand->bias, c->max_abs_bias);
+	}
 	if (rw) {
 		double rwi = -pct_change(cand->rmse, rw->rmse);
 		k = add(d, "rmse_vs_random_walk_pct", rwi, ">=", c->min_rw_improvement_pct, 0);

@@ -14,7 +14,12 @@
  *   inference_time_increase_pct <= 50  on seconds per window, both floored
  *                                    at time_floor_seconds
  *   coverage95               >= 0.90 share of actuals inside the 95 % interval
- *   abs_bias                 <  5    |mean(forecast - actual)|, series units
+ *   bias_vs_random_walk_pct  <= 50   100 (|bias| - |bias_rw|) / mae_rw: the
+ *                                    candidate's bias beyond the random walk's,
+ *                                    in percent of the random walk's MAE on the
+ *                                    same windows (scale-free)
+ *   abs_bias                 <  off  |mean(forecast - actual)| in series units,
+ *                                    only when max_abs_bias is set
  *   rmse_vs_random_walk_pct  >= 0    100 (rw - cand) / rw: never lose to it
  *   dm_p_value_vs_incumbent  <  0.05 only with require_significance (else
  *   dm_p_value_vs_random_walk        reported as "info"); one-sided p-value of
@@ -37,7 +42,8 @@ typedef struct {
 	double time_increase_pct;
 	double time_floor_seconds;   /* per window; jitter below it is ignored */
 	double min_coverage95;       /* fraction 0..1 */
-	double max_abs_bias;         /* series units, strict */
+	double max_bias_pct;         /* bias beyond the random walk's, % of its MAE */
+	double max_abs_bias;         /* series units, strict; NaN: not checked */
 	double min_rw_improvement_pct;
 	int require_significance;
 	double alpha;
@@ -54,8 +60,9 @@ int vd_preset(const char *name, vd_criteria *c, cp_err *e);
  * are ignored; a bad value is CP_DATA "settings: validate.<key> ...". */
 int vd_criteria_from_settings(const cJSON *settings, int skip_preset, vd_criteria *c, cp_err *e);
 
-/* Check ranges (percentages finite, 0 <= coverage <= 1, bias > 0,
- * 0 < alpha < 1, lags >= 0): CP_USAGE naming the criterion. */
+/* Check ranges (percentages finite, 0 <= coverage <= 1, bias percentage
+ * >= 0, absolute bias NaN (off) or > 0, 0 < alpha < 1, lags >= 0): CP_USAGE
+ * naming the criterion. */
 int vd_criteria_check(const vd_criteria *c, cp_err *e);
 
 typedef struct {

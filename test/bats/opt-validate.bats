@@ -61,7 +61,7 @@ v() { printf '%s' "$output" | jq -r ".validation$1"; }
 	[ "$(v .approved)" = true ]
 	[ "$(v .first_deployment)" = true ]
 	[ "$(v .incumbent)" = null ]
-	[ "$(v '.criteria | map(.name) | join(",")')" = "coverage95,abs_bias,rmse_vs_random_walk_pct,dm_p_value_vs_random_walk" ]
+	[ "$(v '.criteria | map(.name) | join(",")')" = "coverage95,bias_vs_random_walk_pct,rmse_vs_random_walk_pct,dm_p_value_vs_random_walk" ]
 	[ "$(v '.criteria | map(.verdict) | join(",")')" = "pass,pass,pass,info" ]
 	[ "$(v .summary)" = "approved as the first deployment: it meets the absolute criteria and does not lose to the random walk" ]
 	v '.reasons[]' | grep -qx "RMSE 11.2366 is 0.53 % better than the random walk's 11.2959 (must not be worse)"
@@ -85,7 +85,7 @@ v() { printf '%s' "$output" | jq -r ".validation$1"; }
 	assert_success
 	[ "$(v .approved)" = true ]
 	[ "$(v .first_deployment)" = false ]
-	[ "$(v '.criteria | map(.name) | join(",")')" = "rmse_improvement_pct,mape_improvement_pct,err_std_increase_pct,inference_time_increase_pct,coverage95,abs_bias,rmse_vs_random_walk_pct,dm_p_value_vs_incumbent,dm_p_value_vs_random_walk" ]
+	[ "$(v '.criteria | map(.name) | join(",")')" = "rmse_improvement_pct,mape_improvement_pct,err_std_increase_pct,inference_time_increase_pct,coverage95,bias_vs_random_walk_pct,rmse_vs_random_walk_pct,dm_p_value_vs_incumbent,dm_p_value_vs_random_walk" ]
 	[ "$(v '.criteria[0].value * 100 | round')" = 724 ]
 	[ "$(v .incumbent.path)" = "$CFG/7d.json" ]
 	[ "$(v .incumbent.model.dir)" = random_walk ]
@@ -150,6 +150,33 @@ v() { printf '%s' "$output" | jq -r ".validation$1"; }
 	[ "$(v .thresholds.preset)" = balanced ]
 	[ "$(v .thresholds.max_abs_bias)" = 4 ]
 	[ "$(v .thresholds.require_significance)" = false ]
+}
+
+@test "the bias limit is relative to the random walk; an absolute one is only there when asked" {
+	export ENVLINE="$(candidate drift 180)"
+	validate
+	assert_success
+	[ "$(v .thresholds.max_bias_pct)" = 50 ]
+	[ "$(v .thresholds.max_abs_bias)" = null ]
+	[ "$(v '.criteria | map(select(.name == "abs_bias")) | length')" = 0 ]
+	# the value is 100 (|bias| - |random walk bias|) / random walk MAE
+	printf '%s' "$output" | jq -e '.validation | (.criteria[] | select(.name == "bias_vs_random_walk_pct") | .value) - 100 * ((.candidate.bias | fabs) - (.random_walk.bias | fabs)) / .random_walk.mae | fabs < 1e-9'
+	validate --max-bias-pct 0
+	assert_success
+	[ "$(v .approved)" = false ]
+	[ "$(v .thresholds.preset)" = custom ]
+	v '.reasons[]' | grep -q "is larger in absolute value than the random walk's .* (at most 0 % allowed)$"
+	validate --max-bias 0.5
+	assert_success
+	[ "$(v .approved)" = false ]
+	[ "$(v '.criteria[] | select(.name == "abs_bias") | .threshold')" = 0.5 ]
+	v '.reasons[]' | grep -q "series units (forecast minus actual; must stay under 0.5 in absolute value)$"
+	run --separate-stderr opt-validate --max-bias 0 </dev/null
+	assert_failure 2
+	[ "$stderr" = "opt-validate: maximum absolute bias must be a number > 0 (series units)" ]
+	run --separate-stderr opt-validate --max-bias-pct -1 </dev/null
+	assert_failure 2
+	[ "$stderr" = "opt-validate: maximum bias beyond the random walk's must be a percentage >= 0" ]
 }
 
 @test "--format text is a plain report for people and mail" {

@@ -20,6 +20,7 @@ static void reset(void)
 	inc.seconds = 3; /* 0.1 s per window */
 	inc.cov95 = 0.95;
 	inc.bias = 1;
+	inc.mae = 8;
 	cand = inc;
 	cand.rmse = 9;      /* 10 % better */
 	cand.mape = 4.5;    /* 10 % better */
@@ -147,16 +148,80 @@ int main(void)
 	cand.cov95 = NAN;
 	CHECK(decide() == 0 && has_reason("could not be measured"), "coverage not measurable: fails");
 
-	/* bias */
+	/* bias: beyond the random walk's (bias 1, MAE 8), in % of its MAE */
 	reset();
-	cand.bias = 5.0;
-	CHECK(decide() == 0 && verdict("abs_bias") == VD_FAIL, "bias 5 (strict bound): fails");
+	cand.bias = 5.0; /* 4 more: 50 % */
+	CHECK(decide() == 1 && verdict("bias_vs_random_walk_pct") == VD_PASS &&
+	      fabs(find("bias_vs_random_walk_pct")->value - 50) < 1e-9, "bias 5 vs 1, MAE 8: 50 %, passes");
+	CHECK(find("abs_bias") == NULL, "no absolute bias criterion unless asked");
 	reset();
 	cand.bias = -5.1;
-	CHECK(decide() == 0 && verdict("abs_bias") == VD_FAIL, "bias -5.1: fails");
+	CHECK(decide() == 0 && verdict("bias_vs_random_walk_pct") == VD_FAIL &&
+	      has_reason("is larger in absolute value than the random walk's 1 by 51.25 % of the random walk's MAE 8 (at most 50 % allowed)"),
+	      "bias -5.1: 51.25 % of the MAE beyond the random walk's, fails with its reason");
 	reset();
 	cand.bias = -4.9;
-	CHECK(decide() == 1 && verdict("abs_bias") == VD_PASS, "bias -4.9: passes");
+	CHECK(decide() == 1 && verdict("bias_vs_random_walk_pct") == VD_PASS, "bias -4.9: passes");
+	reset();
+	rw.bias = -10; /* the windows share a trend: the random walk is biased too */
+	cand.bias = 9;
+	CHECK(decide() == 1 && find("bias_vs_random_walk_pct")->value < 0 &&
+	      has_reason("is no larger in absolute value than the random walk's -10"),
+	      "a bias no larger than the random walk's passes");
+	reset();
+	rw.mae = 0; rw.bias = 0; cand.bias = 0.1;
+	CHECK(decide() == 0 && isinf(find("bias_vs_random_walk_pct")->value) && has_reason("whose MAE is 0"),
+	      "random walk without error: any extra bias fails");
+	reset();
+	cand.bias = NAN;
+	CHECK(decide() == 0 && verdict("bias_vs_random_walk_pct") == VD_FAIL && has_reason("not measurable"),
+	      "bias not measurable: fails");
+	{
+		vd_criteria c = balanced();
+		reset();
+		CHECK(decide_with(&c, 1, 0) == 0 && verdict("bias_vs_random_walk_pct") == VD_FAIL,
+		      "bias without the random walk: fails");
+		c.max_abs_bias = 5; /* the explicit absolute limit, series units, strict */
+		reset();
+		cand.bias = 5.0;
+		CHECK(decide_with(&c, 1, 1) == 0 && verdict("abs_bias") == VD_FAIL &&
+		      verdict("bias_vs_random_walk_pct") == VD_PASS, "absolute limit: bias 5 (strict bound) fails");
+		reset();
+		cand.bias = -4.9;
+		CHECK(decide_with(&c, 1, 1) == 1 && verdict("abs_bias") == VD_PASS, "absolute limit: -4.9 passes");
+	}
+
+	/* scale: every decision and value is the same for y and k y */
+	{
+		static const double ks[] = {1e-3, 1e3, 0.37, 2e4};
+		reset();
+		cand.bias = -4.9;
+		vd_criteria c = balanced();
+		c.require_significance = 1;
+		vd_decision ref;
+		decide_with(&c, 1, 1);
+		ref = d;
+		int same = 1;
+		for (size_t i = 0; i < sizeof(ks) / sizeof(ks[0]); i++) {
+			mt_summary c0 = cand, i0 = inc, r0 = rw;
+			double l0[NWIN], l1[NWIN], l2[NWIN];
+			memcpy(l0, loss_c, sizeof(l0)), memcpy(l1, loss_i, sizeof(l1)), memcpy(l2, loss_r, sizeof(l2));
+			mt_summary *m[] = {&cand, &inc, &rw};
+			for (int j = 0; j < 3; j++) {
+				m[j]->rmse *= ks[i], m[j]->mae *= ks[i], m[j]->bias *= ks[i], m[j]->err_std *= ks[i];
+			}
+			for (int w = 0; w < NWIN; w++)
+				loss_c[w] *= ks[i] * ks[i], loss_i[w] *= ks[i] * ks[i], loss_r[w] *= ks[i] * ks[i];
+			decide_with(&c, 1, 1);
+			same &= d.approved == ref.approved && d.ncheck == ref.ncheck;
+			for (int j = 0; j < d.ncheck && j < ref.ncheck; j++)
+				same &= d.check[j].verdict == ref.check[j].verdict &&
+				        fabs(d.check[j].value - ref.check[j].value) <= 1e-9 * (1 + fabs(ref.check[j].value));
+			cand = c0, inc = i0, rw = r0;
+			memcpy(loss_c, l0, sizeof(l0)), memcpy(loss_i, l1, sizeof(l1)), memcpy(loss_r, l2, sizeof(l2));
+		}
+		CHECK(same, "scaling the series by 1e-3, 1e3, 0.37, 2e4 changes no verdict and no value");
+	}
 
 	/* random walk */
 	reset();
@@ -252,6 +317,20 @@ int main(void)
 		cJSON_Delete(s);
 		s = cJSON_Parse("{\"validate\":{\"alpha\":\"x\"}}");
 		CHECK(vd_criteria_from_settings(s, 0, &c, &e) < 0 && e.code == CP_DATA, "settings: bad number");
+		cJSON_Delete(s);
+		c = balanced();
+		s = cJSON_Parse("{\"validate\":{\"max_bias_pct\":30}}");
+		CHECK(vd_criteria_from_settings(s, 0, &c, &e) == 0 && c.max_bias_pct == 30 && isnan(c.max_abs_bias),
+		      "settings: max_bias_pct; the absolute limit stays off");
+		cJSON_Delete(s);
+		s = cJSON_Parse("{\"validate\":{\"max_bias_pct\":-1}}");
+		CHECK(vd_criteria_from_settings(s, 0, &c, &e) < 0 && e.code == CP_DATA &&
+		      strstr(e.msg, "percentage >= 0"), "settings: negative bias percentage refused");
+		cJSON_Delete(s);
+		c = balanced();
+		s = cJSON_Parse("{\"validate\":{\"max_abs_bias\":0}}");
+		CHECK(vd_criteria_from_settings(s, 0, &c, &e) < 0 && e.code == CP_DATA &&
+		      strstr(e.msg, "series units"), "settings: an absolute bias limit of 0 refused");
 		cJSON_Delete(s);
 		s = cJSON_Parse("{\"validate\":{\"min_coverage95\":90}}");
 		CHECK(vd_criteria_from_settings(s, 0, &c, &e) < 0 && e.code == CP_DATA &&
