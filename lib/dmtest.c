@@ -82,22 +82,33 @@ double dm_t_cdf(double t, double df)
  * The test
  * ------------------------------------------------------------------- */
 
+int dm_lags(int n, int steps, int lags)
+{
+	if (lags > 0)
+		return lags;
+	int half = n / 2;
+	return steps - 1 < half ? steps - 1 : half;
+}
+
 int dm_test(const double *loss_a, const double *loss_b, int n, int steps, int lags,
             dm_result *r, cp_err *e)
 {
 	if (steps < 1)
 		return cp_fail(e, CP_DATA, "dm test: horizon must be at least 1 step");
-	if (lags < steps - 1)
-		lags = steps - 1;
 	if (n < 3)
 		return cp_fail(e, CP_DATA, "dm test: need at least 3 windows, have %d", n);
+	int given = lags > 0;
+	lags = dm_lags(n, steps, lags);
 	if (lags >= n - 1)
 		return cp_fail(e, CP_DATA, "dm test: %d windows are too few for %d lags (need at least %d)",
 		               n, lags, lags + 2);
+	/* the full overlap gets the rectangular kernel of Diebold and Mariano;
+	 * a bandwidth cut below it gets Bartlett weights */
+	int rectangular = lags >= steps - 1;
 	double T = n, h = lags + 1;
 	double hln = (T + 1.0 - 2.0 * h + h * (h - 1.0) / T) / T;
 	if (!(hln > 0))
-		return cp_fail(e, CP_DATA, "dm test: %d windows are too few for a %d-step horizon", n, lags + 1);
+		return cp_fail(e, CP_DATA, "dm test: %d windows are too few for %d lags", n, lags);
 
 	double *d = cp_malloc((size_t)n * sizeof(*d));
 	double sum = 0;
@@ -122,15 +133,17 @@ int dm_test(const double *loss_a, const double *loss_b, int n, int steps, int la
 	}
 	free(d);
 	double v = g[0];
-	for (int k = 1; k <= lags; k++)
-		v += 2.0 * g[k];
 	r->kernel = "rectangular";
-	if (!(v > 0) && lags > 0) {
+	if (rectangular)
+		for (int k = 1; k <= lags; k++)
+			v += 2.0 * g[k];
+	if (!rectangular || (!(v > 0) && lags > 0)) {
 		v = g[0];
 		for (int k = 1; k <= lags; k++)
 			v += 2.0 * (1.0 - k / h) * g[k];
 		r->kernel = "bartlett";
 	}
+	r->lag_rule = given ? "given" : lags == steps - 1 ? "steps - 1" : "half the windows";
 	free(g);
 
 	r->n = n;

@@ -432,6 +432,7 @@ static cJSON *dm_json(const dm_result *r, int have, const char *note)
 	cJSON_AddNumberToObject(o, "windows", r->n);
 	cJSON_AddNumberToObject(o, "lags", r->lags);
 	cJSON_AddStringToObject(o, "kernel", r->kernel);
+	cJSON_AddStringToObject(o, "lag_rule", r->lag_rule);
 	return o;
 }
 

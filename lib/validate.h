@@ -47,7 +47,7 @@ typedef struct {
 	double min_rw_improvement_pct;
 	int require_significance;
 	double alpha;
-	int dm_lags;                 /* 0: steps - 1 */
+	int dm_lags;                 /* 0: min(steps - 1, windows / 2), dmtest.h */
 } vd_criteria;
 
 /* Fill c from a preset: "conservative", "balanced", "aggressive".

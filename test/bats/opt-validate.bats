@@ -134,6 +134,29 @@ v() { printf '%s' "$output" | jq -r ".validation$1"; }
 	v '.reasons[]' | grep -q "^Diebold-Mariano test against the random walk: one-sided p-value 0.3631 .*, not significant at the 0.05 level$"
 }
 
+@test "the Diebold-Mariano test runs with the default 30 windows at 30 and 90 steps" {
+	for h in 30 90; do
+		export ENVLINE="$(candidate drift 180 | jq -c --argjson h $h '.horizon = {"name": "\($h)d", "steps": $h} |
+			.search.candidate.horizon = "\($h)d" | del(.search.split)')"
+		validate --preset conservative
+		assert_success
+		printf '%s' "$output" | jq -e '.validation.dm.vs_random_walk |
+			.windows == 30 and .lags == 15 and .kernel == "bartlett" and .lag_rule == "half the windows" and
+			(.p_value_better | type) == "number"'
+		printf '%s' "$output" | jq -e '.validation.criteria[] | select(.name == "dm_p_value_vs_random_walk") |
+			(.verdict == "pass" or .verdict == "fail") and (.words | test("could not be run") | not)'
+	done
+	# 7 steps keep steps - 1 lags and the rectangular kernel
+	export ENVLINE="$(candidate drift 180)"
+	validate
+	printf '%s' "$output" | jq -e '.validation.dm.vs_random_walk | .lags == 6 and .lag_rule == "steps - 1"'
+	# lags the windows cannot give: the test is not run, and a preset requiring it refuses
+	validate --preset conservative --dm-lags 29
+	assert_success
+	[ "$(v .approved)" = false ]
+	v '.reasons[]' | grep -qx "Diebold-Mariano test against the random walk could not be run: 30 windows are too few for 29 lags (need at least 31)"
+}
+
 @test "the settings file sets windows and preset; the command line wins" {
 	printf '{"validate":{"preset":"conservative","validation_origins":20,"max_abs_bias":4}}\n' >s.json
 	export ENVLINE="$(candidate drift 180)"

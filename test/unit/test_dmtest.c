@@ -123,15 +123,28 @@ int main(void)
 	      strstr(e.msg, "do not vary"), "constant non-zero difference is refused");
 	CHECK(dm_test(a, b2, 2, 1, 0, &r, &e) < 0 && strstr(e.msg, "at least 3 windows"),
 	      "two windows are refused");
-	CHECK(dm_test(a, b2, 5, 7, 0, &r, &e) < 0 && strstr(e.msg, "too few"),
-	      "lags >= windows - 1 are refused");
+	CHECK(dm_test(a, b2, 5, 7, 4, &r, &e) < 0 && strstr(e.msg, "5 windows are too few for 4 lags"),
+	      "given lags >= windows - 1 are refused");
 	double big_a[30], big_b[30];
 	for (int i = 0; i < 30; i++) {
 		big_a[i] = i % 3;
 		big_b[i] = (i * 7) % 5;
 	}
-	CHECK(dm_test(big_a, big_b, 30, 30, 0, &r, &e) < 0, "30 windows for a 30-step horizon are refused");
-	CHECK(dm_test(big_a, big_b, 30, 15, 0, &r, &e) == 0 && r.lags == 14, "lags default to steps - 1");
+	CHECK(dm_test(big_a, big_b, 30, 15, 0, &r, &e) == 0 && r.lags == 14 &&
+	      strcmp(r.lag_rule, "steps - 1") == 0, "lags default to steps - 1 when the windows allow it");
+	for (int steps = 16; steps <= 1000; steps++)
+		if (dm_test(big_a, big_b, 30, steps, 0, &r, &e) != 0 || r.lags != 15 ||
+		    strcmp(r.kernel, "bartlett") != 0 || strcmp(r.lag_rule, "half the windows") != 0)
+			break;
+	CHECK(r.lags == 15 && dm_test(big_a, big_b, 30, 1000, 0, &r, &e) == 0,
+	      "30 windows: every horizon from 16 to 1000 steps runs with 15 lags, Bartlett");
+	int all = 1;
+	for (int n = 3; n <= 30; n++)
+		for (int steps = 1; steps <= 120; steps++)
+			all &= dm_test(big_a, big_b, n, steps, 0, &r, &e) == 0 || strstr(e.msg, "do not vary");
+	CHECK(all, "the lag rule is computable for every 3 <= windows <= 30 and horizon <= 120");
+	CHECK(dm_lags(30, 7, 0) == 6 && dm_lags(30, 90, 0) == 15 && dm_lags(7, 90, 0) == 3 &&
+	      dm_lags(30, 90, 4) == 4, "dm_lags: min(steps - 1, windows / 2), or as given");
 	CHECK(isnan(dm_betainc(-1, 1, 0.5)) && isnan(dm_betainc(1, 1, 1.5)), "betainc rejects bad arguments");
 	CHECK(dm_betainc(2, 3, 0) == 0 && dm_betainc(2, 3, 1) == 1, "betainc at the ends");
 	printf("# max relative error vs golden: %.3g\n", max_err);

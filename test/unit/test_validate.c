@@ -278,14 +278,45 @@ int main(void)
 			loss_r[i] = loss_c[i] + ((i % 2) ? 15 : -15.5);
 		CHECK(decide_with(&c, 0, 1) == 0, "first deployment: not significant against the random walk fails");
 		reset();
-		/* too few windows for the horizon: the test is missing, fails only when required */
+		/* 30 windows at 30 and 90 steps: the lag rule keeps the test
+		 * computable, so a preset requiring significance can approve */
+		for (int steps = 30; steps <= 90; steps += 60) {
+			vd_input in = {&cand, &inc, &rw, loss_c, loss_i, loss_r, NWIN, steps};
+			vd_decide(&c, &in, &d);
+			CHECK(d.approved == 1 && d.have_dm_inc && d.dm_inc.lags == NWIN / 2 &&
+			      strcmp(d.dm_inc.kernel, "bartlett") == 0 && verdict("dm_p_value_vs_incumbent") == VD_PASS,
+			      steps == 30 ? "30 windows, 30 steps: DM runs (15 lags, Bartlett) and can pass"
+			                  : "30 windows, 90 steps: DM runs (15 lags, Bartlett) and can pass");
+		}
+		/* lags asked for that the windows cannot give: missing, fails only when required */
+		vd_criteria c3 = c;
+		c3.dm_lags = 29;
 		vd_input in = {&cand, &inc, &rw, loss_c, loss_i, loss_r, NWIN, 30};
-		vd_decide(&c, &in, &d);
-		CHECK(d.approved == 0 && !d.have_dm_inc && has_reason("could not be run"),
+		vd_decide(&c3, &in, &d);
+		CHECK(d.approved == 0 && !d.have_dm_inc && has_reason("could not be run: 30 windows are too few for 29 lags"),
 		      "DM impossible and required: fails with a reason");
-		vd_decide(&c2, &in, &d);
+		c3.require_significance = 0;
+		vd_decide(&c3, &in, &d);
 		CHECK(d.approved == 1 && verdict("dm_p_value_vs_incumbent") == VD_INFO,
 		      "DM impossible, not required: approved");
+	}
+
+	/* every preset requiring significance can compute it with the default
+	 * 30 windows at every default horizon */
+	{
+		static const char *names[] = {"conservative", "balanced", "aggressive"};
+		static const int hz[] = {7, 15, 30, 90};
+		int ok = 1;
+		for (int i = 0; i < 3; i++) {
+			vd_criteria c;
+			cp_err e = {0};
+			vd_preset(names[i], &c, &e);
+			for (int j = 0; j < 4; j++) {
+				dm_result r;
+				ok &= dm_test(loss_c, loss_i, 30, hz[j], c.dm_lags, &r, &e) == 0;
+			}
+		}
+		CHECK(ok, "every preset's DM test runs on 30 windows at 7, 15, 30 and 90 steps");
 	}
 
 	/* presets */
