@@ -23,17 +23,18 @@ static const cJSON *get(const cJSON *obj, const char *key)
 	return cJSON_GetObjectItemCaseSensitive(obj, key);
 }
 
-/* The validation figure `key` ("rmse", "mape", "mae") of a record: the
- * held-out score opt-validate gave the candidate when there is one, else
- * the search candidate's validation_<key>. */
+/* The held-out figure `key` ("rmse", "mape", "mae") of a record: the
+ * record's validation_<key>, else (records written before it was kept)
+ * the score opt-validate gave the candidate. Never the search-window
+ * figure of the config. */
 static const cJSON *held_out(const cJSON *r, const char *key)
 {
-	const cJSON *v = get(get(get(r, "validation"), "candidate"), key);
-	if (cJSON_IsNumber(v))
-		return v;
 	char k[32];
 	snprintf(k, sizeof(k), "validation_%s", key);
-	return get(get(r, "config"), k);
+	const cJSON *v = get(r, k);
+	if (cJSON_IsNumber(v))
+		return v;
+	return get(get(get(r, "validation"), "candidate"), key);
 }
 
 static const char *str_or(const cJSON *obj, const char *key, const char *dflt)
@@ -67,6 +68,17 @@ static void utf8_trim(char *s)
 
 static const char *outcome_of(const cJSON *env, char *reason, size_t len);
 
+/* prefix + text into reason, the prefix left out when text starts with it
+ * (the validator's summary already reads "not approved: ...", a dry run's
+ * "dry run: ..."). */
+static void prefixed(char *reason, size_t len, const char *prefix, const char *text)
+{
+	if (!strncmp(text, prefix, strlen(prefix)))
+		snprintf(reason, len, "%s", text);
+	else
+		snprintf(reason, len, "%s%s", prefix, text);
+}
+
 const char *history_outcome(const cJSON *env, char *reason, size_t len)
 {
 	char scratch[8];
@@ -85,11 +97,20 @@ static const char *outcome_of(const cJSON *env, char *reason, size_t len)
 	const cJSON *val = get(env, "validation"), *dep = get(env, "deployment");
 
 	if (!strcmp(str_or(dep, "action", ""), "rollback")) {
-		snprintf(reason, len, "rolled back: %s", str_or(dep, "summary", "previous config restored"));
+		const char *sum = str_or(dep, "summary", "previous config restored");
+		if (!strncmp(sum, "rolled ", 7)) /* "rolled 'x' back to ...": says it already */
+			snprintf(reason, len, "%s", sum);
+		else
+			snprintf(reason, len, "rolled back: %s", sum);
 		return "rolled_back";
 	}
 	if (cJSON_IsFalse(get(trig, "should_optimize"))) {
-		snprintf(reason, len, "not triggered: %s", str_or(trig, "summary", "no trigger fired"));
+		/* the trigger's "do not optimize <h>: why" becomes "not triggered: why" */
+		const char *sum = str_or(trig, "summary", "no trigger fired");
+		const char *colon = strchr(sum, ':');
+		if (!strncmp(sum, "do not optimize ", 16) && colon && colon[1] == ' ')
+			sum = colon + 2;
+		snprintf(reason, len, "not triggered: %s", sum);
 		return "not_triggered";
 	}
 	if (!cJSON_IsObject(search)) {
@@ -106,7 +127,7 @@ static const char *outcome_of(const cJSON *env, char *reason, size_t len)
 		return "search_failed";
 	}
 	if (cJSON_IsFalse(get(val, "approved"))) {
-		snprintf(reason, len, "not approved: %s", str_or(val, "summary", "criteria not met"));
+		prefixed(reason, len, "not approved: ", str_or(val, "summary", "criteria not met"));
 		return "not_approved";
 	}
 	if (!cJSON_IsObject(val)) {
@@ -119,7 +140,7 @@ static const char *outcome_of(const cJSON *env, char *reason, size_t len)
 		return "error";
 	}
 	if (cJSON_IsTrue(get(dep, "dry_run"))) {
-		snprintf(reason, len, "dry run: %s", str_or(dep, "summary", "nothing deployed"));
+		prefixed(reason, len, "dry run: ", str_or(dep, "summary", "nothing deployed"));
 		return "dry_run";
 	}
 	if (!cJSON_IsObject(dep)) {
@@ -192,6 +213,33 @@ static void add_string_or_null(cJSON *r, const char *key, const cJSON *v)
 		cJSON_AddNullToObject(r, key);
 }
 
+/* The held-out figures behind a verdict: windows and the candidate's,
+ * incumbent's and random walk's scores on them; null when validation did
+ * not score (skipped, missing, failed). */
+static cJSON *held_out_section(const cJSON *val)
+{
+	if (!cJSON_IsObject(get(val, "candidate")))
+		return cJSON_CreateNull();
+	cJSON *h = cJSON_CreateObject();
+	const cJSON *w = get(val, "windows");
+	add_copy(h, "windows", cJSON_IsNumber(get(w, "count")) ? get(w, "count") : NULL);
+	add_string_or_null(h, "first_date", get(w, "first_date"));
+	add_string_or_null(h, "last_date", get(w, "last_date"));
+	static const char *const who[] = {"candidate", "incumbent", "random_walk"};
+	static const char *const keys[] = {"rmse", "mape", "mae", "bias", "cov95"};
+	for (size_t i = 0; i < 3; i++) {
+		const cJSON *c = get(val, who[i]);
+		if (!cJSON_IsObject(c)) {
+			cJSON_AddNullToObject(h, who[i]);
+			continue;
+		}
+		cJSON *o = cJSON_AddObjectToObject(h, who[i]);
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+			add_copy(o, keys[k], cJSON_IsNumber(get(c, keys[k])) ? get(c, keys[k]) : NULL);
+	}
+	return h;
+}
+
 cJSON *history_record_new(const cJSON *env, const char *now)
 {
 	char reason[1024];
@@ -227,10 +275,34 @@ cJSON *history_record_new(const cJSON *env, const char *now)
 	add_copy(r, "drift_severity", trigger_field(trig, "drift_severity"));
 	add_copy(r, "days_since_last", trigger_field(trig, "days_since_last"));
 
+	const cJSON *val = get(env, "validation");
+	const cJSON *vc = get(val, "candidate");
+	static const char *const fig[] = {"rmse", "mape", "mae"};
+	for (size_t i = 0; i < 3; i++) {
+		char k[32];
+		snprintf(k, sizeof(k), "validation_%s", fig[i]);
+		const cJSON *v = get(vc, fig[i]);
+		add_copy(r, k, cJSON_IsNumber(v) ? v : NULL);
+	}
+	cJSON_AddItemToObject(r, "held_out", held_out_section(val));
+
 	const cJSON *cfg = get(search, "candidate");
 	if (!cJSON_IsObject(cfg))
 		cfg = get(search, "best");
-	add_copy(r, "config", cJSON_IsObject(cfg) ? cfg : NULL);
+	cJSON *cc = cJSON_IsObject(cfg) ? slim(cfg) : cJSON_CreateNull();
+	/* opt-search calls its search-window scores validation_*; here they
+	 * are search_*, so that validation_* only ever means held out */
+	for (size_t i = 0; cJSON_IsObject(cc) && i < 3; i++) {
+		char vk[32], sk[32];
+		snprintf(vk, sizeof(vk), "validation_%s", fig[i]);
+		snprintf(sk, sizeof(sk), "search_%s", fig[i]);
+		cJSON *v = cJSON_DetachItemFromObjectCaseSensitive(cc, vk);
+		if (v && !get(cc, sk))
+			cJSON_AddItemToObject(cc, sk, v);
+		else
+			cJSON_Delete(v);
+	}
+	cJSON_AddItemToObject(r, "config", cc);
 	add_copy(r, "validation", cJSON_IsObject(get(env, "validation")) ? get(env, "validation") : NULL);
 	add_copy(r, "deployment", cJSON_IsObject(get(env, "deployment")) ? get(env, "deployment") : NULL);
 

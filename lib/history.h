@@ -9,8 +9,13 @@
  *   when it was recorded), outcome, success, reason, triggered_by (array of
  *   the names in trigger.fired), performance_degradation_pct, drift_severity,
  *   days_since_last (trigger fields of those names, at the top of the trigger
- *   section or one object below it), config (search.candidate, else
- *   search.best), validation, deployment (copies of those sections), durations
+ *   section or one object below it), validation_rmse, validation_mape,
+ *   validation_mae (the candidate's held-out scores from validation, whatever
+ *   the verdict), held_out (windows, first_date, last_date, and rmse, mape,
+ *   mae, bias, cov95 of candidate, incumbent, random_walk; null when not
+ *   scored), config (search.candidate, else search.best; its search-window
+ *   validation_* renamed search_*), validation, deployment (copies of those
+ *   sections), durations
  *   {"trigger","search","validation","deployment","total"} (stage "seconds"),
  *   seed, series, model. Copies leave out arrays of numbers (per-window
  *   losses, sample paths), which belong in run directories, not here.

@@ -147,7 +147,7 @@ static vd_check *add(vd_decision *d, const char *name, double value, const char 
 	vd_check *k = &d->check[d->ncheck++];
 	k->name = name;
 	k->value = value + 0.0; /* no "-0" in reports */
-	k->threshold = threshold;
+	k->threshold = threshold + 0.0;
 	k->op = op;
 	k->either = either;
 	if (isnan(value))
@@ -171,30 +171,37 @@ static void words(vd_check *k, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* "7.2 % better" / "3.0 % worse" / "not measurable" for an improvement. */
+/* "7.20 % better" / "3.00 % worse" / "0.004 % worse" / "no better and no
+ * worse" / "not measurable" for an improvement: never "-0.00 %", and a
+ * difference too small for two decimals keeps its sign and one digit. */
 static const char *better(double pct, char *buf, size_t len)
 {
 	if (isnan(pct))
 		snprintf(buf, len, "not measurable");
 	else if (isinf(pct))
 		snprintf(buf, len, "%s", pct > 0 ? "infinitely better" : "infinitely worse");
-	else if (pct >= 0)
-		snprintf(buf, len, "%.2f %% better", pct);
+	else if (pct == 0)
+		snprintf(buf, len, "no better and no worse");
+	else if (fabs(pct) < 0.005)
+		snprintf(buf, len, "%.1g %% %s", fabs(pct), pct > 0 ? "better" : "worse");
 	else
-		snprintf(buf, len, "%.2f %% worse", -pct);
+		snprintf(buf, len, "%.2f %% %s", fabs(pct), pct > 0 ? "better" : "worse");
 	return buf;
 }
 
+/* "up 5.00 %" / "down 0.003 %" / "unchanged" / "up from zero". */
 static const char *change(double pct, char *buf, size_t len)
 {
 	if (isnan(pct))
 		snprintf(buf, len, "not measurable");
 	else if (isinf(pct))
 		snprintf(buf, len, "up from zero");
-	else if (pct >= 0)
-		snprintf(buf, len, "up %.2f %%", pct);
+	else if (pct == 0)
+		snprintf(buf, len, "unchanged");
+	else if (fabs(pct) < 0.005)
+		snprintf(buf, len, "%s %.1g %%", pct > 0 ? "up" : "down", fabs(pct));
 	else
-		snprintf(buf, len, "down %.2f %%", -pct);
+		snprintf(buf, len, "%s %.2f %%", pct > 0 ? "up" : "down", fabs(pct));
 	return buf;
 }
 
@@ -534,7 +541,14 @@ int vd_text_report(const cJSON *env, char **out, size_t *len, cp_err *e)
 	}
 	sb_printf(&s, ": %s\n", cJSON_IsTrue(ap) ? "APPROVED" : "NOT APPROVED");
 	sb_printf(&s, "  ");
-	sb_text(&s, env_string(env, "validation", "summary"));
+	/* the verdict is in the line above: "not approved: 1 criterion
+	 * failed" is shown as "1 criterion failed" */
+	const char *sum = env_string(env, "validation", "summary");
+	if (sum && !strncmp(sum, "not approved: ", 14) && !cJSON_IsTrue(ap))
+		sum += 14;
+	else if (sum && !strncmp(sum, "approved: ", 10) && cJSON_IsTrue(ap))
+		sum += 10;
+	sb_text(&s, sum);
 	sb_printf(&s, "\n");
 	const char *run = env_string(env, NULL, "run_id");
 	if (run) {

@@ -152,10 +152,10 @@ envelope() { # run_id horizon
 	assert_output ""
 }
 
-@test "a record carries outcome, triggers, config, validation, deployment and durations" {
+@test "a record carries outcome, triggers, held-out figures, config, validation, deployment and durations" {
 	make_fixture_history "$H"
 	run opt-history show --file "$H" --json --limit 1 --horizon 7d
-	assert_output '{"schema":"chronopt-history/1","run_id":"run-04","horizon":"7d","steps":7,"optimization_date":"2026-11-08T02:00:00Z","outcome":"deployed","success":true,"reason":null,"triggered_by":["performance","drift"],"performance_degradation_pct":22.75,"drift_severity":"MEDIUM","days_since_last":9,"config":{"context_length":256,"validation_rmse":5.875,"validation_mape":0.55,"validation_mae":4.5},"validation":{"status":"done","approved":true,"summary":"better","seconds":3},"deployment":{"status":"done","deployed":true,"seconds":0.5},"durations":{"trigger":0.5,"search":15,"validation":3,"deployment":0.5,"total":19},"seed":42,"series":null,"model":null,"record":7}'
+	assert_output '{"schema":"chronopt-history/1","run_id":"run-04","horizon":"7d","steps":7,"optimization_date":"2026-11-08T02:00:00Z","outcome":"deployed","success":true,"reason":null,"triggered_by":["performance","drift"],"performance_degradation_pct":22.75,"drift_severity":"MEDIUM","days_since_last":9,"validation_rmse":6,"validation_mape":0.56,"validation_mae":4.75,"held_out":{"windows":null,"first_date":null,"last_date":null,"candidate":{"rmse":6,"mape":0.56,"mae":4.75,"bias":null,"cov95":null},"incumbent":null,"random_walk":null},"config":{"context_length":256,"search_rmse":5.875,"search_mape":0.55,"search_mae":4.5},"validation":{"status":"done","approved":true,"summary":"better","candidate":{"rmse":6,"mape":0.56,"mae":4.75},"seconds":3},"deployment":{"status":"done","deployed":true,"seconds":0.5},"durations":{"trigger":0.5,"search":15,"validation":3,"deployment":0.5,"total":19},"seed":42,"series":null,"model":null,"record":7}'
 	# per-window losses and trial arrays are not copied into the history
 	run grep -c 'window_losses\|"losses"' "$H"
 	assert_output 0

@@ -314,6 +314,26 @@ $(candidate drift 180 | jq -c '.seed = -1')"
 	jq -e '.validation.approved == false and .validation.criteria[0].value == 0' again.ndjson
 }
 
+@test "validate then record: a refused candidate's history holds the held-out figures, said once" {
+	incumbent
+	export ENVLINE="$(candidate drift 180)"
+	run --separate-stderr sh -c 'printf "%s\n" "$ENVLINE" | opt-validate --config-dir "$0" |
+		opt-history record --file "$0/h.jsonl"' "$CFG"
+	assert_success
+	[ "$(v .approved)" = false ]
+	run jq -c '[.outcome, .reason, .validation_rmse == .validation.candidate.rmse,
+	            .held_out.candidate.rmse == .validation.candidate.rmse,
+	            .held_out.incumbent.rmse == .validation.incumbent.rmse,
+	            .held_out.random_walk.rmse == .validation.random_walk.rmse,
+	            .held_out.windows, .config.search_rmse, .config.validation_rmse]' "$CFG/h.jsonl"
+	assert_output '["not_approved","not approved: 1 criterion failed (accuracy improvement)",true,true,true,true,30,11,null]'
+	# the search's 11.0 is nowhere called a validation figure
+	[ "$(jq '.validation_rmse' "$CFG/h.jsonl")" != 11 ]
+	run --separate-stderr opt-history show --file "$CFG/h.jsonl"
+	assert_success
+	assert_line --index 1 --regexp ' not_approved .* 11\.2366 '
+}
+
 @test "the man page examples run" {
 	incumbent
 	candidate drift 60 >search.ndjson

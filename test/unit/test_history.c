@@ -60,6 +60,25 @@ static void test_outcome(void)
 	snprintf(buf, sizeof(buf), "%s,\"deployment\":{\"status\":\"error\",\"deployed\":true}}", ok);
 	CHECK(!strcmp(outcome_of(buf, r, sizeof(r)), "error"), "deployed true with status error: error");
 	CHECK(!strcmp(outcome_of("{}", NULL, 0), "search_failed"), "reason may be NULL");
+
+	/* no doubled words: the sections' summaries already say them */
+	CHECK(!strcmp(outcome_of("{\"search\":{\"status\":\"done\",\"candidate\":{}},\"validation\":"
+	                         "{\"approved\":false,\"summary\":\"not approved: 1 criterion failed (coverage95)\"}}",
+	                         r, sizeof(r)), "not_approved") &&
+	      !strcmp(r, "not approved: 1 criterion failed (coverage95)"),
+	      "the validator's \"not approved: ...\" is not prefixed again");
+	snprintf(buf, sizeof(buf), "%s,\"deployment\":{\"status\":\"done\",\"dry_run\":true,"
+	         "\"summary\":\"dry run: would deploy the first config\"}}", ok);
+	CHECK(!strcmp(outcome_of(buf, r, sizeof(r)), "dry_run") &&
+	      !strcmp(r, "dry run: would deploy the first config"), "a dry run's summary is not prefixed again");
+	CHECK(!strcmp(outcome_of("{\"deployment\":{\"action\":\"rollback\",\"summary\":"
+	                         "\"rolled 'c/7d.json' back to backups/x, commit abc\"}}", r, sizeof(r)), "rolled_back") &&
+	      !strcmp(r, "rolled 'c/7d.json' back to backups/x, commit abc"),
+	      "a rollback's summary is not prefixed with \"rolled back\"");
+	CHECK(!strcmp(outcome_of("{\"trigger\":{\"should_optimize\":false,"
+	                         "\"summary\":\"do not optimize 7d: no trigger fired\"}}", r, sizeof(r)),
+	              "not_triggered") && !strcmp(r, "not triggered: no trigger fired"),
+	      "\"do not optimize 7d: why\" becomes \"not triggered: why\"");
 }
 
 static void test_record(void)
@@ -81,7 +100,8 @@ static void test_record(void)
 		"\"optimization_date\":\"2026-11-23T02:00:00Z\",\"outcome\":\"deployed\",\"success\":true,"
 		"\"reason\":null,\"triggered_by\":[\"drift\",\"time\"],\"performance_degradation_pct\":null,"
 		"\"drift_severity\":\"HIGH\",\"days_since_last\":null,"
-		"\"config\":{\"context_length\":128,\"validation_rmse\":2.5},"
+		"\"validation_rmse\":null,\"validation_mape\":null,\"validation_mae\":null,\"held_out\":null,"
+		"\"config\":{\"context_length\":128,\"search_rmse\":2.5},"
 		"\"validation\":{\"status\":\"done\",\"approved\":true,\"reasons\":[\"a\",\"b\"],\"seconds\":\"oops\"},"
 		"\"deployment\":{\"status\":\"done\",\"deployed\":true,\"seconds\":0.5},"
 		"\"durations\":{\"trigger\":1.5,\"search\":2,\"validation\":null,\"deployment\":0.5,\"total\":4},"
@@ -90,6 +110,29 @@ static void test_record(void)
 		printf("#   got  %s\n#   want %s\n", s, want);
 	CHECK(!strcmp(s, want), "a record: candidate preferred, nested trigger field found, "
 	      "numeric arrays left out, bad seconds ignored");
+	free(s);
+	cJSON_Delete(r);
+	cJSON_Delete(env);
+
+	/* a refused candidate: the held-out figures, never the search's */
+	env = cJSON_Parse(
+		"{\"schema\":\"chronopt/1\",\"horizon\":{\"name\":\"7d\",\"steps\":7},"
+		"\"search\":{\"status\":\"done\",\"candidate\":{\"context_length\":90,\"validation_rmse\":9.5,"
+		"\"validation_mape\":0.9,\"validation_mae\":7.5}},"
+		"\"validation\":{\"status\":\"done\",\"approved\":false,\"summary\":\"not approved: 1 criterion failed (x)\","
+		"\"windows\":{\"count\":30,\"first_date\":\"2026-08-04\",\"last_date\":\"2026-09-14\"},"
+		"\"candidate\":{\"rmse\":11.38,\"mape\":1.1,\"mae\":9.1,\"bias\":-4.4,\"cov95\":0.99,\"crps\":3},"
+		"\"incumbent\":null,\"random_walk\":{\"rmse\":11.3,\"mape\":1.0,\"mae\":9,\"bias\":-4.3,\"cov95\":0.9}}}");
+	r = history_record_new(env, "2026-11-23T02:00:00Z");
+	s = cJSON_PrintUnformatted(r);
+	CHECK(strstr(s, "\"reason\":\"not approved: 1 criterion failed (x)\",") &&
+	      strstr(s, "\"validation_rmse\":11.38,\"validation_mape\":1.1,\"validation_mae\":9.1,"
+	             "\"held_out\":{\"windows\":30,\"first_date\":\"2026-08-04\",\"last_date\":\"2026-09-14\","
+	             "\"candidate\":{\"rmse\":11.38,\"mape\":1.1,\"mae\":9.1,\"bias\":-4.4,\"cov95\":0.99},"
+	             "\"incumbent\":null,"
+	             "\"random_walk\":{\"rmse\":11.3,\"mape\":1,\"mae\":9,\"bias\":-4.3,\"cov95\":0.9}},"
+	             "\"config\":{\"context_length\":90,\"search_rmse\":9.5,\"search_mape\":0.9,\"search_mae\":7.5}"),
+	      "a refused candidate: validation_* and held_out are the held-out figures, the search's are search_*");
 	free(s);
 	cJSON_Delete(r);
 	cJSON_Delete(env);

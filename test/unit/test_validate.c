@@ -231,6 +231,29 @@ int main(void)
 	reset();
 	rw.rmse = 9.0;
 	CHECK(decide() == 1 && verdict("rmse_vs_random_walk_pct") == VD_PASS, "tying the random walk: passes");
+	CHECK(has_reason("RMSE 9 is no better and no worse than the random walk's 9 (must not be worse)"),
+	      "a tie reads \"no better and no worse\", not \"-0.00 % better\"");
+	reset();
+	rw.rmse = 9.0;
+	cand.rmse = 9.0001; /* 0.0011 % worse: too small for two decimals, sign kept */
+	CHECK(decide() == 0 && has_reason("RMSE 9.0001 is 0.001 % worse than the random walk's 9"),
+	      "a tiny loss to the random walk reads \"0.001 % worse\", not \"0.00 % better\" or \"-0.00 %\"");
+	reset();
+	cand.err_std = inc.err_std;
+	CHECK(decide() == 1 && has_reason("error standard deviation 8 is unchanged from the deployed config's 8"),
+	      "an equal error std reads \"unchanged\"");
+	reset();
+	{
+		vd_criteria c = balanced();
+		c.min_rw_improvement_pct = -0.0;
+		decide_with(&c, 1, 1);
+		int neg = 0;
+		for (int i = 0; i < d.ncheck; i++)
+			neg |= signbit(d.check[i].threshold) && d.check[i].threshold == 0;
+		for (int i = 0; i < d.nreason; i++)
+			neg |= strstr(d.reason[i], "-0.00") != NULL || strstr(d.reason[i], "-0 ") != NULL;
+		CHECK(!neg, "a threshold of -0 is reported as 0");
+	}
 	reset();
 	{
 		vd_criteria c = balanced();
@@ -386,10 +409,30 @@ int main(void)
 		cp_err e = {0};
 		CHECK(vd_text_report(env, &txt, &len, &e) == 0 && strstr(txt, "horizon 7d: APPROVED") &&
 		      strstr(txt, "rmse_improvement_pct") && strlen(txt) == len, "text report");
+		CHECK(strstr(txt, "APPROVED\n  RMSE 10.00 % better and MAPE 10.00 % better than the deployed config") != NULL,
+		      "text report: the summary under the verdict does not repeat it");
 		int ascii = 1;
 		for (size_t i = 0; i < len; i++)
 			ascii &= (txt[i] == '\n') || (txt[i] >= 0x20 && txt[i] < 0x7f);
 		CHECK(ascii, "text report is plain ASCII");
+		free(txt);
+		cJSON_Delete(env);
+	}
+	reset();
+	cand.cov95 = 0.5;
+	decide();
+	{
+		cJSON *env = cJSON_Parse("{\"schema\":\"chronopt/1\",\"horizon\":{\"name\":\"7d\",\"steps\":7}}");
+		cJSON *v = cJSON_AddObjectToObject(env, "validation");
+		cJSON_AddStringToObject(v, "status", "done");
+		cJSON_AddBoolToObject(v, "approved", d.approved);
+		cJSON_AddStringToObject(v, "summary", d.summary);
+		char *txt = NULL;
+		size_t len = 0;
+		cp_err e = {0};
+		CHECK(vd_text_report(env, &txt, &len, &e) == 0 &&
+		      strstr(txt, "horizon 7d: NOT APPROVED\n  1 criterion failed (coverage95)\n") &&
+		      !strstr(txt, "not approved"), "text report: no \"NOT APPROVED ... not approved:\"");
 		free(txt);
 		cJSON_Delete(env);
 	}
