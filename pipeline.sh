@@ -44,7 +44,8 @@
 # env file, environment variable of the same name, default.
 #
 # Exit status: 0 ok; 2 usage; 3 bad input; 4 I/O; 5 busy (another run holds
-# the lock); otherwise the failing stage's exit code (see chronopt-envelope(7)).
+# the lock); 7 partly failed (some horizons failed, the others went through
+# every stage); otherwise the failing stage's exit code (chronopt-envelope(7)).
 set -euo pipefail
 
 prog=pipeline.sh
@@ -293,17 +294,25 @@ jq_lines='def s: if . == null then "" else tostring | explode | map(if . < 32 or
   ((.validation.summary // .validation.reason) | s),
   (.deployment.status | s),
   ((.deployment.deployed // (.deployment.action == "deployed")) | s),
-  ((.deployment.summary // .deployment.reason) | s)
+  ((.deployment.summary // .deployment.reason) | s),
+  ([("trigger", "search", "validation", "deployment", "history") as $k
+    | select(.[$k].status? == "error") | $k][0] | s),
+  ([.trigger, .search, .validation, .deployment, .history
+    | select(.status? == "error") | .reason][0] | s)
 ] | join("\u001f")'
 
 summarize() { # summarize ENVELOPE_FILE DRY -> prints per-horizon lines, sets events
-	local f=$1 dry=$2 h trig tsum sstat ssum appr vsum dstat dep dsum
-	n_triggered=0 n_deployed=0 n_failed=0 n_passed=0
+	local f=$1 dry=$2 h trig tsum sstat ssum appr vsum dstat dep dsum fstage freason
+	n_triggered=0 n_deployed=0 n_failed=0 n_passed=0 n_error=0
 	events=() body_lines=()
 	# Fields are split on US (0x1f), which s() has flattened out of the data;
 	# a whitespace IFS such as tab would merge empty fields.
-	while IFS=$'\x1f' read -r h trig tsum sstat ssum appr vsum dstat dep dsum; do
+	while IFS=$'\x1f' read -r h trig tsum sstat ssum appr vsum dstat dep dsum fstage freason; do
 		name_ok "$h" || h="?"
+		if [ -n "$fstage" ]; then
+			summarize_failed "$h" "$trig" "$tsum" "$fstage" "$freason"
+			continue
+		fi
 		if [ "$trig" != true ]; then
 			printf '%s: nothing to do: %s\n' "$h" "${tsum:-no trigger fired}"
 			body_lines+=("$h: not triggered: ${tsum:-no trigger fired}")
@@ -338,6 +347,18 @@ summarize() { # summarize ENVELOPE_FILE DRY -> prints per-horizon lines, sets ev
 	done < <(jq -r "$jq_lines" <"$f")
 }
 
+# summarize_failed H TRIGGERED TRIGGER-SUMMARY STAGE REASON: a horizon that
+# failed at STAGE (its section has status "error").
+summarize_failed() {
+	n_error=$((n_error + 1))
+	[ "$2" = true ] && n_triggered=$((n_triggered + 1))
+	events+=("$1 failed")
+	[ -n "$3" ] && printf '%s: triggered: %s\n' "$1" "$3"
+	[ -z "$3" ] && printf '%s:\n' "$1"
+	printf '    FAILED at %s: %s\n' "$4" "${5:-no reason given}"
+	body_lines+=("$1: FAILED at $4: ${5:-no reason given}")
+}
+
 mail_report() { # mail_report RUN_ID RUNDIR
 	[ -n "$cfg_MAIL_TO" ] || return 0
 	[ ${#events[@]} -gt 0 ] || return 0
@@ -346,7 +367,7 @@ mail_report() { # mail_report RUN_ID RUNDIR
 	tmpfiles+=("$body")
 	for e in "${events[@]}"; do
 		case "$e" in
-		*" deployed" | *" validation failed") hs="$hs${hs:+, }$e" ;;
+		*" deployed" | *" validation failed" | *" failed") hs="$hs${hs:+, }$e" ;;
 		esac
 	done
 	if [ -z "$hs" ]; then
@@ -369,6 +390,10 @@ mail_report() { # mail_report RUN_ID RUNDIR
 
 # stage NAME IN OUT CMD...: run one stage, IN -> OUT, stderr kept in the run
 # dir, the exact command appended to the run's `commands` file (replayable).
+# Exit 7 (partly failed) is not a stop: every line was written, those of
+# the failed horizons with a section of status "error" that the later
+# stages pass on; run_partial remembers it.
+run_partial=0
 stage() {
 	local name=$1 in=$2 out=$3 rc=0
 	shift 3
@@ -378,6 +403,10 @@ stage() {
 		printf '<%q >%q\n' "$(basename "$in")" "$(basename "$out")"
 	} >>"$rundir/commands"
 	"$@" <"$in" >"$out.partial" 2>"$rundir/$name.stderr" || rc=$?
+	if [ $rc -eq 7 ]; then
+		stage_partly_failed "$name"
+		rc=0
+	fi
 	if [ $rc -ne 0 ]; then
 		warn "stage $name failed (exit $rc):"
 		tail -n 5 "$rundir/$name.stderr" | while IFS= read -r l; do
@@ -386,6 +415,20 @@ stage() {
 		return $rc
 	fi
 	mv -f "$out.partial" "$out"
+}
+
+# ------------------------------------------------------- partial failure
+
+# stage_partly_failed NAME: a stage exited 7; its own failures (not those
+# it passed on) are repeated on stderr, and the run goes on.
+stage_partly_failed() {
+	run_partial=1
+	local l
+	while IFS= read -r l; do
+		case "$l" in
+		*"failed, the others go on:"*) warn "stage $1: $(flat "$l" 400)" ;;
+		esac
+	done <"$rundir/$1.stderr"
 }
 
 cmd_run() {
@@ -473,15 +516,18 @@ cmd_run() {
 
 	summarize "$last" "$dry"
 	local what
-	if [ "$n_triggered" -eq 0 ]; then
+	if [ "$n_triggered" -eq 0 ] && [ "$n_error" -eq 0 ]; then
 		what="nothing to do: no horizon triggered"
 	else
 		what="$n_triggered triggered, $n_passed approved, $n_failed not approved, $n_deployed deployed"
 	fi
+	[ "$n_error" -gt 0 ] && what="$what, $n_error failed"
+	local final=0
+	[ $run_partial = 1 ] && final=7
 	if [ $dry = 1 ]; then
 		printf '%s (dry run: nothing deployed or recorded, no mail sent)\n' "$what"
 		printf 'envelopes of this dry run: %s\n' "$rundir"
-		return 0
+		return $final
 	fi
 	printf '%s\n' "$what"
 	printf 'envelopes: %s\n' "$rundir"
@@ -491,10 +537,9 @@ cmd_run() {
 		"$cfg_BIN/opt-report" --history "$cfg_HISTORY" --config-dir "$cfg_CONFIG_DIR" --html "$cfg_REPORT" ||
 			warn "warning: the report '$cfg_REPORT' could not be written"
 	fi
-	local logged=0
-	log_line "run $run_id exit 0: $what" || logged=4
+	log_line "run $run_id exit $final: $what" || final=4
 	mail_report "$run_id" "$rundir"
-	return $logged
+	return $final
 }
 
 # ------------------------------------------------------------ other commands

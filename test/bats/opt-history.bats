@@ -79,6 +79,22 @@ envelope() { # run_id horizon
 	assert_output 1
 }
 
+@test "a failed horizon is recorded with outcome failed and the stage's reason, exit 7" {
+	{
+		envelope run-1 7d
+		envelope run-1 90d | jq -c '.horizon.steps = 90 | .trigger.should_optimize = true |
+			.search = {"status":"error","reason":"too short: need 603, have 600","exit":3} |
+			.validation = {"status":"skipped","reason":"search error: too short: need 603, have 600"}'
+	} >env
+	run --separate-stderr opt-history record --file "$H" <env
+	assert_failure 7
+	[ "${#lines[@]}" = 2 ]
+	[ "$(jq -c '[.horizon, .outcome, .success, .reason]' "$H" | tail -n 1)" = '["90d","failed",false,"search failed: too short: need 603, have 600"]' ]
+	[ "$(jq -r .outcome "$H" | head -n 1)" = not_triggered ]
+	# recording only the good line is exit 0
+	head -n 1 env | opt-history record --file "$H" >/dev/null
+}
+
 @test "the history file defaults to \$CHRONOPT_HISTORY, else history.jsonl" {
 	envelope r1 7d | opt-history record >/dev/null
 	assert_file_exists history.jsonl

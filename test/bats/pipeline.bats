@@ -81,6 +81,41 @@ lenient() {
 	grep -q "run run-1 exit 0" logs/pipeline.log
 }
 
+@test "run --all: a horizon the series is too short for fails alone, the others go through every stage, exit 7" {
+	need_tools
+	make_capture
+	printf 'CHRONOPT_MAIL_TO=ops@example.org\nCHRONOPT_MAIL_COMMAND=%s -s {subject} {to}\n' \
+		"$BATS_TEST_TMPDIR/capture" >>chronopt.env
+	# 600 observations: enough for 7d, 15d and 30d, 3 short of 90d's search
+	{ head -n 1 series.csv; tail -n 600 series.csv; } >short.csv && mv short.csv series.csv
+	CHRONOPT_RUN_ID=run-1 run --separate-stderr pipe run --all
+	assert_failure 7
+	assert_line "90d: triggered: optimize 90d: never optimized"
+	assert_line "    FAILED at search: $ws/series.csv: not enough observations for 30 search windows of 90 steps with context 365 after 30 held-out origins: need 603, have 600"
+	assert_line "4 triggered, 3 approved, 0 not approved, 3 deployed, 1 failed"
+	[[ "$stderr" == *"pipeline.sh: stage 10-search: opt-search: <stdin>:4: horizon '90d' failed, the others go on: "* ]]
+	# every stage ran on every line; the failed one is passed on as rule 2 says
+	for s in 00-trigger 10-search 20-validate 30-deploy 40-history; do
+		[ "$(wc -l <"runs/run-1/$s.ndjson")" -eq 4 ]
+	done
+	[ "$(jq -r 'select(.horizon.name == "90d") | [.search.status, .validation.status, .deployment.status, .history.status] | join(" ")' runs/run-1/40-history.ndjson)" = "error skipped skipped done" ]
+	ls configs/7d.json configs/15d.json configs/30d.json
+	[ ! -e configs/90d.json ]
+	[ "$(jq -r '.horizon + " " + .outcome' history.jsonl)" = "7d deployed
+15d deployed
+30d deployed
+90d failed" ]
+	grep -q "run run-1 exit 7: 4 triggered, 3 approved, 0 not approved, 3 deployed, 1 failed" logs/pipeline.log
+	[ -s report.html ]
+	mapfile -t argv <"$CAPTURE_DIR/0.argv"
+	[[ ${argv[1]} == *"90d failed"* ]]
+	grep -q '^90d: FAILED at search: .*need 603, have 600$' "$CAPTURE_DIR/0.body"
+	# the next run: the three are quiet, 90d fails again and says so
+	CHRONOPT_RUN_ID=run-2 run --separate-stderr pipe run --all
+	assert_failure 7
+	assert_line "1 triggered, 0 approved, 0 not approved, 0 deployed, 1 failed"
+}
+
 @test "--jobs reaches opt-search and does not change what the search decides" {
 	need_tools
 	CHRONOPT_RUN_ID=run-1 run --separate-stderr pipe --jobs 1 run --horizon 7d
