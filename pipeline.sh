@@ -4,7 +4,8 @@
 # Usage: pipeline.sh [OPTIONS] COMMAND [ARGS]
 #   run [--horizon H | --all] [--dry-run] [--force]
 #                        trigger | search | validate | deploy | record, one run
-#   status               deployed config per horizon, last optimizations, last run
+#   status [--json]      series, model, deployed config per horizon, last
+#                        optimizations, last run: text, or one JSON object
 #   history [--horizon H] [--limit N]
 #                        the recorded runs
 #   rollback H [--to V]  restore the previous config of horizon H (or version V)
@@ -239,6 +240,56 @@ tool() { # path of a stage tool, checked
 	printf '%s' "$t"
 }
 
+# ----------------------------------------------- what the output is about
+
+# names_of [ENVELOPE_FILE]: the series id, its last date and the model that
+# mails and status name: from the first envelope of the file when it has
+# them, else from the last history record, else the settings (nm_series,
+# nm_last, nm_length, nm_model).
+names_of() {
+	local f=${1:-} j=""
+	nm_series="" nm_last="" nm_model="" nm_length=""
+	if command -v jq >/dev/null; then
+		if [ -n "$f" ] && [ -s "$f" ]; then
+			j=$(head -n 1 -- "$f" | jq -c 'select((.series | type) == "object") | {s: .series, m: .model.dir}' 2>/dev/null) || j=""
+		fi
+		if [ -z "$j" ] && [ -s "$cfg_HISTORY" ]; then
+			# the newest record that names a series (a rollback's does not)
+			j=$(jq -c 'select(type == "object" and (.series | type) == "object") | {s: .series, m: .model.dir}' \
+				-- "$cfg_HISTORY" 2>/dev/null | tail -n 1) || j=""
+		fi
+		if [ -n "$j" ]; then
+			IFS=$'\x1f' read -r nm_series nm_last nm_length nm_model < <(jq -r \
+				'def s: if . == null then "" else tostring | explode | map(if . < 32 or . == 127 then 32 else . end) | implode | .[0:200] end;
+				 [(.s.id | s), (.s.last_date | s), (.s.length | s), (.m | s)] | join("\u001f")' <<<"$j") || true
+		fi
+	fi
+	[ -n "$nm_series" ] || nm_series=${cfg_SERIES_ID:-$(basename -- "$cfg_SERIES")}
+	[ -n "$nm_last" ] || nm_last="?"
+	[ -n "$nm_model" ] || nm_model=$cfg_MODEL
+}
+
+# For a mail subject: "USDCLP (last 2026-09-23, model chronos-demo)".
+names_subject() {
+	local m=${nm_model%/}
+	[[ $m == */* ]] && m=$(basename -- "$m")
+	local last=$nm_last
+	[ "$last" = "?" ] && last=unknown
+	printf '%s (last %s, model %s)' "$(flat "$nm_series" 60)" "$(flat "$last" 10)" "$(flat "$m" 60)"
+}
+
+# For a mail body or status: the series and the model, two lines.
+names_lines() {
+	if [ "$nm_last" = "?" ]; then
+		printf 'series %s, last date unknown (no run recorded yet)' "$(flat "$nm_series" 200)"
+	else
+		printf 'series %s, last date %s' "$(flat "$nm_series" 200)" "$(flat "$nm_last" 10)"
+	fi
+	[ -n "$nm_length" ] && printf ', %s observations' "$(flat "$nm_length" 12)"
+	printf ' (%s)\n' "$(flat "$cfg_SERIES")"
+	printf 'model %s\n' "$(flat "$nm_model")"
+}
+
 # ---------------------------------------------------------------------- mail
 
 # mail_send SUBJECT BODYFILE: run the mail command with argv, never a shell
@@ -298,16 +349,21 @@ jq_lines='def s: if . == null then "" else tostring | explode | map(if . < 32 or
   ([("trigger", "search", "validation", "deployment", "history") as $k
     | select(.[$k].status? == "error") | $k][0] | s),
   ([.trigger, .search, .validation, .deployment, .history
-    | select(.status? == "error") | .reason][0] | s)
+    | select(.status? == "error") | .reason][0] | s),
+  (.validation | if .status? == "done" then
+     def r: if type == "number" then (. * 10000 | round / 10000 | tostring) else "n/a" end;
+     "held-out RMSE \(.candidate.rmse | r), random walk \(.random_walk.rmse | r), incumbent " +
+     (if (.incumbent | type) == "object" then (.incumbent.rmse | r) else "none" end) +
+     ", \(.windows.count // "?") windows" else "" end | s)
 ] | join("\u001f")'
 
 summarize() { # summarize ENVELOPE_FILE DRY -> prints per-horizon lines, sets events
-	local f=$1 dry=$2 h trig tsum sstat ssum appr vsum dstat dep dsum fstage freason
+	local f=$1 dry=$2 h trig tsum sstat ssum appr vsum dstat dep dsum fstage freason held
 	n_triggered=0 n_deployed=0 n_failed=0 n_passed=0 n_error=0
 	events=() body_lines=()
 	# Fields are split on US (0x1f), which s() has flattened out of the data;
 	# a whitespace IFS such as tab would merge empty fields.
-	while IFS=$'\x1f' read -r h trig tsum sstat ssum appr vsum dstat dep dsum fstage freason; do
+	while IFS=$'\x1f' read -r h trig tsum sstat ssum appr vsum dstat dep dsum fstage freason held; do
 		name_ok "$h" || h="?"
 		if [ -n "$fstage" ]; then
 			summarize_failed "$h" "$trig" "$tsum" "$fstage" "$freason"
@@ -327,6 +383,8 @@ summarize() { # summarize ENVELOPE_FILE DRY -> prints per-horizon lines, sets ev
 			printf '    validation: %s\n' "${vsum:-not run}"
 			continue
 		fi
+		# the held-out numbers stand beside the verdict
+		[ -n "$held" ] && vsum="$vsum [$held]"
 		printf '    validation: %s\n' "$vsum"
 		if [ "$appr" = true ]; then
 			n_passed=$((n_passed + 1))
@@ -359,10 +417,11 @@ summarize_failed() {
 	body_lines+=("$1: FAILED at $4: ${5:-no reason given}")
 }
 
-mail_report() { # mail_report RUN_ID RUNDIR
+mail_report() { # mail_report RUN_ID RUNDIR [ENVELOPE_FILE]
 	[ -n "$cfg_MAIL_TO" ] || return 0
 	[ ${#events[@]} -gt 0 ] || return 0
 	local body subject hs="" e
+	names_of "${3:-}"
 	body=$(mktemp_or_die "${TMPDIR:-/tmp}/chronopt-mail.XXXXXX")
 	tmpfiles+=("$body")
 	for e in "${events[@]}"; do
@@ -374,14 +433,20 @@ mail_report() { # mail_report RUN_ID RUNDIR
 		hs="${events[0]}"
 		[ ${#events[@]} -gt 1 ] && hs="$hs, ..."
 	fi
-	subject="chronopt: $hs"
+	subject="chronopt $(names_subject): $hs"
 	{
 		printf 'chronopt run %s\n' "$1"
-		printf 'series %s, model %s\n\n' "$(flat "$cfg_SERIES")" "$(flat "$cfg_MODEL")"
+		names_lines
+		printf '\n'
 		local l
 		for l in "${body_lines[@]}"; do
 			printf '%s\n' "$(flat "$l" 600)"
 		done
+		# What was decided, rendered from the envelopes, never recomputed.
+		if [ -n "${3:-}" ] && [ -s "$3" ] && [ -x "$cfg_BIN/opt-report" ]; then
+			printf '\n'
+			"$cfg_BIN/opt-report" --format text <"$3" 2>/dev/null || printf '(the text report could not be made)\n'
+		fi
 		printf '\nenvelopes and logs: %s\n' "$(flat "$2")"
 		printf 'history: %s\nconfigs: %s\n' "$(flat "$cfg_HISTORY")" "$(flat "$cfg_CONFIG_DIR")"
 	} >"$body"
@@ -508,7 +573,7 @@ cmd_run() {
 	if [ $rc -ne 0 ]; then
 		events=("$(printf 'run failed (exit %d)' "$rc")")
 		body_lines=("the run stopped at a stage that failed (exit $rc); see the *.stderr files")
-		[ $dry = 0 ] && mail_report "$run_id" "$rundir"
+		[ $dry = 0 ] && mail_report "$run_id" "$rundir" "$rundir/00-trigger.ndjson"
 		[ $dry = 0 ] && { log_line "run $run_id exit $rc: a stage failed" || true; }
 		warn "run $run_id failed; envelopes and stderr in $rundir"
 		return $rc
@@ -538,23 +603,70 @@ cmd_run() {
 			warn "warning: the report '$cfg_REPORT' could not be written"
 	fi
 	log_line "run $run_id exit $final: $what" || final=4
-	mail_report "$run_id" "$rundir"
+	mail_report "$run_id" "$rundir" "$last"
 	return $final
 }
 
 # ------------------------------------------------------------ other commands
 
+# status: text for people, or with --json one JSON object for machines;
+# never both.
 cmd_status() {
-	[ $# -eq 0 ] || die 2 "status: unexpected argument '$(flat "$1" 80)'"
-	local rc=0
-	printf 'Deployed configs (%s):\n' "$(flat "$cfg_CONFIG_DIR")"
-	"$(tool opt-deploy)" status --config-dir "$cfg_CONFIG_DIR" --config "$cfg_CONFIG" || rc=$?
+	local json=0
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--json) json=1 ;;
+		*) die 2 "status: unexpected argument '$(flat "$1" 80)'" ;;
+		esac
+		shift
+	done
+	local t_deploy t_history
+	t_deploy=$(tool opt-deploy)
+	t_history=$(tool opt-history)
+	command -v jq >/dev/null || die 4 "jq not found: run scripts/install-deps"
+	names_of ""
+	local last_run=""
+	[ -f "$cfg_LOG_DIR/pipeline.log" ] && last_run=$(tail -n 1 -- "$cfg_LOG_DIR/pipeline.log")
+	if [ $json = 1 ]; then
+		status_json "$t_deploy" "$t_history" "$last_run"
+		return
+	fi
+	local rc=0 lastopt
+	names_lines
+	printf '\nDeployed configs (%s):\n' "$(flat "$cfg_CONFIG_DIR")"
+	"$t_deploy" status --config-dir "$cfg_CONFIG_DIR" --config "$cfg_CONFIG" || rc=$?
 	printf '\nLast optimization per horizon (%s):\n' "$(flat "$cfg_HISTORY")"
-	"$(tool opt-history)" last --history "$cfg_HISTORY" || rc=$?
-	if [ -f "$cfg_LOG_DIR/pipeline.log" ]; then
-		printf '\nLast run: %s\n' "$(flat "$(tail -n 1 "$cfg_LOG_DIR/pipeline.log")" 400)"
+	lastopt=$("$t_history" last --history "$cfg_HISTORY") || rc=$?
+	if [ -n "$lastopt" ]; then
+		jq -r 'def s: tostring | explode | map(if . < 32 or . == 127 then 32 else . end) | implode;
+			"  \(.horizon | s | .[0:32])\t\(.last // "never" | s | .[0:40])"' <<<"$lastopt" | expand -t 8
+	else
+		printf '  none recorded\n'
+	fi
+	if [ -n "$last_run" ]; then
+		printf '\nLast run: %s\n' "$(flat "$last_run" 400)"
 	fi
 	return $rc
+}
+
+# status_json DEPLOY HISTORY LAST_RUN: one object on stdout
+# {"series":{"id","last_date","length","path"},"model","config_dir","history",
+#  "deployed":<opt-deploy status --json>,"last_optimization":[{"horizon","last"}],
+#  "last_run":"..."|null}; nothing on stdout when a tool fails.
+status_json() {
+	local dep lastopt rc=0
+	dep=$("$1" status --config-dir "$cfg_CONFIG_DIR" --config "$cfg_CONFIG" --json) || rc=$?
+	[ $rc -eq 0 ] || return $rc
+	lastopt=$("$2" last --history "$cfg_HISTORY") || rc=$?
+	[ $rc -eq 0 ] || return $rc
+	jq -n -c --argjson dep "${dep:-null}" --slurpfile last <(printf '%s\n' "$lastopt") \
+		--arg id "$nm_series" --arg last_date "$nm_last" --arg length "$nm_length" \
+		--arg path "$cfg_SERIES" --arg model "$nm_model" --arg cdir "$cfg_CONFIG_DIR" \
+		--arg hist "$cfg_HISTORY" --arg run "$last_run" \
+		'{series: {id: $id, last_date: (if $last_date == "?" then null else $last_date end),
+		           length: (if $length == "" then null else ($length | tonumber? // null) end), path: $path},
+		  model: $model, config_dir: $cdir, history: $hist, deployed: $dep,
+		  last_optimization: $last, last_run: (if $run == "" then null else $run end)}'
 }
 
 cmd_history() {
@@ -643,11 +755,14 @@ cmd_rollback() {
 		body=$(mktemp_or_die "${TMPDIR:-/tmp}/chronopt-mail.XXXXXX")
 		tmpfiles+=("$body")
 		{
-			printf '%s: rolled back%s\n' "$horizon" "${to:+ to the requested version}"
+			names_of ""
+			names_lines
+			printf '\n%s: rolled back%s\n' "$horizon" "${to:+ to the requested version}"
 			printf '%s: %s\n\n' "$horizon" "$(flat "$summary" 600)"
 			printf 'configs: %s\nhistory: %s\n' "$(flat "$cfg_CONFIG_DIR")" "$(flat "$cfg_HISTORY")"
 		} >"$body"
-		mail_send "chronopt: $horizon rolled back" "$body" || true
+		names_of ""
+		mail_send "chronopt $(names_subject): $horizon rolled back" "$body" || true
 	fi
 	return $rc
 }

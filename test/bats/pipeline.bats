@@ -116,6 +116,74 @@ lenient() {
 	assert_line "1 triggered, 0 approved, 0 not approved, 0 deployed, 1 failed"
 }
 
+@test "the text report after a deployment equals the saved verdict; validating again re-decides" {
+	need_tools
+	CHRONOPT_RUN_ID=run-1 run --separate-stderr pipe run --horizon 7d
+	assert_success
+	assert_line --regexp '^    validation: .* \[held-out RMSE [0-9.]+, random walk [0-9.]+, incumbent none, 30 windows\]$'
+	[ "$(jq -r '.validation.approved, .deployment.deployed' runs/run-1/40-history.ndjson | tr '\n' ' ')" = "true true " ]
+	# The verdict as it was made, against what was deployed then (nothing).
+	mkdir before
+	"$CHRONOPT_BIN/opt-validate" --config "$FIX/settings.json" --config-dir before --format text \
+		<runs/run-1/10-search.ndjson >saved.txt
+	grep -qx "chronopt validation, horizon 7d: APPROVED" saved.txt
+	# opt-validate --format text validates again, now against the deployed 7d: another verdict.
+	"$CHRONOPT_BIN/opt-validate" --config "$FIX/settings.json" --config-dir configs --format text \
+		<runs/run-1/10-search.ndjson >again.txt
+	grep -qx "chronopt validation, horizon 7d: NOT APPROVED" again.txt
+	# opt-report --format text renders the saved sections: the saved verdict, byte for byte.
+	run --separate-stderr "$CHRONOPT_BIN/opt-report" --format text <runs/run-1/40-history.ndjson
+	assert_success
+	[ "${lines[0]}" = "chronopt run run-1" ]
+	[ "${lines[1]}" = "series USDCLP, last date 2026-09-23, 1000 observations ($ws/series.csv)" ]
+	[ "${lines[2]}" = "model random_walk" ]
+	assert_line "7d (7 steps): deployed"
+	rmse=$(jq -r '.validation.candidate.rmse * 10000 | round / 10000' runs/run-1/40-history.ndjson)
+	assert_line --regexp "^  verdict     APPROVED: held-out RMSE ${rmse}[0-9]*, random walk [0-9.]+, incumbent none \(first deployment\); 30 windows [0-9-]+ to [0-9-]+$"
+	assert_line "  recorded    $ws/history.jsonl, record 1"
+	printf '%s\n' "$output" | sed -n '/^chronopt validation, horizon 7d/,$p' >block.txt
+	diff saved.txt <(cat block.txt; echo)
+	# and the same from the saved 20-validate.ndjson, whatever has been deployed since
+	"$CHRONOPT_BIN/opt-report" --format text <runs/run-1/20-validate.ndjson >v.txt
+	grep -qx "7d (7 steps): approved, not deployed yet" v.txt
+	diff saved.txt <(sed -n '/^chronopt validation, horizon 7d/,$p' v.txt)
+}
+
+@test "status prints text for people and --json for machines, never both" {
+	need_tools
+	run --separate-stderr pipe status
+	assert_success
+	[ "${lines[0]}" = "series series.csv, last date unknown (no run recorded yet) ($ws/series.csv)" ]
+	CHRONOPT_RUN_ID=run-1 run pipe run --all
+	assert_success
+	run --separate-stderr pipe status
+	assert_success
+	[ "${lines[0]}" = "series USDCLP, last date 2026-09-23, 1000 observations ($ws/series.csv)" ]
+	[ "${lines[1]}" = "model random_walk" ]
+	assert_line "7d: deployed"
+	assert_line --regexp '^  7d +2026-11-23T02:00:00Z$'
+	assert_line --regexp '^Last run: .* run run-1 exit 0: 4 triggered'
+	# no raw JSON among the text
+	refute_line --regexp '^[[:space:]]*[{[]'
+	run --separate-stderr pipe status --json
+	assert_success
+	[ "${#lines[@]}" = 1 ]
+	printf '%s\n' "$output" | jq -e '.series == {"id": "USDCLP", "last_date": "2026-09-23", "length": 1000, "path": "'"$ws"'/series.csv"}
+		and .model == "random_walk" and (.deployed.horizons | map(.horizon)) == ["7d", "15d", "30d", "90d"]
+		and (.last_optimization | map(.last)) == ["2026-11-23T02:00:00Z", "2026-11-23T02:00:00Z", "2026-11-23T02:00:00Z", "2026-11-23T02:00:00Z"]
+		and (.last_run | test("run run-1 exit 0"))'
+	run --separate-stderr pipe status --yaml
+	assert_failure 2
+	[ "$stderr" = "pipeline.sh: status: unexpected argument '--yaml'" ]
+}
+
+@test "the dashboard header names the series, its last date, the model and the run" {
+	need_tools
+	CHRONOPT_RUN_ID=run-1 run pipe run --horizon 7d
+	assert_success
+	grep -q '<span class="hl">Series USDCLP</span> &mdash; last observation 2026-09-23 (1000 observations) &middot; model random_walk &middot; last run run-1 at 2026-11-23T02:00:00Z' report.html
+}
+
 @test "--jobs reaches opt-search and does not change what the search decides" {
 	need_tools
 	CHRONOPT_RUN_ID=run-1 run --separate-stderr pipe --jobs 1 run --horizon 7d
@@ -236,13 +304,21 @@ SH
 	[ -f "$CAPTURE_DIR/0.argv" ]
 	mapfile -t argv <"$CAPTURE_DIR/0.argv"
 	[ "${argv[0]}" = -s ]
-	[[ ${argv[1]} == "chronopt: "* ]]
+	# the subject names the series, its last date and the model
+	[[ ${argv[1]} == "chronopt USDCLP (last 2026-09-23, model random_walk): "* ]]
 	[[ ${argv[1]} == *"7d"* ]]
 	[ "${argv[2]}" = ops@example.org ]
 	[ ${#argv[@]} -eq 3 ]
 	grep -q '^chronopt run run-1$' "$CAPTURE_DIR/0.body"
 	grep -q '^7d: optimization triggered: ' "$CAPTURE_DIR/0.body"
 	grep -Eq '^7d: validation (passed|failed): ' "$CAPTURE_DIR/0.body"
+	grep -qx "series USDCLP, last date 2026-09-23, 1000 observations ($ws/series.csv)" "$CAPTURE_DIR/0.body"
+	grep -qx "model random_walk" "$CAPTURE_DIR/0.body"
+	# the held-out numbers stand beside every verdict
+	[ "$(grep -Ec '^[0-9]+d: validation (passed|failed): .* \[held-out RMSE [0-9.]+, random walk [0-9.]+, incumbent (none|[0-9.]+), 30 windows\]$' "$CAPTURE_DIR/0.body")" = 4 ]
+	# and the text report of what was decided
+	grep -q '^chronopt validation, horizon 7d: ' "$CAPTURE_DIR/0.body"
+	[ "$(grep -c '^  verdict     .*: held-out RMSE ' "$CAPTURE_DIR/0.body")" = 4 ]
 	# The second run triggers nothing: no mail.
 	CHRONOPT_RUN_ID=run-2 run pipe run --all
 	assert_success
@@ -257,7 +333,7 @@ SH
 	CHRONOPT_NOW=2026-11-24T03:00:00Z run pipe rollback 7d
 	assert_success
 	mapfile -t argv <"$CAPTURE_DIR/2.argv"
-	[ "${argv[*]}" = "-s chronopt: 7d rolled back ops@example.org" ]
+	[ "${argv[*]}" = "-s chronopt USDCLP (last 2026-09-23, model random_walk): 7d rolled back ops@example.org" ]
 	grep -q "^7d: rolled '.*configs/7d.json' back to backups/7d_" "$CAPTURE_DIR/2.body"
 }
 
