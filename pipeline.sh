@@ -496,6 +496,35 @@ stage_partly_failed() {
 	done <"$rundir/$1.stderr"
 }
 
+# ------------------------------------------------ replays pinned to the run
+
+# pin_settings: the run's own copy of the settings file, RUNDIR/settings.json,
+# given to every stage, so a stage replayed from the run directory reads
+# the settings the run read.
+pin_settings() {
+	cp -- "$cfg_CONFIG" "$rundir/settings.json" 2>/dev/null ||
+		die 4 "cannot copy the settings '$(flat "$cfg_CONFIG")' into the run directory '$(flat "$rundir")'"
+}
+
+# pin_deployed: a copy of the deployed configs (CONFIG_DIR/*.json) in
+# RUNDIR/deployed/, taken just before validation, which validates against
+# it: the incumbent a verdict was made against stays in the run directory,
+# and 20-validate replayed from there decides the same.
+pin_deployed() {
+	local d=$rundir/deployed f
+	mkdir -- "$d" 2>/dev/null || die 4 "cannot create directory '$(flat "$d")'"
+	[ -d "$cfg_CONFIG_DIR" ] || return 0
+	for f in "$cfg_CONFIG_DIR"/*.json; do
+		[ -f "$f" ] && [ ! -L "$f" ] || continue
+		cp -p -- "$f" "$d/" 2>/dev/null || die 4 "cannot copy '$(flat "$f")' into '$(flat "$d")'"
+	done
+}
+
+# A comment line in the commands file (not a command: replays skip it).
+commands_note() {
+	printf '# %s\n' "$1" >>"$rundir/commands"
+}
+
 cmd_run() {
 	local horizon="" hset=0 all=0 dry=0 force=0
 	while [ $# -gt 0 ]; do
@@ -544,8 +573,10 @@ cmd_run() {
 		mkdir -- "$rundir" 2>/dev/null || die 4 "cannot create run directory '$(flat "$rundir")'"
 	fi
 	: >"$rundir/input.ndjson"
+	pin_settings
 
-	local -a common=(--config "$cfg_CONFIG" --config-dir "$cfg_CONFIG_DIR" --history "$cfg_HISTORY")
+	local -a common=(--config "$rundir/settings.json" --config-dir "$cfg_CONFIG_DIR" --history "$cfg_HISTORY")
+	local -a pinned=(--config "$rundir/settings.json" --config-dir "$rundir/deployed" --history "$cfg_HISTORY")
 	local -a trig=("$t_trigger" --series "$cfg_SERIES" --model "$cfg_MODEL" --seed "$cfg_SEED" "${common[@]}")
 	[ -n "$cfg_SERIES_ID" ] && trig+=(--id "$cfg_SERIES_ID")
 	if [ $hset = 1 ]; then trig+=(--horizon "$horizon"); else trig+=(--all); fi
@@ -556,11 +587,15 @@ cmd_run() {
 	local rc=0 last
 	printf '%s: run %s%s (%s, model %s)\n' "$prog" "$run_id" "$([ $dry = 1 ] && printf ' (dry run)')" \
 		"$(flat "$(basename "$cfg_SERIES")" 80)" "$(flat "$cfg_MODEL" 120)" >&2
+	commands_note "00-trigger decides again when replayed: it reads the history, the deployed configs, the series and the clock as they are then"
 	{
 		stage 00-trigger "$rundir/input.ndjson" "$rundir/00-trigger.ndjson" "${trig[@]}" &&
 			stage 10-search "$rundir/00-trigger.ndjson" "$rundir/10-search.ndjson" "$t_search" "${common[@]}" \
 				--jobs "$cfg_JOBS" &&
-			stage 20-validate "$rundir/10-search.ndjson" "$rundir/20-validate.ndjson" "$t_validate" "${common[@]}" &&
+			pin_deployed &&
+			commands_note "20-validate is pinned: it validates against deployed/, the configs deployed when it ran" &&
+			stage 20-validate "$rundir/10-search.ndjson" "$rundir/20-validate.ndjson" "$t_validate" "${pinned[@]}" &&
+			commands_note "30-deploy and 40-history act again when replayed: they deploy and record" &&
 			stage 30-deploy "$rundir/20-validate.ndjson" "$rundir/30-deploy.ndjson" "${dep[@]}"
 	} || rc=$?
 	last=$rundir/30-deploy.ndjson

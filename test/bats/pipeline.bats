@@ -213,6 +213,33 @@ lenient() {
 	diff <(jq -cS "$strip" replayed.ndjson) <(jq -cS "$strip" runs/run-1/20-validate.ndjson)
 }
 
+@test "20-validate replayed from the run directory is pinned to the configs it validated against" {
+	need_tools
+	CHRONOPT_RUN_ID=run-1 run pipe run --all
+	assert_success
+	[ "$(jq -r .deployment.deployed runs/run-1/30-deploy.ndjson | grep -c true)" -ge 1 ]
+	[ -d runs/run-1/deployed ] && [ -z "$(ls runs/run-1/deployed)" ]
+	cmp runs/run-1/settings.json "$FIX/settings.json"
+	grep -qx '# 00-trigger decides again when replayed: .*' runs/run-1/commands
+	grep -qx '# 20-validate is pinned: it validates against deployed/, the configs deployed when it ran' runs/run-1/commands
+	# The recorded command, run from the run directory, after the deployments.
+	cp runs/run-1/20-validate.ndjson saved.ndjson
+	line=$(sed -n '/^# 20-validate$/{n;p}' runs/run-1/commands)
+	[ -n "$line" ]
+	(cd runs/run-1 && bash -c "$line")
+	strip='del(.. | .seconds?) | del(.. | .seconds_per_window?)'
+	diff <(jq -cS "$strip" saved.ndjson) <(jq -cS "$strip" runs/run-1/20-validate.ndjson)
+	# Validating the same envelopes against the configs deployed now decides otherwise.
+	"$CHRONOPT_BIN/opt-validate" --config "$FIX/settings.json" --config-dir configs \
+		<runs/run-1/10-search.ndjson >now.ndjson
+	[ "$(jq -c '[.validation.approved]' saved.ndjson | sort -u)" != "$(jq -c '[.validation.approved]' now.ndjson | sort -u)" ]
+	# A second run snapshots what run-1 deployed.
+	CHRONOPT_RUN_ID=run-2 run pipe run --all --force
+	for f in configs/*.json; do
+		cmp "$f" "runs/run-2/deployed/$(basename "$f")"
+	done
+}
+
 @test "a second run --all right after does nothing and says why" {
 	need_tools
 	CHRONOPT_RUN_ID=run-1 run pipe run --all
