@@ -334,6 +334,8 @@ static const char *decision(const report_rec *rec)
 	if (cJSON_IsString(oc) && (strcmp(oc->valuestring, "error") == 0 ||
 	                           strcmp(oc->valuestring, "search_failed") == 0))
 		return strcmp(oc->valuestring, "error") == 0 ? "error" : "search failed";
+	if (cJSON_IsString(oc) && strcmp(oc->valuestring, "failed") == 0)
+		return "failed";
 	if (cJSON_IsString(oc) && strcmp(oc->valuestring, "dry_run") == 0)
 		return "dry run";
 	if (rec->rollback)
@@ -403,6 +405,19 @@ static void table_last(FILE *out, const report_data *r, const hstat *hs, size_t 
 		}
 		fputs("</td><td>", out);
 		fputs(lo ? decision(lo) : "&ndash;", out);
+		if (lo && !isnan(num_of(lo->j, P("validation.candidate.rmse")))) {
+			/* the held-out numbers beside the verdict */
+			fputs("<br><span class=\"small\">held-out RMSE ", out);
+			num(out, num_of(lo->j, P("validation.candidate.rmse")));
+			fputs(", random walk ", out);
+			num(out, num_of(lo->j, P("validation.random_walk.rmse")));
+			fputs(", incumbent ", out);
+			if (!isnan(num_of(lo->j, P("validation.incumbent.rmse"))))
+				num(out, num_of(lo->j, P("validation.incumbent.rmse")));
+			else
+				fputs("none", out);
+			fputs("</span>", out);
+		}
 		fputs("</td><td class=\"why\">", out);
 		if (lo) {
 			const cJSON *tb = first(lo->j, F_FIRED);

@@ -182,6 +182,8 @@ lenient() {
 	CHRONOPT_RUN_ID=run-1 run pipe run --horizon 7d
 	assert_success
 	grep -q '<span class="hl">Series USDCLP</span> &mdash; last observation 2026-09-23 (1000 observations) &middot; model random_walk &middot; last run run-1 at 2026-11-23T02:00:00Z' report.html
+	# the last decision with its held-out numbers beside it
+	grep -Eq '<td>(deployed|validation failed)<br><span class="small">held-out RMSE [0-9.]+, random walk [0-9.]+, incumbent none</span>' report.html
 }
 
 @test "--jobs reaches opt-search and does not change what the search decides" {
@@ -448,7 +450,7 @@ ENV
 	mapfile -t argv <"$CAPTURE_DIR/0.argv"
 	[ "${argv[2]}" = ";" ] && [ "${argv[3]}" = touch ] && [ "${argv[6]}" = ops@example.org ]
 	[ "${argv[7]}" = '$(touch' ]
-	grep -qF "series $odd/s \$(id).csv" "$CAPTURE_DIR/0.body"
+	grep -qF "series USDCLP, last date 2026-09-23, 1000 observations ($odd/s \$(id).csv)" "$CAPTURE_DIR/0.body"
 	[ -z "$(find "$ws" "$BATS_TEST_TMPDIR" -name pwned)" ]
 	# Files and directories the run made are not world-writable.
 	[ -z "$(find "$odd" -perm -o+w)" ]
@@ -461,7 +463,7 @@ ENV
 	CHRONOPT_RUN_ID=run-1 run pipe run --all
 	assert_success
 	subject=$(sed -n 1p "$CAPTURE_DIR/0.argv")
-	[[ $subject =~ ^chronopt:\ [A-Za-z0-9\ _.,:()+-]+$ ]]
+	[[ $subject =~ ^chronopt\ USDCLP\ \(last\ 2026-09-23,\ model\ random_walk\):\ [A-Za-z0-9\ _.,:()+-]+$ ]]
 	[ "$(wc -l <"$CAPTURE_DIR/0.argv")" -eq 2 ] # subject, then the recipient appended
 	# No body line starts with '~' or '.', which some mailers treat as commands.
 	! grep -q '^[~.]' "$CAPTURE_DIR/0.body"
@@ -656,7 +658,9 @@ render() {
 	grep -qx "CHRONOPT_CONFIG=$FIX/settings.json" demo/chronopt.env
 	grep -qx "CHRONOPT_MODEL=random_walk" demo/chronopt.env
 	grep -q -- '--jobs 1' demo/runs/*/commands
-	grep -q -- "--config $FIX/settings.json" demo/runs/*/commands
+	# every stage reads the run's copy of those settings
+	cmp demo/runs/*/settings.json "$FIX/settings.json"
+	grep -q -- "--config $ws/demo/runs/[^/]*/settings.json" demo/runs/*/commands
 	# The mail command was the one given: it is not installed, so the mail failed.
 	[[ "$stderr" == *"warning: the mail command '$BATS_TEST_TMPDIR/mailer' failed; report not mailed"* ]]
 }
