@@ -4,7 +4,8 @@
 # Usage: pipeline.sh [OPTIONS] COMMAND [ARGS]
 #   run [--horizon H | --all] [--dry-run] [--force]
 #                        trigger | search | validate | deploy | record, one run
-#   status               deployed config per horizon, last optimizations, last run
+#   status [--json]      series, model, deployed config per horizon, last
+#                        optimizations, last run: text, or one JSON object
 #   history [--horizon H] [--limit N]
 #                        the recorded runs
 #   rollback H [--to V]  restore the previous config of horizon H (or version V)
@@ -44,7 +45,8 @@
 # env file, environment variable of the same name, default.
 #
 # Exit status: 0 ok; 2 usage; 3 bad input; 4 I/O; 5 busy (another run holds
-# the lock); otherwise the failing stage's exit code (see chronopt-envelope(7)).
+# the lock); 7 partly failed (some horizons failed, the others went through
+# every stage); otherwise the failing stage's exit code (chronopt-envelope(7)).
 set -euo pipefail
 
 prog=pipeline.sh
@@ -238,6 +240,56 @@ tool() { # path of a stage tool, checked
 	printf '%s' "$t"
 }
 
+# ----------------------------------------------- what the output is about
+
+# names_of [ENVELOPE_FILE]: the series id, its last date and the model that
+# mails and status name: from the first envelope of the file when it has
+# them, else from the last history record, else the settings (nm_series,
+# nm_last, nm_length, nm_model).
+names_of() {
+	local f=${1:-} j=""
+	nm_series="" nm_last="" nm_model="" nm_length=""
+	if command -v jq >/dev/null; then
+		if [ -n "$f" ] && [ -s "$f" ]; then
+			j=$(head -n 1 -- "$f" | jq -c 'select((.series | type) == "object") | {s: .series, m: .model.dir}' 2>/dev/null) || j=""
+		fi
+		if [ -z "$j" ] && [ -s "$cfg_HISTORY" ]; then
+			# the newest record that names a series (a rollback's does not)
+			j=$(jq -c 'select(type == "object" and (.series | type) == "object") | {s: .series, m: .model.dir}' \
+				-- "$cfg_HISTORY" 2>/dev/null | tail -n 1) || j=""
+		fi
+		if [ -n "$j" ]; then
+			IFS=$'\x1f' read -r nm_series nm_last nm_length nm_model < <(jq -r \
+				'def s: if . == null then "" else tostring | explode | map(if . < 32 or . == 127 then 32 else . end) | implode | .[0:200] end;
+				 [(.s.id | s), (.s.last_date | s), (.s.length | s), (.m | s)] | join("\u001f")' <<<"$j") || true
+		fi
+	fi
+	[ -n "$nm_series" ] || nm_series=${cfg_SERIES_ID:-$(basename -- "$cfg_SERIES")}
+	[ -n "$nm_last" ] || nm_last="?"
+	[ -n "$nm_model" ] || nm_model=$cfg_MODEL
+}
+
+# For a mail subject: "USDCLP (last 2026-09-23, model chronos-demo)".
+names_subject() {
+	local m=${nm_model%/}
+	[[ $m == */* ]] && m=$(basename -- "$m")
+	local last=$nm_last
+	[ "$last" = "?" ] && last=unknown
+	printf '%s (last %s, model %s)' "$(flat "$nm_series" 60)" "$(flat "$last" 10)" "$(flat "$m" 60)"
+}
+
+# For a mail body or status: the series and the model, two lines.
+names_lines() {
+	if [ "$nm_last" = "?" ]; then
+		printf 'series %s, last date unknown (no run recorded yet)' "$(flat "$nm_series" 200)"
+	else
+		printf 'series %s, last date %s' "$(flat "$nm_series" 200)" "$(flat "$nm_last" 10)"
+	fi
+	[ -n "$nm_length" ] && printf ', %s observations' "$(flat "$nm_length" 12)"
+	printf ' (%s)\n' "$(flat "$cfg_SERIES")"
+	printf 'model %s\n' "$(flat "$nm_model")"
+}
+
 # ---------------------------------------------------------------------- mail
 
 # mail_send SUBJECT BODYFILE: run the mail command with argv, never a shell
@@ -293,17 +345,30 @@ jq_lines='def s: if . == null then "" else tostring | explode | map(if . < 32 or
   ((.validation.summary // .validation.reason) | s),
   (.deployment.status | s),
   ((.deployment.deployed // (.deployment.action == "deployed")) | s),
-  ((.deployment.summary // .deployment.reason) | s)
+  ((.deployment.summary // .deployment.reason) | s),
+  ([("trigger", "search", "validation", "deployment", "history") as $k
+    | select(.[$k].status? == "error") | $k][0] | s),
+  ([.trigger, .search, .validation, .deployment, .history
+    | select(.status? == "error") | .reason][0] | s),
+  (.validation | if .status? == "done" then
+     def r: if type == "number" then (. * 10000 | round / 10000 | tostring) else "n/a" end;
+     "held-out RMSE \(.candidate.rmse | r), random walk \(.random_walk.rmse | r), incumbent " +
+     (if (.incumbent | type) == "object" then (.incumbent.rmse | r) else "none" end) +
+     ", \(.windows.count // "?") windows" else "" end | s)
 ] | join("\u001f")'
 
 summarize() { # summarize ENVELOPE_FILE DRY -> prints per-horizon lines, sets events
-	local f=$1 dry=$2 h trig tsum sstat ssum appr vsum dstat dep dsum
-	n_triggered=0 n_deployed=0 n_failed=0 n_passed=0
+	local f=$1 dry=$2 h trig tsum sstat ssum appr vsum dstat dep dsum fstage freason held
+	n_triggered=0 n_deployed=0 n_failed=0 n_passed=0 n_error=0
 	events=() body_lines=()
 	# Fields are split on US (0x1f), which s() has flattened out of the data;
 	# a whitespace IFS such as tab would merge empty fields.
-	while IFS=$'\x1f' read -r h trig tsum sstat ssum appr vsum dstat dep dsum; do
+	while IFS=$'\x1f' read -r h trig tsum sstat ssum appr vsum dstat dep dsum fstage freason held; do
 		name_ok "$h" || h="?"
+		if [ -n "$fstage" ]; then
+			summarize_failed "$h" "$trig" "$tsum" "$fstage" "$freason"
+			continue
+		fi
 		if [ "$trig" != true ]; then
 			printf '%s: nothing to do: %s\n' "$h" "${tsum:-no trigger fired}"
 			body_lines+=("$h: not triggered: ${tsum:-no trigger fired}")
@@ -318,6 +383,8 @@ summarize() { # summarize ENVELOPE_FILE DRY -> prints per-horizon lines, sets ev
 			printf '    validation: %s\n' "${vsum:-not run}"
 			continue
 		fi
+		# the held-out numbers stand beside the verdict
+		[ -n "$held" ] && vsum="$vsum [$held]"
 		printf '    validation: %s\n' "$vsum"
 		if [ "$appr" = true ]; then
 			n_passed=$((n_passed + 1))
@@ -338,29 +405,48 @@ summarize() { # summarize ENVELOPE_FILE DRY -> prints per-horizon lines, sets ev
 	done < <(jq -r "$jq_lines" <"$f")
 }
 
-mail_report() { # mail_report RUN_ID RUNDIR
+# summarize_failed H TRIGGERED TRIGGER-SUMMARY STAGE REASON: a horizon that
+# failed at STAGE (its section has status "error").
+summarize_failed() {
+	n_error=$((n_error + 1))
+	[ "$2" = true ] && n_triggered=$((n_triggered + 1))
+	events+=("$1 failed")
+	[ -n "$3" ] && printf '%s: triggered: %s\n' "$1" "$3"
+	[ -z "$3" ] && printf '%s:\n' "$1"
+	printf '    FAILED at %s: %s\n' "$4" "${5:-no reason given}"
+	body_lines+=("$1: FAILED at $4: ${5:-no reason given}")
+}
+
+mail_report() { # mail_report RUN_ID RUNDIR [ENVELOPE_FILE]
 	[ -n "$cfg_MAIL_TO" ] || return 0
 	[ ${#events[@]} -gt 0 ] || return 0
 	local body subject hs="" e
+	names_of "${3:-}"
 	body=$(mktemp_or_die "${TMPDIR:-/tmp}/chronopt-mail.XXXXXX")
 	tmpfiles+=("$body")
 	for e in "${events[@]}"; do
 		case "$e" in
-		*" deployed" | *" validation failed") hs="$hs${hs:+, }$e" ;;
+		*" deployed" | *" validation failed" | *" failed") hs="$hs${hs:+, }$e" ;;
 		esac
 	done
 	if [ -z "$hs" ]; then
 		hs="${events[0]}"
 		[ ${#events[@]} -gt 1 ] && hs="$hs, ..."
 	fi
-	subject="chronopt: $hs"
+	subject="chronopt $(names_subject): $hs"
 	{
 		printf 'chronopt run %s\n' "$1"
-		printf 'series %s, model %s\n\n' "$(flat "$cfg_SERIES")" "$(flat "$cfg_MODEL")"
+		names_lines
+		printf '\n'
 		local l
 		for l in "${body_lines[@]}"; do
 			printf '%s\n' "$(flat "$l" 600)"
 		done
+		# What was decided, rendered from the envelopes, never recomputed.
+		if [ -n "${3:-}" ] && [ -s "$3" ] && [ -x "$cfg_BIN/opt-report" ]; then
+			printf '\n'
+			"$cfg_BIN/opt-report" --format text <"$3" 2>/dev/null || printf '(the text report could not be made)\n'
+		fi
 		printf '\nenvelopes and logs: %s\n' "$(flat "$2")"
 		printf 'history: %s\nconfigs: %s\n' "$(flat "$cfg_HISTORY")" "$(flat "$cfg_CONFIG_DIR")"
 	} >"$body"
@@ -369,6 +455,10 @@ mail_report() { # mail_report RUN_ID RUNDIR
 
 # stage NAME IN OUT CMD...: run one stage, IN -> OUT, stderr kept in the run
 # dir, the exact command appended to the run's `commands` file (replayable).
+# Exit 7 (partly failed) is not a stop: every line was written, those of
+# the failed horizons with a section of status "error" that the later
+# stages pass on; run_partial remembers it.
+run_partial=0
 stage() {
 	local name=$1 in=$2 out=$3 rc=0
 	shift 3
@@ -378,6 +468,10 @@ stage() {
 		printf '<%q >%q\n' "$(basename "$in")" "$(basename "$out")"
 	} >>"$rundir/commands"
 	"$@" <"$in" >"$out.partial" 2>"$rundir/$name.stderr" || rc=$?
+	if [ $rc -eq 7 ]; then
+		stage_partly_failed "$name"
+		rc=0
+	fi
 	if [ $rc -ne 0 ]; then
 		warn "stage $name failed (exit $rc):"
 		tail -n 5 "$rundir/$name.stderr" | while IFS= read -r l; do
@@ -386,6 +480,49 @@ stage() {
 		return $rc
 	fi
 	mv -f "$out.partial" "$out"
+}
+
+# ------------------------------------------------------- partial failure
+
+# stage_partly_failed NAME: a stage exited 7; its own failures (not those
+# it passed on) are repeated on stderr, and the run goes on.
+stage_partly_failed() {
+	run_partial=1
+	local l
+	while IFS= read -r l; do
+		case "$l" in
+		*"failed, the others go on:"*) warn "stage $1: $(flat "$l" 400)" ;;
+		esac
+	done <"$rundir/$1.stderr"
+}
+
+# ------------------------------------------------ replays pinned to the run
+
+# pin_settings: the run's own copy of the settings file, RUNDIR/settings.json,
+# given to every stage, so a stage replayed from the run directory reads
+# the settings the run read.
+pin_settings() {
+	cp -- "$cfg_CONFIG" "$rundir/settings.json" 2>/dev/null ||
+		die 4 "cannot copy the settings '$(flat "$cfg_CONFIG")' into the run directory '$(flat "$rundir")'"
+}
+
+# pin_deployed: a copy of the deployed configs (CONFIG_DIR/*.json) in
+# RUNDIR/deployed/, taken just before validation, which validates against
+# it: the incumbent a verdict was made against stays in the run directory,
+# and 20-validate replayed from there decides the same.
+pin_deployed() {
+	local d=$rundir/deployed f
+	mkdir -- "$d" 2>/dev/null || die 4 "cannot create directory '$(flat "$d")'"
+	[ -d "$cfg_CONFIG_DIR" ] || return 0
+	for f in "$cfg_CONFIG_DIR"/*.json; do
+		[ -f "$f" ] && [ ! -L "$f" ] || continue
+		cp -p -- "$f" "$d/" 2>/dev/null || die 4 "cannot copy '$(flat "$f")' into '$(flat "$d")'"
+	done
+}
+
+# A comment line in the commands file (not a command: replays skip it).
+commands_note() {
+	printf '# %s\n' "$1" >>"$rundir/commands"
 }
 
 cmd_run() {
@@ -436,8 +573,10 @@ cmd_run() {
 		mkdir -- "$rundir" 2>/dev/null || die 4 "cannot create run directory '$(flat "$rundir")'"
 	fi
 	: >"$rundir/input.ndjson"
+	pin_settings
 
-	local -a common=(--config "$cfg_CONFIG" --config-dir "$cfg_CONFIG_DIR" --history "$cfg_HISTORY")
+	local -a common=(--config "$rundir/settings.json" --config-dir "$cfg_CONFIG_DIR" --history "$cfg_HISTORY")
+	local -a pinned=(--config "$rundir/settings.json" --config-dir "$rundir/deployed" --history "$cfg_HISTORY")
 	local -a trig=("$t_trigger" --series "$cfg_SERIES" --model "$cfg_MODEL" --seed "$cfg_SEED" "${common[@]}")
 	[ -n "$cfg_SERIES_ID" ] && trig+=(--id "$cfg_SERIES_ID")
 	if [ $hset = 1 ]; then trig+=(--horizon "$horizon"); else trig+=(--all); fi
@@ -448,11 +587,15 @@ cmd_run() {
 	local rc=0 last
 	printf '%s: run %s%s (%s, model %s)\n' "$prog" "$run_id" "$([ $dry = 1 ] && printf ' (dry run)')" \
 		"$(flat "$(basename "$cfg_SERIES")" 80)" "$(flat "$cfg_MODEL" 120)" >&2
+	commands_note "00-trigger decides again when replayed: it reads the history, the deployed configs, the series and the clock as they are then"
 	{
 		stage 00-trigger "$rundir/input.ndjson" "$rundir/00-trigger.ndjson" "${trig[@]}" &&
 			stage 10-search "$rundir/00-trigger.ndjson" "$rundir/10-search.ndjson" "$t_search" "${common[@]}" \
 				--jobs "$cfg_JOBS" &&
-			stage 20-validate "$rundir/10-search.ndjson" "$rundir/20-validate.ndjson" "$t_validate" "${common[@]}" &&
+			pin_deployed &&
+			commands_note "20-validate is pinned: it validates against deployed/, the configs deployed when it ran" &&
+			stage 20-validate "$rundir/10-search.ndjson" "$rundir/20-validate.ndjson" "$t_validate" "${pinned[@]}" &&
+			commands_note "30-deploy and 40-history act again when replayed: they deploy and record" &&
 			stage 30-deploy "$rundir/20-validate.ndjson" "$rundir/30-deploy.ndjson" "${dep[@]}"
 	} || rc=$?
 	last=$rundir/30-deploy.ndjson
@@ -465,7 +608,7 @@ cmd_run() {
 	if [ $rc -ne 0 ]; then
 		events=("$(printf 'run failed (exit %d)' "$rc")")
 		body_lines=("the run stopped at a stage that failed (exit $rc); see the *.stderr files")
-		[ $dry = 0 ] && mail_report "$run_id" "$rundir"
+		[ $dry = 0 ] && mail_report "$run_id" "$rundir" "$rundir/00-trigger.ndjson"
 		[ $dry = 0 ] && { log_line "run $run_id exit $rc: a stage failed" || true; }
 		warn "run $run_id failed; envelopes and stderr in $rundir"
 		return $rc
@@ -473,15 +616,18 @@ cmd_run() {
 
 	summarize "$last" "$dry"
 	local what
-	if [ "$n_triggered" -eq 0 ]; then
+	if [ "$n_triggered" -eq 0 ] && [ "$n_error" -eq 0 ]; then
 		what="nothing to do: no horizon triggered"
 	else
 		what="$n_triggered triggered, $n_passed approved, $n_failed not approved, $n_deployed deployed"
 	fi
+	[ "$n_error" -gt 0 ] && what="$what, $n_error failed"
+	local final=0
+	[ $run_partial = 1 ] && final=7
 	if [ $dry = 1 ]; then
 		printf '%s (dry run: nothing deployed or recorded, no mail sent)\n' "$what"
 		printf 'envelopes of this dry run: %s\n' "$rundir"
-		return 0
+		return $final
 	fi
 	printf '%s\n' "$what"
 	printf 'envelopes: %s\n' "$rundir"
@@ -491,25 +637,71 @@ cmd_run() {
 		"$cfg_BIN/opt-report" --history "$cfg_HISTORY" --config-dir "$cfg_CONFIG_DIR" --html "$cfg_REPORT" ||
 			warn "warning: the report '$cfg_REPORT' could not be written"
 	fi
-	local logged=0
-	log_line "run $run_id exit 0: $what" || logged=4
-	mail_report "$run_id" "$rundir"
-	return $logged
+	log_line "run $run_id exit $final: $what" || final=4
+	mail_report "$run_id" "$rundir" "$last"
+	return $final
 }
 
 # ------------------------------------------------------------ other commands
 
+# status: text for people, or with --json one JSON object for machines;
+# never both.
 cmd_status() {
-	[ $# -eq 0 ] || die 2 "status: unexpected argument '$(flat "$1" 80)'"
-	local rc=0
-	printf 'Deployed configs (%s):\n' "$(flat "$cfg_CONFIG_DIR")"
-	"$(tool opt-deploy)" status --config-dir "$cfg_CONFIG_DIR" --config "$cfg_CONFIG" || rc=$?
+	local json=0
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--json) json=1 ;;
+		*) die 2 "status: unexpected argument '$(flat "$1" 80)'" ;;
+		esac
+		shift
+	done
+	local t_deploy t_history
+	t_deploy=$(tool opt-deploy)
+	t_history=$(tool opt-history)
+	command -v jq >/dev/null || die 4 "jq not found: run scripts/install-deps"
+	names_of ""
+	local last_run=""
+	[ -f "$cfg_LOG_DIR/pipeline.log" ] && last_run=$(tail -n 1 -- "$cfg_LOG_DIR/pipeline.log")
+	if [ $json = 1 ]; then
+		status_json "$t_deploy" "$t_history" "$last_run"
+		return
+	fi
+	local rc=0 lastopt
+	names_lines
+	printf '\nDeployed configs (%s):\n' "$(flat "$cfg_CONFIG_DIR")"
+	"$t_deploy" status --config-dir "$cfg_CONFIG_DIR" --config "$cfg_CONFIG" || rc=$?
 	printf '\nLast optimization per horizon (%s):\n' "$(flat "$cfg_HISTORY")"
-	"$(tool opt-history)" last --history "$cfg_HISTORY" || rc=$?
-	if [ -f "$cfg_LOG_DIR/pipeline.log" ]; then
-		printf '\nLast run: %s\n' "$(flat "$(tail -n 1 "$cfg_LOG_DIR/pipeline.log")" 400)"
+	lastopt=$("$t_history" last --history "$cfg_HISTORY") || rc=$?
+	if [ -n "$lastopt" ]; then
+		jq -r 'def s: tostring | explode | map(if . < 32 or . == 127 then 32 else . end) | implode;
+			"  \(.horizon | s | .[0:32])\t\(.last // "never" | s | .[0:40])"' <<<"$lastopt" | expand -t 8
+	else
+		printf '  none recorded\n'
+	fi
+	if [ -n "$last_run" ]; then
+		printf '\nLast run: %s\n' "$(flat "$last_run" 400)"
 	fi
 	return $rc
+}
+
+# status_json DEPLOY HISTORY LAST_RUN: one object on stdout
+# {"series":{"id","last_date","length","path"},"model","config_dir","history",
+#  "deployed":<opt-deploy status --json>,"last_optimization":[{"horizon","last"}],
+#  "last_run":"..."|null}; nothing on stdout when a tool fails.
+status_json() {
+	local dep lastopt rc=0
+	dep=$("$1" status --config-dir "$cfg_CONFIG_DIR" --config "$cfg_CONFIG" --json) || rc=$?
+	[ $rc -eq 0 ] || return $rc
+	lastopt=$("$2" last --history "$cfg_HISTORY") || rc=$?
+	[ $rc -eq 0 ] || return $rc
+	jq -n -c --argjson dep "${dep:-null}" --slurpfile last <(printf '%s\n' "$lastopt") \
+		--arg id "$nm_series" --arg last_date "$nm_last" --arg length "$nm_length" \
+		--arg path "$cfg_SERIES" --arg model "$nm_model" --arg cdir "$cfg_CONFIG_DIR" \
+		--arg hist "$cfg_HISTORY" --arg run "$last_run" \
+		'{series: {id: $id, last_date: (if $last_date == "?" then null else $last_date end),
+		           length: (if $length == "" then null else ($length | tonumber? // null) end), path: $path},
+		  model: $model, config_dir: $cdir, history: $hist, deployed: $dep,
+		  last_optimization: $last, last_run: (if $run == "" then null else $run end)}'
 }
 
 cmd_history() {
@@ -598,11 +790,14 @@ cmd_rollback() {
 		body=$(mktemp_or_die "${TMPDIR:-/tmp}/chronopt-mail.XXXXXX")
 		tmpfiles+=("$body")
 		{
-			printf '%s: rolled back%s\n' "$horizon" "${to:+ to the requested version}"
+			names_of ""
+			names_lines
+			printf '\n%s: rolled back%s\n' "$horizon" "${to:+ to the requested version}"
 			printf '%s: %s\n\n' "$horizon" "$(flat "$summary" 600)"
 			printf 'configs: %s\nhistory: %s\n' "$(flat "$cfg_CONFIG_DIR")" "$(flat "$cfg_HISTORY")"
 		} >"$body"
-		mail_send "chronopt: $horizon rolled back" "$body" || true
+		names_of ""
+		mail_send "chronopt $(names_subject): $horizon rolled back" "$body" || true
 	fi
 	return $rc
 }
@@ -685,7 +880,10 @@ cmd_demo() {
 		esac
 	done
 	printf '%s: demo workspace %s\n' "$prog" "$ws" >&2
-	(cd "$ws" && "$self" "${again[@]}" run --all)
+	# a partly failed run (7) still gets its report and the summary below
+	local drc=0
+	(cd "$ws" && "$self" "${again[@]}" run --all) || drc=$?
+	[ $drc -eq 0 ] || [ $drc -eq 7 ] || return $drc
 	(cd "$ws" && "$self" "${again[@]}" report >/dev/null)
 	cat <<EOF
 
@@ -699,6 +897,7 @@ Next:
   $self --env $ws/chronopt.env history
   $self --env $ws/chronopt.env run --all     # again: the cooldown keeps it quiet
 EOF
+	return $drc
 }
 
 # --------------------------------------------------------------------- main

@@ -134,7 +134,7 @@ static int cmd_deploy(const dp_options *dp)
 	env_reader rd;
 	env_reader_init(&rd, stdin, "<stdin>");
 	cp_err e = {0};
-	int status = CP_OK;
+	int status = CP_OK, partial = 0;
 	for (;;) {
 		cJSON *env;
 		int rc = env_read(&rd, &env, &e);
@@ -156,6 +156,8 @@ static int cmd_deploy(const dp_options *dp)
 			cp_die(&e);
 			status = e.code;
 		}
+		if (env_failed_stage(env))
+			partial = 1;
 		if (env_write(stdout, env, &e) < 0) {
 			cJSON_Delete(env);
 			env_reader_release(&rd);
@@ -164,7 +166,8 @@ static int cmd_deploy(const dp_options *dp)
 		cJSON_Delete(env);
 	}
 	env_reader_release(&rd);
-	return status;
+	/* a horizon an earlier stage failed: partly failed */
+	return status == CP_OK && partial ? CP_PARTIAL : status;
 }
 
 static cJSON *result_json(const char *action, const char *h, const dp_result *r, int dry)

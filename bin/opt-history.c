@@ -172,5 +172,7 @@ int main(int argc, char **argv)
 	}
 	if (rc < 0)
 		return cp_die_closing(&e);
-	return cp_close_stdout();
+	int crc = cp_close_stdout();
+	/* record: a failed horizon was recorded (outcome failed) */
+	return crc == CP_OK && cmd == 0 && rc == 1 ? CP_PARTIAL : crc;
 }

@@ -1,4 +1,5 @@
-/* opt-report — the static HTML dashboard from the history file.
+/* opt-report — the static HTML dashboard from the history file, or the
+ * plain-text report of envelopes (--format text).
  * See opt-report(1).  Thin: options here, everything else in lib/report.c. */
 #include "durable.h"
 #include "envelope.h"
@@ -12,10 +13,14 @@
 static void usage(FILE *fp)
 {
 	fputs("usage: opt-report [--history FILE] [--config-dir DIR] [--html FILE]\n"
-	      "Write the HTML dashboard of the optimization history (to FILE, or stdout).\n"
+	      "       opt-report --format text < envelopes\n"
+	      "Write the HTML dashboard of the optimization history (to FILE, or stdout),\n"
+	      "or a plain-text report of envelopes as they were decided (nothing recomputed).\n"
 	      "  --history FILE     history file (default $CHRONOPT_HISTORY, else history.jsonl)\n"
 	      "  --config-dir DIR   deployed configs (default $CHRONOPT_CONFIG_DIR, else configs)\n"
 	      "  --html FILE        write the page to FILE, replaced atomically (default stdout)\n"
+	      "  --format html|text html: the dashboard (default); text: the report of the\n"
+	      "                     envelopes on standard input\n"
 	      "  --help             this text\n",
 	      fp);
 }
@@ -27,6 +32,7 @@ int main(int argc, char **argv)
 	const char *history = getenv("CHRONOPT_HISTORY");
 	const char *config_dir = getenv("CHRONOPT_CONFIG_DIR");
 	const char *html = NULL;
+	int text = 0, dir_given = 0, history_given = 0;
 	if (!history || !*history)
 		history = "history.jsonl";
 	if (!config_dir || !*config_dir)
@@ -35,15 +41,23 @@ int main(int argc, char **argv)
 		{"history", required_argument, NULL, 'H'},
 		{"config-dir", required_argument, NULL, 'd'},
 		{"html", required_argument, NULL, 'o'},
+		{"format", required_argument, NULL, 'f'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'H': history = optarg; break;
-		case 'd': config_dir = optarg; break;
+		case 'H': history = optarg, history_given = 1; break;
+		case 'd': config_dir = optarg, dir_given = 1; break;
 		case 'o': html = optarg; break;
+		case 'f':
+			if (strcmp(optarg, "text") && strcmp(optarg, "html")) {
+				fprintf(stderr, "opt-report: --format '%s' must be html or text\n", optarg);
+				return CP_USAGE;
+			}
+			text = !strcmp(optarg, "text");
+			break;
 		case 'h':
 			usage(stdout);
 			return cp_close_stdout();
@@ -59,6 +73,17 @@ int main(int argc, char **argv)
 	}
 
 	cp_err e = {0};
+	if (text) {
+		/* the envelopes say everything: nothing else is read */
+		if (html || history_given || dir_given) {
+			fprintf(stderr, "opt-report: --format text reads envelopes on standard input; "
+			                "--html, --history and --config-dir are for the dashboard\n");
+			return CP_USAGE;
+		}
+		if (report_text(stdin, "<stdin>", stdout, &e) < 0)
+			return cp_die_closing(&e);
+		return cp_close_stdout();
+	}
 	report_data r;
 	report_init(&r);
 	if (report_load(&r, history, &e) < 0)

@@ -73,29 +73,34 @@ static void progress(void *ctx, int done, int total, double elapsed)
 	        total, elapsed, eta);
 }
 
-/* Options for one envelope line: settings, then the command line. */
+/* Options for one envelope line: settings, then the command line.
+ * Returns 0, -1 on an error that stops the stage, or 1 when this horizon
+ * cannot run (no or a bad search space for it): e says why. */
 static int line_options(const cJSON *env, const char *hname, sr_options *o, const char **model,
                         const char *where, cp_err *e)
 {
 	sr_options_default(o);
-	if (sr_options_from_settings(o, opt.settings, hname, opt.settings_name, e) < 0)
-		return -1;
+	int src = sr_options_from_settings(o, opt.settings, hname, opt.settings_name, e);
+	if (src < 0)
+		return src == -2 ? 1 : -1;
 	static const char *const names[SP_NDIM] = {"--context-lengths", "--num-samples",
 	                                           "--temperatures", "--top-k", "--top-p"};
 	for (int d = 0; d < SP_NDIM; d++)
 		if (opt.list[d] && sp_from_list(&o->space, d, opt.list[d], names[d], e) < 0)
 			return -1;
-	if (o->space.n[SP_CTX] == 0)
-		return cp_fail(e, CP_DATA,
-		               "no search space for horizon '%s': set search.spaces.%s in the settings "
-		               "or give --context-lengths",
-		               hname, hname);
+	if (o->space.n[SP_CTX] == 0) {
+		cp_fail(e, CP_DATA,
+		        "no search space for horizon '%s': set search.spaces.%s in the settings "
+		        "or give --context-lengths",
+		        hname, hname);
+		return 1;
+	}
 	if (sp_check(&o->space, opt.list[SP_CTX] || opt.list[SP_SAMPLES] || opt.list[SP_TEMP] ||
 	                                opt.list[SP_TOPK] || opt.list[SP_TOPP]
 	                            ? "search space (settings and options)"
 	                            : "search space",
 	             CP_DATA, e) < 0)
-		return -1;
+		return 1;
 #define OVR(f) if (opt.f >= 0) o->f = opt.f
 	OVR(method); OVR(trials); OVR(eta); OVR(min_windows); OVR(windows); OVR(stride);
 	OVR(holdout); OVR(batch); OVR(reuse);
@@ -129,7 +134,10 @@ static void work_release(line_work *w)
 	memset(w, 0, sizeof(*w));
 }
 
-/* Load series and model and set up the search for one envelope. */
+/* Load series and model and set up the search for one envelope.
+ * Returns 0, -1 on an error that stops the stage, or 1 when this horizon
+ * cannot run (no or a bad search space, a series too short for its
+ * windows): e says why, nothing is left to release. */
 static int line_setup(const cJSON *env, line_work *w, const char *where, cp_err *e)
 {
 	memset(w, 0, sizeof(*w));
@@ -138,8 +146,9 @@ static int line_setup(const cJSON *env, line_work *w, const char *where, cp_err 
 	sr_options o;
 	if (env_horizon(env, &hname, &steps, e) < 0)
 		return cp_prefix(e, "%s", where);
-	if (line_options(env, hname, &o, &model, where, e) < 0)
-		return -1;
+	int lrc = line_options(env, hname, &o, &model, where, e);
+	if (lrc != 0)
+		return lrc;
 	if (opt.mode == MODE_PLAN && o.method == SR_HALVING)
 		return cp_fail(e, CP_USAGE, "--plan does not support --method halving "
 		                            "(its later rungs depend on earlier results)");
@@ -155,10 +164,15 @@ static int line_setup(const cJSON *env, line_work *w, const char *where, cp_err 
 		work_release(w);
 		return -1;
 	}
-	if (!(w->rw = baseline_new("random_walk", 1, e)) ||
-	    sr_prepare(&w->S, hname, steps, &o, &w->s, w->f, model, e) < 0) {
+	if (!(w->rw = baseline_new("random_walk", 1, e))) {
 		work_release(w);
 		return -1;
+	}
+	if (sr_prepare(&w->S, hname, steps, &o, &w->s, w->f, model, e) < 0) {
+		/* the series is too short for this horizon's windows */
+		int code = e->code;
+		work_release(w);
+		return code == CP_DATA ? 1 : -1;
 	}
 	for (int i = 0; i < w->S.nwarn; i++)
 		fprintf(stderr, "%s: warning: %s\n", cp_progname, w->S.warn[i]);
@@ -172,6 +186,9 @@ static const char *run_id_of(const cJSON *env)
 }
 
 /* ------------------------------------------------------------ modes */
+
+/* Set when a horizon failed: the stage then exits CP_PARTIAL. */
+static int failed_lines;
 
 static int mode_run(cp_err *e)
 {
@@ -188,10 +205,18 @@ static int mode_run(cp_err *e)
 		} else {
 			double t0 = cp_now();
 			line_work w;
-			if (line_setup(env, &w, where, e) < 0) {
+			int src = line_setup(env, &w, where, e);
+			if (src < 0) {
 				cJSON_Delete(env);
 				rc = -1;
 				break;
+			}
+			if (src > 0) {
+				env_warn_failed(where, env, e);
+				cJSON *err = env_error(e);
+				env_add_number(err, "seconds", cp_now() - t0);
+				env_set(env, "search", err);
+				goto write;
 			}
 			int tty = isatty(2);
 			int xrc = sr_execute(&w.S, &w.s, w.f, w.rw, opt.jobs, opt.max_seconds,
@@ -210,6 +235,9 @@ static int mode_run(cp_err *e)
 			sr_env_model(env, w.S.model_dir, w.S.sha256);
 			work_release(&w);
 		}
+	write:
+		if (env_failed_stage(env))
+			failed_lines++;
 		rc = env_write(stdout, env, e);
 		cJSON_Delete(env);
 		if (rc < 0)
@@ -234,23 +262,35 @@ static int mode_plan(cp_err *e)
 		char where[64], buf[1024];
 		snprintf(where, sizeof(where), "<stdin>:%ld", r.lineno);
 		const char *reason = env_stop_reason(env, "search", buf, sizeof(buf));
-		if (reason) {
-			cJSON *u = sr_unit_line(r.lineno, 0, 1, env, NULL, NULL, reason);
+		line_work w;
+		int src = reason ? 0 : line_setup(env, &w, where, e);
+		if (src < 0) {
+			cJSON_Delete(env);
+			rc = -1;
+			break;
+		}
+		if (env_failed_stage(env))
+			failed_lines++;
+		if (reason || src > 0) {
+			/* a line an earlier stage stopped, or a horizon that cannot
+			 * run: one unit line that --reduce turns back into the
+			 * skipped or failed section */
+			cJSON *err = NULL;
+			if (src > 0) {
+				env_warn_failed(where, env, e);
+				err = env_error(e);
+				failed_lines++;
+			}
+			cJSON *u = sr_unit_line(r.lineno, 0, 1, env, NULL, NULL, reason, err);
 			rc = emit(u, e);
 			cJSON_Delete(u);
 		} else {
-			line_work w;
-			if (line_setup(env, &w, where, e) < 0) {
-				cJSON_Delete(env);
-				rc = -1;
-				break;
-			}
 			sr_unit *units;
 			int n;
 			sr_units(&w.S, 0, &units, &n);
 			cJSON *plan = sr_plan_json(&w.S);
 			for (int i = 0; i < n && rc >= 0; i++) {
-				cJSON *u = sr_unit_line(r.lineno, i, n, env, plan, &units[i], NULL);
+				cJSON *u = sr_unit_line(r.lineno, i, n, env, plan, &units[i], NULL, NULL);
 				rc = emit(u, e);
 				cJSON_Delete(u);
 			}
@@ -323,6 +363,8 @@ static int mode_run_unit(cp_err *e)
 static int emit_env(cJSON *env, void *ctx, cp_err *e)
 {
 	(void)ctx;
+	if (env_failed_stage(env))
+		failed_lines++;
 	return env_write(stdout, env, e);
 }
 
@@ -475,5 +517,6 @@ int main(int argc, char **argv)
 	cJSON_Delete(opt.settings);
 	if (rc < 0)
 		return cp_die_closing(&e);
-	return cp_close_stdout();
+	rc = cp_close_stdout();
+	return rc == CP_OK && failed_lines ? CP_PARTIAL : rc;
 }

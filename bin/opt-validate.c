@@ -223,13 +223,19 @@ int main(int argc, char **argv)
 
 	env_reader rd;
 	env_reader_init(&rd, stdin, "<stdin>");
-	int declined = 0, failed = 0;
+	int declined = 0, failed = 0, partial = 0;
 	for (;;) {
 		cJSON *env;
 		int r = env_read(&rd, &env, &e);
 		if (r == 0)
 			break;
-		if (r < 0 || vd_line(env, &o, &e) < 0) {
+		int vrc = r < 0 ? -1 : vd_line(env, &o, &e);
+		if (vrc > 0) {
+			char where[64];
+			snprintf(where, sizeof(where), "<stdin>:%ld", rd.lineno);
+			env_warn_failed(where, env, &e);
+		}
+		if (vrc < 0) {
 			if (r > 0) {
 				/* "tool: file: line: problem" (chronopt-envelope(7)) */
 				cp_prefix(&e, "<stdin>:%ld", rd.lineno);
@@ -241,6 +247,8 @@ int main(int argc, char **argv)
 		const cJSON *v = cJSON_GetObjectItemCaseSensitive(env, "validation");
 		if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(v, "approved")))
 			declined++;
+		if (env_failed_stage(env))
+			partial++;
 		if (text) {
 			char *out = NULL;
 			size_t len = 0;
@@ -264,5 +272,8 @@ int main(int argc, char **argv)
 	int crc = cp_close_stdout();
 	if (crc != CP_OK)
 		return crc;
+	/* a failed horizon outweighs a declined one */
+	if (partial)
+		return CP_PARTIAL;
 	return exit_code && declined ? CP_DECLINED : CP_OK;
 }

@@ -21,7 +21,10 @@ enum cp_exit {
 	CP_DATA     = 3, /* bad input: CSV, JSON, envelope, config, checkpoint */
 	CP_IO       = 4, /* I/O or system error */
 	CP_BUSY     = 5, /* lock held by another process */
-	CP_INTERNAL = 6  /* a bug: should not happen */
+	CP_INTERNAL = 6, /* a bug: should not happen */
+	CP_PARTIAL  = 7  /* partly failed: some horizons failed (their lines
+	                    carry a section with status "error"), the others
+	                    completed */
 };
 
 #define CP_ERR_MAX 1024

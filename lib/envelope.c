@@ -256,6 +256,33 @@ cJSON *env_skipped(const char *reason)
 	return j;
 }
 
+cJSON *env_error(const cp_err *e)
+{
+	cJSON *j = cJSON_CreateObject();
+	cJSON_AddStringToObject(j, "status", "error");
+	cJSON_AddStringToObject(j, "reason", e->msg[0] ? e->msg : "no reason given");
+	cJSON_AddNumberToObject(j, "exit", e->code ? e->code : CP_INTERNAL);
+	return j;
+}
+
+const char *env_failed_stage(const cJSON *env)
+{
+	for (size_t i = 0; i < sizeof(stage_order) / sizeof(stage_order[0]); i++) {
+		const char *st = env_string(env, stage_order[i], "status");
+		if (st && strcmp(st, "error") == 0)
+			return stage_order[i];
+	}
+	return NULL;
+}
+
+void env_warn_failed(const char *where, const cJSON *env, const cp_err *e)
+{
+	const char *h = env_string(cJSON_GetObjectItemCaseSensitive(env, "horizon"), NULL, "name");
+	char shown[CP_SHOWN_MAX];
+	fprintf(stderr, "%s: %s: horizon '%s' failed, the others go on: %s\n", cp_progname, where,
+	        h ? cp_shown(h, shown) : "?", e->msg);
+}
+
 cJSON *env_add_number(cJSON *obj, const char *key, double v)
 {
 	if (!isfinite(v))

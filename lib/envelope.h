@@ -73,6 +73,21 @@ void env_set(cJSON *env, const char *name, cJSON *section);
 /* {"status":"skipped","reason":reason} */
 cJSON *env_skipped(const char *reason);
 
+/* The section of a stage that could not work on this horizon (series too
+ * short for it, a bad search space, ...): {"status":"error","reason":
+ * e->msg,"exit":e->code}, so later stages skip the line (rule 2) and the
+ * history records it as failed.  Caller owns it. */
+cJSON *env_error(const cp_err *e);
+
+/* The first stage section of env (trigger, search, validation, deployment,
+ * history) whose status is "error", or NULL.  A stage that writes such a
+ * line exits CP_PARTIAL once all lines are written. */
+const char *env_failed_stage(const cJSON *env);
+
+/* The one-line warning a stage prints when its own work on a horizon
+ * failed: "<prog>: <where>: horizon '<h>' failed, the others go on: <msg>". */
+void env_warn_failed(const char *where, const cJSON *env, const cp_err *e);
+
 /* Add a number only if finite, else null (cJSON prints NaN as null anyway
  * but this keeps intent explicit). Returns the added item. */
 cJSON *env_add_number(cJSON *obj, const char *key, double v);

@@ -104,6 +104,11 @@ static const char *outcome_of(const cJSON *env, char *reason, size_t len)
 			snprintf(reason, len, "rolled back: %s", sum);
 		return "rolled_back";
 	}
+	const char *failed = env_failed_stage(env);
+	if (failed) {
+		snprintf(reason, len, "%s failed: %s", failed, why(get(env, failed), "no reason given"));
+		return "failed";
+	}
 	if (cJSON_IsFalse(get(trig, "should_optimize"))) {
 		/* the trigger's "do not optimize <h>: why" becomes "not triggered: why" */
 		const char *sum = str_or(trig, "summary", "no trigger fired");
@@ -501,9 +506,11 @@ int history_record_stream(FILE *in, const char *in_name, FILE *out, const char *
 {
 	env_reader r;
 	cJSON *env;
-	int got, rc = 0;
+	int got, rc = 0, failed = 0;
 	env_reader_init(&r, in, in_name);
 	while ((got = env_read(&r, &env, e)) > 0) {
+		if (env_failed_stage(env))
+			failed = 1;
 		double t0 = cp_now();
 		char now[21];
 		long recno = 0;
@@ -529,7 +536,7 @@ int history_record_stream(FILE *in, const char *in_name, FILE *out, const char *
 	if (got < 0)
 		rc = -1;
 	env_reader_release(&r);
-	return rc;
+	return rc < 0 ? -1 : failed;
 }
 
 /* ------------------------------------------------------------- queries */

@@ -22,6 +22,9 @@
  *
  * outcome, first rule that matches:
  *   rolled_back    deployment.action is "rollback" (pipeline.sh rollback)
+ *   failed         a stage could not work on this horizon: a section has
+ *                  status "error" (series too short for it, a bad search
+ *                  space, ...); reason "<stage> failed: <its reason>"
  *   not_triggered  trigger.should_optimize is false
  *   search_failed  no search section, or its status is not "done"/"partial",
  *                  or it has neither "candidate" nor "best"
@@ -76,7 +79,9 @@ int history_append(const char *path, const cJSON *rec, long wait_ms, long *recno
  * "history": {"status":"done","file":path,"record":N,"seconds":s}. Every
  * line is recorded, also those an earlier stage stopped (that is what
  * outcome says). Stops at the first error: lines before it are recorded and
- * written, nothing of the failing line is. Returns 0 or -1. */
+ * written, nothing of the failing line is. Returns 0, 1 when every line was
+ * recorded and one or more of them was a failed horizon (outcome failed),
+ * or -1. */
 int history_record_stream(FILE *in, const char *in_name, FILE *out, const char *path,
                           long wait_ms, cp_err *e);
 

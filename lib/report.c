@@ -334,6 +334,8 @@ static const char *decision(const report_rec *rec)
 	if (cJSON_IsString(oc) && (strcmp(oc->valuestring, "error") == 0 ||
 	                           strcmp(oc->valuestring, "search_failed") == 0))
 		return strcmp(oc->valuestring, "error") == 0 ? "error" : "search failed";
+	if (cJSON_IsString(oc) && strcmp(oc->valuestring, "failed") == 0)
+		return "failed";
 	if (cJSON_IsString(oc) && strcmp(oc->valuestring, "dry_run") == 0)
 		return "dry run";
 	if (rec->rollback)
@@ -403,6 +405,19 @@ static void table_last(FILE *out, const report_data *r, const hstat *hs, size_t 
 		}
 		fputs("</td><td>", out);
 		fputs(lo ? decision(lo) : "&ndash;", out);
+		if (lo && !isnan(num_of(lo->j, P("validation.candidate.rmse")))) {
+			/* the held-out numbers beside the verdict */
+			fputs("<br><span class=\"small\">held-out RMSE ", out);
+			num(out, num_of(lo->j, P("validation.candidate.rmse")));
+			fputs(", random walk ", out);
+			num(out, num_of(lo->j, P("validation.random_walk.rmse")));
+			fputs(", incumbent ", out);
+			if (!isnan(num_of(lo->j, P("validation.incumbent.rmse"))))
+				num(out, num_of(lo->j, P("validation.incumbent.rmse")));
+			else
+				fputs("none", out);
+			fputs("</span>", out);
+		}
 		fputs("</td><td class=\"why\">", out);
 		if (lo) {
 			const cJSON *tb = first(lo->j, F_FIRED);
@@ -461,10 +476,65 @@ static void table_history(FILE *out, const report_data *r)
 
 /* ------------------------------------------------------------------- page */
 
+/* The header: what the page is about.  One line per series id of the
+ * history (newest record of each): the series, the last observation date
+ * that record's run saw, the model and the run.  Records without a series
+ * (rollbacks) name none. */
+static void header_names(FILE *out, const report_data *r)
+{
+	size_t shown = 0;
+	for (size_t k = r->n; k-- > 0;) {
+		const cJSON *j = r->recs[k].j;
+		const char *id = str_of(j, P("series.id"));
+		const char *path = str_of(j, P("series.path"));
+		if (!id && !path)
+			continue;
+		int seen = 0;
+		for (size_t m = k + 1; m < r->n && !seen; m++) {
+			const cJSON *o = r->recs[m].j;
+			const char *oid = str_of(o, P("series.id")), *opath = str_of(o, P("series.path"));
+			if (!oid && !opath)
+				continue;
+			seen = (id ? oid && !strcmp(id, oid) : !oid) && (id || (opath && !strcmp(path, opath)));
+		}
+		if (seen)
+			continue;
+		if (shown++ == 0)
+			fputs("<div class=\"head\">\n", out);
+		fputs("<p><span class=\"hl\">Series ", out);
+		report_escape(out, id ? id : path);
+		fputs("</span> &mdash; last observation ", out);
+		const char *last = str_of(j, P("series.last_date"));
+		report_escape(out, last ? last : "unknown");
+		double len = num_of(j, P("series.length"));
+		if (!isnan(len))
+			fprintf(out, " (%.0f observations)", len);
+		fputs(" &middot; model ", out);
+		const char *model = str_of(j, P("model.dir", "config.model.dir"));
+		report_escape(out, model ? model : "unknown");
+		fputs(" &middot; last run ", out);
+		const char *run = str_of(j, P("run_id"));
+		report_escape(out, run ? run : "?");
+		fputs(" at ", out);
+		report_escape(out, r->recs[k].when[0] ? r->recs[k].when : "?");
+		if (path && id) {
+			fputs("<br><span class=\"small\">", out);
+			report_escape(out, path);
+			fputs("</span>", out);
+		}
+		fputs("</p>\n", out);
+	}
+	if (shown)
+		fputs("</div>\n", out);
+	else
+		fputs("<p class=\"note\">No series recorded yet.</p>\n", out);
+}
+
 static const char CSS[] =
 	"body{font:14px/1.45 'DejaVu Sans',Arial,sans-serif;color:#0f172a;margin:24px 32px;max-width:1100px}"
 	"h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #e2e8f0;"
 	"padding-bottom:4px}.meta,.note,.small{color:#475569;font-size:12px}"
+	".head{border:1px solid #cbd5e1;background:#f8fafc;padding:2px 12px;margin:8px 0}.head p{margin:6px 0}"
 	".warn{background:#fef3c7;border:1px solid #f59e0b;padding:6px 10px}"
 	"table{border-collapse:collapse;width:100%;font-size:12px}th,td{border:1px solid #e2e8f0;"
 	"padding:4px 6px;text-align:left;vertical-align:top}th{background:#f8fafc}td.h{font-weight:bold}"
@@ -522,6 +592,7 @@ int report_html(FILE *out, const report_data *r, const char *config_dir, const c
 	fputs(". Generated ", out);
 	report_escape(out, generated_at ? generated_at : "?");
 	fputs(".</p>\n", out);
+	header_names(out, r);
 	if (r->missing)
 		fputs("<p class=\"warn\">The history file does not exist yet: no run has been recorded.</p>\n", out);
 	if (r->torn_tail)

@@ -64,6 +64,19 @@ int report_load(report_data *r, const char *path, cp_err *e);
 int report_html(FILE *out, const report_data *r, const char *config_dir,
                 const char *generated_at, cp_err *e);
 
+/* opt-report --format text: read envelopes (chronopt-envelope(7)) from in
+ * (named in_name in messages) and write, for people and mail, what each
+ * line says as it was decided: the run, series (id, last date, length) and
+ * model when they change, then per line the horizon, where it got to
+ * (deployed, not approved, FAILED at <stage>, ...), each stage's summary or
+ * skip/error reason, the verdict with the held-out RMSE of the candidate,
+ * the random walk and the incumbent beside it, and the validation block of
+ * vd_text_report().  Nothing is recomputed: no series, model or deployed
+ * config is read, so the report of a saved run stays what was decided.
+ * ASCII only.  Returns 0, or -1: CP_DATA "<in_name>:<line>: ..." for a bad
+ * envelope, CP_IO for read or write errors. */
+int report_text(FILE *in, const char *in_name, FILE *out, cp_err *e);
+
 /* Write s HTML-escaped (& < > " ' as entities; control characters other
  * than newline and tab, C1 controls and bytes that are not well-formed
  * UTF-8 become U+FFFD) to out.  NULL writes nothing. */

@@ -59,7 +59,9 @@ typedef struct {
  * validate.stride (holdout stride), and the space: the seed default for
  * the horizon (else num_samples [100], temperature [1], no context list)
  * with search.spaces.<horizon> on top. `where` names the file in
- * messages. CP_DATA on bad values. */
+ * messages. CP_DATA on bad values: -2 when the bad value is in the
+ * horizon's own search.spaces.<horizon> (that horizon cannot run, the
+ * others can), -1 for the rest. */
 int sr_options_from_settings(sr_options *o, const cJSON *settings, const char *horizon,
                              const char *where, cp_err *e);
 

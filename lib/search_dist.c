@@ -80,7 +80,7 @@ int sr_model_unchanged(const char *dir, const char *want, cp_err *e)
 }
 
 cJSON *sr_unit_line(long line, int unit, int units, cJSON *env, cJSON *plan, const sr_unit *u,
-                    const char *skip)
+                    const char *skip, cJSON *error)
 {
 	cJSON *j = cJSON_CreateObject();
 	cJSON_AddStringToObject(j, "schema", SR_UNIT_SCHEMA);
@@ -89,7 +89,10 @@ cJSON *sr_unit_line(long line, int unit, int units, cJSON *env, cJSON *plan, con
 	cJSON_AddNumberToObject(j, "units", units);
 	cJSON_AddItemReferenceToObject(j, "envelope", env);
 	if (!u) {
-		cJSON_AddStringToObject(j, "skip", skip);
+		if (error)
+			cJSON_AddItemToObject(j, "error", error);
+		else
+			cJSON_AddStringToObject(j, "skip", skip);
 		return j;
 	}
 	cJSON_AddItemReferenceToObject(j, "plan", plan);
@@ -100,7 +103,7 @@ cJSON *sr_unit_line(long line, int unit, int units, cJSON *env, cJSON *plan, con
 int sr_run_unit_line(cJSON *j, cp_err *e)
 {
 	set_item(j, "schema", cJSON_CreateString(SR_RESULT_SCHEMA));
-	if (cJSON_GetObjectItemCaseSensitive(j, "skip"))
+	if (cJSON_GetObjectItemCaseSensitive(j, "skip") || cJSON_GetObjectItemCaseSensitive(j, "error"))
 		return 0;
 	sr_search S;
 	sr_unit u = {0};
@@ -175,7 +178,11 @@ static cJSON *reduce_line(const entry *E, int n, cp_err *e)
 		cJSON_Delete(env);
 		return cp_fail(e, CP_DATA, "<stdin>: envelope %ld: result has no \"envelope\"", L), NULL;
 	}
-	const cJSON *skip = item(E[0].j, "skip");
+	const cJSON *skip = item(E[0].j, "skip"), *err = item(E[0].j, "error");
+	if (cJSON_IsObject(err)) {
+		env_set(env, "search", cJSON_Duplicate(err, 1));
+		return env;
+	}
 	if (cJSON_IsString(skip)) {
 		env_set(env, "search", env_skipped(skip->valuestring));
 		return env;

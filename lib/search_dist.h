@@ -32,13 +32,15 @@ int sr_model_unchanged(const char *dir, const char *want, cp_err *e);
 
 /* A unit line for envelope line `line` (1-based), unit `unit` of `units`.
  * env and plan are referenced, not copied: delete the line before them.
- * With u NULL, a skip line carrying `skip` as the reason. */
+ * With u NULL, a skip line: carrying `error` (a search section with status
+ * "error", env_error(); ownership moves to the line) when it is not NULL,
+ * else `skip` as the reason. */
 cJSON *sr_unit_line(long line, int unit, int units, cJSON *env, cJSON *plan, const sr_unit *u,
-                    const char *skip);
+                    const char *skip, cJSON *error);
 
 /* Run unit line j in place: opens the series and the model it names, runs
  * the unit, adds "result" and turns the schema into SR_RESULT_SCHEMA (a
- * skip line only changes schema). Errors as sr_run_unit, plus CP_DATA for
+ * skip or error line only changes schema). Errors as sr_run_unit, plus CP_DATA for
  * a bad line. */
 int sr_run_unit_line(cJSON *j, cp_err *e);
 

@@ -683,7 +683,7 @@ int sr_options_from_settings(sr_options *o, const cJSON *st, const char *horizon
 		char w[512];
 		snprintf(w, sizeof(w), "%s: %s", where, key);
 		if (sp_from_json(&o->space, sp, w, e) < 0)
-			return -1;
+			return -2;
 	}
 	return 0;
 }

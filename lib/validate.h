@@ -131,8 +131,10 @@ typedef struct {
 } vd_options;
 
 /* Validate one envelope line in place: sets env["validation"] (done, or
- * skipped when an earlier stage said stop). Returns 0, or -1 with e filled
- * (the line must then not be written). */
+ * skipped when an earlier stage said stop). Returns 0; 1 when this horizon
+ * cannot be validated (the series is too short for its windows): the
+ * section is then env_error(e) and e says why, the line is written and the
+ * others go on; or -1 with e filled (the line must then not be written). */
 int vd_line(cJSON *env, const vd_options *o, cp_err *e);
 
 #endif

@@ -176,6 +176,15 @@ int vd_line(cJSON *env, const vd_options *o, cp_err *e)
 	bt_plan plan = {o->origins, o->stride, 0};
 	int *origins = NULL;
 	int rc = bt_origins(&s, steps, 2, &plan, &origins, e);
+	if (rc < 0 && e->code == CP_DATA) {
+		/* the series is too short for this horizon's validation windows:
+		 * this horizon fails, the others go on */
+		release_scores(c, origins, &s, inc);
+		cJSON *err = env_error(e);
+		env_add_number(err, "seconds", cp_now() - t0);
+		env_set(env, "validation", err);
+		return 1;
+	}
 	for (int i = 0; rc == 0 && i < 3; i++)
 		if (c[i].label && c[i].spec)
 			rc = score(&c[i], &s, origins, plan.count, steps, seed, o->batch, e);

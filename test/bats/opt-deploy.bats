@@ -124,6 +124,17 @@ ctx() { jq -r .context_length "$CFG/7d.json"; }
 	[ ! -e "$CFG" ]
 }
 
+@test "a horizon an earlier stage failed is skipped, the others deployed, exit 7 (partly failed)" {
+	failed=$(envelope 2 90 10 | jq -c '.horizon = {"name":"90d","steps":90} | del(.validation) |
+		.search = {"status":"error","reason":"series too short","exit":3}')
+	run --separate-stderr sh -c 'printf "%s\n%s\n" "$1" "$2" | opt-deploy deploy --config-dir "$3"' sh \
+		"$(envelope 1 90 10)" "$failed" "$CFG"
+	assert_failure 7
+	[ "$(echo "${lines[0]}" | jq -r .deployment.deployed)" = true ]
+	[ "$(echo "${lines[1]}" | jq -c '[.deployment.status, .deployment.reason]')" = '["skipped","search error: series too short"]' ]
+	[ -f "$CFG/7d.json" ] && [ ! -e "$CFG/90d.json" ]
+}
+
 @test "unknown envelope fields pass through unchanged" {
 	run --separate-stderr sh -c 'printf "%s\n" "$1" | jq -c ".extra = {\"keep\": [1, \"x\"]}" | opt-deploy deploy --config-dir "$2"' sh "$(envelope 1 90 10)" "$CFG"
 	assert_success

@@ -17,7 +17,7 @@ make_fixture_history() {
 	while read -r d; do
 		i=$((i + 1))
 		sed -n "${i}p" "$FX/envelopes.ndjson" |
-			CHRONOPT_NOW=$d opt-history record --file "$1" >/dev/null || return 1
+			CHRONOPT_NOW=$d opt-history record --file "$1" >/dev/null || [ $? = 7 ] || return 1
 	done <"$FX/dates"
 }
 
@@ -77,6 +77,22 @@ envelope() { # run_id horizon
 	[ "$(wc -l <"$H")" -eq 2 ]
 	run grep -c '"schema":"chronopt-history/1","run_id":"r1","horizon":"7d","steps":7,"optimization_date":"2026-11-23T02:00:00Z","outcome":"not_triggered","success":false,"reason":"not triggered: quiet"' "$H"
 	assert_output 1
+}
+
+@test "a failed horizon is recorded with outcome failed and the stage's reason, exit 7" {
+	{
+		envelope run-1 7d
+		envelope run-1 90d | jq -c '.horizon.steps = 90 | .trigger.should_optimize = true |
+			.search = {"status":"error","reason":"too short: need 603, have 600","exit":3} |
+			.validation = {"status":"skipped","reason":"search error: too short: need 603, have 600"}'
+	} >env
+	run --separate-stderr opt-history record --file "$H" <env
+	assert_failure 7
+	[ "${#lines[@]}" = 2 ]
+	[ "$(jq -c '[.horizon, .outcome, .success, .reason]' "$H" | tail -n 1)" = '["90d","failed",false,"search failed: too short: need 603, have 600"]' ]
+	[ "$(jq -r .outcome "$H" | head -n 1)" = not_triggered ]
+	# recording only the good line is exit 0
+	head -n 1 env | opt-history record --file "$H" >/dev/null
 }
 
 @test "the history file defaults to \$CHRONOPT_HISTORY, else history.jsonl" {
@@ -143,10 +159,10 @@ envelope() { # run_id horizon
 	assert_line --index 0 --partial '"outcome":"dry_run"'
 	run opt-history show --file "$H" --limit 2 --json
 	[ "${#lines[@]}" -eq 2 ]
-	assert_line --index 0 --partial '"outcome":"error"'
+	assert_line --index 0 --partial '"outcome":"failed"'
 	run opt-history show --file "$H" --horizon 30d --limit 1
 	[ "${#lines[@]}" -eq 2 ]
-	assert_line --index 1 --regexp '^    6  2026-11-01T02:00:00Z  30d +error '
+	assert_line --index 1 --regexp '^    6  2026-11-01T02:00:00Z  30d +failed '
 	run opt-history show --file "$H" --limit 0 --json
 	assert_success
 	assert_output ""
@@ -335,13 +351,15 @@ envelope() { # run_id horizon
 }
 
 @test "the man page examples run" {
-	cp "$FX/envelopes.ndjson" run.ndjson
+	# a run without failed horizons (record exits 7 after recording one)
+	grep -v '"status":"error"' "$FX/envelopes.ndjson" >run.ndjson
+	[ "$(wc -l <run.ndjson)" -eq 5 ]
 	run bash -c 'opt-history record --file history.jsonl < run.ndjson > /dev/null &&
 		opt-history show --horizon 7d --limit 10 &&
 		opt-history last --horizon 7d &&
 		opt-history export --format csv --since 2026-01-01 > history.csv'
 	assert_success
-	[ "$(wc -l <history.csv)" -eq 8 ]
+	[ "$(wc -l <history.csv)" -eq 6 ]
 }
 
 @test "a full disk on stdout is exit 4 with one message, for every command" {

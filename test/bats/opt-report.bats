@@ -30,3 +30,36 @@ setup() {
 	assert_success
 	[ -s fifo/r.html ]
 }
+
+@test "--format text renders envelopes as decided; the dashboard's options are usage errors with it" {
+	printf '{"schema":"chronopt/1","run_id":"r1","seed":1,"series":{"path":"s.csv","id":"ABC","last_date":"2026-01-02","length":300},"horizon":{"name":"7d","steps":7},"model":{"dir":"drift"},"trigger":{"status":"done","should_optimize":false,"summary":"calm \\u001b[31m"},"search":{"status":"skipped","reason":"not triggered: calm \\u001b[31m"}}\n' >env
+	printf '{"schema":"chronopt/1","run_id":"r1","seed":1,"series":{"path":"s.csv","id":"ABC","last_date":"2026-01-02","length":300},"horizon":{"name":"90d","steps":90},"model":{"dir":"drift"},"trigger":{"status":"done","should_optimize":true,"summary":"optimize 90d"},"search":{"status":"error","reason":"too short","exit":3},"validation":{"status":"skipped","reason":"search error: too short"}}\n' >>env
+	run --separate-stderr opt-report --format text <env
+	assert_success
+	[ "$output" = "chronopt run r1
+series ABC, last date 2026-01-02, 300 observations (s.csv)
+model drift
+
+7d (7 steps): not triggered
+  trigger     calm ?[31m
+
+90d (90 steps): FAILED at search
+  trigger     optimize 90d
+  search      FAILED: too short" ]
+	run --separate-stderr opt-report --format text </dev/null
+	assert_success
+	[ "$output" = "chronopt: no envelope to report" ]
+	echo '{"schema":"chronopt/1", oops' >>env
+	run --separate-stderr opt-report --format text <env
+	assert_failure 3
+	[ "$stderr" = "opt-report: <stdin>:3: invalid JSON near column 26" ]
+	run --separate-stderr opt-report --format text --html x.html <env
+	assert_failure 2
+	[ ! -e x.html ]
+	run --separate-stderr opt-report --format pdf
+	assert_failure 2
+	[ "$stderr" = "opt-report: --format 'pdf' must be html or text" ]
+	run --separate-stderr bash -c "head -n 2 env | opt-report --format text >/dev/full"
+	assert_failure 4
+	assert_equal "$stderr" "opt-report: error writing the report: No space left on device"
+}

@@ -198,24 +198,61 @@ Try 'opt-search --help'." ]
 	assert_failure 3
 	[[ "$stderr" == "opt-search: <stdin>:1: unknown model 'no_such_model'"* ]]
 
-	envelope 3d 3 drift >env
-	run --separate-stderr opt-search <env
-	assert_failure 3
-	[ "$stderr" = "opt-search: no search space for horizon '3d': set search.spaces.3d in the settings or give --context-lengths" ]
-
+	echo '{"search":{"origins":0}}' >bad.json
 	envelope 7d 7 drift >env
-	run --separate-stderr opt-search --windows 6000 <env
+	run --separate-stderr opt-search --config bad.json <env
 	assert_failure 3
-	[ "$stderr" = "opt-search: $SERIES: not enough observations for 6000 search windows of 7 steps with context 270 after 30 held-out origins: need 6312, have 5916" ]
+	[ -z "$output" ]
+}
 
-	echo '{"search":{"spaces":{"7d":{"temperature":[1,0]}}}}' >bad.json
-	run --separate-stderr opt-search --config bad.json <env
-	assert_failure 3
-	[ "$stderr" = 'opt-search: search space: "temperature" value 0 is not in (0, 100]' ]
-	echo '{"search":{"spaces":{"7d":{"temprature":[1]}}}}' >bad.json
-	run --separate-stderr opt-search --config bad.json <env
-	assert_failure 3
-	[ "$stderr" = "opt-search: bad.json: search.spaces.7d: unknown key 'temprature'" ]
+# One line per horizon: the first is searched, the second cannot run.
+two_lines() {
+	envelope 15d 15 drift >env
+	envelope "$1" "$2" drift >>env
+}
+
+@test "a horizon that cannot run fails alone: its line carries the error, the others are searched, exit 7" {
+	two_lines 3d 3
+	run --separate-stderr opt-search --windows 5 <env
+	assert_failure 7
+	[ "${#lines[@]}" = 2 ]
+	[ "$(echo "${lines[0]}" | jq -r .search.status)" = done ]
+	[ "$(echo "${lines[1]}" | jq -c '[.search.status, .search.exit, .search.reason]')" = "[\"error\",3,\"no search space for horizon '3d': set search.spaces.3d in the settings or give --context-lengths\"]" ]
+	[ "$stderr" = "opt-search: <stdin>:2: horizon '3d' failed, the others go on: no search space for horizon '3d': set search.spaces.3d in the settings or give --context-lengths" ]
+
+	# a series too short for this horizon's windows
+	{ head -n 1 "$SERIES"; tail -n 200 "$SERIES"; } >short.csv
+	two_lines 90d 90
+	sed -i "s|$SERIES|$PWD/short.csv|; s/5916/200/" env
+	run --separate-stderr opt-search --windows 5 --context-lengths 30 <env
+	assert_failure 7
+	[ "$(echo "${lines[0]}" | jq -r .search.status)" = done ]
+	[ "$(echo "${lines[1]}" | jq -r .search.reason)" = "$PWD/short.csv: not enough observations for 5 search windows of 90 steps with context 30 after 30 held-out origins: need 243, have 200" ]
+
+	# a bad search space in the settings, for this horizon only
+	echo '{"search":{"spaces":{"15d":{"context_length":[30]},"7d":{"temperature":[1,0]}}}}' >bad.json
+	two_lines 7d 7
+	run --separate-stderr opt-search --windows 5 --config bad.json <env
+	assert_failure 7
+	[ "$(echo "${lines[0]}" | jq -r .search.status)" = done ]
+	[ "$(echo "${lines[1]}" | jq -r .search.reason)" = 'search space: "temperature" value 0 is not in (0, 100]' ]
+	echo '{"search":{"spaces":{"15d":{"context_length":[30]},"7d":{"temprature":[1]}}}}' >bad.json
+	run --separate-stderr opt-search --windows 5 --config bad.json <env
+	assert_failure 7
+	[ "$(echo "${lines[1]}" | jq -r .search.reason)" = "bad.json: search.spaces.7d: unknown key 'temprature'" ]
+
+	# plan | run-unit | reduce carries the failure the same way
+	opt-search --windows 5 --config bad.json --plan <env >units 2>/dev/null && false || [ $? = 7 ]
+	opt-search --run-unit <units >results
+	opt-search --reduce <results >reduced && false || [ $? = 7 ]
+	opt-search --windows 5 --config bad.json <env >direct 2>/dev/null || true
+	cmp <(untimed reduced) <(untimed direct)
+
+	# the next stage passes the failure on (rule 2) and says partly failed too
+	run --separate-stderr opt-validate --config-dir "$BATS_TEST_TMPDIR/none" <direct
+	assert_failure 7
+	[ "$(echo "${lines[1]}" | jq -c '.validation | del(.seconds)')" = "{\"status\":\"skipped\",\"reason\":\"search error: bad.json: search.spaces.7d: unknown key 'temprature'\"}" ]
+	[ -z "$stderr" ]
 }
 
 @test "spaces and the split come from the settings file and options" {

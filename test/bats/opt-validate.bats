@@ -354,3 +354,24 @@ $(candidate drift 180 | jq -c '.seed = -1')"
 	assert_failure 4
 	assert_equal "$stderr" "opt-validate: error writing the report: No space left on device"
 }
+
+@test "a horizon the series is too short to validate fails alone: error section, the others validated, exit 7" {
+	{ head -n 1 "$SERIES"; tail -n 100 "$SERIES"; } >short.csv
+	good="$(candidate drift 30 | jq -c ".series.path = \"$PWD/short.csv\" | .series.length = 100")"
+	long="$(echo "$good" | jq -c '.horizon = {"name":"90d","steps":90} | .search.candidate.horizon = "90d"')"
+	export ENVLINE="$good
+$long"
+	validate
+	assert_failure 7
+	[ "${#lines[@]}" = 2 ]
+	[ "$(echo "${lines[0]}" | jq -r .validation.status)" = done ]
+	[ "$(echo "${lines[1]}" | jq -c '.validation | [.status, .exit, .reason]')" = "[\"error\",3,\"$PWD/short.csv: not enough observations: need 121, have 100\"]" ]
+	[ "$stderr" = "opt-validate: <stdin>:2: horizon '90d' failed, the others go on: $PWD/short.csv: not enough observations: need 121, have 100" ]
+	# --exit-code: a failed horizon (7) outweighs a declined one (1)
+	validate --exit-code --min-coverage 1
+	assert_failure 7
+	# the text report says so
+	validate --format text
+	assert_failure 7
+	assert_output --partial "horizon 90d: error"
+}

@@ -81,6 +81,111 @@ lenient() {
 	grep -q "run run-1 exit 0" logs/pipeline.log
 }
 
+@test "run --all: a horizon the series is too short for fails alone, the others go through every stage, exit 7" {
+	need_tools
+	make_capture
+	printf 'CHRONOPT_MAIL_TO=ops@example.org\nCHRONOPT_MAIL_COMMAND=%s -s {subject} {to}\n' \
+		"$BATS_TEST_TMPDIR/capture" >>chronopt.env
+	# 600 observations: enough for 7d, 15d and 30d, 3 short of 90d's search
+	{ head -n 1 series.csv; tail -n 600 series.csv; } >short.csv && mv short.csv series.csv
+	CHRONOPT_RUN_ID=run-1 run --separate-stderr pipe run --all
+	assert_failure 7
+	assert_line "90d: triggered: optimize 90d: never optimized"
+	assert_line "    FAILED at search: $ws/series.csv: not enough observations for 30 search windows of 90 steps with context 365 after 30 held-out origins: need 603, have 600"
+	assert_line "4 triggered, 3 approved, 0 not approved, 3 deployed, 1 failed"
+	[[ "$stderr" == *"pipeline.sh: stage 10-search: opt-search: <stdin>:4: horizon '90d' failed, the others go on: "* ]]
+	# every stage ran on every line; the failed one is passed on as rule 2 says
+	for s in 00-trigger 10-search 20-validate 30-deploy 40-history; do
+		[ "$(wc -l <"runs/run-1/$s.ndjson")" -eq 4 ]
+	done
+	[ "$(jq -r 'select(.horizon.name == "90d") | [.search.status, .validation.status, .deployment.status, .history.status] | join(" ")' runs/run-1/40-history.ndjson)" = "error skipped skipped done" ]
+	ls configs/7d.json configs/15d.json configs/30d.json
+	[ ! -e configs/90d.json ]
+	[ "$(jq -r '.horizon + " " + .outcome' history.jsonl)" = "7d deployed
+15d deployed
+30d deployed
+90d failed" ]
+	grep -q "run run-1 exit 7: 4 triggered, 3 approved, 0 not approved, 3 deployed, 1 failed" logs/pipeline.log
+	[ -s report.html ]
+	mapfile -t argv <"$CAPTURE_DIR/0.argv"
+	[[ ${argv[1]} == *"90d failed"* ]]
+	grep -q '^90d: FAILED at search: .*need 603, have 600$' "$CAPTURE_DIR/0.body"
+	# the next run: the three are quiet, 90d fails again and says so
+	CHRONOPT_RUN_ID=run-2 run --separate-stderr pipe run --all
+	assert_failure 7
+	assert_line "1 triggered, 0 approved, 0 not approved, 0 deployed, 1 failed"
+}
+
+@test "the text report after a deployment equals the saved verdict; validating again re-decides" {
+	need_tools
+	CHRONOPT_RUN_ID=run-1 run --separate-stderr pipe run --horizon 7d
+	assert_success
+	assert_line --regexp '^    validation: .* \[held-out RMSE [0-9.]+, random walk [0-9.]+, incumbent none, 30 windows\]$'
+	[ "$(jq -r '.validation.approved, .deployment.deployed' runs/run-1/40-history.ndjson | tr '\n' ' ')" = "true true " ]
+	# The verdict as it was made, against what was deployed then (nothing).
+	mkdir before
+	"$CHRONOPT_BIN/opt-validate" --config "$FIX/settings.json" --config-dir before --format text \
+		<runs/run-1/10-search.ndjson >saved.txt
+	grep -qx "chronopt validation, horizon 7d: APPROVED" saved.txt
+	# opt-validate --format text validates again, now against the deployed 7d: another verdict.
+	"$CHRONOPT_BIN/opt-validate" --config "$FIX/settings.json" --config-dir configs --format text \
+		<runs/run-1/10-search.ndjson >again.txt
+	grep -qx "chronopt validation, horizon 7d: NOT APPROVED" again.txt
+	# opt-report --format text renders the saved sections: the saved verdict, byte for byte.
+	run --separate-stderr "$CHRONOPT_BIN/opt-report" --format text <runs/run-1/40-history.ndjson
+	assert_success
+	[ "${lines[0]}" = "chronopt run run-1" ]
+	[ "${lines[1]}" = "series USDCLP, last date 2026-09-23, 1000 observations ($ws/series.csv)" ]
+	[ "${lines[2]}" = "model random_walk" ]
+	assert_line "7d (7 steps): deployed"
+	rmse=$(jq -r '.validation.candidate.rmse * 10000 | round / 10000' runs/run-1/40-history.ndjson)
+	assert_line --regexp "^  verdict     APPROVED: held-out RMSE ${rmse}[0-9]*, random walk [0-9.]+, incumbent none \(first deployment\); 30 windows [0-9-]+ to [0-9-]+$"
+	assert_line "  recorded    $ws/history.jsonl, record 1"
+	printf '%s\n' "$output" | sed -n '/^chronopt validation, horizon 7d/,$p' >block.txt
+	diff saved.txt <(cat block.txt; echo)
+	# and the same from the saved 20-validate.ndjson, whatever has been deployed since
+	"$CHRONOPT_BIN/opt-report" --format text <runs/run-1/20-validate.ndjson >v.txt
+	grep -qx "7d (7 steps): approved, not deployed yet" v.txt
+	diff saved.txt <(sed -n '/^chronopt validation, horizon 7d/,$p' v.txt)
+}
+
+@test "status prints text for people and --json for machines, never both" {
+	need_tools
+	run --separate-stderr pipe status
+	assert_success
+	[ "${lines[0]}" = "series series.csv, last date unknown (no run recorded yet) ($ws/series.csv)" ]
+	CHRONOPT_RUN_ID=run-1 run pipe run --all
+	assert_success
+	run --separate-stderr pipe status
+	assert_success
+	[ "${lines[0]}" = "series USDCLP, last date 2026-09-23, 1000 observations ($ws/series.csv)" ]
+	[ "${lines[1]}" = "model random_walk" ]
+	assert_line "7d: deployed"
+	assert_line --regexp '^  7d +2026-11-23T02:00:00Z$'
+	assert_line --regexp '^Last run: .* run run-1 exit 0: 4 triggered'
+	# no raw JSON among the text
+	refute_line --regexp '^[[:space:]]*[{[]'
+	run --separate-stderr pipe status --json
+	assert_success
+	[ "${#lines[@]}" = 1 ]
+	printf '%s\n' "$output" | jq -e '.series == {"id": "USDCLP", "last_date": "2026-09-23", "length": 1000, "path": "'"$ws"'/series.csv"}
+		and .model == "random_walk" and (.deployed.horizons | map(.horizon)) == ["7d", "15d", "30d", "90d"]
+		and (.last_optimization | map(.last)) == ["2026-11-23T02:00:00Z", "2026-11-23T02:00:00Z", "2026-11-23T02:00:00Z", "2026-11-23T02:00:00Z"]
+		and (.last_run | test("run run-1 exit 0"))'
+	run --separate-stderr pipe status --yaml
+	assert_failure 2
+	[ "$stderr" = "pipeline.sh: status: unexpected argument '--yaml'" ]
+}
+
+@test "the dashboard header names the series, its last date, the model and the run" {
+	need_tools
+	CHRONOPT_RUN_ID=run-1 run pipe run --horizon 7d
+	assert_success
+	grep -q '<span class="hl">Series USDCLP</span> &mdash; last observation 2026-09-23 (1000 observations) &middot; model random_walk &middot; last run run-1 at 2026-11-23T02:00:00Z' report.html
+	# the last decision with its held-out numbers beside it
+	grep -Eq '<td>(deployed|validation failed)<br><span class="small">held-out RMSE [0-9.]+, random walk [0-9.]+, incumbent none</span>' report.html
+}
+
 @test "--jobs reaches opt-search and does not change what the search decides" {
 	need_tools
 	CHRONOPT_RUN_ID=run-1 run --separate-stderr pipe --jobs 1 run --horizon 7d
@@ -108,6 +213,33 @@ lenient() {
 	# Timings are the only fields allowed to differ.
 	strip='del(.. | .seconds?) | del(.. | .seconds_per_window?)'
 	diff <(jq -cS "$strip" replayed.ndjson) <(jq -cS "$strip" runs/run-1/20-validate.ndjson)
+}
+
+@test "20-validate replayed from the run directory is pinned to the configs it validated against" {
+	need_tools
+	CHRONOPT_RUN_ID=run-1 run pipe run --all
+	assert_success
+	[ "$(jq -r .deployment.deployed runs/run-1/30-deploy.ndjson | grep -c true)" -ge 1 ]
+	[ -d runs/run-1/deployed ] && [ -z "$(ls runs/run-1/deployed)" ]
+	cmp runs/run-1/settings.json "$FIX/settings.json"
+	grep -qx '# 00-trigger decides again when replayed: .*' runs/run-1/commands
+	grep -qx '# 20-validate is pinned: it validates against deployed/, the configs deployed when it ran' runs/run-1/commands
+	# The recorded command, run from the run directory, after the deployments.
+	cp runs/run-1/20-validate.ndjson saved.ndjson
+	line=$(sed -n '/^# 20-validate$/{n;p}' runs/run-1/commands)
+	[ -n "$line" ]
+	(cd runs/run-1 && bash -c "$line")
+	strip='del(.. | .seconds?) | del(.. | .seconds_per_window?)'
+	diff <(jq -cS "$strip" saved.ndjson) <(jq -cS "$strip" runs/run-1/20-validate.ndjson)
+	# Validating the same envelopes against the configs deployed now decides otherwise.
+	"$CHRONOPT_BIN/opt-validate" --config "$FIX/settings.json" --config-dir configs \
+		<runs/run-1/10-search.ndjson >now.ndjson
+	[ "$(jq -c '[.validation.approved]' saved.ndjson | sort -u)" != "$(jq -c '[.validation.approved]' now.ndjson | sort -u)" ]
+	# A second run snapshots what run-1 deployed.
+	CHRONOPT_RUN_ID=run-2 run pipe run --all --force
+	for f in configs/*.json; do
+		cmp "$f" "runs/run-2/deployed/$(basename "$f")"
+	done
 }
 
 @test "a second run --all right after does nothing and says why" {
@@ -201,13 +333,21 @@ SH
 	[ -f "$CAPTURE_DIR/0.argv" ]
 	mapfile -t argv <"$CAPTURE_DIR/0.argv"
 	[ "${argv[0]}" = -s ]
-	[[ ${argv[1]} == "chronopt: "* ]]
+	# the subject names the series, its last date and the model
+	[[ ${argv[1]} == "chronopt USDCLP (last 2026-09-23, model random_walk): "* ]]
 	[[ ${argv[1]} == *"7d"* ]]
 	[ "${argv[2]}" = ops@example.org ]
 	[ ${#argv[@]} -eq 3 ]
 	grep -q '^chronopt run run-1$' "$CAPTURE_DIR/0.body"
 	grep -q '^7d: optimization triggered: ' "$CAPTURE_DIR/0.body"
 	grep -Eq '^7d: validation (passed|failed): ' "$CAPTURE_DIR/0.body"
+	grep -qx "series USDCLP, last date 2026-09-23, 1000 observations ($ws/series.csv)" "$CAPTURE_DIR/0.body"
+	grep -qx "model random_walk" "$CAPTURE_DIR/0.body"
+	# the held-out numbers stand beside every verdict
+	[ "$(grep -Ec '^[0-9]+d: validation (passed|failed): .* \[held-out RMSE [0-9.]+, random walk [0-9.]+, incumbent (none|[0-9.]+), 30 windows\]$' "$CAPTURE_DIR/0.body")" = 4 ]
+	# and the text report of what was decided
+	grep -q '^chronopt validation, horizon 7d: ' "$CAPTURE_DIR/0.body"
+	[ "$(grep -c '^  verdict     .*: held-out RMSE ' "$CAPTURE_DIR/0.body")" = 4 ]
 	# The second run triggers nothing: no mail.
 	CHRONOPT_RUN_ID=run-2 run pipe run --all
 	assert_success
@@ -222,7 +362,7 @@ SH
 	CHRONOPT_NOW=2026-11-24T03:00:00Z run pipe rollback 7d
 	assert_success
 	mapfile -t argv <"$CAPTURE_DIR/2.argv"
-	[ "${argv[*]}" = "-s chronopt: 7d rolled back ops@example.org" ]
+	[ "${argv[*]}" = "-s chronopt USDCLP (last 2026-09-23, model random_walk): 7d rolled back ops@example.org" ]
 	grep -q "^7d: rolled '.*configs/7d.json' back to backups/7d_" "$CAPTURE_DIR/2.body"
 }
 
@@ -310,7 +450,7 @@ ENV
 	mapfile -t argv <"$CAPTURE_DIR/0.argv"
 	[ "${argv[2]}" = ";" ] && [ "${argv[3]}" = touch ] && [ "${argv[6]}" = ops@example.org ]
 	[ "${argv[7]}" = '$(touch' ]
-	grep -qF "series $odd/s \$(id).csv" "$CAPTURE_DIR/0.body"
+	grep -qF "series USDCLP, last date 2026-09-23, 1000 observations ($odd/s \$(id).csv)" "$CAPTURE_DIR/0.body"
 	[ -z "$(find "$ws" "$BATS_TEST_TMPDIR" -name pwned)" ]
 	# Files and directories the run made are not world-writable.
 	[ -z "$(find "$odd" -perm -o+w)" ]
@@ -323,7 +463,7 @@ ENV
 	CHRONOPT_RUN_ID=run-1 run pipe run --all
 	assert_success
 	subject=$(sed -n 1p "$CAPTURE_DIR/0.argv")
-	[[ $subject =~ ^chronopt:\ [A-Za-z0-9\ _.,:()+-]+$ ]]
+	[[ $subject =~ ^chronopt\ USDCLP\ \(last\ 2026-09-23,\ model\ random_walk\):\ [A-Za-z0-9\ _.,:()+-]+$ ]]
 	[ "$(wc -l <"$CAPTURE_DIR/0.argv")" -eq 2 ] # subject, then the recipient appended
 	# No body line starts with '~' or '.', which some mailers treat as commands.
 	! grep -q '^[~.]' "$CAPTURE_DIR/0.body"
@@ -518,7 +658,9 @@ render() {
 	grep -qx "CHRONOPT_CONFIG=$FIX/settings.json" demo/chronopt.env
 	grep -qx "CHRONOPT_MODEL=random_walk" demo/chronopt.env
 	grep -q -- '--jobs 1' demo/runs/*/commands
-	grep -q -- "--config $FIX/settings.json" demo/runs/*/commands
+	# every stage reads the run's copy of those settings
+	cmp demo/runs/*/settings.json "$FIX/settings.json"
+	grep -q -- "--config $ws/demo/runs/[^/]*/settings.json" demo/runs/*/commands
 	# The mail command was the one given: it is not installed, so the mail failed.
 	[[ "$stderr" == *"warning: the mail command '$BATS_TEST_TMPDIR/mailer' failed; report not mailed"* ]]
 }

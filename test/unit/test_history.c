@@ -32,7 +32,9 @@ static void test_outcome(void)
 	              "search_failed") && !strcmp(r, "no search section"),
 	      "no search section: search_failed");
 	CHECK(!strcmp(outcome_of("{\"search\":{\"status\":\"error\",\"reason\":\"oom\"}}", r, sizeof(r)),
-	              "search_failed") && !strcmp(r, "search error: oom"), "search error: search_failed");
+	              "failed") && !strcmp(r, "search failed: oom"), "search error: failed");
+	CHECK(!strcmp(outcome_of("{\"search\":{\"status\":\"skipped\",\"reason\":\"quiet\"}}", r, sizeof(r)),
+	              "search_failed") && !strcmp(r, "search skipped: quiet"), "search skipped: search_failed");
 	CHECK(!strcmp(outcome_of("{\"search\":{\"status\":\"done\"}}", r, sizeof(r)), "search_failed") &&
 	      !strcmp(r, "search found no candidate"), "search without a config: search_failed");
 	CHECK(!strcmp(outcome_of("{\"search\":{\"status\":\"partial\",\"best\":{}},"
@@ -43,7 +45,7 @@ static void test_outcome(void)
 	              "error") && !strcmp(r, "no validation section"), "no validation: error");
 	CHECK(!strcmp(outcome_of("{\"search\":{\"status\":\"done\",\"candidate\":{}},"
 	                         "\"validation\":{\"status\":\"error\",\"reason\":\"nan\"}}", r, sizeof(r)),
-	              "error") && !strcmp(r, "validation error: nan"), "validation error: error");
+	              "failed") && !strcmp(r, "validation failed: nan"), "validation error: failed");
 	const char *ok = "{\"search\":{\"status\":\"done\",\"candidate\":{}},"
 	                 "\"validation\":{\"status\":\"done\",\"approved\":true}";
 	char buf[512];
@@ -58,7 +60,7 @@ static void test_outcome(void)
 	snprintf(buf, sizeof(buf), "%s,\"deployment\":{\"status\":\"done\",\"deployed\":false}}", ok);
 	CHECK(!strcmp(outcome_of(buf, r, sizeof(r)), "error"), "done but deployed false: error");
 	snprintf(buf, sizeof(buf), "%s,\"deployment\":{\"status\":\"error\",\"deployed\":true}}", ok);
-	CHECK(!strcmp(outcome_of(buf, r, sizeof(r)), "error"), "deployed true with status error: error");
+	CHECK(!strcmp(outcome_of(buf, r, sizeof(r)), "failed"), "deployed true with status error: failed");
 	CHECK(!strcmp(outcome_of("{}", NULL, 0), "search_failed"), "reason may be NULL");
 
 	/* no doubled words: the sections' summaries already say them */
