@@ -47,12 +47,17 @@ static const char usage_text[] =
 	"  --cooldown-days N       no re-trigger within N days of the last optimization (7)\n"
 	"  --cooldown-severity S   ...unless drift reaches S (HIGH)\n"
 	"  --cooldown-factor X     ...or degradation >= X times the threshold (2)\n"
+	"data checks (steps of the series' frequency: business days, days, weeks, months):\n"
+	"  --stale-after-steps N   stale, never re-tuned, when the last observation is more\n"
+	"                          than N steps before today or --as-of (5; 0: off)\n"
+	"  --max-gap-steps N       a gap is more than N steps between observations (5)\n"
+	"  --gaps refuse|warn      a gap stops re-tuning, or is only reported (refuse)\n"
 	"  --help                  this text\n";
 
 enum {
 	O_SERIES = 256, O_ID, O_HORIZON, O_ALL, O_MODEL, O_SEED, O_LOG, O_ASOF, O_FORCE, O_EXITCODE,
 	O_CONFIG, O_CONFDIR, O_HISTORY, O_DEG, O_ORIG, O_BASEW, O_RECW, O_MINSEV, O_PLOW, O_PMED,
-	O_PHIGH, O_DMED, O_DHIGH, O_PSIB, O_PSIE, O_MAXD, O_CDD, O_CDS, O_CDF, O_HELP
+	O_PHIGH, O_DMED, O_DHIGH, O_PSIB, O_PSIE, O_MAXD, O_CDD, O_CDS, O_CDF, O_STALE, O_MAXGAP, O_GAPS, O_HELP
 };
 
 static const struct option longopts[] = {
@@ -85,6 +90,9 @@ static const struct option longopts[] = {
 	{"cooldown-days", required_argument, 0, O_CDD},
 	{"cooldown-severity", required_argument, 0, O_CDS},
 	{"cooldown-factor", required_argument, 0, O_CDF},
+	{"stale-after-steps", required_argument, 0, O_STALE},
+	{"max-gap-steps", required_argument, 0, O_MAXGAP},
+	{"gaps", required_argument, 0, O_GAPS},
 	{"help", no_argument, 0, O_HELP},
 	{0, 0, 0, 0}};
 
@@ -112,7 +120,12 @@ static int apply(trigger_opts *o, const override *ov, cp_err *e)
 		if (p->val == ov->opt)
 			name = p->name;
 	int is_int = ov->opt == O_ORIG || ov->opt == O_BASEW || ov->opt == O_RECW || ov->opt == O_PSIB ||
-	             ov->opt == O_MAXD || ov->opt == O_CDD;
+	             ov->opt == O_MAXD || ov->opt == O_CDD || ov->opt == O_STALE || ov->opt == O_MAXGAP;
+	if (ov->opt == O_GAPS) {
+		if (trigger_gaps_parse(ov->arg, &o->gaps_refuse) < 0)
+			return cp_fail(e, CP_USAGE, "--gaps: '%s' is not 'refuse' or 'warn'", ov->arg);
+		return 0;
+	}
 	int is_sev = ov->opt == O_MINSEV || ov->opt == O_CDS;
 	drift_severity sev = DRIFT_NONE;
 	if (is_int && cp_parse_long(ov->arg, 0, 1000000, &l) < 0)
@@ -138,6 +151,8 @@ static int apply(trigger_opts *o, const override *ov, cp_err *e)
 	case O_CDD: o->cooldown_days = (int)l; break;
 	case O_CDS: o->cooldown_severity = sev; break;
 	case O_CDF: o->cooldown_factor = d; break;
+	case O_STALE: o->data.stale_after_steps = (int)l; break;
+	case O_MAXGAP: o->data.max_gap_steps = (int)l; break;
 	}
 	return 0;
 }
@@ -158,7 +173,8 @@ static int run_one(cJSON *env, const series *s, const char *hname, int steps, co
 	trigger_input in = {
 		.s = s, .as_of_given = c->as_of_given, .as_of = c->as_of, .today = env_today(),
 		.horizon = hname, .steps = steps, .config_dir = c->confdir, .history_path = c->history,
-		.model_spec = model, .forecast_log = c->log, .seed = seed, .force = c->force};
+		.model_spec = model, .forecast_log = c->log, .seed = seed, .force = c->force,
+		.series_section = cJSON_GetObjectItemCaseSensitive(env, "series")};
 	cJSON *sec = trigger_evaluate(&in, o, e);
 	if (!sec)
 		return lineno > 0 ? cp_prefix(e, "<stdin>:%ld: %s", lineno, hname) : cp_prefix(e, "%s", hname);

@@ -31,6 +31,8 @@ void trigger_opts_default(trigger_opts *o)
 	o->cooldown_days = 7;
 	o->cooldown_severity = DRIFT_HIGH;
 	o->cooldown_factor = 2.0;
+	series_check_opts_default(&o->data);
+	o->gaps_refuse = 1;
 }
 
 static int set_int(const cJSON *st, const char *key, long lo, long hi, int *out, cp_err *e)
@@ -88,7 +90,23 @@ int trigger_opts_from_settings(trigger_opts *o, const cJSON *st, cp_err *e)
 	    set_int(st, "max_days_since_last", 0, 100000, &o->max_days, e) < 0 ||
 	    set_int(st, "cooldown_days", 0, 100000, &o->cooldown_days, e) < 0 ||
 	    set_sev(st, "cooldown_override_severity", &o->cooldown_severity, e) < 0 ||
-	    set_num(st, "cooldown_override_factor", 0, 1e6, &o->cooldown_factor, e) < 0)
+	    set_num(st, "cooldown_override_factor", 0, 1e6, &o->cooldown_factor, e) < 0 ||
+	    set_int(st, "stale_after_steps", 0, 1000000, &o->data.stale_after_steps, e) < 0 ||
+	    set_int(st, "max_gap_steps", 1, 1000000, &o->data.max_gap_steps, e) < 0)
+		return -1;
+	const cJSON *g = settings_node(st, "trigger.gaps");
+	if (g && (!cJSON_IsString(g) || trigger_gaps_parse(g->valuestring, &o->gaps_refuse) < 0))
+		return cp_fail(e, CP_DATA, "settings: \"trigger.gaps\" must be \"warn\" or \"refuse\"");
+	return 0;
+}
+
+int trigger_gaps_parse(const char *s, int *refuse)
+{
+	if (strcmp(s, "refuse") == 0)
+		*refuse = 1;
+	else if (strcmp(s, "warn") == 0)
+		*refuse = 0;
+	else
 		return -1;
 	return 0;
 }
@@ -108,6 +126,10 @@ int trigger_opts_check(const trigger_opts *o, cp_err *e)
 		return cp_fail(e, CP_USAGE, "PSI epsilon '%g' must be in (0, 0.1]", o->psi_eps);
 	if (o->max_days < 0 || o->cooldown_days < 0)
 		return cp_fail(e, CP_USAGE, "day counts must not be negative");
+	if (o->data.max_gap_steps < 1)
+		return cp_fail(e, CP_USAGE, "gap limit '%d' must be at least 1 step", o->data.max_gap_steps);
+	if (o->data.stale_after_steps < 0)
+		return cp_fail(e, CP_USAGE, "stale limit '%d' must not be negative", o->data.stale_after_steps);
 	if (!(o->cooldown_factor >= 0) || !isfinite(o->cooldown_factor))
 		return cp_fail(e, CP_USAGE, "cooldown factor '%g' must be >= 0", o->cooldown_factor);
 	return drift_rule_check(&o->rule, e);
@@ -147,13 +169,14 @@ static double sd_of(const double *x, int n)
 /* History                                                             */
 
 int trigger_last_optimization(const char *path, const char *horizon, int32_t upto,
-                              int32_t *day, cp_err *e)
+                              trigger_last_opt *out, cp_err *e)
 {
 	history h;
 	if (history_load(&h, path, HISTORY_WAIT_MS, e) < 0)
 		return -1;
 	int found = 0;
 	int32_t best = 0;
+	long at = -1;
 	for (long i = 0; i < h.n; i++) {
 		/* the rule of history_last(): runs that reached a verdict */
 		const char *hz = env_string(h.rec[i], NULL, "horizon");
@@ -167,14 +190,23 @@ int trigger_last_optimization(const char *path, const char *horizon, int32_t upt
 		snprintf(date, sizeof date, "%s", od);
 		if (cp_parse_date(date, &dd) < 0) /* history_load checked it */
 			continue;
-		if (dd <= upto && (!found || dd > best)) {
+		if (dd <= upto && (!found || dd >= best)) {
 			best = dd;
+			at = i;
 			found = 1;
 		}
 	}
+	if (found) {
+		/* the data it saw: the last date the trigger checked (--as-of),
+		 * else the series' last date */
+		const cJSON *se = cJSON_GetObjectItemCaseSensitive(h.rec[at], "series");
+		const char *sl = env_string(se, NULL, "last_date_checked");
+		if (!sl)
+			sl = env_string(se, NULL, "last_date");
+		out->day = best;
+		out->has_series = sl && cp_parse_date(sl, &out->series_last) == 0;
+	}
 	history_free(&h);
-	if (found)
-		*day = best;
 	return found;
 }
 
@@ -186,14 +218,14 @@ typedef struct {
 	drift_severity sev;
 } drift_out;
 
-static int check_drift(const series *sv, const trigger_opts *o, cJSON *sec, cJSON *reasons, drift_out *dout,
-                       cp_err *e)
+static int check_drift(const series *sv, const char *variable, const trigger_opts *o, cJSON *sec, cJSON *reasons,
+                       drift_out *dout, cp_err *e)
 {
 	int B = o->drift_baseline, R = o->drift_recent;
 	long need = (long)B + R + 1;
 	dout->evaluated = dout->fired = 0;
 	dout->sev = DRIFT_NONE;
-	cJSON_AddStringToObject(sec, "variable", "daily log-returns");
+	cJSON_AddStringToObject(sec, "variable", variable);
 	cJSON_AddNumberToObject(sec, "baseline_window", B);
 	cJSON_AddNumberToObject(sec, "recent_window", R);
 	cJSON_AddStringToObject(sec, "min_severity", drift_severity_name(o->drift_min));
@@ -260,9 +292,9 @@ static int check_drift(const series *sv, const trigger_opts *o, cJSON *sec, cJSO
 	env_add_number(sec, "recent_mean", mean_of(rec, R));
 	env_add_number(sec, "baseline_sd", sd_of(base, B));
 	env_add_number(sec, "recent_sd", sd_of(rec, R));
-	add_reason(reasons, "drift %s: severity %s (KS D %.3f, p %.3g; PSI %.3f) between the last %d daily "
-	           "log-returns and the %d before them (fires at %s or above)",
-	           dout->fired ? "fired" : "quiet", drift_severity_name(sev), ks.d, ks.p, psi, R, B,
+	add_reason(reasons, "drift %s: severity %s (KS D %.3f, p %.3g; PSI %.3f) between the last %d %s "
+	           "and the %d before them (fires at %s or above)",
+	           dout->fired ? "fired" : "quiet", drift_severity_name(sev), ks.d, ks.p, psi, R, variable, B,
 	           drift_severity_name(o->drift_min));
 	free(lr);
 	return 0;
@@ -271,37 +303,105 @@ static int check_drift(const series *sv, const trigger_opts *o, cJSON *sec, cJSO
 typedef struct {
 	int fired, never;
 	int days;
+	int no_new;      /* the last optimization saw the data there is now */
 } time_out;
 
-static int check_time(const trigger_input *in, int32_t ref, const trigger_opts *o, cJSON *sec, cJSON *reasons,
-                      time_out *to, cp_err *e)
+/* The time check: fires when the horizon was never optimized, or was last
+ * optimized max_days or more ago and an observation dated after the last
+ * one that optimization saw has arrived since (sv: the series up to the
+ * reference date). */
+static int check_time(const trigger_input *in, const series *sv, int32_t ref, const trigger_opts *o, cJSON *sec,
+                      cJSON *reasons, time_out *to, cp_err *e)
 {
-	int32_t last;
-	int rc = trigger_last_optimization(in->history_path, in->horizon, ref, &last, e);
+	trigger_last_opt lo = {0};
+	int rc = trigger_last_optimization(in->history_path, in->horizon, ref, &lo, e);
 	if (rc < 0)
 		return -1;
+	int32_t last = lo.day;
+	int newobs = -1;  /* observations after the one the last optimization saw; -1 unknown */
+	if (rc && lo.has_series) {
+		newobs = 0;
+		for (int i = sv->n - 1; i >= 0 && sv->day[i] > lo.series_last; i--)
+			newobs++;
+	}
 	cJSON_AddStringToObject(sec, "history", in->history_path);
 	add_date(sec, "reference_date", ref);
 	cJSON_AddNumberToObject(sec, "max_days", o->max_days);
 	cJSON_AddBoolToObject(sec, "evaluated", 1);
 	to->never = rc == 0;
 	to->days = rc ? ref - last : -1;
-	to->fired = to->never || to->days >= o->max_days;
+	to->no_new = newobs == 0;
+	to->fired = to->never || (to->days >= o->max_days && !to->no_new);
 	cJSON_AddBoolToObject(sec, "fired", to->fired);
 	if (to->never) {
 		cJSON_AddNullToObject(sec, "last_optimization");
 		cJSON_AddNullToObject(sec, "days_since_last");
+		cJSON_AddNullToObject(sec, "last_date_then");
+		cJSON_AddNullToObject(sec, "new_observations");
 		add_reason(reasons, "time fired: %s has never been optimized (no record in %s)", in->horizon,
 		           in->history_path);
-	} else {
-		add_date(sec, "last_optimization", last);
-		cJSON_AddNumberToObject(sec, "days_since_last", to->days);
-		char lb[11];
-		cp_format_date(last, lb);
+		return 0;
+	}
+	add_date(sec, "last_optimization", last);
+	cJSON_AddNumberToObject(sec, "days_since_last", to->days);
+	char lb[11], then[11];
+	cp_format_date(last, lb);
+	if (newobs < 0) {
+		cJSON_AddNullToObject(sec, "last_date_then");
+		cJSON_AddNullToObject(sec, "new_observations");
 		add_reason(reasons, "time %s: last optimized on %s, %d day%s ago (fires at %d days)",
 		           to->fired ? "fired" : "quiet", lb, to->days, to->days == 1 ? "" : "s", o->max_days);
+		return 0;
 	}
+	cp_format_date(lo.series_last, then);
+	cJSON_AddStringToObject(sec, "last_date_then", then);
+	cJSON_AddNumberToObject(sec, "new_observations", newobs);
+	if (to->no_new)
+		add_reason(reasons, "time quiet: last optimized on %s, %d day%s ago, and no observation has arrived "
+		           "since (its last date then, %s, is still the last; fires at %d days with new data)",
+		           lb, to->days, to->days == 1 ? "" : "s", then, o->max_days);
+	else
+		add_reason(reasons, "time %s: last optimized on %s, %d day%s ago (fires at %d days); %d new "
+		           "observation%s since its last date then, %s",
+		           to->fired ? "fired" : "quiet", lb, to->days, to->days == 1 ? "" : "s", o->max_days,
+		           newobs, newobs == 1 ? "" : "s", then);
 	return 0;
+}
+
+/* The data check: frequency, gaps, staleness (series_check.h). Fills sec,
+ * adds reasons, and returns 1 when the data stop re-tuning: the series is
+ * stale, or has a gap and o->gaps_refuse (--force overrides both). */
+static int check_data(const trigger_input *in, const series_report *r, const trigger_opts *o, cJSON *sec,
+                      cJSON *reasons)
+{
+	char w[64], w2[64], why[400], l[11], rf[11];
+	int block = r->stale || (r->gaps && o->gaps_refuse);
+	cJSON_AddBoolToObject(sec, "evaluated", 1);
+	cJSON_AddStringToObject(sec, "frequency", series_freq_name(r->f.freq));
+	cJSON_AddBoolToObject(sec, "stale", r->stale);
+	cJSON_AddNumberToObject(sec, "gaps", r->gaps);
+	cJSON_AddStringToObject(sec, "gap_policy", o->gaps_refuse ? "refuse" : "warn");
+	cJSON_AddBoolToObject(sec, "blocks", block && !in->force);
+	add_reason(reasons, "data: %s series (median spacing %d day%s, %d observations); horizon %s is %d %s ahead",
+	           series_freq_name(r->f.freq), r->f.spacing, r->f.spacing == 1 ? "" : "s", r->n, in->horizon,
+	           in->steps, series_step_words(&r->f, in->steps, w, sizeof w));
+	cp_format_date(r->last, l);
+	cp_format_date(r->reference, rf);
+	if (r->stale)
+		add_reason(reasons, "data: %s; it is not re-tuned until new observations arrive%s", series_stale_words(r, why, sizeof why),
+		           in->force ? " (but --force overrides it)" : "");
+	else if (o->data.stale_after_steps > 0)
+		add_reason(reasons, "data: last observation %s, %ld %s before %s (stale after %d)", l, r->steps_since_last,
+		           series_step_words(&r->f, r->steps_since_last, w2, sizeof w2), rf, o->data.stale_after_steps);
+	else
+		add_reason(reasons, "data: last observation %s, %ld %s before %s (stale check off)", l,
+		           r->steps_since_last, series_step_words(&r->f, r->steps_since_last, w2, sizeof w2), rf);
+	if (r->gaps && o->gaps_refuse)
+		add_reason(reasons, "data: %s; it is not re-tuned while a gap is there (--gaps warn tunes anyway)%s",
+		           series_gap_words(r, why, sizeof why), in->force ? " (but --force overrides it)" : "");
+	else if (r->gaps)
+		add_reason(reasons, "data: warning: %s", series_gap_words(r, why, sizeof why));
+	return block;
 }
 
 /* ------------------------------------------------------------------ */
@@ -343,6 +443,12 @@ cJSON *trigger_evaluate(const trigger_input *in, const trigger_opts *o, cp_err *
 	cJSON *sec = cJSON_CreateObject();
 	cJSON *reasons = cJSON_CreateArray();
 	cJSON *checks = cJSON_CreateObject();
+	series_report rep;
+	series_check(&sv, n, ref, &o->data, &rep);
+	cJSON *data_reasons = cJSON_CreateArray();
+	int data_block = check_data(in, &rep, o, cJSON_AddObjectToObject(checks, "data"), data_reasons);
+	if (cJSON_IsObject(in->series_section))
+		series_check_json(in->series_section, &rep);
 	cJSON *perf = cJSON_AddObjectToObject(checks, "performance");
 	cJSON *drift = cJSON_AddObjectToObject(checks, "drift");
 	cJSON *tm = cJSON_AddObjectToObject(checks, "time");
@@ -350,13 +456,19 @@ cJSON *trigger_evaluate(const trigger_input *in, const trigger_opts *o, cp_err *
 	drift_out dout;
 	time_out to;
 	if (trigger_check_performance(in, &sv, o, perf, reasons, &po, e) < 0 ||
-	    check_drift(&sv, o, drift, reasons, &dout, e) < 0 ||
-	    check_time(in, ref, o, tm, reasons, &to, e) < 0) {
+	    check_drift(&sv, series_returns_words(rep.f.freq), o, drift, reasons, &dout, e) < 0 ||
+	    check_time(in, &sv, ref, o, tm, reasons, &to, e) < 0) {
+		cJSON_Delete(data_reasons);
 		cJSON_Delete(sec);
 		cJSON_Delete(reasons);
 		cJSON_Delete(checks);
 		return NULL;
 	}
+
+	/* the data check's reasons after the three checks' */
+	while (cJSON_GetArraySize(data_reasons) > 0)
+		cJSON_AddItemToArray(reasons, cJSON_DetachItemFromArray(data_reasons, 0));
+	cJSON_Delete(data_reasons);
 
 	/* cooldown */
 	cJSON *cd = cJSON_CreateObject();
@@ -366,7 +478,7 @@ cJSON *trigger_evaluate(const trigger_input *in, const trigger_opts *o, cp_err *
 	int over_perf = po.evaluated && po.degradation >= over_deg;
 	int anyfired = po.fired || dout.fired || to.fired;
 	int blocked = active && anyfired && !over_sev && !over_perf && !in->force;
-	int should = in->force || (anyfired && !blocked);
+	int should = in->force || (anyfired && !blocked && !data_block);
 	cJSON_AddNumberToObject(cd, "days", o->cooldown_days);
 	cJSON_AddBoolToObject(cd, "active", active);
 	if (to.never)
@@ -411,7 +523,8 @@ cJSON *trigger_evaluate(const trigger_input *in, const trigger_opts *o, cp_err *
 		cJSON_AddItemToArray(quiet, cJSON_CreateString("performance"));
 	if (dout.fired) {
 		cJSON_AddItemToArray(fired, cJSON_CreateString("drift"));
-		snprintf(buf, sizeof buf, "%s drift in the daily log-returns", drift_severity_name(dout.sev));
+		snprintf(buf, sizeof buf, "%s drift in the %s", drift_severity_name(dout.sev),
+		         series_returns_words(rep.f.freq));
 		strbuf_add(what, sizeof what, ", ", buf);
 		strbuf_add(names, sizeof names, " and ", "drift");
 	} else
@@ -437,6 +550,14 @@ cJSON *trigger_evaluate(const trigger_input *in, const trigger_opts *o, cp_err *
 	else if (should)
 		snprintf(summary, sizeof summary, "optimize %s: %s%s", in->horizon, what,
 		         active ? " (cooldown overridden)" : "");
+	else if (data_block) {
+		char why[400];
+		if (rep.stale)
+			series_stale_words(&rep, why, sizeof why);
+		else
+			series_gap_words(&rep, why, sizeof why);
+		snprintf(summary, sizeof summary, "do not optimize %s: %s", in->horizon, why);
+	}
 	else if (blocked)
 		snprintf(summary, sizeof summary,
 		         "do not optimize %s: %s fired but %s was optimized %d day%s ago (cooldown %d days)",

@@ -11,6 +11,7 @@
 #include "common.h"
 #include "drift.h"
 #include "series.h"
+#include "series_check.h"
 #include <cJSON.h>
 
 typedef struct {
@@ -30,6 +31,10 @@ typedef struct {
 	int cooldown_days;           /* optimized less than this many days ago: veto; 7 */
 	drift_severity cooldown_severity; /* ...unless drift is at least this; HIGH */
 	double cooldown_factor;      /* ...or degradation >= factor * degradation_pct; 2 */
+	/* data checks (series_check.h): a stale series is never re-tuned; a gap
+	 * stops re-tuning when gaps_refuse, else it is a warning */
+	series_check_opts data;      /* max_gap_steps 5, stale_after_steps 5 */
+	int gaps_refuse;             /* 1 (--gaps refuse, the default) or 0 (warn) */
 } trigger_opts;
 
 /* The defaults above. */
@@ -38,6 +43,8 @@ void trigger_opts_default(trigger_opts *o);
  * opt-trigger(1) and configs/chronopt.json). Absent keys keep their value;
  * a present key of the wrong type or range: CP_DATA naming "trigger.<key>". */
 int trigger_opts_from_settings(trigger_opts *o, const cJSON *settings, cp_err *e);
+/* "refuse" -> 1, "warn" -> 0; else -1. */
+int trigger_gaps_parse(const char *s, int *refuse);
 /* Range checks of the final values (CP_USAGE naming the option). */
 int trigger_opts_check(const trigger_opts *o, cp_err *e);
 
@@ -58,6 +65,8 @@ typedef struct {
 	                              predicted,lower,upper ("{h}" replaced by horizon) */
 	uint64_t seed;
 	int force;
+	cJSON *series_section;     /* the envelope's "series" object: the data check's
+	                              fields are added to it (series_check_json); may be NULL */
 } trigger_input;
 
 /* Run the three checks and the cooldown rule and build the "trigger"
@@ -74,13 +83,20 @@ cJSON *trigger_evaluate(const trigger_input *in, const trigger_opts *o, cp_err *
  * -1 with CP_DATA naming the index of the first value <= 0. */
 int trigger_log_returns(const double *y, int n, double *out, cp_err *e);
 
-/* Last optimization day of `horizon` in the opt-history(1) file at or
- * before `upto`: like history_last(), only records whose optimization
- * reached a verdict (outcome "deployed" or "not_approved") count.
- * Returns 1 and sets *day, 0 when there is none or the file does not exist,
- * -1 with history_load's error (CP_DATA "<path>:<line>: ..." for a torn or
- * malformed record, CP_IO, CP_BUSY). */
+/* The last optimization of a horizon, as its history record tells it. */
+typedef struct {
+	int32_t day;           /* optimization date */
+	int has_series;        /* the record says which data it saw: */
+	int32_t series_last;   /* series.last_date_checked, else series.last_date */
+} trigger_last_opt;
+
+/* Last optimization of `horizon` in the opt-history(1) file at or before
+ * `upto`: like history_last(), only records whose optimization reached a
+ * verdict (outcome "deployed" or "not_approved") count; of two on the same
+ * day the later record wins. Returns 1 and fills *out, 0 when there is none
+ * or the file does not exist, -1 with history_load's error (CP_DATA
+ * "<path>:<line>: ..." for a torn or malformed record, CP_IO, CP_BUSY). */
 int trigger_last_optimization(const char *path, const char *horizon, int32_t upto,
-                              int32_t *day, cp_err *e);
+                              trigger_last_opt *out, cp_err *e);
 
 #endif

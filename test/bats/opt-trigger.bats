@@ -358,7 +358,8 @@ cfg_error_is() {
 # ---------------------------------------------------------------- time
 
 @test "time: never optimized fires" {
-	run --separate-stderr trig --series "$DATA" --horizon 7d
+	# the bundled series ends 2026-09-23, two months before the pinned clock
+	run --separate-stderr trig --series "$DATA" --horizon 7d --stale-after-steps 0
 	assert_success
 	[ "$(field .trigger.checks.time.fired)" = true ]
 	[ "$(field .trigger.checks.time.last_optimization)" = null ]
@@ -368,7 +369,7 @@ cfg_error_is() {
 @test "time: 20 days since the last optimization fires (clock pinned)" {
 	optimized 7d 2026-11-03
 	optimized 15d 2026-11-20
-	run --separate-stderr trig --series "$DATA" --horizon 7d
+	run --separate-stderr trig --series "$DATA" --horizon 7d --stale-after-steps 0
 	assert_success
 	[ "$(field .trigger.checks.time.days_since_last)" = 20 ]
 	[ "$(field .trigger.checks.time.reference_date)" = 2026-11-23 ]
@@ -447,7 +448,7 @@ cfg_error_is() {
 	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2019-11-29
 	[ "$(field .trigger.cooldown.active)" = false ]
 	[ "$(field .trigger.should_optimize)" = true ]
-	[ "$(field .trigger.summary)" = "optimize 7d: MEDIUM drift in the daily log-returns" ]
+	[ "$(field .trigger.summary)" = "optimize 7d: MEDIUM drift in the business-daily log-returns" ]
 }
 
 @test "cooldown: HIGH drift overrides it" {
@@ -456,7 +457,7 @@ cfg_error_is() {
 	[ "$(field .trigger.checks.drift.severity)" = HIGH ]
 	[ "$(field .trigger.cooldown.overridden)" = true ]
 	[ "$(field .trigger.should_optimize)" = true ]
-	[ "$(field .trigger.summary)" = "optimize 7d: HIGH drift in the daily log-returns (cooldown overridden)" ]
+	[ "$(field .trigger.summary)" = "optimize 7d: HIGH drift in the business-daily log-returns (cooldown overridden)" ]
 }
 
 @test "cooldown: degradation of twice the threshold overrides it, less does not" {
@@ -609,4 +610,164 @@ cfg_error_is() {
 	run --separate-stderr bash -c "$(declare -f trig); SETTINGS='$SETTINGS' trig --series '$DATA' --horizon 7d >/dev/full"
 	assert_failure 4
 	assert_equal "$stderr" "opt-trigger: error writing envelope: No space left on device"
+}
+
+# ---------------------------------------------------------------- data checks
+
+# series FILE FIRST COUNT UNIT: a date,value CSV of COUNT dates, FIRST + i
+# UNIT for i = 0.. (UNIT: days, weeks, months; "weekdays": the Mondays to
+# Fridays from FIRST on; "month-ends": the last day of each month, FIRST
+# being the first of the month after the first one). Values 100 + 10 sin(i).
+series() {
+	local n=$3
+	{
+		echo "date,value"
+		case $4 in
+		weekdays) seq 0 $((n * 2)) | sed "s/.*/$2 + & days/" | date -f - '+%F %u' | awk '$2 < 6 { print $1 }' |
+			head -n "$n" ;;
+		month-ends) seq 0 $((n - 1)) | sed "s/.*/$2 + & months - 1 day/" | date -f - +%F ;;
+		*) seq 0 $((n - 1)) | sed "s/.*/$2 + & $4/" | date -f - +%F ;;
+		esac | awk '{ printf "%s,%.4f\n", $1, 100 + 10 * sin(NR) }'
+	} >"$1"
+}
+
+@test "data: a stale series is not re-tuned, says why, and --force still can" {
+	# USD/CLP ends 2026-09-23; the clock is pinned at 2026-11-23
+	run --separate-stderr trig --series "$DATA" --horizon 7d --exit-code
+	assert_failure 1
+	[ "$(field .trigger.should_optimize)" = false ]
+	[ "$(field .trigger.fired)" = '[
+  "time"
+]' ]
+	[ "$(field .trigger.summary)" = "do not optimize 7d: the series is stale: its last observation, 2026-09-23, is 43 business days before 2026-11-23 (limit 5)" ]
+	[ "$(field '.trigger.reasons[-2]')" = "data: business-daily series (median spacing 1 day, 5916 observations); horizon 7d is 7 business days ahead" ]
+	[ "$(field '.trigger.reasons[-1]')" = "data: the series is stale: its last observation, 2026-09-23, is 43 business days before 2026-11-23 (limit 5); it is not re-tuned until new observations arrive" ]
+	[ "$(jq -c .series <<<"$output")" = '{"path":"'"$DATA"'","id":"USDCLP","last_date":"2026-09-23","length":5916,"frequency":"business-daily","step":"business day","spacing_days":1,"gaps":{"max_steps":5,"count":0,"longest":null},"last_date_checked":"2026-09-23","reference_date":"2026-11-23","steps_since_last":43,"stale_after_steps":5,"stale":true}' ]
+	[ "$(jq -c .trigger.checks.data <<<"$output")" = '{"evaluated":true,"frequency":"business-daily","stale":true,"gaps":0,"gap_policy":"refuse","blocks":true}' ]
+	# the limit is an option and a setting; 0 turns the check off
+	run --separate-stderr trig --series "$DATA" --horizon 7d --stale-after-steps 43
+	[ "$(field .trigger.should_optimize)" = true ]
+	[ "$(field .series.stale)" = false ]
+	[ "$(field '.trigger.reasons[-1]')" = "data: last observation 2026-09-23, 43 business days before 2026-11-23 (stale after 43)" ]
+	jq '.trigger.stale_after_steps = 0' "$SETTINGS" >s.json
+	run --separate-stderr opt-trigger --config s.json --config-dir cfg --history empty.jsonl --series "$DATA" --horizon 7d
+	[ "$(field .trigger.should_optimize)" = true ]
+	[ "$(field .series.stale_after_steps)" = null ]
+	[ "$(field '.trigger.reasons[-1]')" = "data: last observation 2026-09-23, 43 business days before 2026-11-23 (stale check off)" ]
+	run --separate-stderr trig --series "$DATA" --horizon 7d --force
+	[ "$(field .trigger.should_optimize)" = true ]
+	[ "$(field '.trigger.reasons[-2]')" = "data: the series is stale: its last observation, 2026-09-23, is 43 business days before 2026-11-23 (limit 5); it is not re-tuned until new observations arrive (but --force overrides it)" ]
+	# as of a date right after the last observation it is fresh
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2026-09-27
+	[ "$(field .trigger.should_optimize)" = true ]
+	[ "$(field .series.steps_since_last)" = 2 ]
+	[ "$(field .series.reference_date)" = 2026-09-27 ]
+}
+
+@test "data: a weekly series is described in weeks and its drift in weekly log-returns" {
+	series weekly.csv 2022-12-30 204 weeks
+	[ "$(tail -n 1 weekly.csv | cut -d, -f1)" = 2026-11-20 ]
+	run --separate-stderr trig --series weekly.csv --horizon 7d
+	assert_success
+	[ "$(field .series.frequency)" = weekly ]
+	[ "$(field .series.step)" = week ]
+	[ "$(field .series.spacing_days)" = 7 ]
+	[ "$(field .series.steps_since_last)" = 0 ]
+	[ "$(field .series.stale)" = false ]
+	[ "$(field .trigger.checks.drift.variable)" = "weekly log-returns" ]
+	[ "$(field '.trigger.reasons[1]')" = "drift quiet: severity NONE (KS D 0.100, p 0.972; PSI 0.057) between the last 30 weekly log-returns and the 90 before them (fires at MEDIUM or above)" ]
+	[ "$(field '.trigger.reasons[-2]')" = "data: weekly series (median spacing 7 days, 204 observations); horizon 7d is 7 weeks ahead" ]
+	[ "$(field '.trigger.reasons[-1]')" = "data: last observation 2026-11-20, 0 weeks before 2026-11-23 (stale after 5)" ]
+	# six weeks later it is stale
+	CHRONOPT_NOW=2027-01-01 run --separate-stderr trig --series weekly.csv --horizon 7d
+	[ "$(field .trigger.should_optimize)" = false ]
+	[ "$(field .trigger.summary)" = "do not optimize 7d: the series is stale: its last observation, 2026-11-20, is 6 weeks before 2027-01-01 (limit 5)" ]
+}
+
+@test "data: a 9-year hole stops re-tuning and says where it is; --gaps warn tunes with a warning" {
+	series old.csv 2003-01-06 300 weekdays
+	series new.csv 2013-06-03 900 weekdays
+	{ cat old.csv; tail -n +2 new.csv; } >hole.csv
+	[ "$(sed -n 301p hole.csv | cut -d, -f1)" = 2004-02-27 ]
+	[ "$(sed -n 302p hole.csv | cut -d, -f1)" = 2013-06-03 ]
+	[ "$(tail -n 1 hole.csv | cut -d, -f1)" = 2016-11-11 ]
+	run --separate-stderr trig --series hole.csv --horizon 7d --as-of 2016-11-13 --exit-code
+	assert_failure 1
+	[ "$(field .trigger.summary)" = "do not optimize 7d: the series has 1 gap longer than 5 business days; the longest, 2416 business days, is between 2004-02-27 and 2013-06-03" ]
+	[ "$(field '.trigger.reasons[-1]')" = "data: the series has 1 gap longer than 5 business days; the longest, 2416 business days, is between 2004-02-27 and 2013-06-03; it is not re-tuned while a gap is there (--gaps warn tunes anyway)" ]
+	[ "$(jq -c .series.gaps <<<"$output")" = '{"max_steps":5,"count":1,"longest":{"after":"2004-02-27","before":"2013-06-03","steps":2416}}' ]
+	[ "$(field .trigger.checks.data.blocks)" = true ]
+	run --separate-stderr trig --series hole.csv --horizon 7d --as-of 2016-11-13 --gaps warn
+	assert_success
+	[ "$(field .trigger.should_optimize)" = true ]
+	[ "$(field .trigger.summary)" = "optimize 7d: never optimized" ]
+	[ "$(field '.trigger.reasons[-1]')" = "data: warning: the series has 1 gap longer than 5 business days; the longest, 2416 business days, is between 2004-02-27 and 2013-06-03" ]
+	[ "$(field .trigger.checks.data.gap_policy)" = warn ]
+	# the limit: 2416 steps apart is a gap up to --max-gap-steps 2415
+	run --separate-stderr trig --series hole.csv --horizon 7d --as-of 2016-11-13 --max-gap-steps 2416
+	[ "$(field .series.gaps.count)" = 0 ]
+	[ "$(field .trigger.should_optimize)" = true ]
+	run --separate-stderr trig --series hole.csv --horizon 7d --gaps maybe
+	assert_failure 2
+	[ "${stderr_lines[0]}" = "opt-trigger: --gaps: 'maybe' is not 'refuse' or 'warn'" ]
+	run --separate-stderr trig --series hole.csv --horizon 7d --max-gap-steps 0
+	assert_failure 2
+	[ "${stderr_lines[0]}" = "opt-trigger: gap limit '0' must be at least 1 step" ]
+	jq '.trigger.gaps = "never"' "$SETTINGS" >s.json
+	run --separate-stderr opt-trigger --config s.json --config-dir cfg --history empty.jsonl --series hole.csv --horizon 7d
+	assert_failure 3
+	[ "$stderr" = 'opt-trigger: settings: "trigger.gaps" must be "warn" or "refuse"' ]
+}
+
+@test "data: a monthly series counts months, and is stale after 5 of them" {
+	series monthly.csv 2010-02-01 200 month-ends
+	[ "$(sed -n 2p monthly.csv | cut -d, -f1)" = 2010-01-31 ]
+	[ "$(tail -n 1 monthly.csv | cut -d, -f1)" = 2026-08-31 ]
+	run --separate-stderr trig --series monthly.csv --horizon 7d --as-of 2026-09-15
+	[ "$(field .series.frequency)" = monthly ]
+	[ "$(field .series.steps_since_last)" = 1 ]
+	[ "$(field .trigger.should_optimize)" = true ]
+	[ "$(field '.trigger.reasons[-2]')" = "data: monthly series (median spacing 31 days, 200 observations); horizon 7d is 7 months ahead" ]
+	[ "$(field .trigger.checks.drift.variable)" = "monthly log-returns" ]
+	run --separate-stderr trig --series monthly.csv --horizon 7d --as-of 2027-01-31
+	[ "$(field .series.steps_since_last)" = 5 ]
+	[ "$(field .series.stale)" = false ]
+	run --separate-stderr trig --series monthly.csv --horizon 7d --as-of 2027-02-01
+	[ "$(field .series.steps_since_last)" = 6 ]
+	[ "$(field .trigger.summary)" = "do not optimize 7d: the series is stale: its last observation, 2026-08-31, is 6 months before 2027-02-01 (limit 5)" ]
+}
+
+@test "time: no new observation since the last optimization keeps time quiet; one new one lets it fire" {
+	series weekly.csv 2022-12-30 204 weeks
+	rec() { # optimization date, the series' last date it saw
+		printf '{"schema":"chronopt-history/1","horizon":"7d","optimization_date":"%sT02:00:00Z","outcome":"not_approved","success":false,"series":{"path":"weekly.csv","last_date":"%s","length":204}}\n' "$1" "$2" >hist.jsonl
+	}
+	rec 2026-11-01 2026-11-20
+	HIST=hist.jsonl run --separate-stderr trig --series weekly.csv --horizon 7d --exit-code
+	assert_failure 1
+	[ "$(field .trigger.checks.time.fired)" = false ]
+	[ "$(field .trigger.checks.time.days_since_last)" = 22 ]
+	[ "$(field .trigger.checks.time.last_date_then)" = 2026-11-20 ]
+	[ "$(field .trigger.checks.time.new_observations)" = 0 ]
+	[ "$(field .trigger.summary)" = "do not optimize 7d: no trigger fired" ]
+	[ "$(field '.trigger.reasons[2]')" = "time quiet: last optimized on 2026-11-01, 22 days ago, and no observation has arrived since (its last date then, 2026-11-20, is still the last; fires at 14 days with new data)" ]
+	rec 2026-11-01 2026-11-13
+	HIST=hist.jsonl run --separate-stderr trig --series weekly.csv --horizon 7d
+	[ "$(field .trigger.checks.time.fired)" = true ]
+	[ "$(field .trigger.checks.time.new_observations)" = 1 ]
+	[ "$(field .trigger.summary)" = "optimize 7d: last optimized 22 days ago" ]
+	[ "$(field '.trigger.reasons[2]')" = "time fired: last optimized on 2026-11-01, 22 days ago (fires at 14 days); 1 new observation since its last date then, 2026-11-13" ]
+	# with --as-of the last date the trigger checked is what counts
+	HIST=hist.jsonl run --separate-stderr trig --series weekly.csv --horizon 7d --as-of 2026-11-19
+	[ "$(field .trigger.checks.time.fired)" = false ]
+	[ "$(field .series.last_date_checked)" = 2026-11-13 ]
+	[ "$(field .series.last_date)" = 2026-11-20 ]
+}
+
+@test "time: opt-history keeps the data check of the series section in its record" {
+	series weekly.csv 2022-12-30 204 weeks
+	trig --series weekly.csv --horizon 7d --as-of 2026-10-31 | opt-history record --history hist.jsonl >/dev/null
+	[ "$(jq -r .series.last_date_checked hist.jsonl)" = 2026-10-30 ]
+	[ "$(jq -r .series.frequency hist.jsonl)" = weekly ]
+	[ "$(jq -r .series.last_date hist.jsonl)" = 2026-11-20 ]
 }
