@@ -739,6 +739,26 @@ int dp_rollback(const dp_options *o, const char *h, const char *to, const char *
 	cJSON_Delete(tj);
 	snprintf(r->restored, sizeof(r->restored), "%s%.100s", is_backup ? "" : "git:", is_backup ? label : to);
 	if (c.old && c.oldlen == len && memcmp(c.old, text, len) == 0) {
+		/* a rollback killed after its write left it uncommitted: the same
+		 * rollback again completes it */
+		const char *specs[2] = {c.rel, "backups/*"};
+		int pending = c.repo ? gr_pending(c.repo, specs, 2, e) : 0;
+		if (pending < 0)
+			goto fail;
+		if (pending) {
+			const char *paths[1] = {c.rel};
+			rollback_msg pm = {to ? to : label, is_backup ? label : NULL, why, ""};
+			if (gr_add(c.repo, paths, 1, e) < 0 ||
+			    gr_add_matching(c.repo, "backups", dp_is_backup_path, e) < 0 ||
+			    gr_commit(c.repo, rollback_message(&c, r, &pm), r->revision, e) < 0)
+				goto fail;
+			r->changed = 1;
+			snprintf(r->summary, sizeof(r->summary),
+			         "'%.200s' already equals %s%s, as an interrupted change left it; committed it, "
+			         "commit %.12s", c.path, is_backup ? "backups/" : "git revision ",
+			         r->restored + (is_backup ? 0 : 4), r->revision);
+			goto ok;
+		}
 		snprintf(r->summary, sizeof(r->summary), "'%.200s' already equals %s%s; nothing to do",
 		         c.path, is_backup ? "backups/" : "git revision ", r->restored + (is_backup ? 0 : 4));
 		goto ok;

@@ -474,6 +474,22 @@ out:
 	return ret;
 }
 
+int gr_pending(gr_repo *r, const char *const *specs, int n, cp_err *e)
+{
+	git_status_options o;
+	git_status_options_init(&o, GIT_STATUS_OPTIONS_VERSION);
+	o.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+	o.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS;
+	o.pathspec.strings = (char **)specs;
+	o.pathspec.count = (size_t)n;
+	git_status_list *l = NULL;
+	if (git_status_list_new(&l, r->repo, &o) < 0)
+		return git_fail(e, r->dir, "cannot compare the work tree with HEAD");
+	int pending = git_status_list_entrycount(l) > 0;
+	git_status_list_free(l);
+	return pending;
+}
+
 int gr_head(gr_repo *r, char rev[41], cp_err *e)
 {
 	git_oid id;

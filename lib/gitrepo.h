@@ -67,6 +67,11 @@ int gr_last_change(gr_repo *r, const char *path, char rev[41], char *subject, si
  * Unknown revision or no such path there: CP_DATA. */
 int gr_read_at(gr_repo *r, const char *rev, const char *path, char **buf, size_t *len, cp_err *e);
 
+/* 1 when a path matching one of the pathspecs specs[n] differs between
+ * HEAD, the index and the work tree (untracked files count), 0 when none
+ * does, -1 on error. */
+int gr_pending(gr_repo *r, const char *const *specs, int n, cp_err *e);
+
 /* Id of HEAD in rev[41] (""), 0 when unborn. */
 int gr_head(gr_repo *r, char rev[41], cp_err *e);
 
