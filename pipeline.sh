@@ -568,7 +568,18 @@ cmd_run() {
 		not_source_configs
 		mkdirs "$cfg_RUN_DIR" "$cfg_LOG_DIR" "$cfg_CONFIG_DIR" "$(dirname "$cfg_HISTORY")"
 		{ exec {lock_fd}>>"$cfg_RUN_DIR/.lock"; } 2>/dev/null || die 4 "cannot open the lock file '$cfg_RUN_DIR/.lock'"
-		flock -n "$lock_fd" || die 5 "another pipeline run holds '$cfg_RUN_DIR/.lock'"
+		# flock(1): the kernel releases the lock when the run dies, however
+		# it dies; the pid in the file is only for this message
+		if ! flock -n "$lock_fd"; then
+			local holder=""
+			read -r holder <"$cfg_RUN_DIR/.lock" 2>/dev/null || true
+			case $holder in
+			'' | *[!0-9]*) die 5 "another pipeline run holds '$cfg_RUN_DIR/.lock'" ;;
+			*) die 5 "another pipeline run (pid $holder) holds '$cfg_RUN_DIR/.lock'" ;;
+			esac
+		fi
+		{ printf '%s\n' "$$" >"$cfg_RUN_DIR/.lock"; } 2>/dev/null ||
+			die 4 "cannot write the lock file '$cfg_RUN_DIR/.lock'"
 		rundir=$cfg_RUN_DIR/$run_id
 		mkdir -- "$rundir" 2>/dev/null || die 4 "cannot create run directory '$(flat "$rundir")'"
 	fi

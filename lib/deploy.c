@@ -5,6 +5,7 @@
 #include "envelope.h"
 #include "gitrepo.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -104,7 +105,65 @@ static int read_current(change *c, cp_err *e)
 	return 0;
 }
 
-/* Lock, read the current config, open (or create) the repository. */
+static void note_removed(const char *path, void *arg)
+{
+	(void)arg;
+	fprintf(stderr, "%s: removed '%s', left behind by a process that was killed\n", cp_progname,
+	        path);
+}
+
+/* 1 for ".<name>.tmp-XXXXXX", a temporary file of durable_write */
+static int is_temp_name(const char *name)
+{
+	size_t n = strlen(name);
+	return name[0] == '.' && n > 12 && strncmp(name + n - 11, ".tmp-", 5) == 0;
+}
+
+/* Under the deploy lock nobody else writes in dir: remove the temporary
+ * files of a killed durable_write there. */
+static int remove_temps(const char *dir, cp_err *e)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : cp_fail_errno(e, "cannot read '%s'", dir);
+	struct dirent *de;
+	int rc = 0;
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		char path[PATH_MAX_];
+		struct stat st;
+		if (!is_temp_name(de->d_name) ||
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= sizeof(path) ||
+		    lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (unlink(path) != 0 && errno != ENOENT)
+			rc = cp_fail_errno(e, "cannot remove '%s', left behind by a process that was killed",
+			                   path);
+		else
+			note_removed(path, NULL);
+	}
+	closedir(d);
+	return rc;
+}
+
+/* backups/ must be a real directory inside the config directory: through a
+ * symbolic link, backups would be written (and committed) elsewhere. */
+static int backups_dir_ok(const char *dir, cp_err *e)
+{
+	char path[PATH_MAX_];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/backups", dir);
+	if (lstat(path, &st) != 0)
+		return errno == ENOENT ? 0 : cp_fail_errno(e, "cannot use '%s'", path);
+	if (S_ISLNK(st.st_mode))
+		return cp_fail(e, CP_IO, "'%s' is a symbolic link; backups must be a directory in '%s'",
+		               path, dir);
+	if (!S_ISDIR(st.st_mode))
+		return cp_fail(e, CP_IO, "'%s' is not a directory", path);
+	return 0;
+}
+
+/* Lock, clear what a killed change left, read the current config, open (or
+ * create) the repository. */
 static int change_lock(change *c, cp_err *e)
 {
 	char lockbase[PATH_MAX_];
@@ -115,6 +174,13 @@ static int change_lock(change *c, cp_err *e)
 		return -1;
 	if (after_step("lock", e) < 0)
 		return -1;
+	/* the kernel lock proves no deploy, rollback or watch is inside: what
+	 * a killed one left is ours to clear */
+	char bdir[PATH_MAX_];
+	snprintf(bdir, sizeof(bdir), "%s/backups", c->o->config_dir);
+	if (backups_dir_ok(c->o->config_dir, e) < 0 || remove_temps(c->o->config_dir, e) < 0 ||
+	    remove_temps(bdir, e) < 0 || gr_recover(c->o->config_dir, note_removed, NULL, e) < 0)
+		return -1;
 	if (read_current(c, e) < 0)
 		return -1;
 	c->repo = gr_open(c->o->config_dir, 1, NULL, e);
@@ -124,19 +190,35 @@ static int change_lock(change *c, cp_err *e)
 	return gr_check(c->repo, e);
 }
 
-/* Put the old config back after a failed write/add/commit (best effort;
- * the caller reports the original error). */
-static void change_undo(change *c)
+/* After a failed write/add/commit: make the old config live again (the
+ * rename may or may not have happened) and stage it. Returns 0 when the
+ * file is the old one (or absent, when there was none) afterwards, -1 with
+ * e filled when the new one is still in place. */
+static int change_undo(change *c, cp_err *e)
 {
 	cp_err ignore = {0};
-	if (c->old)
-		durable_write(c->path, c->old, c->oldlen, &ignore);
-	else if (unlink(c->path) == 0)
-		durable_sync_dir(c->path, &ignore);
+	for (int attempt = 0;; attempt++) {
+		size_t len = 0;
+		int missing = 0;
+		char *cur = dc_read_file(c->path, &len, &missing, &ignore);
+		int is_old = c->old ? cur && len == c->oldlen && memcmp(cur, c->old, len) == 0 : missing;
+		free(cur);
+		if (is_old)
+			break;
+		if (attempt == 1)
+			return -1;
+		if (c->old)
+			durable_write(c->path, c->old, c->oldlen, e);
+		else if (unlink(c->path) == 0)
+			durable_sync_dir(c->path, e);
+		else
+			cp_fail_errno(e, "cannot remove '%s'", c->path);
+	}
 	if (c->repo) {
 		const char *p[1] = {c->rel};
 		gr_add(c->repo, p, 1, &ignore);
 	}
+	return 0;
 }
 
 /* backup (when there is a current file), write, add, commit. `text` is
@@ -160,25 +242,41 @@ static int change_apply(change *c, const char *text, size_t len, const char *(*m
 		if (after_step("backup", e) < 0)
 			return -1;
 	}
-	if (durable_write(c->path, text, len, e) < 0)
+	char head[41] = "";
+	if (gr_head(c->repo, head, e) < 0)
 		return -1;
 	char relb[200];
 	snprintf(relb, sizeof(relb), "backups/%s", r->backup);
 	const char *paths[2] = {c->rel, relb};
-	if (after_step("write", e) < 0 || gr_add(c->repo, paths, r->backup[0] ? 2 : 1, e) < 0 ||
+	if (durable_write(c->path, text, len, e) < 0 || after_step("write", e) < 0 ||
+	    gr_add(c->repo, paths, r->backup[0] ? 2 : 1, e) < 0 ||
 	    gr_add_matching(c->repo, "backups", dp_is_backup_path, e) < 0 ||
-	    after_step("add", e) < 0 ||
-	    gr_commit(c->repo, message(c, r, arg), r->revision, e) < 0) {
-		cp_err keep = *e;
-		change_undo(c);
-		*e = keep;
-		r->revision[0] = '\0';
-		return -1;
+	    after_step("add", e) < 0)
+		goto undo;
+	if (gr_commit(c->repo, message(c, r, arg), r->revision, e) < 0) {
+		/* libgit2 may fail after the branch moved (its reflog): then the
+		 * change is committed and complete */
+		char now[41] = "";
+		cp_err ignore = {0};
+		if (gr_head(c->repo, now, &ignore) <= 0 || strcmp(now, head) == 0)
+			goto undo;
+		fprintf(stderr, "%s: warning: %s (after the commit, which was made)\n", cp_progname, e->msg);
+		memcpy(r->revision, now, sizeof(now));
 	}
 	r->changed = 1;
 	/* after the commit the change is complete; a failure here is reported
 	 * but nothing is undone */
 	return after_step("commit", e);
+undo: {
+		cp_err keep = *e, ue = {0};
+		r->revision[0] = '\0';
+		if (change_undo(c, &ue) < 0)
+			return cp_fail(e, CP_IO, "%s; the old config could not be put back (%s): '%s' holds "
+			               "the new config, not committed", keep.msg,
+			               ue.msg[0] ? ue.msg : "it still differs", c->path);
+		*e = keep;
+		return -1;
+	}
 }
 
 static void run_notify(const dp_options *o, const char *action, change *c, dp_result *r)
@@ -641,6 +739,26 @@ int dp_rollback(const dp_options *o, const char *h, const char *to, const char *
 	cJSON_Delete(tj);
 	snprintf(r->restored, sizeof(r->restored), "%s%.100s", is_backup ? "" : "git:", is_backup ? label : to);
 	if (c.old && c.oldlen == len && memcmp(c.old, text, len) == 0) {
+		/* a rollback killed after its write left it uncommitted: the same
+		 * rollback again completes it */
+		const char *specs[2] = {c.rel, "backups/*"};
+		int pending = c.repo ? gr_pending(c.repo, specs, 2, e) : 0;
+		if (pending < 0)
+			goto fail;
+		if (pending) {
+			const char *paths[1] = {c.rel};
+			rollback_msg pm = {to ? to : label, is_backup ? label : NULL, why, ""};
+			if (gr_add(c.repo, paths, 1, e) < 0 ||
+			    gr_add_matching(c.repo, "backups", dp_is_backup_path, e) < 0 ||
+			    gr_commit(c.repo, rollback_message(&c, r, &pm), r->revision, e) < 0)
+				goto fail;
+			r->changed = 1;
+			snprintf(r->summary, sizeof(r->summary),
+			         "'%.200s' already equals %s%s, as an interrupted change left it; committed it, "
+			         "commit %.12s", c.path, is_backup ? "backups/" : "git revision ",
+			         r->restored + (is_backup ? 0 : 4), r->revision);
+			goto ok;
+		}
 		snprintf(r->summary, sizeof(r->summary), "'%.200s' already equals %s%s; nothing to do",
 		         c.path, is_backup ? "backups/" : "git revision ", r->restored + (is_backup ? 0 : 4));
 		goto ok;

@@ -2,22 +2,27 @@
  *
  * Files: <dir>/<horizon>.json (the deployed config), <dir>/backups/
  * <horizon>_<YYYYMMDDTHHMMSSZ>[-N].json (what each deploy or rollback
- * replaced, never deleted), <dir>/.deploy.lock (held during a change), and a
+ * replaced, never deleted; backups/ must be a real directory, a symbolic
+ * link is refused with CP_IO), <dir>/.deploy.lock (held during a change), and a
  * git repository in <dir> (created when missing) with one commit per change.
  *
  * A deploy runs these steps, each finished before the next starts:
- *   lock   take <dir>/.deploy.lock (wait up to wait_ms, else CP_BUSY)
+ *   lock   take <dir>/.deploy.lock (flock, see lock_acquire: wait up to
+ *          wait_ms, else CP_BUSY), then remove what a killed change left
+ *          (gr_recover, temporary files of durable_write)
  *   backup copy the current config to backups/ (durable_write)
  *   write  write the new config (durable_write)
  *   add    stage the config and the backup (git index)
  *   commit commit them
  *   unlock remove the lock
- * A failure after `write` restores the old config (the new backup stays),
- * so the config is always the old or the new one and no backup is lost.
+ * A failure from `write` until the commit is in restores the old config
+ * (the new backup stays), so the config is always the old or the new one,
+ * a change that fails leaves the old one live (unless restoring fails too:
+ * then the message says the new one is in place), and no backup is lost.
  * Testing hook: CHRONOPT_DEPLOY_FAIL_AT=<step> (lock, backup, write, add,
  * commit) fails right after that step as if the next one had failed;
- * "kill:<step>" raises SIGKILL there instead (a crash; the lock stays and
- * is reported as stale by the next run).  Rollback uses the same steps.
+ * "kill:<step>" raises SIGKILL there instead (a crash; the kernel releases
+ * the lock).  Rollback uses the same steps.
  *
  * Version chain: a deployed config records in "previous" the backup that
  * holds the config it replaced (null for the first one).  A rollback

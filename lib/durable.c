@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -414,28 +415,32 @@ static double mono_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
 }
 
-/* The pid written in lockpath: >0, 0 when it names none, -1 when the file
- * is gone. */
-static long lock_holder(const char *lockpath)
+/* The pid written in the lock file open on fd: >0, 0 when it names none. */
+static long lock_holder(int fd)
 {
 	char buf[32];
-	int fd = open(lockpath, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -1 : 0;
 	ssize_t n;
 	do
-		n = read(fd, buf, sizeof(buf) - 1);
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
 	while (n < 0 && errno == EINTR);
-	close(fd);
 	if (n <= 0)
 		return 0;
 	buf[n] = '\0';
-	if (n > 0 && buf[n - 1] == '\n')
+	if (buf[n - 1] == '\n')
 		buf[n - 1] = '\0';
 	long pid;
 	if (cp_parse_long(buf, 1, 0x7fffffffL, &pid) != 0)
 		return 0;
 	return pid;
+}
+
+/* 1 when fd is still the file at path (a holder releasing the lock unlinks
+ * it first: a lock taken on the unlinked file protects nothing). */
+static int same_file(int fd, const char *path)
+{
+	struct stat a, b;
+	return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
 }
 
 int lock_acquire(cp_lock *l, const char *path, long wait_ms, cp_err *e)
@@ -448,16 +453,28 @@ int lock_acquire(cp_lock *l, const char *path, long wait_ms, cp_err *e)
 
 	double deadline = mono_ms() + (double)(wait_ms > 0 ? wait_ms : 0);
 	long pause_us = 1000;
-	int gone = 0;
 	for (;;) {
-		int fd = open(lockpath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-		if (fd >= 0) {
+		int fd = open(lockpath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
+		if (fd < 0) {
+			cp_fail_errno(e, "cannot create '%s'", lockpath);
+			free(lockpath);
+			return -1;
+		}
+		int rc;
+		do
+			rc = flock(fd, LOCK_EX | LOCK_NB);
+		while (rc != 0 && errno == EINTR);
+		if (rc == 0 && !same_file(fd, lockpath)) {
+			close(fd);  /* released and removed meanwhile: take the new one */
+			continue;
+		}
+		if (rc == 0) {
+			/* ours until we close fd or die; the pid is for messages */
 			int slot = reg_add(lockpath);
 			char pid[32];
 			int k = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-			if (write_all(fd, pid, (size_t)k, 0) != 0) {
+			if (ftruncate(fd, 0) != 0 || write_all(fd, pid, (size_t)k, 0) != 0) {
 				cp_fail_errno(e, "cannot write '%s'", lockpath);
-				unlink(lockpath);
 				reg_remove(slot);
 				close(fd);
 				free(lockpath);
@@ -467,27 +484,16 @@ int lock_acquire(cp_lock *l, const char *path, long wait_ms, cp_err *e)
 			l->fd = fd;
 			return 0;
 		}
-		if (errno != EEXIST) {
-			cp_fail_errno(e, "cannot create '%s'", lockpath);
+		if (errno != EWOULDBLOCK) {
+			cp_fail_errno(e, "cannot lock '%s'", lockpath);
+			close(fd);
 			free(lockpath);
 			return -1;
 		}
-		/* a dead holder never lets go: no point in waiting for it */
-		long holder = lock_holder(lockpath);
-		/* A holder that releases and exits between our read and kill()
-		 * looks dead: only call the lock stale if the same pid is still
-		 * in it afterwards. */
-		if (holder > 0 && kill((pid_t)holder, 0) != 0 && errno == ESRCH &&
-		    lock_holder(lockpath) == holder) {
-			cp_fail(e, CP_BUSY, "'%s' is stale: pid %ld is not running; remove it "
-			        "by hand if no process is using '%s'", lockpath, holder, path);
-			free(lockpath);
-			return -1;
-		}
+		long holder = lock_holder(fd);
+		close(fd);
 		double left = deadline - mono_ms();
 		if (left <= 0) {
-			if (holder == -1 && !gone++)
-				continue;  /* released just now: one last try */
 			if (holder <= 0)
 				cp_fail(e, CP_BUSY, "'%s' is held by another process (no pid in it)",
 				        lockpath);

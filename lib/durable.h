@@ -6,7 +6,7 @@
  * was registered is left alone). Only the process that created a file removes
  * it, so a forked child exiting never deletes its parent's lock. A SIGKILL or
  * a power cut can leave a temp file ".<name>.tmp-XXXXXX" behind, never a
- * half-written target. Files are created 0666 & ~umask.
+ * half-written target, and a lock file nobody holds (see lock_acquire). Files are created 0666 & ~umask.
  *
  * Testing hook (documented in opt-history(1), ENVIRONMENT): when the
  * environment variable CHRONOPT_FAIL_AT names a step, that step fails with
@@ -73,18 +73,21 @@ typedef struct {
 	int fd;          /* -1 when not held */
 } cp_lock;
 
-/* Take "<path>.lock" (O_CREAT|O_EXCL, our pid written in it). Waits up to
- * wait_ms milliseconds (0: try once), polling with short sleeps; then
- * CP_BUSY naming the holder: "'<path>.lock' is held by pid N", or, when pid
- * N no longer runs, "'<path>.lock' is stale: pid N is not running; remove it
- * by hand if no process is using '<path>'" (reported at once, without
- * waiting: a dead holder never lets go). A lock is never broken
- * automatically. On success *l holds the lock (release with lock_release);
- * on failure *l is empty (lockpath NULL, fd -1) and -1 is returned. Other
- * failures (no such directory, permissions): CP_IO. The lock is also
- * removed at exit and on the signals above. */
+/* Take the lock "<path>.lock": the file is created when missing and locked
+ * with flock(2), so the kernel releases the lock when the holder exits or
+ * is killed (a lock file left by a dead process is simply taken again); our
+ * pid is written into it, only for messages. Waits up to wait_ms
+ * milliseconds (0: try once), polling with short sleeps; then CP_BUSY
+ * "'<path>.lock' is held by pid N" ("... by another process (no pid in it)"
+ * while a new holder has not written its pid yet). On success *l holds the
+ * lock (release with lock_release); on failure *l is empty (lockpath NULL,
+ * fd -1) and -1 is returned. Other failures (no such directory,
+ * permissions, a lock file that is a symbolic link): CP_IO. The lock file
+ * is removed by lock_release, at exit and on the signals above; a holder
+ * that dies otherwise leaves it behind, unlocked. */
 int lock_acquire(cp_lock *l, const char *path, long wait_ms, cp_err *e);
-/* Remove the lock file and free l->lockpath; a no-op on an empty cp_lock. */
+/* Remove the lock file, then unlock it (close), and free l->lockpath; a
+ * no-op on an empty cp_lock. */
 void lock_release(cp_lock *l);
 
 #endif

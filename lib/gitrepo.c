@@ -2,11 +2,18 @@
 #include "gitrepo.h"
 #include "envelope.h"
 
+#include "durable.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <git2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct gr_repo {
 	git_repository *repo;
@@ -17,6 +24,93 @@ static int git_fail(cp_err *e, const char *dir, const char *what)
 {
 	const git_error *ge = git_error_last();
 	return cp_fail(e, CP_IO, "%s: git: %s: %s", dir, what, ge && ge->message ? ge->message : "unknown error");
+}
+
+/* ------------------------------------------------- creation and recovery */
+
+#define NEW_PREFIX ".git-new-"
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (flag == FTW_DP)
+		return rmdir(path) != 0 && errno != ENOENT ? -1 : 0;
+	return unlink(path) != 0 && errno != ENOENT ? -1 : 0;
+}
+
+/* rm -r path (never follows symbolic links); 0 or -1 with errno */
+static int remove_tree(const char *path)
+{
+	return nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int sync_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)ftw;
+	if (flag != FTW_F && flag != FTW_DP)
+		return 0;
+	if (flag == FTW_F && !S_ISREG(st->st_mode))
+		return 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | (flag == FTW_DP ? O_DIRECTORY : 0));
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd) != 0 && errno != EINVAL ? -1 : 0;
+	close(fd);
+	return rc;
+}
+
+/* Create the repository of dir so that a crash leaves none or a whole one:
+ * git init in <dir>/.git-new-XXXXXX, fsync every file in it, rename its .git
+ * to <dir>/.git, fsync dir, remove the empty temporary directory. */
+static int create_repo(const char *dir, cp_err *e)
+{
+	size_t n = strlen(dir) + sizeof(NEW_PREFIX) + 16;
+	char *tmp = cp_malloc(n), *from = cp_malloc(n + 8), *to = cp_malloc(n);
+	snprintf(tmp, n, "%s/" NEW_PREFIX "XXXXXX", dir);
+	snprintf(to, n, "%s/.git", dir);
+	int ret = -1;
+	if (!mkdtemp(tmp)) {
+		cp_fail_errno(e, "%s: git: cannot create a directory for the new repository", dir);
+		goto out;
+	}
+	snprintf(from, n + 8, "%s/.git", tmp);
+	git_repository *repo = NULL;
+	git_repository_init_options opts;
+	git_repository_init_options_init(&opts, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
+	opts.initial_head = "main";
+	if (git_repository_init_ext(&repo, tmp, &opts) < 0) {
+		git_fail(e, dir, "cannot create repository");
+		goto undo;
+	}
+	git_repository_free(repo);
+	if (nftw(from, sync_entry, 16, FTW_DEPTH | FTW_PHYS) != 0) {
+		cp_fail_errno(e, "%s: git: cannot fsync the new repository", dir);
+		goto undo;
+	}
+	/* rename(2) never replaces a non-empty directory; a .git that is a file
+	 * would be replaced, so look first (we hold the caller's lock) */
+	struct stat st;
+	if (lstat(to, &st) == 0) {
+		cp_fail(e, CP_IO, "%s: git: '%s' appeared while the repository was being created", dir, to);
+		goto undo;
+	}
+	if (rename(from, to) != 0) {
+		cp_fail_errno(e, "%s: git: cannot rename '%s' to '%s'", dir, from, to);
+		goto undo;
+	}
+	if (durable_sync_dir(to, e) < 0)
+		goto out;  /* the repository is whole and in place */
+	rmdir(tmp);
+	ret = 0;
+	goto out;
+undo:
+	remove_tree(tmp);
+out:
+	free(tmp);
+	free(from);
+	free(to);
+	return ret;
 }
 
 gr_repo *gr_open(const char *dir, int create, int *missing, cp_err *e)
@@ -35,17 +129,13 @@ gr_repo *gr_open(const char *dir, int create, int *missing, cp_err *e)
 			git_libgit2_shutdown();
 			return NULL;
 		}
-		git_repository_init_options opts;
-		git_repository_init_options_init(&opts, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
-		opts.flags = GIT_REPOSITORY_INIT_MKPATH;
-		opts.initial_head = "main";
-		rc = git_repository_init_ext(&repo, dir, &opts);
-		if (rc < 0) {
-			git_fail(e, dir, "cannot create repository");
+		if (create_repo(dir, e) < 0) {
 			git_libgit2_shutdown();
 			return NULL;
 		}
-	} else if (rc < 0) {
+		rc = git_repository_open_ext(&repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
+	}
+	if (rc < 0) {
 		git_fail(e, dir, "cannot open repository");
 		git_libgit2_shutdown();
 		return NULL;
@@ -60,6 +150,105 @@ gr_repo *gr_open(const char *dir, int create, int *missing, cp_err *e)
 	r->repo = repo;
 	r->dir = cp_strdup(dir);
 	return r;
+}
+
+typedef struct {
+	void (*note)(const char *path, void *arg);
+	void *arg;
+	int removed;
+	int failed;
+	char failpath[4096];
+	int failerr;
+} recover_state;
+
+static void recover_remove(recover_state *rs, const char *path, int tree)
+{
+	if ((tree ? remove_tree(path) : unlink(path)) != 0 && errno != ENOENT) {
+		if (!rs->failed) {
+			rs->failed = 1;
+			rs->failerr = errno;
+			snprintf(rs->failpath, sizeof(rs->failpath), "%s", path);
+		}
+		return;
+	}
+	rs->removed++;
+	if (rs->note)
+		rs->note(path, rs->arg);
+}
+
+static int ends_with(const char *s, const char *tail)
+{
+	size_t a = strlen(s), b = strlen(tail);
+	return a > b && strcmp(s + a - b, tail) == 0;
+}
+
+/* every "*.lock" file under dir (recursively, when deep) */
+static void recover_locks(recover_state *rs, const char *dir, int deep)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		char path[4096];
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= sizeof(path))
+			continue;
+		struct stat st;
+		if (lstat(path, &st) != 0)
+			continue;
+		if (S_ISDIR(st.st_mode) && deep)
+			recover_locks(rs, path, 1);
+		else if (S_ISREG(st.st_mode) && ends_with(de->d_name, ".lock"))
+			recover_remove(rs, path, 0);
+	}
+	closedir(d);
+}
+
+int gr_recover(const char *dir, void (*note)(const char *path, void *arg), void *arg, cp_err *e)
+{
+	recover_state rs = {note, arg, 0, 0, "", 0};
+	char path[4096];
+	struct stat st;
+	/* repositories whose creation was interrupted */
+	DIR *d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : cp_fail_errno(e, "cannot read '%s'", dir);
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL)
+		if (!strncmp(de->d_name, NEW_PREFIX, sizeof(NEW_PREFIX) - 1) &&
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < sizeof(path) &&
+		    lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+			recover_remove(&rs, path, 1);
+	closedir(d);
+	/* lock files of a killed git or libgit2: only in a real .git directory */
+	snprintf(path, sizeof(path), "%s/.git", dir);
+	if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		recover_locks(&rs, path, 0);
+		snprintf(path, sizeof(path), "%s/.git/refs", dir);
+		recover_locks(&rs, path, 1);
+		snprintf(path, sizeof(path), "%s/.git/logs", dir);
+		recover_locks(&rs, path, 1);
+		/* libgit2's temporary loose objects (objects/tmp_object_git2_*) */
+		snprintf(path, sizeof(path), "%s/.git/objects", dir);
+		if ((d = opendir(path)) != NULL) {
+			while ((de = readdir(d)) != NULL) {
+				char p2[4096];
+				if (strncmp(de->d_name, "tmp_object_git2_", 16) != 0 ||
+				    (size_t)snprintf(p2, sizeof(p2), "%s/%s", path, de->d_name) >= sizeof(p2) ||
+				    lstat(p2, &st) != 0 || !S_ISREG(st.st_mode))
+					continue;
+				recover_remove(&rs, p2, 0);
+			}
+			closedir(d);
+		}
+	}
+	if (rs.failed) {
+		errno = rs.failerr;
+		return cp_fail_errno(e, "cannot remove '%s', left behind by a killed process", rs.failpath);
+	}
+	return rs.removed;
 }
 
 void gr_close(gr_repo *r)
@@ -283,6 +472,22 @@ out:
 	git_index_free(idx);
 	git_signature_free(sig);
 	return ret;
+}
+
+int gr_pending(gr_repo *r, const char *const *specs, int n, cp_err *e)
+{
+	git_status_options o;
+	git_status_options_init(&o, GIT_STATUS_OPTIONS_VERSION);
+	o.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+	o.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS;
+	o.pathspec.strings = (char **)specs;
+	o.pathspec.count = (size_t)n;
+	git_status_list *l = NULL;
+	if (git_status_list_new(&l, r->repo, &o) < 0)
+		return git_fail(e, r->dir, "cannot compare the work tree with HEAD");
+	int pending = git_status_list_entrycount(l) > 0;
+	git_status_list_free(l);
+	return pending;
 }
 
 int gr_head(gr_repo *r, char rev[41], cp_err *e)

@@ -11,12 +11,25 @@
 typedef struct gr_repo gr_repo;
 
 /* Open the repository whose work tree is exactly `dir` (no search upwards).
- * create: initialise one when there is none (CP_IO on failure); without
+ * create: initialise one when there is none (CP_IO on failure), in a
+ * temporary directory <dir>/.git-new-XXXXXX whose .git, fsynced, is renamed
+ * to <dir>/.git, so a crash leaves no repository or a whole one; without
  * create a missing repository gives NULL with *missing = 1. A broken
  * repository: CP_IO "<dir>: git: <libgit2 message>". Caller frees with
  * gr_close. */
 gr_repo *gr_open(const char *dir, int create, int *missing, cp_err *e);
 void gr_close(gr_repo *r);
+
+/* Only while holding a lock that every writer of the repository takes (the
+ * deploy lock), which proves no such process is inside: remove what a
+ * process killed in the middle left behind, the lock files of git and
+ * libgit2 (<dir>/.git/NAME.lock, any NAME.lock under .git/refs and
+ * .git/logs),
+ * libgit2's temporary objects (.git/objects/tmp_object_git2_*) and
+ * repositories whose creation was interrupted (<dir>/.git-new-*). note
+ * (may be NULL) is called with each path removed. Returns how many were
+ * removed, or -1 with CP_IO when one cannot be. */
+int gr_recover(const char *dir, void (*note)(const char *path, void *arg), void *arg, cp_err *e);
 
 /* Is the repository fit for a commit? HEAD resolves to a readable commit
  * and tree (or is unborn), no index.lock, HEAD.lock or lock of the branch
@@ -53,6 +66,11 @@ int gr_last_change(gr_repo *r, const char *path, char rev[41], char *subject, si
  * expression that names a commit). *buf is malloc'd (caller frees).
  * Unknown revision or no such path there: CP_DATA. */
 int gr_read_at(gr_repo *r, const char *rev, const char *path, char **buf, size_t *len, cp_err *e);
+
+/* 1 when a path matching one of the pathspecs specs[n] differs between
+ * HEAD, the index and the work tree (untracked files count), 0 when none
+ * does, -1 on error. */
+int gr_pending(gr_repo *r, const char *const *specs, int n, cp_err *e);
 
 /* Id of HEAD in rev[41] (""), 0 when unborn. */
 int gr_head(gr_repo *r, char rev[41], cp_err *e);

@@ -772,3 +772,22 @@ render() {
 	[ "$before" = "$(tree_sums "$CHRONOPT_ROOT/configs")" ]
 	[ ! -e runs ] && [ ! -e h.jsonl ] && [ ! -e logs ]
 }
+
+@test "a run while another holds the run lock is exit 5 naming its pid; a killed run's lock is no lock" {
+	need_tools
+	mkdir -p runs
+	(exec 9>>runs/.lock && flock 9 && echo "$BASHPID" >runs/.lock && exec sleep 30) &
+	holder=$!
+	for _ in $(seq 1000); do [ "$(cat runs/.lock 2>/dev/null)" != "$holder" ] || break; sleep 0.01; done
+	run --separate-stderr pipe run --horizon 7d
+	kill "$holder"
+	wait "$holder" || true
+	assert_failure 5
+	[ "$stderr" = "pipeline.sh: another pipeline run (pid $holder) holds '$ws/runs/.lock'" ]
+	[ ! -e history.jsonl ]
+	# the holder was killed: the file with its pid stays, the lock does not
+	[ "$(cat runs/.lock)" = "$holder" ]
+	CHRONOPT_RUN_ID=run-1 run --separate-stderr pipe run --horizon 7d
+	assert_success
+	[ "$(wc -l <history.jsonl)" -eq 1 ]
+}

@@ -9,6 +9,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -387,22 +389,40 @@ static void test_lock(void)
 	close(from_holder[0]);
 	close(from_holder[1]);
 
-	/* stale lock: the pid in it is dead; reported, never broken */
-	pid_t dead = xfork();
-	if (dead == 0)
-		_exit(0);
-	waitpid(dead, NULL, 0);
-	snprintf(pidline, sizeof(pidline), "%ld\n", (long)dead);
-	put(lk, pidline);
-	snprintf(want, sizeof(want), "'%s' is stale: pid %ld is not running; remove it by hand "
-	         "if no process is using '%s'", lk, (long)dead, h);
-	CHECK(lock_acquire(&m, h, 10, &e) == -1 && e.code == CP_BUSY && !strcmp(e.msg, want),
-	      "a stale lock is reported as stale with its pid");
-	CHECK(!strcmp(content(lk), pidline), "a stale lock is never broken automatically");
+	/* a holder killed with SIGKILL: the kernel releases its lock, the file
+	 * with its pid stays and is simply taken by the next process */
+	holder = xfork();
+	if (holder == 0) {
+		cp_lock hl;
+		cp_err he;
+		if (lock_acquire(&hl, h, 0, &he) == 0)
+			raise(SIGKILL);
+		_exit(1);
+	}
+	waitpid(holder, &status, 0);
+	snprintf(pidline, sizeof(pidline), "%ld\n", (long)holder);
+	CHECK(WIFSIGNALED(status) && !strcmp(content(lk), pidline),
+	      "a holder killed by SIGKILL leaves its lock file behind");
+	CHECK(lock_acquire(&m, h, 0, &e) == 0, "the lock of a killed holder is taken at once");
+	snprintf(pidline, sizeof(pidline), "%ld\n", (long)getpid());
+	CHECK(!strcmp(content(lk), pidline), "the new holder's pid replaces the dead one's");
+	lock_release(&m);
+	put(lk, "garbage that is no pid\n");
+	CHECK(lock_acquire(&m, h, 0, &e) == 0 && !strcmp(content(lk), pidline),
+	      "a lock file nobody holds is taken whatever it holds");
+	/* a holder that has not written its pid yet */
+	lock_release(&m);
 	put(lk, "");
+	int lfd = open(lk, O_RDWR | O_CLOEXEC);
+	CHECK(lfd >= 0 && flock(lfd, LOCK_EX) == 0, "flock the lock file by hand");
 	snprintf(want, sizeof(want), "'%s' is held by another process (no pid in it)", lk);
 	CHECK(lock_acquire(&m, h, 0, &e) == -1 && e.code == CP_BUSY && !strcmp(e.msg, want),
-	      "a lock file without a pid is still busy");
+	      "a locked file without a pid is busy");
+	close(lfd);
+	unlink(lk);
+	symlink("elsewhere", lk);
+	CHECK(lock_acquire(&m, h, 0, &e) == -1 && e.code == CP_IO,
+	      "a lock file that is a symbolic link is refused");
 	unlink(lk);
 
 	CHECK(lock_acquire(&m, path_in("nodir/h.jsonl"), 0, &e) == -1 && e.code == CP_IO &&
