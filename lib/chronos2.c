@@ -409,7 +409,9 @@ int chronos2_forward(chronos2_model *m, int nser, const c2_series *s, int nout, 
 	for (int i = 0; i < nser; i++)
 		if (ly.count[i] > maxn)
 			maxn = ly.count[i];
-	float *sc = cp_malloc(sizeof(float) * (size_t)maxn * maxn);
+	/* scores: a series's rows squared, or the rows of one group at one position */
+	size_t scn = (size_t)maxn * maxn > (size_t)nser ? (size_t)maxn * maxn : (size_t)nser;
+	float *sc = cp_malloc(sizeof(float) * scn);
 	{
 		/* non-[REG] rows through the input embedding, then scattered */
 		int nr = 0;

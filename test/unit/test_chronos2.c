@@ -243,6 +243,18 @@ static void properties(void)
 	chronos2_forward(m, 1, sp, 2, 0, x1, &e);
 	chronos2_forward(m, 1, st, 2, 0, x2, &e);
 	CHECK(maxdiff(x1, x2, one) < 1e-5, "leading missing values give the forecast of the observed values alone");
+	/* a group wider than a series is long: six members, nothing observed */
+	float nan3[3] = {NAN, NAN, NAN};
+	c2_series six[6];
+	for (int i = 0; i < 6; i++)
+		six[i] = (c2_series){nan3, 3, 4, NULL, 0};
+	float *o6 = malloc(sizeof(float) * (size_t)nq * p * 6);
+	int ok6 = chronos2_forward(m, 6, six, 1, 0, o6, &e) == 0;
+	for (int i = 0; ok6 && i < nq * p * 6; i++)
+		ok6 = isfinite(o6[i]) && fabsf(o6[i] - o6[i % (nq * p)]) <= 1e-5f * (fabsf(o6[i]) + 1);
+	CHECK(ok6, "six identical members of one group with nothing observed: finite and equal forecasts "
+	      "(to rounding)");
+	free(o6);
 	m->gemm = mm_gemm_naive;
 	chronos2_forward(m, 3, s3, 2, 0, grp, &e);
 	CHECK(maxdiff(grp, mix, one * 3) < 1e-5, "naive matmul twin agrees with cblas");
