@@ -79,14 +79,32 @@ demo:
 	@$(MAKE) --no-print-directory all
 	@./pipeline.sh demo
 
+# The tools, pipeline.sh and install-cron (as chronopt-install-cron) in
+# bin; the bundled settings, demo model and series in share/chronopt, where
+# the installed tools and pipeline.sh look for them (relative to their own
+# directory, so DESTDIR staging and a moved prefix work too).
+DATADIR := $(DESTDIR)$(PREFIX)/share/chronopt
 install: $(TOOLS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man7
+	install -d $(DATADIR)/configs $(DATADIR)/models/chronos-demo $(DATADIR)/testdata
 	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin
+	install -m 755 pipeline.sh $(DESTDIR)$(PREFIX)/bin/pipeline.sh
+	install -m 755 scripts/install-cron $(DESTDIR)$(PREFIX)/bin/chronopt-install-cron
+	install -m 644 configs/chronopt.json configs/demo.json $(DATADIR)/configs
+	install -m 644 models/chronos-demo/config.json models/chronos-demo/model.safetensors \
+		models/chronos-demo/README.md $(DATADIR)/models/chronos-demo
+	install -m 644 testdata/usdclp_daily.csv testdata/usdclp_daily.README.md $(DATADIR)/testdata
 	install -m 644 man/man1/*.1 $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 man/man7/*.7 $(DESTDIR)$(PREFIX)/share/man/man7
+
+uninstall:
+	rm -f $(TOOLS:$(B)/bin/%=$(DESTDIR)$(PREFIX)/bin/%) $(DESTDIR)$(PREFIX)/bin/pipeline.sh \
+		$(DESTDIR)$(PREFIX)/bin/chronopt-install-cron
+	rm -f $(patsubst man/%,$(DESTDIR)$(PREFIX)/share/man/%,$(wildcard man/man1/*.1 man/man7/*.7))
+	rm -rf $(DATADIR)
 
 clean:
 	rm -rf $(B)
 
-.PHONY: all test check bench demo install clean
+.PHONY: all test check bench demo install uninstall clean
 .SECONDARY:

@@ -11,14 +11,20 @@
 #   rollback H [--to V]  restore the previous config of horizon H (or version V)
 #   report               write the HTML dashboard
 #   demo [--workspace DIR] [--model DIR]
-#                        scratch workspace, run --all on the bundled data, report
+#                        scratch workspace, run --all on the bundled data and the
+#                        bundled demo model (unless --model), report
+#   check                the settings as resolved, and whether a run could start
+#   watch [--horizon H | --all] [--dry-run]
+#                        baking-period check of each deployed config against its
+#                        forecast log; rolls back (and records it) when a rule fires
 #
 # Options (anywhere on the line; each overrides the env file's KEY):
 #   --env FILE           env file (default $CHRONOPT_ENV, else ./chronopt.env if present)
 #   --series FILE        CHRONOPT_SERIES     series CSV (default: bundled testdata/usdclp_daily.csv)
 #   --series-id ID       CHRONOPT_SERIES_ID  id in a long-format CSV (default: the tools' default)
-#   --model SPEC         CHRONOPT_MODEL      Chronos checkpoint dir or baseline name
-#                                            (default: bundled models/chronos-demo, else random_walk)
+#   --model SPEC         CHRONOPT_MODEL      Chronos checkpoint dir or baseline name; run
+#                                            refuses to start without one (exit 2); demo
+#                                            defaults to the bundled models/chronos-demo
 #   --config FILE        CHRONOPT_CONFIG     settings file (default ./configs/chronopt.json if
 #                                            present, else the bundled configs/chronopt.json)
 #   --config-dir DIR     CHRONOPT_CONFIG_DIR deployed configs, a git repo (default ./configs)
@@ -31,10 +37,16 @@
 #                                            words split on blanks, never evaluated; {subject}
 #                                            and {to} are replaced by the subject and recipients
 #                                            (default "mail -s {subject} {to}")
-#   --bin DIR            CHRONOPT_BIN        tool directory (default: build/bin next to this script)
+#   --bin DIR            CHRONOPT_BIN        tool directory (default: build/bin next to this
+#                                            script; installed, the script's own directory)
 #   --seed N             CHRONOPT_SEED       seed of every random stream (default 42)
 #   --jobs N             CHRONOPT_JOBS       opt-search worker processes (default: the number
 #                                            of CPUs; results do not depend on it)
+#   --log FILE           CHRONOPT_LOG_FILE   also log every event to FILE, one tagged line each
+#   --syslog             CHRONOPT_SYSLOG=1   also log every event to syslog (logger, tag chronopt)
+#   --forecast-log TPL   CHRONOPT_FORECAST_LOG
+#                                            the production forecast log watch reads, one CSV per
+#                                            horizon; {horizon} in TPL is replaced by its name
 #   -h, --help           this text
 #
 # The env file: KEY=VALUE lines with the keys above, '#' comments, blank
@@ -52,6 +64,16 @@ set -euo pipefail
 prog=pipeline.sh
 self=$(readlink -f -- "${BASH_SOURCE[0]}")
 here=$(dirname -- "$self")
+# Installed (make install): PREFIX/bin/pipeline.sh, the tools beside it, the
+# bundled settings, model and series in PREFIX/share/chronopt.  In the
+# source tree: all of it here, the tools in build/bin.
+if [ ! -f "$here/Makefile" ] && [ -f "$here/../share/chronopt/configs/chronopt.json" ]; then
+	data=$(cd "$here/../share/chronopt" && pwd -P)
+	default_bin=$here
+else
+	data=$here
+	default_bin=$here/build/bin
+fi
 
 # Files keep the user's umask, but are never writable by others.
 umask "$(printf '%04o' $(($(umask) | 0002)))"
@@ -101,8 +123,8 @@ trap 'exit 143' TERM
 # ------------------------------------------------------------ configuration
 
 keys=(SERIES SERIES_ID MODEL CONFIG CONFIG_DIR HISTORY RUN_DIR LOG_DIR REPORT MAIL_TO
-	MAIL_COMMAND BIN SEED JOBS)
-path_keys=" SERIES CONFIG CONFIG_DIR HISTORY RUN_DIR LOG_DIR REPORT BIN "
+	MAIL_COMMAND BIN SEED JOBS LOG_FILE SYSLOG FORECAST_LOG)
+path_keys=" SERIES CONFIG CONFIG_DIR HISTORY RUN_DIR LOG_DIR REPORT BIN LOG_FILE FORECAST_LOG "
 declare -A opt=() file=()
 
 # Read the env file as data: KEY=VALUE, nothing evaluated.
@@ -160,21 +182,17 @@ resolve_config() {
 		fi
 		printf -v "cfg_$k" '%s' "$v"
 	done
-	: "${cfg_SERIES:=$here/testdata/usdclp_daily.csv}"
-	if [ -z "$cfg_MODEL" ]; then
-		if [ -f "$here/models/chronos-demo/model.safetensors" ]; then
-			cfg_MODEL=$here/models/chronos-demo
-		else
-			cfg_MODEL=random_walk
-		fi
-	elif [[ $cfg_MODEL == */* ]] || [ -d "$cfg_MODEL" ]; then
+	: "${cfg_SERIES:=$data/testdata/usdclp_daily.csv}"
+	# No default model: run refuses without one (ops_require_model); the
+	# demo names the bundled one itself.
+	if [ -n "$cfg_MODEL" ] && { [[ $cfg_MODEL == */* ]] || [ -d "$cfg_MODEL" ]; }; then
 		cfg_MODEL=$(abspath "$cfg_MODEL" "$PWD")
 	fi
 	if [ -z "$cfg_CONFIG" ]; then
 		if [ -f "$PWD/configs/chronopt.json" ]; then
 			cfg_CONFIG=$PWD/configs/chronopt.json
 		else
-			cfg_CONFIG=$here/configs/chronopt.json
+			cfg_CONFIG=$data/configs/chronopt.json
 		fi
 	fi
 	: "${cfg_CONFIG_DIR:=$PWD/configs}"
@@ -183,7 +201,7 @@ resolve_config() {
 	: "${cfg_LOG_DIR:=$PWD/logs}"
 	: "${cfg_REPORT:=$PWD/report.html}"
 	: "${cfg_MAIL_COMMAND:=mail -s {subject\} {to\}}"
-	: "${cfg_BIN:=$here/build/bin}"
+	: "${cfg_BIN:=$default_bin}"
 	: "${cfg_SEED:=42}"
 	[[ $cfg_SEED =~ ^[0-9]{1,15}$ ]] || die 2 "seed '$(flat "$cfg_SEED" 40)' is not an integer in 0..999999999999999"
 	: "${cfg_JOBS:=$(nproc 2>/dev/null || echo 1)}"
@@ -191,7 +209,8 @@ resolve_config() {
 		die 2 "jobs '$(flat "$cfg_JOBS" 40)' is not an integer in 1..999"
 	fi
 	local p
-	for p in cfg_SERIES cfg_MODEL cfg_CONFIG cfg_CONFIG_DIR cfg_HISTORY cfg_RUN_DIR cfg_LOG_DIR cfg_REPORT cfg_BIN; do
+	for p in cfg_SERIES cfg_MODEL cfg_CONFIG cfg_CONFIG_DIR cfg_HISTORY cfg_RUN_DIR cfg_LOG_DIR cfg_REPORT cfg_BIN \
+		cfg_LOG_FILE cfg_FORECAST_LOG; do
 		case "${!p}" in
 		*$'\n'*) die 2 "${p#cfg_}: a path cannot contain a newline" ;;
 		esac
@@ -230,8 +249,8 @@ log_line() { # log_line TEXT: one line in pipeline.log; 1 (and a warning) when i
 # git repository belong in a workspace. Refused unless asked for by name.
 not_source_configs() {
 	[ -n "${opt[CONFIG_DIR]+x}${file[CONFIG_DIR]+x}${CHRONOPT_CONFIG_DIR:-}" ] && return 0
-	[ "$(cd "$cfg_CONFIG_DIR" 2>/dev/null && pwd -P)" != "$(cd "$here/configs" && pwd -P)" ] && return 0
-	die 2 "the deployed configs would go into the source tree's '$here/configs': run from a workspace directory (see pipeline.sh demo), or give --config-dir"
+	[ "$(cd "$cfg_CONFIG_DIR" 2>/dev/null && pwd -P)" != "$(cd "$data/configs" && pwd -P)" ] && return 0
+	die 2 "the deployed configs would go into the source tree's '$data/configs': run from a workspace directory (see pipeline.sh demo), or give --config-dir"
 }
 
 tool() { # path of a stage tool, checked
@@ -467,7 +486,10 @@ stage() {
 		printf '%q ' "$@"
 		printf '<%q >%q\n' "$(basename "$in")" "$(basename "$out")"
 	} >>"$rundir/commands"
+	local t0=$SECONDS
+	ops_event info "run $run_id: stage $name started"
 	"$@" <"$in" >"$out.partial" 2>"$rundir/$name.stderr" || rc=$?
+	ops_stage_event "$name" "$rc" $((SECONDS - t0)) "$rundir/$name.stderr"
 	if [ $rc -eq 7 ]; then
 		stage_partly_failed "$name"
 		rc=0
@@ -545,6 +567,7 @@ cmd_run() {
 	if [ $hset = 1 ]; then
 		name_ok "$horizon" || die 2 "horizon '$(flat "$horizon" 40)' is not a plain name ([A-Za-z0-9_-], 1-32 chars)"
 	fi
+	ops_require_model
 	local t_trigger t_search t_validate t_deploy t_history
 	t_trigger=$(tool opt-trigger)
 	t_search=$(tool opt-search)
@@ -599,6 +622,7 @@ cmd_run() {
 	printf '%s: run %s%s (%s, model %s)\n' "$prog" "$run_id" "$([ $dry = 1 ] && printf ' (dry run)')" \
 		"$(flat "$(basename "$cfg_SERIES")" 80)" "$(flat "$cfg_MODEL" 120)" >&2
 	commands_note "00-trigger decides again when replayed: it reads the history, the deployed configs, the series and the clock as they are then"
+	ops_event info "run $run_id: started$([ $dry = 1 ] && printf ' (dry run)') (series $cfg_SERIES, model $cfg_MODEL)"
 	{
 		stage 00-trigger "$rundir/input.ndjson" "$rundir/00-trigger.ndjson" "${trig[@]}" &&
 			stage 10-search "$rundir/00-trigger.ndjson" "$rundir/10-search.ndjson" "$t_search" "${common[@]}" \
@@ -617,6 +641,7 @@ cmd_run() {
 	fi
 
 	if [ $rc -ne 0 ]; then
+		ops_event err "run $run_id: failed (exit $rc); envelopes and stderr in $rundir"
 		events=("$(printf 'run failed (exit %d)' "$rc")")
 		body_lines=("the run stopped at a stage that failed (exit $rc); see the *.stderr files")
 		[ $dry = 0 ] && mail_report "$run_id" "$rundir" "$rundir/00-trigger.ndjson"
@@ -626,6 +651,13 @@ cmd_run() {
 	fi
 
 	summarize "$last" "$dry"
+	local ev
+	for ev in "${events[@]+"${events[@]}"}"; do
+		case "$ev" in
+		*" deployed") ops_event notice "run $run_id: $ev" ;;
+		*) ops_event info "run $run_id: $ev" ;;
+		esac
+	done
 	local what
 	if [ "$n_triggered" -eq 0 ] && [ "$n_error" -eq 0 ]; then
 		what="nothing to do: no horizon triggered"
@@ -642,6 +674,7 @@ cmd_run() {
 	fi
 	printf '%s\n' "$what"
 	printf 'envelopes: %s\n' "$rundir"
+	ops_event info "run $run_id: done: $what"
 	# Keep the dashboard current after every recorded run.
 	if [ -x "$cfg_BIN/opt-report" ]; then
 		mkdirs "$(dirname "$cfg_REPORT")"
@@ -796,6 +829,7 @@ cmd_rollback() {
 		warn "the rollback is done but could not be recorded in '$cfg_HISTORY'"
 	}
 	log_line "rollback $horizon: $(flat "$summary" 300)" || rc=4
+	ops_event notice "rollback $run_id: $horizon: $summary"
 	if [ -n "$cfg_MAIL_TO" ]; then
 		local body
 		body=$(mktemp_or_die "${TMPDIR:-/tmp}/chronopt-mail.XXXXXX")
@@ -821,8 +855,9 @@ cmd_report() {
 }
 
 cmd_demo() {
-	# A model given by option or env file is the demo's; otherwise the
-	# bundled one (or CHRONOPT_MODEL, which the run inherits).
+	# A model given by option, env file or $CHRONOPT_MODEL is the demo's;
+	# otherwise the bundled demo model, named in the workspace's env file and
+	# announced (ops_demo_model).
 	local ws=$PWD/demo-workspace model=${opt[MODEL]:-${file[MODEL]:-}}
 	while [ $# -gt 0 ]; do
 		case "$1" in
@@ -846,8 +881,10 @@ cmd_demo() {
 	# The demo searches 10 windows 3 apart instead of 30 (configs/demo.json)
 	# so it finishes in minutes on a small machine; --config picks another.
 	if [ -z "${opt[CONFIG]+x}${file[CONFIG]+x}${CHRONOPT_CONFIG:-}" ]; then
-		cfg_CONFIG=$here/configs/demo.json
+		cfg_CONFIG=$data/configs/demo.json
 	fi
+	local bundled=0
+	ops_demo_model
 	mkdirs "$ws"
 	# The workspace holds only what the run writes, and its env file; the
 	# series, the settings and the model are used where they are.
@@ -858,11 +895,8 @@ cmd_demo() {
 		{
 			printf '# chronopt demo workspace, made by pipeline.sh demo\n'
 			printf 'CHRONOPT_SERIES=%s\n' "$cfg_SERIES"
-			if [ -n "$model" ]; then
-				printf 'CHRONOPT_MODEL=%s\n' "$cfg_MODEL"
-			else
-				printf '# CHRONOPT_MODEL: the bundled models/chronos-demo when present, else random_walk\n'
-			fi
+			[ $bundled = 1 ] && printf '# the bundled demo model (synthetic series only); name your own here\n'
+			printf 'CHRONOPT_MODEL=%s\n' "$cfg_MODEL"
 			printf 'CHRONOPT_CONFIG=%s\n' "$cfg_CONFIG"
 			printf 'CHRONOPT_CONFIG_DIR=configs\nCHRONOPT_HISTORY=history.jsonl\nCHRONOPT_RUN_DIR=runs\n'
 			printf 'CHRONOPT_LOG_DIR=logs\nCHRONOPT_REPORT=report.html\nCHRONOPT_SEED=%s\n' "$cfg_SEED"
@@ -876,7 +910,10 @@ cmd_demo() {
 	# The run in the workspace reads its env file; settings given to the demo
 	# on the command line or in another env file are passed on as options.
 	local -a again=(--env "$ws/chronopt.env" --bin "$cfg_BIN")
-	[ -n "$model" ] && again+=(--model "$cfg_MODEL")
+	# A workspace env file made before models were required names none.
+	if [ -n "$model" ] || ! grep -Eq '^[[:space:]]*(export[[:space:]]+)?CHRONOPT_MODEL=[^[:space:]]' "$ws/chronopt.env"; then
+		again+=(--model "$cfg_MODEL")
+	fi
 	local k
 	for k in SERIES SERIES_ID CONFIG MAIL_TO MAIL_COMMAND SEED JOBS; do
 		[ -n "${opt[$k]+x}${file[$k]+x}" ] || continue
@@ -899,6 +936,7 @@ cmd_demo() {
 	cat <<EOF
 
 Demo done. In $ws:
+  model:    $cfg_MODEL$([ $bundled = 1 ] && printf '   (the bundled demo model, not a production model)')
   configs:  $ws/configs        (deployed configs, a git repository; backups in configs/backups)
   history:  $ws/history.jsonl
   report:   $ws/report.html
@@ -911,6 +949,233 @@ EOF
 	return $drc
 }
 
+# ------------------------------------------------ operations (issue 17)
+# The model requirement, `check`, `watch`, and the event log (--log FILE,
+# --syslog).  Kept apart from the run's own code: the run calls
+# ops_require_model once and ops_event at each stage event.
+
+# The settings of this section, checked once after resolve_config.
+ops_settings() {
+	case "${cfg_SYSLOG:-0}" in
+	0 | no | false | "") cfg_SYSLOG=0 ;;
+	1 | yes | true) cfg_SYSLOG=1 ;;
+	*) die 2 "syslog '$(flat "$cfg_SYSLOG" 20)' is not 0 or 1" ;;
+	esac
+	ops_log_warned=0
+}
+
+# ops_event PRIORITY MESSAGE: one tagged line to the log file and/or syslog.
+# PRIORITY is a syslog level: err, warning, notice or info.  The file's line:
+#   2026-11-23T02:00:00Z chronopt[PID]: info: run ID: stage 10-search done (exit 0, 3 s)
+# syslog gets "run ID: ..." at user.PRIORITY with tag chronopt and the pid.
+# A sink that cannot be written is warned about once and does not stop the run.
+ops_event() {
+	local pri=$1 msg
+	[ -n "$cfg_LOG_FILE" ] || [ "$cfg_SYSLOG" = 1 ] || return 0
+	msg=$(flat "$2" 900)
+	if [ -n "$cfg_LOG_FILE" ]; then
+		{ printf '%s chronopt[%d]: %s: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" $$ "$pri" "$msg" \
+			>>"$cfg_LOG_FILE"; } 2>/dev/null || ops_log_failed "cannot write the log file '$(flat "$cfg_LOG_FILE")'"
+	fi
+	if [ "$cfg_SYSLOG" = 1 ]; then
+		logger -t chronopt --id=$$ -p "user.$pri" -- "$msg" 2>/dev/null ||
+			ops_log_failed "logger(1) failed: the events do not reach syslog"
+	fi
+	return 0
+}
+ops_log_failed() {
+	[ "$ops_log_warned" = 1 ] && return 0
+	ops_log_warned=1
+	warn "warning: $1"
+}
+
+# ops_stage_event NAME RC SECONDS STDERR-FILE: the end of a stage, then what
+# the tool wrote on stderr (its last 20 lines), each line tagged with the
+# tool's own "tool: ..." prefix: err when the stage failed, warning for a
+# line that says so, info otherwise.
+ops_stage_event() {
+	local name=$1 rc=$2 secs=$3 errf=$4 l pri
+	[ -n "$cfg_LOG_FILE" ] || [ "$cfg_SYSLOG" = 1 ] || return 0
+	if [ "$rc" -eq 0 ]; then
+		ops_event info "run $run_id: stage $name done (exit 0, $secs s)"
+	else
+		ops_event err "run $run_id: stage $name failed (exit $rc, $secs s)"
+	fi
+	[ -s "$errf" ] || return 0
+	while IFS= read -r l || [ -n "$l" ]; do
+		[ -n "$l" ] || continue
+		pri=info
+		[ "$rc" -ne 0 ] && pri=err
+		[ "$rc" -eq 0 ] && [[ ${l,,} == *warning* ]] && pri=warning
+		ops_event "$pri" "run $run_id: $name: $l"
+	done < <(tail -n 20 "$errf")
+}
+
+# A run needs a model named by --model, the env file or $CHRONOPT_MODEL:
+# the bundled demo model is a toy trained on synthetic series, and a cron
+# job that silently used it would report tuned settings of the toy.
+ops_require_model() {
+	[ -n "$cfg_MODEL" ] && return 0
+	die 2 "no model configured: set CHRONOPT_MODEL in the env file (a Chronos checkpoint directory such as a downloaded amazon/chronos-t5-small, or a baseline: random_walk, drift, seasonal_naive[:P]) or give --model; pipeline.sh demo uses the bundled demo model"
+}
+
+# The demo's model when none is configured: the bundled demo model (else
+# the random walk), said on stderr so nobody takes its results for the
+# production model's.  Sets cfg_MODEL and bundled=1.
+ops_demo_model() {
+	[ -z "$cfg_MODEL" ] || return 0
+	bundled=1
+	if [ -f "$data/models/chronos-demo/model.safetensors" ]; then
+		cfg_MODEL=$data/models/chronos-demo
+		warn "demo: using the bundled demo model $cfg_MODEL (a small Chronos-T5 trained on synthetic series only, not a production model; --model DIR for a real checkpoint)"
+	else
+		cfg_MODEL=random_walk
+		warn "demo: the bundled demo model is missing; using the random walk baseline (--model DIR for a real checkpoint)"
+	fi
+}
+
+# check: everything a run needs, resolved and looked at; nothing written.
+# Prints the settings; exits 2 (no model), 3 (a bad settings file), 4 (a
+# missing file or tool) with the first problem.
+cmd_check() {
+	[ $# -eq 0 ] || die 2 "check: unexpected argument '$(flat "$1" 80)'"
+	ops_require_model
+	local t
+	for t in opt-trigger opt-search opt-validate opt-deploy opt-history opt-report; do
+		tool "$t" >/dev/null
+	done
+	command -v jq >/dev/null || die 4 "jq not found: run scripts/install-deps"
+	[ -f "$cfg_SERIES" ] && [ -r "$cfg_SERIES" ] || die 4 "cannot read the series '$(flat "$cfg_SERIES")'"
+	[ -f "$cfg_CONFIG" ] && [ -r "$cfg_CONFIG" ] || die 4 "cannot read the settings file '$(flat "$cfg_CONFIG")'"
+	jq -e 'type == "object"' "$cfg_CONFIG" >/dev/null 2>&1 || die 3 "the settings file '$(flat "$cfg_CONFIG")' is not a JSON object"
+	case "$cfg_MODEL" in
+	/*)
+		[ -f "$cfg_MODEL/config.json" ] && [ -f "$cfg_MODEL/model.safetensors" ] ||
+			die 4 "model '$(flat "$cfg_MODEL")' is not a Chronos checkpoint directory (config.json, model.safetensors)"
+		;;
+	esac
+	printf 'series      %s%s\n' "$cfg_SERIES" "${cfg_SERIES_ID:+ (id $cfg_SERIES_ID)}"
+	printf 'model       %s\n' "$cfg_MODEL"
+	printf 'settings    %s\n' "$cfg_CONFIG"
+	printf 'configs     %s\n' "$cfg_CONFIG_DIR"
+	printf 'history     %s\n' "$cfg_HISTORY"
+	printf 'runs        %s\n' "$cfg_RUN_DIR"
+	printf 'logs        %s\n' "$cfg_LOG_DIR"
+	printf 'report      %s\n' "$cfg_REPORT"
+	printf 'tools       %s\n' "$cfg_BIN"
+	printf 'log file    %s\n' "${cfg_LOG_FILE:-(none)}"
+	printf 'syslog      %s\n' "$([ "$cfg_SYSLOG" = 1 ] && echo yes || echo no)"
+	printf 'forecasts   %s\n' "${cfg_FORECAST_LOG:-(none: watch has nothing to read)}"
+	printf 'mail to     %s\n' "${cfg_MAIL_TO:-(nobody)}"
+}
+
+# watch: for each horizon with a deployed config and a forecast log, the
+# baking-period rules of `opt-deploy watch` (it rolls back and records the
+# rollback in the history); mailed and logged when one rolled back.
+cmd_watch() {
+	local horizon="" hset=0 all=0 dry=0
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--horizon)
+			[ $# -ge 2 ] || die 2 "option '--horizon' needs a value"
+			horizon=$2 hset=1
+			shift
+			;;
+		--all) all=1 ;;
+		--dry-run) dry=1 ;;
+		*) die 2 "watch: unknown argument '$(flat "$1" 80)'" ;;
+		esac
+		shift
+	done
+	[ $hset = 1 ] && [ $all = 1 ] && die 2 "watch: give --horizon H or --all, not both"
+	if [ $hset = 1 ]; then
+		name_ok "$horizon" || die 2 "horizon '$(flat "$horizon" 40)' is not a plain name ([A-Za-z0-9_-], 1-32 chars)"
+	fi
+	[ -n "$cfg_FORECAST_LOG" ] ||
+		die 2 "watch: no forecast log configured: set CHRONOPT_FORECAST_LOG (e.g. forecasts/{horizon}.csv) or give --forecast-log"
+	local t_deploy
+	t_deploy=$(tool opt-deploy)
+	command -v jq >/dev/null || die 4 "jq not found: run scripts/install-deps"
+	local -a hs
+	if [ $hset = 1 ]; then
+		hs=("$horizon")
+	else
+		mapfile -t hs < <(jq -r '(.horizons // {"7d": 7, "15d": 15, "30d": 30, "90d": 90}) | keys_unsorted[]' "$cfg_CONFIG" 2>/dev/null) ||
+			die 3 "cannot read the horizons of '$cfg_CONFIG'"
+	fi
+	run_id=${CHRONOPT_RUN_ID:-watch-$(date -u +%Y%m%dT%H%M%SZ)-$$}
+	name_ok "$run_id" || die 2 "run id '$(flat "$run_id" 40)' is not a plain name"
+	export CHRONOPT_RUN_ID=$run_id
+	if [ $dry = 0 ]; then
+		not_source_configs
+		mkdirs "$cfg_RUN_DIR" "$(dirname "$cfg_HISTORY")"
+		# The run lock: a watch never rolls back under a run that is deploying.
+		{ exec {lock_fd}>>"$cfg_RUN_DIR/.lock"; } 2>/dev/null || die 4 "cannot open the lock file '$cfg_RUN_DIR/.lock'"
+		flock -n "$lock_fd" || die 5 "another pipeline run holds '$cfg_RUN_DIR/.lock'"
+	fi
+	ops_event info "watch $run_id: started ($(printf '%s ' "${hs[@]}"| sed 's/ $//'))"
+	local h f out rc=0 hrc rolled=0 verdict summary body=""
+	out=$(mktemp_or_die "${TMPDIR:-/tmp}/chronopt-watch.XXXXXX")
+	tmpfiles+=("$out")
+	for h in "${hs[@]}"; do
+		name_ok "$h" || continue
+		f=${cfg_FORECAST_LOG//\{horizon\}/$h}
+		if [ ! -f "$cfg_CONFIG_DIR/$h.json" ]; then
+			printf '%s: nothing deployed\n' "$h"
+			continue
+		fi
+		if [ ! -e "$f" ]; then
+			printf '%s: no forecast log %s\n' "$h" "$(flat "$f")"
+			ops_event warning "watch $run_id: $h: no forecast log '$f'"
+			continue
+		fi
+		local -a args=(watch "$h" --log "$f" --config "$cfg_CONFIG" --config-dir "$cfg_CONFIG_DIR"
+			--history "$cfg_HISTORY" --json)
+		[ $dry = 1 ] && args+=(--dry-run)
+		hrc=0
+		"$t_deploy" "${args[@]}" >"$out" 2>"$out.err" || hrc=$?
+		tmpfiles+=("$out.err")
+		if [ ! -s "$out" ]; then
+			# the watch did not get to a verdict: its message, and on
+			warn "watch $h failed (exit $hrc):"
+			sed 's/^/  /' "$out.err" >&2
+			ops_event err "watch $run_id: $h: failed (exit $hrc): $(head -n 1 "$out.err")"
+			[ $rc -ne 0 ] || rc=$hrc
+			continue
+		fi
+		verdict=$(jq -r '.reason' "$out")
+		if [ "$(jq -r '.rolled_back' "$out")" = true ]; then
+			rolled=$((rolled + 1))
+			summary=$(jq -r '.rollback.summary // ""' "$out")
+			printf '%s: rolled back: %s\n    %s\n' "$h" "$(flat "$verdict" 400)" "$(flat "$summary" 400)"
+			ops_event warning "watch $run_id: $h: rolled back: $verdict; $summary"
+			log_line "watch $h rolled back: $(flat "$verdict" 300)" || rc=4
+			body="$body$h: rolled back by the watch: $(flat "$verdict" 400)"$'\n'"$h: $(flat "$summary" 600)"$'\n'
+		elif [ "$(jq -r '.rollback.dry_run // false' "$out")" = true ]; then
+			printf '%s: would roll back (dry run): %s\n' "$h" "$(flat "$verdict" 400)"
+		else
+			printf '%s: %s\n' "$h" "$(flat "$verdict" 400)"
+			ops_event info "watch $run_id: $h: $verdict"
+		fi
+		if [ $hrc -ne 0 ]; then
+			sed 's/^/  /' "$out.err" >&2
+			[ $rc -ne 0 ] || rc=$hrc
+		fi
+	done
+	ops_event info "watch $run_id: done, $rolled rolled back (exit $rc)"
+	if [ $rolled -gt 0 ] && [ -n "$cfg_MAIL_TO" ]; then
+		local mail
+		mail=$(mktemp_or_die "${TMPDIR:-/tmp}/chronopt-mail.XXXXXX")
+		tmpfiles+=("$mail")
+		{
+			printf 'chronopt watch %s\n\n%s\n' "$run_id" "$body"
+			printf 'configs: %s\nhistory: %s\n' "$(flat "$cfg_CONFIG_DIR")" "$(flat "$cfg_HISTORY")"
+		} >"$mail"
+		mail_send "chronopt: watch rolled back $rolled horizon(s)" "$mail" || true
+	fi
+	return $rc
+}
+
 # --------------------------------------------------------------------- main
 
 main() {
@@ -921,8 +1186,9 @@ main() {
 			usage
 			exit 0
 			;;
+		--syslog) opt[SYSLOG]=1 ;;
 		--env | --series | --series-id | --model | --config | --config-dir | --history | --run-dir | \
-			--log-dir | --report | --mail-to | --mail-command | --bin | --seed | --jobs)
+			--log-dir | --report | --mail-to | --mail-command | --bin | --seed | --jobs | --log | --forecast-log)
 			[ $# -ge 2 ] || die 2 "option '$1' needs a value"
 			case "$1" in
 			--env) env_file=$2 ;;
@@ -940,6 +1206,8 @@ main() {
 			--bin) opt[BIN]=$2 ;;
 			--seed) opt[SEED]=$2 ;;
 			--jobs) opt[JOBS]=$2 ;;
+			--log) opt[LOG_FILE]=$2 ;;
+			--forecast-log) opt[FORECAST_LOG]=$2 ;;
 			esac
 			shift
 			;;
@@ -953,7 +1221,7 @@ main() {
 		esac
 		shift
 	done
-	[ -n "$cmd" ] || die 2 "missing command: run, status, history, rollback, report or demo (try --help)"
+	[ -n "$cmd" ] || die 2 "missing command: run, status, history, rollback, report, demo, check or watch (try --help)"
 	if [ -z "$env_file" ]; then
 		if [ -n "${CHRONOPT_ENV:-}" ]; then
 			env_file=$CHRONOPT_ENV
@@ -963,6 +1231,7 @@ main() {
 	fi
 	[ -n "$env_file" ] && read_env_file "$env_file"
 	resolve_config
+	ops_settings
 	case "$cmd" in
 	run) cmd_run "${rest[@]+"${rest[@]}"}" ;;
 	status) cmd_status "${rest[@]+"${rest[@]}"}" ;;
@@ -970,6 +1239,8 @@ main() {
 	rollback) cmd_rollback "${rest[@]+"${rest[@]}"}" ;;
 	report) cmd_report "${rest[@]+"${rest[@]}"}" ;;
 	demo) cmd_demo "${rest[@]+"${rest[@]}"}" ;;
+	check) cmd_check "${rest[@]+"${rest[@]}"}" ;;
+	watch) cmd_watch "${rest[@]+"${rest[@]}"}" ;;
 	*) die 2 "unknown command '$(flat "$cmd" 40)' (try --help)" ;;
 	esac
 }

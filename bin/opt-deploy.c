@@ -5,6 +5,7 @@
 #include "depconfig.h"
 #include "deploy.h"
 #include "envelope.h"
+#include "history.h"
 #include "settings.h"
 #include "watch.h"
 
@@ -57,7 +58,7 @@ static const struct option longopts[] = {
 };
 
 typedef struct {
-	const char *config, *config_dir, *notify, *to, *health, *log, *since;
+	const char *config, *config_dir, *history, *notify, *to, *health, *log, *since;
 	int dry_run, json, exit_code;
 	double wait, interval, period;
 	long checks;
@@ -265,7 +266,17 @@ static void sleep_seconds(double s)
 		;
 }
 
-static int cmd_watch(const dp_options *dp, const opts *o, const char *h)
+/* The history file a watch rollback is recorded in: --history, else
+ * $CHRONOPT_HISTORY, else history.jsonl (as opt-history). */
+static const char *history_path(const opts *o)
+{
+	if (o->history)
+		return o->history;
+	const char *env = getenv("CHRONOPT_HISTORY");
+	return env && *env ? env : "history.jsonl";
+}
+
+static int cmd_watch(const dp_options *dp, const opts *o, const cJSON *settings, const char *h)
 {
 	cp_err e = {0};
 	int missing;
@@ -333,36 +344,73 @@ static int cmd_watch(const dp_options *dp, const opts *o, const char *h)
 	memset(&r, 0, sizeof(r));
 	r.notify_status = -1;
 	int rc = 0;
+	char why[640] = "";
 	if (roll) {
-		char why[640];
 		snprintf(why, sizeof(why), "watch (%s): %s", source, reason);
 		rc = dp_rollback(dp, h, NULL, why, &r, &e);
 		if (rc < 0 && !r.changed)
 			return cp_die(&e);
 	}
+	/* what the watch saw: in the output and in the history record */
+	cJSON *seen = cJSON_CreateObject();
+	cJSON_AddStringToObject(seen, "source", source);
+	cJSON_AddNumberToObject(seen, "observations", s.n);
+	cJSON_AddNumberToObject(seen, "failures", s.failures);
+	cJSON_AddNumberToObject(seen, "longest_failure_run", s.max_in_row);
+	env_add_number(seen, "rmse", s.nerr ? sqrt(s.sse / s.nerr) : NAN);
+	env_add_number(seen, "baseline_rmse", base_rmse);
+	env_add_number(seen, "seconds_per_forecast", s.ntime ? s.seconds / s.ntime : NAN);
+	env_add_number(seen, "baseline_seconds", base_sec);
+
+	/* A rollback goes into the history like one by hand (outcome
+	 * rolled_back), so the audit trail and the report show it. A failure
+	 * to record leaves the rollback done and is reported after the
+	 * output (exit 4 or the history's code). */
+	cp_err he = {0};
+	int hrc = 0;
+	long recno = 0;
+	const char *hpath = history_path(o);
+	if (roll && r.changed && !dp->dry_run) {
+		cJSON *dep = result_json("rollback", h, &r, 0);
+		cJSON_AddStringToObject(dep, "reason", why);
+		cJSON_AddItemToObject(dep, "watch", cJSON_Duplicate(seen, 1));
+		horizon_def hd;
+		cp_err ignore = {0};
+		int steps = settings_horizon(settings, h, &hd, &ignore) == 0 ? hd.steps : 0;
+		char run_id[64];
+		env_make_run_id(run_id, sizeof(run_id));
+		hrc = wt_record_rollback(hpath, run_id, h, steps, dep, HISTORY_WAIT_MS, &recno, &he);
+		cJSON_Delete(dep);
+		if (hrc < 0)
+			cp_prefix(&he, "the rollback is done but not recorded in '%s'", hpath);
+	}
 	if (o->json) {
 		cJSON *j = cJSON_CreateObject();
 		cJSON_AddStringToObject(j, "horizon", h);
-		cJSON_AddStringToObject(j, "source", source);
-		cJSON_AddNumberToObject(j, "observations", s.n);
-		cJSON_AddNumberToObject(j, "failures", s.failures);
-		cJSON_AddNumberToObject(j, "longest_failure_run", s.max_in_row);
-		env_add_number(j, "rmse", s.nerr ? sqrt(s.sse / s.nerr) : NAN);
-		env_add_number(j, "baseline_rmse", base_rmse);
-		env_add_number(j, "seconds_per_forecast", s.ntime ? s.seconds / s.ntime : NAN);
-		env_add_number(j, "baseline_seconds", base_sec);
+		for (cJSON *it = seen->child; it; it = it->next)
+			cJSON_AddItemToObject(j, it->string, cJSON_Duplicate(it, 1));
 		cJSON_AddBoolToObject(j, "rolled_back", roll && r.changed);
 		cJSON_AddStringToObject(j, "reason", reason);
 		if (roll)
 			cJSON_AddItemToObject(j, "rollback", result_json("rollback", h, &r, dp->dry_run));
+		if (recno > 0) {
+			cJSON *hj = cJSON_AddObjectToObject(j, "history");
+			cJSON_AddStringToObject(hj, "file", hpath);
+			cJSON_AddNumberToObject(hj, "record", recno);
+		}
 		print_json(j);
 	} else {
 		printf("%s: %s\n", h, reason);
 		if (roll)
 			printf("%s: %s\n", h, r.summary);
+		if (recno > 0)
+			printf("%s: recorded in %s (record %ld)\n", h, hpath, recno);
 	}
+	cJSON_Delete(seen);
 	if (rc < 0)
 		return cp_die(&e);
+	if (hrc < 0)
+		return cp_die(&he);
 	return roll && o->exit_code ? CP_DECLINED : CP_OK;
 }
 
@@ -381,7 +429,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case O_CONFIG: o.config = optarg; break;
 		case O_CONFIG_DIR: o.config_dir = optarg; break;
-		case O_HISTORY: break;
+		case O_HISTORY: o.history = optarg; break;
 		case O_DRY_RUN: o.dry_run = 1; break;
 		case O_JSON: o.json = 1; break;
 		case O_EXIT: o.exit_code = 1; break;
@@ -520,7 +568,7 @@ int main(int argc, char **argv)
 		else if (!o.health == !o.log)
 			rc = bad_usage("%s", "watch needs one of --health CMD or --log FILE");
 		else
-			rc = cmd_watch(&dp, &o, pos[0]);
+			rc = cmd_watch(&dp, &o, settings, pos[0]);
 	} else {
 		rc = bad_usage("unknown command '%.40s' (deploy, rollback, status, watch)", cmd);
 	}

@@ -338,8 +338,11 @@ static const char *decision(const report_rec *rec)
 		return "failed";
 	if (cJSON_IsString(oc) && strcmp(oc->valuestring, "dry_run") == 0)
 		return "dry run";
-	if (rec->rollback)
-		return "rolled back";
+	if (rec->rollback) {
+		const cJSON *src = report_get(rec->j, "deployment.source");
+		return cJSON_IsString(src) && strcmp(src->valuestring, "watch") == 0 ? "rolled back by watch"
+		                                                                      : "rolled back";
+	}
 	if (rec->deployed)
 		return "deployed";
 	if (rec->approved == 0)
@@ -464,6 +467,13 @@ static void table_history(FILE *out, const report_data *r)
 		num(out, rec->rmse_after);
 		fputs("</td>", out);
 		fputs("<td class=\"why\">", out);
+		if (rec->rollback) { /* why (a watch's rule), then what was restored */
+			const cJSON *why = first(rec->j, P("deployment.reason"));
+			if (cJSON_IsString(why)) {
+				report_escape(out, why->valuestring);
+				fputs("; ", out);
+			}
+		}
 		cell(out, first(rec->j, rec->rollback ? P("summary", "deployment.summary") : F_SUMMARY_T));
 		fputs("</td></tr>\n", out);
 	}

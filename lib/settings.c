@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define SETTINGS_MAX (4 << 20)
 
@@ -34,16 +35,42 @@ static int line_of(const char *s, size_t off)
 static int horizons_of(const cJSON *settings, const char *who, horizon_def **out, int *n,
                        cp_err *e);
 
+/* The installed settings: <dir of this executable>/../share/chronopt/
+ * configs/chronopt.json (make install puts the tools in PREFIX/bin and the
+ * settings in PREFIX/share/chronopt). 0 and the path in buf when that file
+ * exists, -1 otherwise (not installed, or /proc not mounted). */
+static int installed_settings(char *buf, size_t len)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return -1;
+	exe[n] = '\0';
+	char *slash = strrchr(exe, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	int k = snprintf(buf, len, "%s/../share/chronopt/configs/chronopt.json", exe);
+	struct stat st;
+	if (k < 0 || (size_t)k >= len || stat(buf, &st) != 0 || !S_ISREG(st.st_mode))
+		return -1;
+	return 0;
+}
+
 cJSON *settings_load(const char *path, cp_err *e)
 {
 	const char *p = path;
+	char installed[4200];
 	if (!p) {
 		p = getenv("CHRONOPT_CONFIG");
 		if (!p || !*p) {
 			struct stat st;
 			p = "configs/chronopt.json";
-			if (stat(p, &st) != 0)
-				return cJSON_CreateObject();
+			if (stat(p, &st) != 0) {
+				if (installed_settings(installed, sizeof(installed)) != 0)
+					return cJSON_CreateObject();
+				p = installed;
+			}
 		}
 	}
 	char *text = slurp(p, e);

@@ -4,8 +4,10 @@
  *   "trigger":  {...}, "search": {...}, "validate": {...}, "deploy": {...}
  * }
  * Every tool takes --config FILE (default: $CHRONOPT_CONFIG, else
- * configs/chronopt.json next to the working directory if present, else the
- * built-in defaults). Options on the command line override the file. */
+ * configs/chronopt.json in the working directory if present, else the
+ * installed ../share/chronopt/configs/chronopt.json next to the running
+ * executable's directory if present, else the built-in defaults). Options
+ * on the command line override the file. */
 #ifndef CHRONOPT_SETTINGS_H
 #define CHRONOPT_SETTINGS_H
 #include "common.h"

@@ -1,6 +1,8 @@
 /* watch.c — see watch.h. */
 #include "watch.h"
 #include "depconfig.h"
+#include "envelope.h"
+#include "history.h"
 
 #include <csv.h>
 #include <math.h>
@@ -200,4 +202,42 @@ int wt_read_log(const char *path, const char *since, const wt_rules *r, wt_state
 	if (!p.failed && !p.header)
 		return cp_fail(e, CP_DATA, "%s: empty forecast log", path);
 	return p.failed ? -1 : 0;
+}
+
+/* ---------------------------------------------------------------------
+ * History record of a rollback
+ * ------------------------------------------------------------------- */
+
+int wt_record_rollback(const char *path, const char *run_id, const char *horizon, int steps,
+                       const cJSON *deployment, long wait_ms, long *recno, cp_err *e)
+{
+	/* The envelope `pipeline.sh rollback` records, made here: history.c
+	 * reads its outcome from deployment.action. */
+	cJSON *env = cJSON_CreateObject();
+	cJSON_AddStringToObject(env, "schema", ENV_SCHEMA);
+	cJSON_AddStringToObject(env, "run_id", run_id);
+	cJSON *hz = cJSON_AddObjectToObject(env, "horizon");
+	cJSON_AddStringToObject(hz, "name", horizon);
+	if (steps > 0)
+		cJSON_AddNumberToObject(hz, "steps", steps);
+	else
+		cJSON_AddNullToObject(hz, "steps");
+	cJSON *dep = cJSON_Duplicate(deployment, 1);
+	if (!cJSON_IsObject(dep)) {
+		cJSON_Delete(dep);
+		dep = cJSON_CreateObject();
+	}
+	static const char *const set[][2] = {{"status", "done"}, {"action", "rollback"}, {"source", "watch"}};
+	for (size_t i = 0; i < sizeof(set) / sizeof(set[0]); i++) {
+		cJSON_DeleteItemFromObjectCaseSensitive(dep, set[i][0]);
+		cJSON_AddStringToObject(dep, set[i][0], set[i][1]);
+	}
+	cJSON_AddItemToObject(env, "deployment", dep);
+	char now[21];
+	env_utc_now(now);
+	cJSON *rec = history_record_new(env, now);
+	cJSON_Delete(env);
+	int rc = history_append(path, rec, wait_ms, recno, e);
+	cJSON_Delete(rec);
+	return rc;
 }

@@ -8,6 +8,7 @@
 #ifndef CHRONOPT_WATCH_H
 #define CHRONOPT_WATCH_H
 #include "common.h"
+#include <cJSON.h>
 
 typedef struct {
 	int max_failures;
@@ -44,5 +45,14 @@ int wt_verdict(const wt_rules *r, const wt_state *s, double baseline_rmse, doubl
  * consecutive failures reach max_failures. Bad file: CP_DATA
  * "<path>:<line>: ...", unreadable: CP_IO. */
 int wt_read_log(const char *path, const char *since, const wt_rules *r, wt_state *s, cp_err *e);
+
+/* Record a rollback the watch made in the history file `path` (see
+ * history.h): one record of outcome "rolled_back" for horizon (steps <= 0:
+ * null), run id run_id, whose deployment section is a copy of `deployment`
+ * (borrowed) with "status":"done", "action":"rollback" and "source":"watch"
+ * set. Waits up to wait_ms for the history lock. Sets *recno to the
+ * record's line number. Returns 0, or -1 with history_append's error. */
+int wt_record_rollback(const char *path, const char *run_id, const char *horizon, int steps,
+                       const cJSON *deployment, long wait_ms, long *recno, cp_err *e);
 
 #endif

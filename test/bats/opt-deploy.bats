@@ -691,6 +691,59 @@ EOF' sh "$(envelope 3 270 8)" "$CFG"
 	[ "$(ctx)" = 270 ]
 }
 
+@test "watch: a rollback is recorded in the history (outcome rolled_back, source watch)" {
+	three_deploys
+	printf 'predicted,actual\n100,87\n100,113\n' >log.csv
+	mkdir h
+	CHRONOPT_RUN_ID=watch-1 run --separate-stderr opt-deploy watch 7d --log log.csv --config-dir "$CFG" \
+		--history "$BATS_TEST_TMPDIR/h/history.jsonl" --json
+	assert_success
+	[ "$(ctx)" = 180 ]
+	printf '%s' "$output" | jq -e '.rolled_back and .history.record == 1 and (.history.file | endswith("h/history.jsonl"))'
+	[ "$(wc -l <h/history.jsonl)" -eq 1 ]
+	jq -e '.run_id == "watch-1" and .horizon == "7d" and .steps == 7 and .outcome == "rolled_back"
+		and .success == false and .deployment.action == "rollback" and .deployment.source == "watch"
+		and .deployment.status == "done" and .deployment.restored == "7d_20261123T020000Z-2.json"
+		and .deployment.watch.observations == 2 and .deployment.watch.rmse == 13
+		and .deployment.watch.baseline_rmse == 8
+		and (.reason | startswith("rolled back: ")) and (.deployment.reason | startswith("watch (forecast log): RMSE 13"))' \
+		h/history.jsonl
+	# opt-history reads it like any record
+	run --separate-stderr opt-history show --file h/history.jsonl --json
+	assert_success
+	printf '%s' "$output" | jq -e 'select(.record == 1) | .outcome == "rolled_back"'
+	# without --history: $CHRONOPT_HISTORY, else ./history.jsonl
+	printf 'predicted,actual\n100,80\n' >log.csv
+	run --separate-stderr opt-deploy watch 7d --log log.csv --config-dir "$CFG"
+	assert_success
+	assert_line "7d: recorded in history.jsonl (record 1)"
+	jq -e '.outcome == "rolled_back" and .deployment.restored == "7d_20261123T020000Z.json"' history.jsonl
+}
+
+@test "watch: a healthy verdict or a dry run writes no history record" {
+	three_deploys
+	printf 'predicted,actual\n100,101\n' >ok.csv
+	printf 'predicted,actual\n100,80\n' >bad.csv
+	run --separate-stderr opt-deploy watch 7d --log ok.csv --config-dir "$CFG" --history h.jsonl
+	assert_success
+	run --separate-stderr opt-deploy watch 7d --log bad.csv --config-dir "$CFG" --history h.jsonl --dry-run --json
+	assert_success
+	printf '%s' "$output" | jq -e '.rolled_back == false and .rollback.dry_run and (has("history") | not)'
+	[ ! -e h.jsonl ]
+	[ "$(ctx)" = 270 ]
+}
+
+@test "watch: a history that cannot be written leaves the rollback done and says so (exit 4)" {
+	three_deploys
+	printf 'predicted,actual\n100,80\n' >bad.csv
+	run --separate-stderr opt-deploy watch 7d --log bad.csv --config-dir "$CFG" --history "$BATS_TEST_TMPDIR/none/h.jsonl"
+	assert_failure 4
+	[ "$(ctx)" = 180 ]
+	assert_line "7d: RMSE 20 over 1 forecasts is 150.0 % above the baseline 8 (rollback above 50 %)"
+	[[ "$stderr" == "opt-deploy: the rollback is done but not recorded in '$BATS_TEST_TMPDIR/none/h.jsonl': "* ]]
+	[ "$(wc -l <<<"$stderr")" -eq 1 ]
+}
+
 # ---------------------------------------------------------------- crash safety
 
 # Prepare $CFG with two deploys (one backup), the next envelope, and the

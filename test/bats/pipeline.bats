@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # pipeline.sh end to end on a trimmed USD/CLP series with the random walk,
-# plus install-cron and opt-report.  Artifacts for people: test-output/.
+# plus opt-report (install-cron: install-cron.bats; check, watch, logs: pipeline-ops.bats).  Artifacts for people: test-output/.
 
 bats_require_minimum_version 1.5.0
 load /usr/lib/bats/bats-support/load
@@ -545,53 +545,6 @@ render() {
 	render "$ws/report.html" report-pipeline
 }
 
-@test "install-cron: Sundays 02:00 America/Santiago, environment pinned, logging to a file" {
-	run --separate-stderr "$CHRONOPT_ROOT/scripts/install-cron" --print --workspace "$ws" --bin /opt/chronopt/bin
-	assert_success
-	assert_line "CRON_TZ=America/Santiago"
-	assert_line "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-	assert_line 'CHRONOPT_BIN="/opt/chronopt/bin"'
-	assert_line "CHRONOPT_ENV=\"$ws/chronopt.env\""
-	line=$(grep -v '^#' <<<"$output" | grep -v '=' || true)
-	[ -z "$line" ] || true
-	job=$(grep -E '^[0-9*]' <<<"$output")
-	[ "$(wc -l <<<"$job")" -eq 1 ]
-	read -r m h dom mon dow user rest <<<"$job"
-	[ "$m $h $dom $mon $dow" = "0 * * * 6,0,1" ]
-	[ "$user" = "$(id -un)" ]
-	[[ $rest == *"TZ=America/Santiago date +\\%u\\%H"*"= 702 ]"* ]]
-	[[ $rest == *"run --all >>'$ws/logs/cron.log' 2>&1" ]]
-
-	mkdir "$BATS_TEST_TMPDIR/cron.d"
-	run --separate-stderr "$CHRONOPT_ROOT/scripts/install-cron" --dest "$BATS_TEST_TMPDIR/cron.d" --workspace "$ws"
-	assert_success
-	[ "$(stat -c %a "$BATS_TEST_TMPDIR/cron.d/chronopt")" = 644 ]
-	[ "$(ls -A "$BATS_TEST_TMPDIR/cron.d")" = chronopt ]
-
-	run "$CHRONOPT_ROOT/scripts/install-cron" --print --name 'x.y'
-	assert_failure 2
-	run "$CHRONOPT_ROOT/scripts/install-cron" --print --workspace "$ws/100%"
-	assert_failure 2
-}
-
-@test "install-cron: the job runs only at 02 on Sunday in Santiago, whatever cron's time zone" {
-	"$CHRONOPT_ROOT/scripts/install-cron" --print --workspace "$ws" >entry
-	job=$(grep -E '^[0-9*]' entry)
-	read -r _ _ _ _ _ _ cmd <<<"$job"
-	cmd=${cmd//\\%/%} # what cron hands to sh
-	mkdir fakebin
-	for now in 701 703 102 702; do
-		printf '#!/bin/sh\necho %s\n' "$now" >fakebin/date
-		chmod +x fakebin/date
-		PATH="$PWD/fakebin:$PATH" sh -c "$cmd" || true
-		if [ "$now" = 702 ]; then
-			[ -s logs/cron.log ] # ran: the pipeline wrote into the log
-		else
-			[ ! -e logs/cron.log ]
-		fi
-	done
-}
-
 @test "files follow the user's umask and are never world-writable" {
 	need_tools
 	(umask 027 && CHRONOPT_RUN_ID=run-1 "$PIPE" --env "$ws/chronopt.env" run --all >/dev/null)
@@ -612,7 +565,7 @@ render() {
 	[ -z "$stderr" ]
 	run --separate-stderr "$PIPE"
 	assert_failure 2
-	[ "$stderr" = "pipeline.sh: missing command: run, status, history, rollback, report or demo (try --help)" ]
+	[ "$stderr" = "pipeline.sh: missing command: run, status, history, rollback, report, demo, check or watch (try --help)" ]
 	run --separate-stderr "$PIPE" frobnicate
 	assert_failure 2
 	[ "$stderr" = "pipeline.sh: unknown command 'frobnicate' (try --help)" ]
@@ -671,14 +624,6 @@ render() {
 	assert_failure 2
 	[[ "$stderr" == "pipeline.sh: model '$ws/notamodel' is not a Chronos checkpoint directory (config.json, model.safetensors)"* ]]
 	[ ! -e demo ]
-}
-
-@test "without a model setting the bundled demo model is used" {
-	need_tools
-	sed -i '/^CHRONOPT_MODEL=/d' chronopt.env
-	run --separate-stderr pipe run --horizon 7d --dry-run --force
-	assert_success
-	[[ "$stderr" == *"model $CHRONOPT_ROOT/models/chronos-demo)"* ]]
 }
 
 @test "the man page examples run" {
