@@ -311,3 +311,12 @@ $(candidate drift 180 | jq -c '.seed = -1')"
 	assert_failure 4
 	assert_equal "$stderr" "opt-validate: error writing the report: No space left on device"
 }
+
+@test "a Chronos-Bolt candidate without 95 % levels is checked on its 80 % interval, and the reason says so" {
+	export ENVLINE="$(candidate "$CHRONOPT_ROOT/testdata/bolt/tiny" 64 | jq -c '.search.candidate.num_samples = 1')"
+	validate
+	assert_success
+	[ "$(v '.criteria | map(.name) | join(",")')" = "coverage80,abs_bias,rmse_vs_random_walk_pct,dm_p_value_vs_random_walk" ]
+	printf '%s' "$output" | jq -e '.validation.criteria[] | select(.name == "coverage80") | .threshold == 0.75 and .op == ">=" and (.value >= 0 and .value <= 1)'
+	v '.reasons[]' | grep -q "^the model has no 95 % interval (no 0.025 and 0.975 quantile levels), so its 80 % interval is checked: it held .* % of the actual values (at least 75 % needed: the 95 % minimum of 90 % less the 15 points between the nominal levels)$"
+}

@@ -74,7 +74,7 @@ static int replay(const char *root, const char *kind)
 		} else {
 			cc_config c;
 			rc = cc_parse(&c, (const char *)buf, len, names[i], &e);
-			if (rc == 0) {
+			if (rc == 0 && c.family == CC_T5) {
 				tok_t t;
 				tok_init(&t, &c);
 				tok_free(&t);
