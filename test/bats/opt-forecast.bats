@@ -206,3 +206,11 @@ setup() {
 	assert_failure 3
 	[ "$stderr" = "opt-forecast: $d/config.json: chronos_config: 'input_patch_stride' is missing" ]
 }
+
+@test "the man page's Chronos-Bolt example runs" {
+	cd "$CHRONOPT_ROOT"
+	run --separate-stderr sh -c 'opt-forecast --model testdata/bolt/tiny --values 5,6,7,8,9,8,7,6 --steps 19 --quantiles 0.1,0.5,0.9 | jq -c .quantiles'
+	assert_success
+	echo "$output" | jq -e 'keys == ["0.1","0.5","0.9"] and all(.[]; length == 19)'
+	grep -q 'opt\\-forecast \\-\\-model testdata/bolt/tiny \\-\\-values 5,6,7,8,9,8,7,6 \\e' man/man1/opt-forecast.1
+}
