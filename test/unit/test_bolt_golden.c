@@ -202,6 +202,72 @@ static int run_model(const char *root, const char *name)
 	return 0;
 }
 
+/* A copy of testdata/bolt/tiny whose safetensors holds one more tensor,
+ * `extra`, of 1 float: the loader must refuse it by name. */
+static void test_extra_tensor(const char *root)
+{
+	char src[600], dir[] = "/tmp/chronopt-bolt-XXXXXX", path[700];
+	snprintf(src, sizeof(src), "%s/testdata/bolt/tiny/model.safetensors", root);
+	FILE *f = fopen(src, "rb");
+	if (!mkdtemp(dir) || !f) {
+		CHECK(0, "temporary checkpoint");
+		if (f)
+			fclose(f);
+		return;
+	}
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	unsigned char *b = malloc((size_t)n);
+	size_t got = fread(b, 1, (size_t)n, f);
+	fclose(f);
+	uint64_t hl = 0;
+	for (int i = 0; i < 8; i++)
+		hl |= (uint64_t)b[i] << (8 * i);
+	cJSON *h = cJSON_ParseWithLength((const char *)b + 8, (size_t)hl);
+	long data = n - 8 - (long)hl;
+	cJSON *t = cJSON_CreateObject();
+	cJSON_AddStringToObject(t, "dtype", "F32");
+	cJSON_AddItemToObject(t, "shape", cJSON_CreateIntArray((const int[]){1}, 1));
+	cJSON_AddItemToObject(t, "data_offsets", cJSON_CreateIntArray((const int[]){(int)data, (int)data + 4}, 2));
+	cJSON_AddItemToObject(h, "extra", t);
+	char *txt = cJSON_PrintUnformatted(h);
+	size_t tl = strlen(txt), pad = (8 - tl % 8) % 8;
+	snprintf(path, sizeof(path), "%s/model.safetensors", dir);
+	FILE *o = fopen(path, "wb");
+	uint64_t nl = tl + pad;
+	for (int i = 0; i < 8; i++)
+		fputc((int)((nl >> (8 * i)) & 0xff), o);
+	fwrite(txt, 1, tl, o);
+	for (size_t i = 0; i < pad; i++)
+		fputc(' ', o);
+	fwrite(b + 8 + hl, 1, (size_t)data, o);
+	float one = 1;
+	fwrite(&one, 4, 1, o);
+	fclose(o);
+	snprintf(src, sizeof(src), "%s/testdata/bolt/tiny/config.json", root);
+	char *cfg = slurp(src);
+	snprintf(path, sizeof(path), "%s/config.json", dir);
+	o = fopen(path, "wb");
+	fputs(cfg ? cfg : "", o);
+	fclose(o);
+	cp_err e = {0};
+	chronos_model *m = chronos_load(dir, &e);
+	CHECK(got == (size_t)n && !m && e.code == CP_DATA &&
+	      strstr(e.msg, "model.safetensors: tensor 'extra' is not part of a chronos-bolt model"),
+	      "a tensor Chronos-Bolt does not have is refused by name");
+	if (!m)
+		printf("# %s\n", e.msg);
+	chronos_free(m);
+	snprintf(path, sizeof(path), "%s/model.safetensors", dir);
+	remove(path);
+	snprintf(path, sizeof(path), "%s/config.json", dir);
+	remove(path);
+	remove(dir);
+	free(b), free(txt), free(cfg);
+	cJSON_Delete(h);
+}
+
 int main(void)
 {
 	const char *root = getenv("CHRONOPT_ROOT");
@@ -211,6 +277,7 @@ int main(void)
 	static const char *models[] = {"tiny", "gated-inner", "bf16-stride", "small-layout"};
 	for (size_t i = 0; i < sizeof(models) / sizeof(models[0]); i++)
 		run_model(root, models[i]);
+	test_extra_tensor(root);
 
 	/* torch.quantile arithmetic on known values */
 	float v[5] = {4, 1, 3, 2, 5};
