@@ -2,7 +2,8 @@
  * matmul.h — the one matrix-product choke point of the Chronos code.
  *
  * Every product in the model goes through mm_gemm(), a thin wrapper over
- * cblas_sgemm (row-major).  mm_gemm_naive() computes the same thing with
+ * cblas_sgemm (row-major; a one-row product goes to cblas_sgemv, which
+ * reads the matrix once instead of packing it for a single use).  mm_gemm_naive() computes the same thing with
  * plain loops (double accumulation) and is the oracle the tests use.
  * The OpenBLAS thread count is set explicitly with mm_set_threads() and can
  * be read back with mm_threads() so that tools can record it.

@@ -470,13 +470,15 @@ def bench(context, reps, batch):
     ctx = torch.from_numpy((100 + np.cumsum(rng.normal(0, 1, context))).astype(np.float32))
     with torch.no_grad():
         predict(model, [ctx] * batch, cfg.prediction_length)  # warm-up
-        t = []
+        t, c = [], []
         for _ in range(reps):
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             predict(model, [ctx] * batch, cfg.prediction_length)
             t.append(time.perf_counter() - t0)
+            c.append(time.process_time() - c0)
     print(f"torch bolt-small context={context} batch={batch} window_ms={min(t) / batch * 1e3:.2f} "
-          f"threads={torch.get_num_threads()} torch={torch.__version__}", flush=True)
+          f"cpu_ms={min(c) / batch * 1e3:.2f} threads={torch.get_num_threads()} torch={torch.__version__}",
+          flush=True)
 
 
 def main():

@@ -27,7 +27,7 @@ int main(void)
 {
 	CHECK(mm_set_threads(1) == 1 && mm_threads() == 1, "thread count set and recorded");
 	unsigned s = 1;
-	static const int dims[][3] = {{1, 1, 1}, {3, 5, 7}, {17, 33, 64}, {64, 200, 13}, {129, 65, 96}};
+	static const int dims[][3] = {{1, 1, 1}, {1, 70, 33}, {1, 512, 64}, {3, 5, 7}, {17, 33, 64}, {64, 200, 13}, {129, 65, 96}};
 	for (size_t d = 0; d < sizeof(dims) / sizeof(dims[0]); d++)
 		for (int tb = 0; tb < 2; tb++)
 			for (int beta = 0; beta < 2; beta++) {
