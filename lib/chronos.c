@@ -191,7 +191,7 @@ chronos_model *chronos_load(const char *dir, cp_err *e)
 		goto fail;
 	m->inner = m->c.num_heads * m->c.d_kv;
 	m->head_scale = m->c.tie_word_embeddings ? (float)pow(m->c.d_model, -0.5) : 1.0f;
-	m->gemm = mm_gemm;
+	m->gemm = m->c.family == CC_BOLT ? mm_gemm_vec : mm_gemm;
 	m->used = cp_calloc((size_t)m->st.n + 1, 1);
 	int rc = load_weights(m, e);
 	free(m->used);

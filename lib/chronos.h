@@ -70,7 +70,7 @@ typedef struct {
 	st_file st;
 	int inner;                   /* num_heads * d_kv */
 	float head_scale;            /* d_model^-0.5 when tied, else 1 */
-	mm_fn *gemm;                 /* mm_gemm; tests may set mm_gemm_naive */
+	mm_fn *gemm;                 /* mm_gemm (Bolt: mm_gemm_vec); tests may set mm_gemm_naive */
 	int max_rows;                /* decode batch cap; 0: from the memory budget */
 	unsigned char *used;         /* while loading: tensors asked for */
 } chronos_model;

@@ -193,9 +193,14 @@ void bolt_forward(chronos_model *m, int nrow, const float *const *ctx, const int
 			ntok[i] = bolt_embed(m, x, len, l, s, feat, hbuf, emb, mask + (size_t)i * N);
 			chronos_encode_embeds(m, emb, mask + (size_t)i * N, ntok[i], enc + (size_t)i * N * d);
 		}
-		bolt_decode(m, &ws, R, enc, ntok, mask, N, hid);
+		/* the decoder step and the head one row at a time: no row's
+		 * numbers depend on which rows share its call */
 		float *out = q + (size_t)r0 * QP;
-		resblock(m, &m->patch_out, hid, R, hbuf, out);
+		for (int i = 0; i < R; i++) {
+			bolt_decode(m, &ws, 1, enc + (size_t)i * N * d, ntok + i, mask + (size_t)i * N, N,
+			            hid + (size_t)i * d);
+			resblock(m, &m->patch_out, hid + (size_t)i * d, 1, hbuf, out + (size_t)i * QP);
+		}
 		for (int i = 0; i < R; i++) {
 			float l = lc[2 * i], s = lc[2 * i + 1];
 			for (int k = 0; k < QP; k++)

@@ -41,11 +41,17 @@ int main(void)
 					B[i] = frand(&s);
 				for (int i = 0; i < M * ldc; i++)
 					C1[i] = C2[i] = beta ? frand(&s) : NAN;
+				float *C3 = malloc(sizeof(float) * M * ldc);
+				memcpy(C3, C1, sizeof(float) * M * ldc);
 				mm_gemm(tb, M, N, K, 0.5f, A, lda, B, ldb, (float)beta, C1, ldc);
+				mm_gemm_vec(tb, M, N, K, 0.5f, A, lda, B, ldb, (float)beta, C3, ldc);
 				mm_gemm_naive(tb, M, N, K, 0.5f, A, lda, B, ldb, (float)beta, C2, ldc);
 				char nm[128];
 				snprintf(nm, sizeof(nm), "sgemm = naive, %dx%dx%d transb %d beta %d (strided)", M, N, K, tb, beta);
 				CHECK(max_rel(C1, C2, M, N, ldc) <= 1e-5, nm);
+				snprintf(nm, sizeof(nm), "mm_gemm_vec = naive, %dx%dx%d transb %d beta %d", M, N, K, tb, beta);
+				CHECK(max_rel(C3, C2, M, N, ldc) <= 1e-5, nm);
+				free(C3);
 				free(A), free(B), free(C1), free(C2);
 			}
 	/* the padding columns of C are never written */
