@@ -85,9 +85,10 @@ typedef struct {
 /* Load the checkpoint directory `dir` (config.json + model.safetensors) of
  * a Chronos-T5 or Chronos-Bolt model (c.family says which).  Every tensor
  * the family needs must be present with its exact shape (F32, F16 or BF16);
- * a tensor of a layer the config does not declare is refused, and for Bolt
- * so is any tensor the model does not have (a stored lm_head.weight is
- * ignored, as HF does).  Returns a model the caller frees with
+ * a tensor of a layer the config does not declare is refused, and so is any
+ * other tensor the model does not have, except copies of the embedding
+ * (encoder/decoder.embed_tokens.weight, same shape) and an lm_head.weight
+ * that is not used (tied T5 or Bolt), which HF ignores too.  Returns a model the caller frees with
  * chronos_free, or NULL with e filled (CP_DATA "<file>: ..." for bad
  * content, CP_IO when unreadable). */
 chronos_model *chronos_load(const char *dir, cp_err *e);
