@@ -28,6 +28,7 @@ typedef struct {
 	const char *path;
 	const series *s;
 	int nwritten;
+	int quantiles;     /* a quantile model: rows are its levels, not paths */
 } dump;
 
 static void dump_num(FILE *fp, double v)
@@ -63,7 +64,7 @@ static int dump_window(void *arg, int origin, const double *actual, const double
 		dump_array(d->fp, point, steps);
 	else
 		fputs("null", d->fp);
-	fputs(",\"paths\":[", d->fp);
+	fputs(d->quantiles ? ",\"quantiles\":[" : ",\"paths\":[", d->fp);
 	for (int s = 0; s < nsamples; s++) {
 		if (s)
 			fputc(',', d->fp);
@@ -79,6 +80,7 @@ static int dump_window(void *arg, int origin, const double *actual, const double
 typedef struct {
 	const char *series_path, *id, *model, *samples;
 	int steps, with_windows, batch;
+	const char *sampling_opt;  /* --num-samples or --temperature, when given */
 	bt_plan plan;
 	fc_config cfg;
 	uint64_t seed;
@@ -122,10 +124,12 @@ static int parse_args(int argc, char **argv, options *o, cp_err *e)
 			                   &o->cfg.context_length, e);
 			break;
 		case O_NS:
+			o->sampling_opt = "--num-samples";
 			rc = cp_opt_int("--num-samples", optarg, 1, 100000, &o->cfg.num_samples, e);
 			break;
 		case O_BATCH: rc = cp_opt_int("--batch", optarg, 0, 10000000, &o->batch, e); break;
 		case O_TEMP:
+			o->sampling_opt = "--temperature";
 			if (cp_parse_double(optarg, &o->cfg.temperature) < 0 || !(o->cfg.temperature > 0))
 				rc = cp_fail(e, CP_USAGE, "--temperature: '%s' is not a number > 0", optarg);
 			break;
@@ -183,7 +187,16 @@ static cJSON *header_json(const options *o, const series *s, const forecaster *f
 	cJSON_AddStringToObject(jp, "first_origin_date", d);
 	cp_format_date(s->day[orig[o->plan.count - 1] - 1], d);
 	cJSON_AddStringToObject(jp, "last_origin_date", d);
-	cJSON_AddItemToObject(out, "config", fc_config_json(&o->cfg));
+	if (f->family)
+		cJSON_AddStringToObject(out, "family", f->family);
+	if (f->nquantiles > 0) {
+		/* a quantile model uses only the context length */
+		cJSON *jc = cJSON_AddObjectToObject(out, "config");
+		cJSON_AddNumberToObject(jc, "context_length", o->cfg.context_length);
+		cJSON_AddItemToObject(out, "quantile_levels", cJSON_CreateDoubleArray(f->levels, f->nquantiles));
+	} else {
+		cJSON_AddItemToObject(out, "config", fc_config_json(&o->cfg));
+	}
 	return out;
 }
 
@@ -201,6 +214,11 @@ static int run(const options *o, cp_err *e)
 		return -1;
 	if (!(f = forecaster_open(o->model, e)))
 		goto done;
+	if (f->nquantiles > 0 && o->sampling_opt) {
+		cp_fail(e, CP_USAGE, "%s: %s is a quantile model: it draws no samples, so num_samples and "
+		        "temperature do not apply", o->sampling_opt, f->family);
+		goto done;
+	}
 	if (bt_origins(&s, o->steps, o->cfg.context_length, &o->plan, &orig, e) < 0)
 		goto done;
 	if (o->samples) {
@@ -212,10 +230,19 @@ static int run(const options *o, cp_err *e)
 			goto done;
 		d.fp = d.df.fp;
 		d.path = o->samples;
-		fprintf(d.fp, "{\"tool\":\"opt-backtest\",\"model\":\"%s\",\"seed\":%llu,"
-		        "\"steps\":%d,\"num_samples\":%d,\"context_length\":%d,\"windows\":[",
-		        f->name, (unsigned long long)o->seed, o->steps, o->cfg.num_samples,
-		        o->cfg.context_length);
+		if (f->nquantiles > 0) {
+			d.quantiles = 1;
+			fprintf(d.fp, "{\"tool\":\"opt-backtest\",\"model\":\"%s\",\"steps\":%d,"
+			        "\"context_length\":%d,\"quantile_levels\":", f->name, o->steps,
+			        o->cfg.context_length);
+			dump_array(d.fp, f->levels, f->nquantiles);
+			fputs(",\"windows\":[", d.fp);
+		} else {
+			fprintf(d.fp, "{\"tool\":\"opt-backtest\",\"model\":\"%s\",\"seed\":%llu,"
+			        "\"steps\":%d,\"num_samples\":%d,\"context_length\":%d,\"windows\":[",
+			        f->name, (unsigned long long)o->seed, o->steps, o->cfg.num_samples,
+			        o->cfg.context_length);
+		}
 	}
 	if (bt_run_cb(f, &o->cfg, &s, orig, o->plan.count, o->steps, o->seed, o->batch,
 	              o->samples ? dump_window : NULL, &d, &r, e) < 0)

@@ -1,6 +1,7 @@
 /* opt-forecast — forecast one window with Chronos and print it as JSON
  * (for debugging a single stage).  See man/man1/opt-forecast.1. */
 #include "chronos.h"
+#include "chronos_bolt.h"
 #include "series.h"
 
 #include <cjson/cJSON.h>
@@ -14,7 +15,7 @@ static const char usage[] =
 	"usage: opt-forecast --model DIR (--values X,Y,... | --series CSV [--id ID]\n"
 	"                    [--end DATE | --origin N]) [--steps N] [--context-length N]\n"
 	"                    [--num-samples N] [--temperature T] [--top-k K] [--top-p P]\n"
-	"                    [--seed S] [--threads N] [--tokens]\n";
+	"                    [--seed S] [--threads N] [--tokens] [--quantiles Q,Q,...]\n";
 
 static const double quant_levels[] = {0.025, 0.1, 0.5, 0.9, 0.975};
 
@@ -124,12 +125,122 @@ static cJSON *int_array(const int *v, int n)
 	return a;
 }
 
+/* Levels for --quantiles: comma-separated numbers in [0, 1]. */
+static int parse_levels(const char *s, double **lv, int *n)
+{
+	if (parse_values(s, lv, n) < 0)
+		return -1;
+	for (int i = 0; i < *n; i++)
+		if (!((*lv)[i] >= 0 && (*lv)[i] <= 1)) {
+			free(*lv);
+			*lv = NULL;
+			return -1;
+		}
+	return 0;
+}
+
+/* The output of a quantile model (Chronos-Bolt): its quantiles at the
+ * requested levels (default its own), as ChronosBoltPipeline.predict_quantiles
+ * gives them, and its point forecast.  Returns the exit status. */
+static int forecast_quantiles(chronos_model *m, const char *model, const double *y, int n,
+                              int ctxlen, int steps, const char *levels, const char *sampling_opt)
+{
+	const cc_config *mc = &m->c;
+	if (sampling_opt) {
+		fprintf(stderr, "%s: %s: %s is a quantile model: it draws no samples, so there is nothing "
+		        "to sample, seed or warp\n%s", cp_progname, sampling_opt, cc_family_name(mc->family), usage);
+		return CP_USAGE;
+	}
+	double *req = NULL;
+	int nreq = mc->nquantiles;
+	if (levels && parse_levels(levels, &req, &nreq) < 0)
+		return bad_usage("--quantiles '%s' is not a comma-separated list of levels in [0, 1]", levels);
+	if (!levels) {
+		req = cp_malloc(sizeof(double) * (size_t)nreq);
+		memcpy(req, mc->quantiles, sizeof(double) * (size_t)nreq);
+	}
+	int cl = ctxlen ? ctxlen : mc->context_length;
+	if (cl > mc->context_length)
+		cl = mc->context_length;
+	int H = steps ? steps : mc->prediction_length, Q = mc->nquantiles;
+	int used = n < cl ? n : cl;
+	const double *cx[1] = {y + n - used};
+	cp_err e = {0};
+	float *out = cp_malloc(sizeof(float) * (size_t)Q * H);
+	if (bolt_predict(m, 1, cx, &used, H, out, &e) < 0) {
+		free(out), free(req);
+		return cp_die(&e);
+	}
+	float loc, scale;
+	{
+		/* the first block's scaling, for the record */
+		float *x = cp_malloc(sizeof(float) * (size_t)used), *q1 = cp_malloc(sizeof(float) * (size_t)Q *
+		                                                                 mc->prediction_length);
+		for (int i = 0; i < used; i++)
+			x[i] = (float)cx[0][i];
+		const float *xp = x;
+		bolt_forward(m, 1, &xp, &used, q1, &loc, &scale);
+		free(x), free(q1);
+	}
+	float *col = cp_malloc(sizeof(float) * (size_t)Q), *qv = cp_malloc(sizeof(float) * (size_t)nreq);
+	double *res = cp_malloc(sizeof(double) * (size_t)nreq * H), *med = cp_malloc(sizeof(double) * (size_t)H);
+	int mid = 0;
+	for (int j = 0; j < Q; j++)
+		if ((float)mc->quantiles[j] == 0.5f)
+			mid = j;
+	for (int h = 0; h < H; h++) {
+		for (int j = 0; j < Q; j++)
+			col[j] = out[(size_t)j * H + h];
+		bolt_quantiles_at(mc->quantiles, Q, col, nreq, req, qv);
+		for (int i = 0; i < nreq; i++)
+			res[(size_t)i * H + h] = qv[i];
+		med[h] = out[(size_t)mid * H + h];
+	}
+	int bad = 0;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "format", "chronopt-forecast-1");
+	cJSON_AddStringToObject(o, "model", model);
+	cJSON_AddStringToObject(o, "family", cc_family_name(mc->family));
+	cJSON_AddNumberToObject(o, "threads", mm_threads());
+	cJSON *set = cJSON_AddObjectToObject(o, "settings");
+	cJSON_AddNumberToObject(set, "context_length", cl);
+	cJSON_AddNumberToObject(o, "steps", H);
+	cJSON_AddNumberToObject(o, "prediction_length", mc->prediction_length);
+	cJSON_AddNumberToObject(o, "context_used", used);
+	cJSON_AddNumberToObject(o, "loc", loc);
+	cJSON_AddNumberToObject(o, "scale", scale);
+	cJSON_AddItemToObject(o, "model_levels", cJSON_CreateDoubleArray(mc->quantiles, Q));
+	cJSON *qo = cJSON_AddObjectToObject(o, "quantiles");
+	for (int i = 0; i < nreq; i++) {
+		char key[32];
+		snprintf(key, sizeof(key), "%g", req[i]);
+		if (!cJSON_GetObjectItemCaseSensitive(qo, key))
+			cJSON_AddItemToObject(qo, key, num_array(res + (size_t)i * H, H, &bad));
+	}
+	cJSON_AddItemToObject(o, "median", num_array(med, H, &bad));
+	int status = CP_OK;
+	if (bad) {
+		cp_fail(&e, CP_DATA, "forecast is not finite (loc %g, scale %g)", loc, scale);
+		status = cp_die(&e);
+	} else {
+		char *txt = cJSON_Print(o);
+		fputs(txt, stdout);
+		fputc('\n', stdout);
+		free(txt);
+	}
+	cJSON_Delete(o);
+	free(out), free(req), free(col), free(qv), free(res), free(med);
+	if (status != CP_OK)
+		return status;
+	return cp_close_stdout();
+}
+
 int main(int argc, char **argv)
 {
 	cp_progname = "opt-forecast";
 	argv[0] = (char *)cp_progname; /* getopt's messages name the tool, not its path */
 	enum { O_MODEL = 256, O_SERIES, O_ID, O_END, O_ORIGIN, O_VALUES, O_STEPS, O_CTX, O_NS,
-	       O_TEMP, O_TOPK, O_TOPP, O_SEED, O_THREADS, O_TOKENS, O_HELP };
+	       O_TEMP, O_TOPK, O_TOPP, O_SEED, O_THREADS, O_TOKENS, O_QUANT, O_HELP };
 	static const struct option opts[] = {
 		{"model", required_argument, 0, O_MODEL}, {"series", required_argument, 0, O_SERIES},
 		{"id", required_argument, 0, O_ID}, {"end", required_argument, 0, O_END},
@@ -138,9 +249,11 @@ int main(int argc, char **argv)
 		{"num-samples", required_argument, 0, O_NS}, {"temperature", required_argument, 0, O_TEMP},
 		{"top-k", required_argument, 0, O_TOPK}, {"top-p", required_argument, 0, O_TOPP},
 		{"seed", required_argument, 0, O_SEED}, {"threads", required_argument, 0, O_THREADS},
-		{"tokens", no_argument, 0, O_TOKENS}, {"help", no_argument, 0, O_HELP}, {0, 0, 0, 0},
+		{"tokens", no_argument, 0, O_TOKENS}, {"quantiles", required_argument, 0, O_QUANT},
+		{"help", no_argument, 0, O_HELP}, {0, 0, 0, 0},
 	};
 	const char *model = NULL, *series_path = NULL, *id = NULL, *end = NULL, *values = NULL;
+	const char *quantiles = NULL, *sampling_opt = NULL;
 	long origin = -1, steps = 0, ctxlen = 0, ns = 0, topk = -1, threads = 1;
 	double temp = NAN, topp = NAN;
 	uint64_t seed = 0;
@@ -165,22 +278,27 @@ int main(int argc, char **argv)
 				return bad_usage("--context-length '%s' is not a positive integer", optarg);
 			break;
 		case O_NS:
+			sampling_opt = "--num-samples";
 			if (cp_parse_long(optarg, 1, 100000, &ns) < 0)
 				return bad_usage("--num-samples '%s' is not an integer in [1, 100000]", optarg);
 			break;
 		case O_TEMP:
+			sampling_opt = "--temperature";
 			if (cp_parse_double(optarg, &temp) < 0 || !(temp > 0))
 				return bad_usage("--temperature '%s' is not a positive number", optarg);
 			break;
 		case O_TOPK:
+			sampling_opt = "--top-k";
 			if (cp_parse_long(optarg, 0, 1L << 30, &topk) < 0)
 				return bad_usage("--top-k '%s' is not a non-negative integer", optarg);
 			break;
 		case O_TOPP:
+			sampling_opt = "--top-p";
 			if (cp_parse_double(optarg, &topp) < 0 || topp < 0 || topp > 1)
 				return bad_usage("--top-p '%s' is not a number in [0, 1]", optarg);
 			break;
 		case O_SEED:
+			sampling_opt = "--seed";
 			/* Seeds are JSON numbers in the output: keep them exact. */
 			if (cp_parse_u64(optarg, &seed) < 0 || seed > CP_SEED_MAX)
 				return bad_usage("--seed '%s' is not an integer in " CP_SEED_RANGE, optarg);
@@ -189,7 +307,11 @@ int main(int argc, char **argv)
 			if (cp_parse_long(optarg, 1, 256, &threads) < 0)
 				return bad_usage("--threads '%s' is not an integer in [1, 256]", optarg);
 			break;
-		case O_TOKENS: tokens = 1; break;
+		case O_TOKENS:
+			tokens = 1;
+			sampling_opt = "--tokens";
+			break;
+		case O_QUANT: quantiles = optarg; break;
 		case O_HELP:
 			fputs(usage, stdout);
 			return cp_close_stdout();
@@ -226,6 +348,18 @@ int main(int argc, char **argv)
 		return cp_die(&e);
 	}
 	mm_set_threads((int)threads);
+	if (m->c.family == CC_BOLT) {
+		int st = forecast_quantiles(m, model, y, n, (int)ctxlen, (int)steps, quantiles, sampling_opt);
+		chronos_free(m);
+		free(y);
+		return st;
+	}
+	if (quantiles) {
+		chronos_free(m);
+		free(y);
+		return bad_usage("%s", "--quantiles goes with a quantile model (chronos-bolt); chronos-t5 "
+		                 "prints its sample quantiles at 0.025, 0.1, 0.5, 0.9, 0.975");
+	}
 	const cc_config *mc = &m->c;
 	chronos_sampling sp = {
 		ns ? (int)ns : mc->num_samples, isnan(temp) ? mc->temperature : temp,
@@ -251,6 +385,7 @@ int main(int argc, char **argv)
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "format", "chronopt-forecast-1");
 	cJSON_AddStringToObject(o, "model", model);
+	cJSON_AddStringToObject(o, "family", cc_family_name(mc->family));
 	cJSON_AddNumberToObject(o, "threads", mm_threads());
 	/* Raw: cJSON prints numbers with 15 significant digits, which would
 	 * round a seed past 10^15. */

@@ -134,6 +134,31 @@ static void work_release(line_work *w)
 	memset(w, 0, sizeof(*w));
 }
 
+/* A quantile model (f->nquantiles > 0) searches context_length only: a
+ * space that names a sampling setting (option or settings file) is
+ * refused, the defaults' sampling values are dropped. */
+static int quantile_space(const forecaster *f, const char *hname, sr_options *o, cp_err *e)
+{
+	static const char *const names[SP_NDIM] = {"--context-lengths", "--num-samples",
+	                                           "--temperatures", "--top-k", "--top-p"};
+	char key[64];
+	snprintf(key, sizeof(key), "search.spaces.%s", hname);
+	const cJSON *sp = opt.settings ? settings_node(opt.settings, key) : NULL;
+	for (int d = SP_SAMPLES; d < SP_NDIM; d++) {
+		if (opt.list[d])
+			return cp_fail(e, CP_USAGE, "%s: %s is a quantile model: it draws no samples, so "
+			               "num_samples, temperature, top_k and top_p do not apply (search "
+			               "context_length only)", names[d], f->family);
+		if (cJSON_GetObjectItemCaseSensitive(sp, sp_dim_name[d]))
+			return cp_fail(e, CP_DATA, "%s: %s.%s: %s is a quantile model: it draws no samples, so "
+			               "num_samples, temperature, top_k and top_p do not apply (name only "
+			               "context_length in its search space)", opt.settings_name, key,
+			               sp_dim_name[d], f->family);
+	}
+	sp_quantile_model(&o->space);
+	return 0;
+}
+
 /* Load series and model and set up the search for one envelope.
  * Returns 0, -1 on an error that stops the stage, or 1 when this horizon
  * cannot run (no or a bad search space, a series too short for its
@@ -164,7 +189,8 @@ static int line_setup(const cJSON *env, line_work *w, const char *where, cp_err 
 		work_release(w);
 		return -1;
 	}
-	if (!(w->rw = baseline_new("random_walk", 1, e))) {
+	if ((w->f->nquantiles > 0 && quantile_space(w->f, hname, &o, e) < 0) ||
+	    !(w->rw = baseline_new("random_walk", 1, e))) {
 		work_release(w);
 		return -1;
 	}
@@ -497,6 +523,14 @@ int main(int argc, char **argv)
 		forecaster *f = forecaster_open(opt.model, &e);
 		if (!f)
 			return cp_die(&e);
+		for (int d = SP_SAMPLES; d < SP_NDIM && f->nquantiles > 0; d++)
+			if (opt.list[d]) {
+				cp_fail(&e, CP_USAGE, "%s: %s is a quantile model: it draws no samples, so "
+				        "num_samples, temperature, top_k and top_p do not apply (search "
+				        "context_length only)", list_opt[d], f->family);
+				f->free(f);
+				return cp_die(&e);
+			}
 		f->free(f);
 	}
 	int rc;

@@ -66,7 +66,7 @@ int bt_run_cb(forecaster *f, const fc_config *cfg, const series *s,
               bt_window_fn fn, void *arg, bt_result *r, cp_err *e)
 {
 	memset(r, 0, sizeof(*r));
-	int ns = cfg->num_samples;
+	int ns = fc_rows(f, cfg);  /* sample paths, or quantile levels */
 	if (ns < 1)
 		return cp_fail(e, CP_USAGE, "num_samples '%d' must be at least 1", ns);
 	if (steps < 1)
@@ -119,7 +119,10 @@ int bt_run_cb(forecaster *f, const fc_config *cfg, const series *s,
 			const double *pt = own ? point + (size_t)w * steps : NULL;
 			const double *pp = paths + (size_t)w * per;
 			mt_window *mw = &win[b0 + w];
-			mt_score(s->y + t, pt, pp, ns, steps, bt_mase_scale(s, t), mw);
+			if (f->nquantiles > 0)
+				mt_score_quantiles(s->y + t, pt, f->levels, ns, pp, steps, bt_mase_scale(s, t), mw);
+			else
+				mt_score(s->y + t, pt, pp, ns, steps, bt_mase_scale(s, t), mw);
 			mw->origin = t;
 			mw->seconds = secs;
 			if (fn && fn(arg, t, s->y + t, pt, pp, ns, steps, e) < 0) {

@@ -40,7 +40,9 @@ typedef struct {
  * f->max_context when that is > 0. seed is passed to the forecaster with
  * stream = origin index. A window's inference seconds are its call's time
  * divided by the number of windows in the call. The point forecast is the
- * model's own when it gives one, else the per-step sample median.
+ * model's own when it gives one, else the per-step sample median. A
+ * quantile model (f->nquantiles > 0) is scored with mt_score_quantiles and
+ * cfg's sampling settings are not used.
  * Fills *r (free with bt_result_free); on error *r is left empty, -1 is
  * returned and e filled (CP_USAGE for cfg->num_samples < 1 or steps < 1
  * or when a batch's sample paths would not fit in size_t bytes,
@@ -51,8 +53,10 @@ int bt_run(forecaster *f, const fc_config *cfg, const series *s,
 
 /* Called by bt_run_cb once per window, oldest first, after scoring:
  * actual[steps], point[steps] (NULL when the model gave none and the median
- * was used), paths[nsamples*steps] sample-major. The pointers are valid only
- * during the call. Return 0, or -1 with e filled to stop the run. */
+ * was used), paths[nsamples*steps] sample-major; for a quantile model
+ * (f->nquantiles > 0) paths holds its quantiles instead, level-major
+ * (level j at j*steps + h, levels f->levels) and nsamples is nquantiles.
+ * The pointers are valid only during the call. Return 0, or -1 with e filled to stop the run. */
 typedef int (*bt_window_fn)(void *arg, int origin, const double *actual,
                             const double *point, const double *paths,
                             int nsamples, int steps, cp_err *e);

@@ -1,5 +1,6 @@
 /* chronos.c — Chronos-T5 loading and forward pass; see chronos.h. */
 #include "chronos.h"
+#include "chronos_internal.h"
 #include "prng.h"
 #include "vecmath.h"
 
@@ -10,10 +11,22 @@
 
 /* ---------------------------------------------------------------- loading */
 
+/* Marks the tensor in m->used (one flag per m->st.t entry, while loading):
+ * whatever is left unmarked at the end is not part of the model. */
+static void mark_used(chronos_model *m, const char *name)
+{
+	const st_tensor *t = st_find(&m->st, name);
+	if (t && m->used)
+		m->used[t - m->st.t] = 1;
+}
+
 static const float *get(chronos_model *m, const char *name, int64_t d0, int64_t d1, cp_err *e)
 {
 	int64_t shape[2] = {d0, d1};
-	return st_get(&m->st, name, d1 ? 2 : 1, shape, e);
+	const float *p = st_get(&m->st, name, d1 ? 2 : 1, shape, e);
+	if (p)
+		mark_used(m, name);
+	return p;
 }
 
 #define NAME(...) (snprintf(nm, sizeof(nm), __VA_ARGS__), nm)
@@ -75,11 +88,51 @@ static int check_depth(chronos_model *m, cp_err *e)
 	return 0;
 }
 
+static int load_resblock(chronos_model *m, chronos_resblock *b, const char *pre, int in, int hid,
+                         int out, cp_err *e)
+{
+	char nm[160];
+	b->in = in, b->hid = hid, b->out = out;
+	if (!(b->hw = get(m, NAME("%s.hidden_layer.weight", pre), hid, in, e)) ||
+	    !(b->hb = get(m, NAME("%s.hidden_layer.bias", pre), hid, 0, e)) ||
+	    !(b->ow = get(m, NAME("%s.output_layer.weight", pre), out, hid, e)) ||
+	    !(b->ob = get(m, NAME("%s.output_layer.bias", pre), out, 0, e)) ||
+	    !(b->rw = get(m, NAME("%s.residual_layer.weight", pre), out, in, e)) ||
+	    !(b->rb = get(m, NAME("%s.residual_layer.bias", pre), out, 0, e)))
+		return -1;
+	return 0;
+}
+
+/* Every tensor of the file must be one the model uses, or a copy HF keeps
+ * of the tied embedding (encoder/decoder.embed_tokens.weight, same shape),
+ * or lm_head.weight when the model has no head of its own (HF ignores it). */
+static int check_unused(chronos_model *m, cp_err *e)
+{
+	int64_t emb[2] = {m->c.vocab_size, m->c.d_model};
+	for (int i = 0; i < m->st.n; i++) {
+		const char *s = m->st.t[i].name;
+		if (m->used[i])
+			continue;
+		if (!strcmp(s, "encoder.embed_tokens.weight") || !strcmp(s, "decoder.embed_tokens.weight") ||
+		    !strcmp(s, "shared.weight")) {
+			if (!st_get(&m->st, s, 2, emb, e))
+				return -1;
+			continue;
+		}
+		if (!strcmp(s, "lm_head.weight") && (m->c.family == CC_BOLT || m->c.tie_word_embeddings))
+			continue;
+		return cp_fail(e, CP_DATA, "%s: tensor '%s' is not part of a %s model", m->st.path, s,
+		               cc_family_name(m->c.family));
+	}
+	return 0;
+}
+
 static int load_weights(chronos_model *m, cp_err *e)
 {
 	const cc_config *c = &m->c;
 	chronos_weights *w = &m->w;
 	int64_t d = c->d_model, V = c->vocab_size;
+	int bolt = c->family == CC_BOLT;
 	const char *emb = "shared.weight";
 	if (!st_find(&m->st, emb) && st_find(&m->st, "encoder.embed_tokens.weight"))
 		emb = "encoder.embed_tokens.weight";
@@ -93,10 +146,18 @@ static int load_weights(chronos_model *m, cp_err *e)
 	    !(w->enc_ln = get(m, "encoder.final_layer_norm.weight", d, 0, e)) ||
 	    !(w->dec_ln = get(m, "decoder.final_layer_norm.weight", d, 0, e)))
 		return -1;
-	if (c->tie_word_embeddings)
+	if (bolt) {
+		w->head = NULL;  /* Bolt's output is the quantile head below */
+		if (load_resblock(m, &m->patch_in, "input_patch_embedding", 2 * c->patch_size, c->d_ff,
+		                  c->d_model, e) < 0 ||
+		    load_resblock(m, &m->patch_out, "output_patch_embedding", c->d_model, c->d_ff,
+		                  c->nquantiles * c->prediction_length, e) < 0)
+			return -1;
+	} else if (c->tie_word_embeddings) {
 		w->head = w->embed;
-	else if (!(w->head = get(m, "lm_head.weight", V, d, e)))
+	} else if (!(w->head = get(m, "lm_head.weight", V, d, e))) {
 		return -1;
+	}
 	w->enc = cp_calloc((size_t)c->num_layers, sizeof(chronos_layer));
 	w->dec = cp_calloc((size_t)c->num_decoder_layers, sizeof(chronos_layer));
 	for (int i = 0; i < c->num_layers; i++)
@@ -107,12 +168,14 @@ static int load_weights(chronos_model *m, cp_err *e)
 		chronos_layer *L = &w->dec[i];
 		if (load_layer(m, L, "decoder", i, 1, e) < 0)
 			return -1;
+		if (bolt)
+			continue;  /* one decoder step: no self-attention cache to fill */
 		L->qkv = cp_malloc(sizeof(float) * 3 * blk);
 		memcpy(L->qkv, L->q, sizeof(float) * blk);
 		memcpy(L->qkv + blk, L->k, sizeof(float) * blk);
 		memcpy(L->qkv + 2 * blk, L->v, sizeof(float) * blk);
 	}
-	return check_depth(m, e);
+	return check_depth(m, e) < 0 ? -1 : check_unused(m, e);
 }
 
 chronos_model *chronos_load(const char *dir, cp_err *e)
@@ -128,10 +191,15 @@ chronos_model *chronos_load(const char *dir, cp_err *e)
 		goto fail;
 	m->inner = m->c.num_heads * m->c.d_kv;
 	m->head_scale = m->c.tie_word_embeddings ? (float)pow(m->c.d_model, -0.5) : 1.0f;
-	m->gemm = mm_gemm;
-	if (load_weights(m, e) < 0)
+	m->gemm = m->c.family == CC_BOLT ? mm_gemm_vec : mm_gemm;
+	m->used = cp_calloc((size_t)m->st.n + 1, 1);
+	int rc = load_weights(m, e);
+	free(m->used);
+	m->used = NULL;
+	if (rc < 0)
 		goto fail;
-	tok_init(&m->tok, &m->c);
+	if (m->c.family == CC_T5)
+		tok_init(&m->tok, &m->c);
 	free(path);
 	return m;
 fail:
@@ -177,7 +245,7 @@ int chronos_rel_bucket(int rp, int bidirectional, int num_buckets, int max_dista
 	return b + (large < nb - 1 ? large : nb - 1);
 }
 
-static void activate(float *h, const float *gate, size_t n, int act)
+void chronos_activate(float *h, const float *gate, size_t n, int act)
 {
 	if (act == CC_RELU) {
 		vm_relu(h, gate, n);
@@ -205,7 +273,7 @@ static void activate(float *h, const float *gate, size_t n, int act)
 
 /* Feed-forward sublayer on rows of x (residual added in place);
  * xn, h, g: scratch of rows*d, rows*d_ff, rows*d_ff. */
-static void feed_forward(chronos_model *m, const chronos_layer *L, float *x, float *xn,
+void chronos_feed_forward(chronos_model *m, const chronos_layer *L, float *x, float *xn,
                          float *h, float *g, int rows)
 {
 	const cc_config *c = &m->c;
@@ -214,7 +282,7 @@ static void feed_forward(chronos_model *m, const chronos_layer *L, float *x, flo
 	m->gemm(1, rows, ff, d, 1, xn, d, L->wi, d, 0, h, ff);
 	if (c->gated)
 		m->gemm(1, rows, ff, d, 1, xn, d, L->wi1, d, 0, g, ff);
-	activate(h, c->gated ? g : NULL, (size_t)rows * ff, c->act);
+	chronos_activate(h, c->gated ? g : NULL, (size_t)rows * ff, c->act);
 	m->gemm(1, rows, d, ff, 1, h, ff, L->wo, ff, 1, x, d);
 }
 
@@ -222,10 +290,19 @@ static void feed_forward(chronos_model *m, const chronos_layer *L, float *x, flo
 
 void chronos_encode(chronos_model *m, const int *ids, const unsigned char *mask, int n, float *out)
 {
+	int d = m->c.d_model;
+	float *x = cp_malloc(sizeof(float) * (size_t)n * d);
+	for (int i = 0; i < n; i++)
+		memcpy(x + (size_t)i * d, m->w.embed + (size_t)ids[i] * d, sizeof(float) * d);
+	chronos_encode_embeds(m, x, mask, n, out);
+	free(x);
+}
+
+void chronos_encode_embeds(chronos_model *m, float *x, const unsigned char *mask, int n, float *out)
+{
 	const cc_config *c = &m->c;
 	int d = c->d_model, in = m->inner, H = c->num_heads, dk = c->d_kv, ff = c->d_ff;
 	float eps = (float)c->layer_norm_epsilon;
-	float *x = cp_malloc(sizeof(float) * (size_t)n * d);
 	float *xn = cp_malloc(sizeof(float) * (size_t)n * d);
 	float *q = cp_malloc(sizeof(float) * (size_t)n * in * 4);
 	float *k = q + (size_t)n * in, *v = k + (size_t)n * in, *att = v + (size_t)n * in;
@@ -241,8 +318,6 @@ void chronos_encode(chronos_model *m, const int *ids, const unsigned char *mask,
 		for (int hh = 0; hh < H; hh++)
 			bias[(size_t)hh * (2 * n - 1) + rp + n - 1] = m->w.enc_rel[b * H + hh];
 	}
-	for (int i = 0; i < n; i++)
-		memcpy(x + (size_t)i * d, m->w.embed + (size_t)ids[i] * d, sizeof(float) * d);
 	for (int l = 0; l < c->num_layers; l++) {
 		const chronos_layer *L = &m->w.enc[l];
 		vm_rmsnorm(xn, x, L->ln_sa, n, d, eps);
@@ -260,10 +335,9 @@ void chronos_encode(chronos_model *m, const int *ids, const unsigned char *mask,
 			m->gemm(0, n, dk, n, 1, s, n, v + hh * dk, in, 0, att + hh * dk, in);
 		}
 		m->gemm(1, n, d, in, 1, att, in, L->o, in, 1, x, d);
-		feed_forward(m, L, x, xn, h, h + (size_t)n * ff, n);
+		chronos_feed_forward(m, L, x, xn, h, h + (size_t)n * ff, n);
 	}
 	vm_rmsnorm(out, x, m->w.enc_ln, n, d, eps);
-	free(x);
 	free(xn);
 	free(q);
 	free(s);
@@ -409,7 +483,7 @@ static void dec_step(chronos_model *m, dec_state *st, int rows, int t, const int
 			r0 = r1;
 		}
 		m->gemm(1, rows, d, in, 1, st->att, in, L->co, in, 1, st->x, d);
-		feed_forward(m, L, st->x, st->xn, st->h, st->g, rows);
+		chronos_feed_forward(m, L, st->x, st->xn, st->h, st->g, rows);
 	}
 	vm_rmsnorm(st->xn, st->x, m->w.dec_ln, rows, d, eps);
 	if (m->c.tie_word_embeddings)

@@ -53,15 +53,26 @@ typedef struct {
 	const float *head;           /* (vocab, d_model): embed when tied */
 } chronos_weights;
 
+/* Chronos-Bolt's ResidualBlock: out = W_o act(W_h x + b_h) + b_o + W_r x + b_r. */
 typedef struct {
-	cc_config c;
-	tok_t tok;
+	int in, hid, out;
+	const float *hw, *hb;        /* (hid, in), (hid) hidden_layer */
+	const float *ow, *ob;        /* (out, hid), (out) output_layer */
+	const float *rw, *rb;        /* (out, in), (out) residual_layer */
+} chronos_resblock;
+
+typedef struct {
+	cc_config c;                 /* c.family: CC_T5 or CC_BOLT */
+	tok_t tok;                   /* T5 only */
+	chronos_resblock patch_in;   /* Bolt: (2 * patch_size) -> d_model */
+	chronos_resblock patch_out;  /* Bolt: d_model -> nquantiles * prediction_length */
 	chronos_weights w;
 	st_file st;
 	int inner;                   /* num_heads * d_kv */
 	float head_scale;            /* d_model^-0.5 when tied, else 1 */
-	mm_fn *gemm;                 /* mm_gemm; tests may set mm_gemm_naive */
+	mm_fn *gemm;                 /* mm_gemm (Bolt: mm_gemm_vec); tests may set mm_gemm_naive */
 	int max_rows;                /* decode batch cap; 0: from the memory budget */
+	unsigned char *used;         /* while loading: tensors asked for */
 } chronos_model;
 
 typedef struct {
@@ -71,15 +82,25 @@ typedef struct {
 	double top_p;                /* 1: off */
 } chronos_sampling;
 
-/* Load the checkpoint directory `dir` (config.json + model.safetensors).
- * Returns a model the caller frees with chronos_free, or NULL with e filled
- * (CP_DATA "<file>: ..." for bad content, CP_IO when unreadable). */
+/* Load the checkpoint directory `dir` (config.json + model.safetensors) of
+ * a Chronos-T5 or Chronos-Bolt model (c.family says which).  Every tensor
+ * the family needs must be present with its exact shape (F32, F16 or BF16);
+ * a tensor of a layer the config does not declare is refused, and so is any
+ * other tensor the model does not have, except copies of the embedding
+ * (encoder/decoder.embed_tokens.weight, same shape) and an lm_head.weight
+ * that is not used (tied T5 or Bolt), which HF ignores too.  Returns a model the caller frees with
+ * chronos_free, or NULL with e filled (CP_DATA "<file>: ..." for bad
+ * content, CP_IO when unreadable). */
 chronos_model *chronos_load(const char *dir, cp_err *e);
 void chronos_free(chronos_model *m);
 
 /* Encoder: ids/mask (n tokens, from tok_encode) -> out (n x d_model, final
  * norm applied; caller's buffer). */
 void chronos_encode(chronos_model *m, const int *ids, const unsigned char *mask, int n, float *out);
+
+/* The encoder from input embeddings: x (n x d_model, overwritten: the
+ * residual stream) -> out (n x d_model, final norm applied). */
+void chronos_encode_embeds(chronos_model *m, float *x, const unsigned char *mask, int n, float *out);
 
 /* Teacher-forced decoder logits: for the encoder input (ids, mask, n) and
  * the decoder input prefix[0..len-1] (starting with the decoder start

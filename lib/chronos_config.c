@@ -101,7 +101,7 @@ static int parse_t5(cc_config *c, const cJSON *r, const char *p, cp_err *e)
 	c->tie_word_embeddings = 1;
 	int pad = 0, eos = 1;
 	c->decoder_start_token_id = -1;
-	if (get_int(r, "vocab_size", 2, 1 << 20, 0, &c->vocab_size, p, w, e) ||
+	if (get_int(r, "vocab_size", 1, 1 << 20, 0, &c->vocab_size, p, w, e) ||
 	    get_int(r, "d_model", 1, 16384, 0, &c->d_model, p, w, e) ||
 	    get_int(r, "d_kv", 1, 4096, 0, &c->d_kv, p, w, e) ||
 	    get_int(r, "d_ff", 1, 262144, 0, &c->d_ff, p, w, e) ||
@@ -163,6 +163,70 @@ static int parse_t5(cc_config *c, const cJSON *r, const char *p, cp_err *e)
 	return 0;
 }
 
+/* ------------------------------------------------------------- family */
+
+const char *cc_family_name(int family)
+{
+	switch (family) {
+	case CC_T5: return "chronos-t5";
+	case CC_BOLT: return "chronos-bolt";
+	case CC_CHRONOS2: return "chronos-2";
+	default: return "?";
+	}
+}
+
+int cc_family_of(const cJSON *r, const char *p, int *family, cp_err *e)
+{
+	static const struct { const char *name; int family; } pipes[] = {
+		{"ChronosPipeline", CC_T5}, {"ChronosBoltPipeline", CC_BOLT}, {"Chronos2Pipeline", CC_CHRONOS2},
+	}, archs[] = {
+		{"T5ForConditionalGeneration", CC_T5}, {"ChronosBoltModelForForecasting", CC_BOLT},
+		{"Chronos2Model", CC_CHRONOS2},
+	};
+	const cJSON *pc = cJSON_GetObjectItemCaseSensitive(r, "chronos_pipeline_class");
+	if (pc && !cJSON_IsNull(pc)) {
+		if (!cJSON_IsString(pc))
+			return cp_fail(e, CP_DATA, "%s: 'chronos_pipeline_class' must be a string", p);
+		for (size_t i = 0; i < sizeof(pipes) / sizeof(pipes[0]); i++)
+			if (strcmp(pc->valuestring, pipes[i].name) == 0) {
+				*family = pipes[i].family;
+				return 0;
+			}
+		return cp_fail(e, CP_DATA, "%s: pipeline class '%.60s' is not supported (ChronosPipeline, "
+		               "ChronosBoltPipeline, Chronos2Pipeline)", p, pc->valuestring);
+	}
+	const cJSON *ar = cJSON_GetObjectItemCaseSensitive(r, "architectures");
+	if (ar && !cJSON_IsNull(ar)) {
+		const cJSON *a0 = cJSON_IsArray(ar) ? cJSON_GetArrayItem(ar, 0) : NULL;
+		if (!cJSON_IsString(a0))
+			return cp_fail(e, CP_DATA, "%s: 'architectures' must be a list of class names", p);
+		for (size_t i = 0; i < sizeof(archs) / sizeof(archs[0]); i++)
+			if (strcmp(a0->valuestring, archs[i].name) == 0) {
+				*family = archs[i].family;
+				return 0;
+			}
+		return cp_fail(e, CP_DATA, "%s: architecture '%.60s' is not a Chronos model (T5ForConditionalGeneration, "
+		               "ChronosBoltModelForForecasting, Chronos2Model)", p, a0->valuestring);
+	}
+	const cJSON *cc = cJSON_GetObjectItemCaseSensitive(r, "chronos_config");
+	if (!cc)
+		return cp_fail(e, CP_DATA, "%s: no 'chronos_config' block: not a Chronos checkpoint", p);
+	if (!cJSON_IsObject(cc))
+		return cp_fail(e, CP_DATA, "%s: 'chronos_config' is not a JSON object", p);
+	if (cJSON_GetObjectItemCaseSensitive(cc, "tokenizer_class"))
+		*family = CC_T5;
+	else if (cJSON_GetObjectItemCaseSensitive(cc, "output_patch_size"))
+		*family = CC_CHRONOS2;
+	else if (cJSON_GetObjectItemCaseSensitive(cc, "input_patch_size"))
+		*family = CC_BOLT;
+	else
+		return cp_fail(e, CP_DATA, "%s: chronos_config names no model family (no 'tokenizer_class', "
+		               "'input_patch_size' or 'output_patch_size')", p);
+	return 0;
+}
+
+/* -------------------------------------------------------------- chronos-t5 */
+
 static int parse_chronos(cc_config *c, const cJSON *r, const char *p, cp_err *e)
 {
 	const cJSON *cc = cJSON_GetObjectItemCaseSensitive(r, "chronos_config");
@@ -205,6 +269,56 @@ static int parse_chronos(cc_config *c, const cJSON *r, const char *p, cp_err *e)
 	return 0;
 }
 
+/* ------------------------------------------------------------ chronos-bolt */
+
+/* ChronosBoltConfig: context_length, prediction_length, input_patch_size,
+ * input_patch_stride, quantiles required; use_reg_token defaults to false. */
+static int parse_bolt(cc_config *c, const cJSON *r, const char *p, cp_err *e)
+{
+	const cJSON *cc = cJSON_GetObjectItemCaseSensitive(r, "chronos_config");
+	if (!cJSON_IsObject(cc))
+		return cp_fail(e, CP_DATA, "%s: 'chronos_config' is missing or not a JSON object", p);
+	const char *w = "chronos_config: ";
+	c->use_reg_token = 0;
+	if (get_int(cc, "context_length", 1, 65536, 1, &c->context_length, p, w, e) ||
+	    get_int(cc, "prediction_length", 1, 4096, 1, &c->prediction_length, p, w, e) ||
+	    get_int(cc, "input_patch_size", 1, 4096, 1, &c->patch_size, p, w, e) ||
+	    get_int(cc, "input_patch_stride", 1, 4096, 1, &c->patch_stride, p, w, e) ||
+	    get_bool(cc, "use_reg_token", 0, &c->use_reg_token, p, w, e))
+		return -1;
+	const cJSON *q = cJSON_GetObjectItemCaseSensitive(cc, "quantiles");
+	if (!q)
+		return cp_fail(e, CP_DATA, "%s: %s'quantiles' is missing", p, w);
+	int n = cJSON_IsArray(q) ? cJSON_GetArraySize(q) : 0;
+	if (n < 1 || n > CC_MAX_QUANTILES)
+		return cp_fail(e, CP_DATA, "%s: %s'quantiles' must be a list of 1 to %d levels", p, w, CC_MAX_QUANTILES);
+	int have_median = 0;
+	for (int i = 0; i < n; i++) {
+		const cJSON *v = cJSON_GetArrayItem(q, i);
+		if (!cJSON_IsNumber(v) || !(v->valuedouble > 0 && v->valuedouble < 1))
+			return cp_fail(e, CP_DATA, "%s: %squantiles[%d] must be a number in (0, 1)", p, w, i);
+		if (i > 0 && !(v->valuedouble > c->quantiles[i - 1]))
+			return cp_fail(e, CP_DATA, "%s: %squantiles must be strictly increasing", p, w);
+		c->quantiles[i] = v->valuedouble;
+		have_median |= (float)v->valuedouble == 0.5f;
+	}
+	if (!have_median)
+		return cp_fail(e, CP_DATA, "%s: %squantiles must include 0.5 (the point forecast)", p, w);
+	c->nquantiles = n;
+	/* as ChronosBoltModelForForecasting: the embedding holds only the
+	 * decoder start token (id 0) and, with use_reg_token, [REG] (id 1) */
+	c->vocab_size = c->use_reg_token ? 2 : 1;
+	if (c->decoder_start_token_id >= c->vocab_size)
+		return cp_fail(e, CP_DATA, "%s: 'decoder_start_token_id' %d is outside Chronos-Bolt's %d-token "
+		               "embedding", p, c->decoder_start_token_id, c->vocab_size);
+	if ((long)c->nquantiles * c->prediction_length > 1 << 20)
+		return cp_fail(e, CP_DATA, "%s: %d quantiles x prediction_length %d is too large", p,
+		               c->nquantiles, c->prediction_length);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ files */
+
 int cc_parse(cc_config *c, const char *json, size_t len, const char *path, cp_err *e)
 {
 	memset(c, 0, sizeof(*c));
@@ -215,9 +329,15 @@ int cc_parse(cc_config *c, const char *json, size_t len, const char *path, cp_er
 		cJSON_Delete(r);
 		return cp_fail(e, CP_DATA, "%s: not a valid JSON object", path);
 	}
-	int rc = parse_t5(c, r, path, e);
+	int family = -1;
+	int rc = cc_family_of(r, path, &family, e);
+	if (rc == 0 && family == CC_CHRONOS2)
+		rc = cp_fail(e, CP_DATA, "%s: a Chronos-2 checkpoint (not a Chronos-T5 or Chronos-Bolt config)", path);
 	if (rc == 0)
-		rc = parse_chronos(c, r, path, e);
+		rc = parse_t5(c, r, path, e);
+	if (rc == 0)
+		rc = family == CC_BOLT ? parse_bolt(c, r, path, e) : parse_chronos(c, r, path, e);
+	c->family = family;
 	cJSON_Delete(r);
 	if (rc < 0)
 		memset(c, 0, sizeof(*c));
@@ -233,5 +353,22 @@ int cc_load(cc_config *c, const char *path, cp_err *e)
 		return -1;
 	int rc = cc_parse(c, buf, n, path, e);
 	free(buf);
+	return rc;
+}
+
+int cc_detect(const char *path, int *family, cp_err *e)
+{
+	size_t n;
+	char *buf = cp_read_file(path, CC_MAX_CONFIG, &n, NULL, e);
+	if (!buf)
+		return -1;
+	cJSON *r = cJSON_ParseWithLength(buf, n);
+	free(buf);
+	if (!r || !cJSON_IsObject(r)) {
+		cJSON_Delete(r);
+		return cp_fail(e, CP_DATA, "%s: not a valid JSON object", path);
+	}
+	int rc = cc_family_of(r, path, family, e);
+	cJSON_Delete(r);
 	return rc;
 }

@@ -1,5 +1,15 @@
 /*
- * chronos_config.h — config.json of a Chronos-T5 checkpoint directory.
+ * chronos_config.h — config.json of a Chronos checkpoint directory: which
+ * model family it is, and the settings of the families we run.
+ *
+ * Family (cc_family_of), in the order chronos-forecasting's own loader
+ * decides it: "chronos_pipeline_class" when present ("ChronosPipeline" ->
+ * Chronos-T5, "ChronosBoltPipeline" -> Chronos-Bolt, "Chronos2Pipeline" ->
+ * Chronos-2, anything else refused); else architectures[0]
+ * ("ChronosBoltModelForForecasting" -> Bolt, "Chronos2Model" -> Chronos-2,
+ * "T5ForConditionalGeneration" -> T5); else the chronos_config keys
+ * ("tokenizer_class" -> T5, "output_patch_size" -> Chronos-2,
+ * "input_patch_size" -> Bolt).  A file none of these identify is refused.
  *
  * T5 fields take the defaults of Hugging Face's T5Config when absent
  * (d_model 512, d_kv 64, d_ff 2048, num_layers 6, num_decoder_layers =
@@ -18,9 +28,16 @@
 #define CHRONOPT_CHRONOS_CONFIG_H
 #include "common.h"
 
+#include <cJSON.h>
+
+enum cc_family { CC_T5, CC_BOLT, CC_CHRONOS2 };
+
+#define CC_MAX_QUANTILES 64
+
 enum cc_act { CC_RELU, CC_GELU_NEW, CC_GELU, CC_SILU };
 
 typedef struct {
+	int family;                         /* enum cc_family: CC_T5 or CC_BOLT */
 	/* T5 */
 	int vocab_size, d_model, d_kv, d_ff;
 	int num_layers, num_decoder_layers, num_heads;
@@ -37,14 +54,36 @@ typedef struct {
 	double temperature;
 	int top_k;
 	double top_p;
+	/* Chronos-Bolt chronos_config (context_length and prediction_length
+	 * above are shared): every key required except use_reg_token (false).
+	 * quantiles strictly increasing in (0, 1) and containing 0.5, the
+	 * point forecast.  vocab_size is then 2 with the [REG] token, else 1,
+	 * whatever config.json says (as ChronosBoltModelForForecasting sets it). */
+	int patch_size, patch_stride, use_reg_token;
+	int nquantiles;
+	double quantiles[CC_MAX_QUANTILES];
 } cc_config;
 
+/* The family of the parsed config.json object `root` (see above) into
+ * *family.  Returns 0, or -1 with CP_DATA "<path>: ..." when the file names
+ * no Chronos family or an unknown pipeline class / architecture. */
+int cc_family_of(const cJSON *root, const char *path, int *family, cp_err *e);
+
+/* "chronos-t5", "chronos-bolt", "chronos-2". */
+const char *cc_family_name(int family);
+
 /* Parse config text json[0..len-1]; `path` for messages ("<path>: ...").
- * Returns 0 and fills *c, or -1 with CP_DATA. */
+ * Returns 0 and fills *c (a Chronos-T5 or Chronos-Bolt config, c->family
+ * says which), or -1 with CP_DATA; a Chronos-2 file is CP_DATA too (its
+ * family has its own reader: see cc_detect). */
 int cc_parse(cc_config *c, const char *json, size_t len, const char *path, cp_err *e);
 
 /* Read and parse `path`.  CP_IO when unreadable. */
 int cc_load(cc_config *c, const char *path, cp_err *e);
+
+/* Read `path` and tell its family only (no other key is checked).
+ * Returns 0, or -1 with e filled (CP_IO unreadable, CP_DATA bad). */
+int cc_detect(const char *path, int *family, cp_err *e);
 
 /* Name of an activation ("relu", "gelu_new", ...). */
 const char *cc_act_name(int act);

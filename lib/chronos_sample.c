@@ -1,6 +1,7 @@
 /* chronos_sample.c — token sampling as HF generate does it, and the Chronos
  * forecaster (forecast.h); see chronos.h. */
 #include "chronos.h"
+#include "chronos_bolt.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -152,7 +153,12 @@ forecaster *chronos_forecaster_new(const char *model_dir, int threads, cp_err *e
 		return NULL;
 	mm_set_threads(threads);
 	forecaster *f = cp_calloc(1, sizeof(*f));
+	if (m->c.family == CC_BOLT) {
+		bolt_forecaster_init(f, m);
+		return f;
+	}
 	f->name = "chronos";
+	f->family = cc_family_name(CC_T5);
 	f->state = m;
 	f->forecast = fc_forecast;
 	f->max_context = m->c.context_length;

@@ -46,8 +46,29 @@ struct forecaster {
 	 * Chronos continues past its prediction_length from the median of all
 	 * samples, so there the first k paths depend on num_samples. */
 	int prefix_horizon;
+	/*
+	 * Quantile models (Chronos-Bolt, Chronos-2) forecast quantiles, not
+	 * sample paths: nquantiles > 0 and levels[0..nquantiles-1] (owned by
+	 * the forecaster) strictly increasing in (0, 1), 0.5 among them.
+	 * forecast() then uses only cfg->context_length (num_samples,
+	 * temperature, top_k, top_p, seed and stream are ignored), writes the
+	 * level-j quantile of window w at step h to
+	 * paths[(w*nquantiles + j)*steps + h] (the caller sizes paths with
+	 * fc_rows), the point forecast (the 0.5 quantile, the public
+	 * pipelines' "mean") to point[w*steps + h] and returns 1.
+	 * Sample models: nquantiles 0, levels NULL.
+	 */
+	int nquantiles;
+	const double *levels;
+	/* "chronos-t5", "chronos-bolt", "chronos-2" for a model directory,
+	 * NULL for a baseline. */
+	const char *family;
 	void (*free)(forecaster *f);
 };
+
+/* Rows forecast() writes per window: f->nquantiles for a quantile model,
+ * else cfg->num_samples. */
+int fc_rows(const forecaster *f, const fc_config *cfg);
 
 /* Baselines. `name` is
  *   "random_walk"    point = last value; path s draws, for each step, one
@@ -76,10 +97,12 @@ forecaster *baseline_new(const char *name, int period, cp_err *e);
 
 /* The one place where model names map to constructors. spec is a baseline
  * name ("random_walk", "drift", "seasonal_naive" with period 5, or
- * "seasonal_naive:P") or a model directory (Chronos). Returns a forecaster
- * the caller frees with f->free(f), or NULL with e filled (CP_USAGE for an
- * unknown name; a directory gives CP_USAGE "chronos support not built yet"
- * until the Chronos forecaster lands). */
+ * "seasonal_naive:P") or a model directory, whose config.json says the
+ * family (cc_family_of): Chronos-T5 or Chronos-Bolt; Chronos-2 is refused
+ * (CP_DATA "... chronos-2 is recognised but not supported yet") until its
+ * forward pass exists. Returns a forecaster the caller frees with
+ * f->free(f), or NULL with e filled (CP_USAGE for an unknown name, CP_DATA
+ * or CP_IO for a directory that does not load). */
 forecaster *forecaster_open(const char *spec, cp_err *e);
 
 #endif

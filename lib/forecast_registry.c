@@ -6,6 +6,7 @@
 #include "envelope.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <string.h>
@@ -40,6 +41,17 @@ forecaster *forecaster_open(const char *spec, cp_err *e)
 			cp_fail(e, CP_USAGE, "CHRONOPT_THREADS='%.20s' is not an integer in 1..256", t);
 			return NULL;
 		}
+		size_t n = strlen(spec) + 16;
+		char *cfg = cp_malloc(n);
+		snprintf(cfg, n, "%s/config.json", spec);
+		int family;
+		int rc = cc_detect(cfg, &family, e);
+		if (rc == 0 && family == CC_CHRONOS2)
+			rc = cp_fail(e, CP_DATA, "%s: chronos-2 is recognised but not supported yet "
+			             "(chronos-t5 and chronos-bolt are)", cfg);
+		free(cfg);
+		if (rc < 0)
+			return NULL;
 		return chronos_forecaster_new(spec, (int)threads, e);
 	}
 	if (strchr(spec, '/')) {
@@ -50,6 +62,11 @@ forecaster *forecaster_open(const char *spec, cp_err *e)
 	cp_fail(e, CP_USAGE, "unknown model '%s' (expected random_walk, drift, "
 	        "seasonal_naive[:P] or a model directory)", spec);
 	return NULL;
+}
+
+int fc_rows(const forecaster *f, const fc_config *cfg)
+{
+	return f->nquantiles > 0 ? f->nquantiles : cfg->num_samples;
 }
 
 void fc_config_add_json(cJSON *o, const fc_config *c)

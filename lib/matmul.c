@@ -2,6 +2,7 @@
 #include "matmul.h"
 
 #include <cblas.h>
+#include <string.h>
 
 void mm_gemm(int transb, int M, int N, int K, float alpha,
              const float *A, int lda, const float *B, int ldb,
@@ -11,6 +12,24 @@ void mm_gemm(int transb, int M, int N, int K, float alpha,
 		return;
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, transb ? CblasTrans : CblasNoTrans,
 	            M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void mm_gemm_vec(int transb, int M, int N, int K, float alpha,
+                 const float *A, int lda, const float *B, int ldb,
+                 float beta, float *C, int ldc)
+{
+	if (M != 1 || N <= 0 || K <= 0) {
+		mm_gemm(transb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+		return;
+	}
+	/* C is cleared first when beta == 0, so NaN in it cannot reach the
+	 * result whatever sgemv's scaling does with a zero factor */
+	if (beta == 0)
+		memset(C, 0, sizeof(float) * (size_t)N);
+	if (transb)
+		cblas_sgemv(CblasRowMajor, CblasNoTrans, N, K, alpha, B, ldb, A, 1, beta, C, 1);
+	else
+		cblas_sgemv(CblasRowMajor, CblasTrans, K, N, alpha, B, ldb, A, 1, beta, C, 1);
 }
 
 void mm_gemm_naive(int transb, int M, int N, int K, float alpha,

@@ -2,7 +2,10 @@
  * matmul.h — the one matrix-product choke point of the Chronos code.
  *
  * Every product in the model goes through mm_gemm(), a thin wrapper over
- * cblas_sgemm (row-major).  mm_gemm_naive() computes the same thing with
+ * cblas_sgemm (row-major), or mm_gemm_vec(), the same except that a
+ * one-row product goes to cblas_sgemv (which reads the matrix once instead
+ * of packing it for a single use; Chronos-Bolt computes its decoder step
+ * one row at a time with it).  mm_gemm_naive() computes the same thing with
  * plain loops (double accumulation) and is the oracle the tests use.
  * The OpenBLAS thread count is set explicitly with mm_set_threads() and can
  * be read back with mm_threads() so that tools can record it.
@@ -19,6 +22,7 @@ typedef void mm_fn(int transb, int M, int N, int K, float alpha,
                    float beta, float *C, int ldc);
 
 mm_fn mm_gemm;        /* cblas_sgemm */
+mm_fn mm_gemm_vec;    /* cblas_sgemv when M == 1, else mm_gemm */
 mm_fn mm_gemm_naive;  /* plain loops, for tests */
 
 /* Set the OpenBLAS thread count (>= 1) for every later mm_gemm call and

@@ -174,3 +174,70 @@ void mt_aggregate(const mt_window *w, int nwin, int steps, mt_summary *out)
 	m.seconds = seconds;
 	*out = m;
 }
+
+/* Index of level q among lv[0..nq-1] (within 1e-9), or -1. */
+static int level_index(const double *lv, int nq, double q)
+{
+	for (int j = 0; j < nq; j++)
+		if (fabs(lv[j] - q) <= 1e-9)
+			return j;
+	return -1;
+}
+
+/* The value at level q of one step's quantiles v[j] = quant[j*steps]:
+ * exact level, else linear between the neighbouring levels, flat beyond. */
+static double value_at(const double *lv, int nq, const double *v, int stride, double q)
+{
+	int j = level_index(lv, nq, q);
+	if (j >= 0)
+		return v[(size_t)j * stride];
+	if (q <= lv[0])
+		return v[0];
+	if (q >= lv[nq - 1])
+		return v[(size_t)(nq - 1) * stride];
+	int k = 1;
+	while (lv[k] < q)
+		k++;
+	double a = v[(size_t)(k - 1) * stride], b = v[(size_t)k * stride];
+	return a + (b - a) * (q - lv[k - 1]) / (lv[k] - lv[k - 1]);
+}
+
+void mt_score_quantiles(const double *actual, const double *point, const double *lv, int nq,
+                        const double *quant, int steps, double mase_scale, mt_window *w)
+{
+	/* the point metrics, exactly as for a model with its own point */
+	mt_score(actual, point, NULL, 0, steps, mase_scale, w);
+	int l80 = level_index(lv, nq, 0.10), u80 = level_index(lv, nq, 0.90);
+	int l95 = level_index(lv, nq, 0.025), u95 = level_index(lv, nq, 0.975);
+	double in80 = 0, in95 = 0, w80 = 0, w95 = 0, pin = 0, wql = 0;
+	for (int h = 0; h < steps; h++) {
+		double y = actual[h];
+		const double *v = quant + h;
+		if (l80 >= 0 && u80 >= 0) {
+			double lo = v[(size_t)l80 * steps], hi = v[(size_t)u80 * steps];
+			in80 += lo <= y && y <= hi;
+			w80 += hi - lo;
+		}
+		if (l95 >= 0 && u95 >= 0) {
+			double lo = v[(size_t)l95 * steps], hi = v[(size_t)u95 * steps];
+			in95 += lo <= y && y <= hi;
+			w95 += hi - lo;
+		}
+		for (int k = 1; k <= 9; k++) {
+			double q = (double)k / 10.0;
+			double d = y - value_at(lv, nq, v, steps, q);
+			pin += d * (q - (d < 0 ? 1.0 : 0.0));
+		}
+		for (int j = 0; j < nq; j++) {
+			double d = y - v[(size_t)j * steps];
+			wql += d * (lv[j] - (d < 0 ? 1.0 : 0.0));
+		}
+	}
+	double n = steps;
+	w->cov80 = l80 >= 0 && u80 >= 0 ? in80 / n : NAN;
+	w->width80 = l80 >= 0 && u80 >= 0 ? w80 / n : NAN;
+	w->cov95 = l95 >= 0 && u95 >= 0 ? in95 / n : NAN;
+	w->width95 = l95 >= 0 && u95 >= 0 ? w95 / n : NAN;
+	w->pinball = pin / (9.0 * n);
+	w->crps = 2.0 * wql / ((double)nq * n);
+}

@@ -39,6 +39,23 @@ typedef mt_window mt_summary; /* same fields, aggregated; origin = -1 */
 void mt_score(const double *actual, const double *point, const double *paths,
               int nsamples, int steps, double mase_scale, mt_window *w);
 
+/* Score one window of a quantile model (Chronos-Bolt, Chronos-2):
+ * quant[j*steps + h] is the level-lv[j] quantile at step h (nq levels,
+ * strictly increasing in (0, 1)); point[steps] is the model's point
+ * forecast.  Point metrics as mt_score.  From the quantiles:
+ *   CI80 = [q0.10, q0.90] and CI95 = [q0.025, q0.975], each only when
+ *     both its levels are among lv (within 1e-9), else its coverage and
+ *     width are NaN (a level is never extrapolated into an interval);
+ *   pinball = the same mean over q = 0.1, ..., 0.9 as mt_score, q_hat the
+ *     model's value at that level, linearly interpolated between the
+ *     neighbouring model levels when it has no such level (the end values
+ *     beyond its range);
+ *   crps = the weighted quantile loss over the model's own levels:
+ *     2 * mean over j and the steps of (y - q_j) * (lv[j] - [y < q_j]),
+ *     the quantile-grid approximation of the CRPS. */
+void mt_score_quantiles(const double *actual, const double *point, const double *lv, int nq,
+                        const double *quant, int steps, double mase_scale, mt_window *w);
+
 /* Aggregate windows: RMSE = sqrt(mean of all squared errors); MAE, sMAPE,
  * bias, coverage, widths, pinball, CRPS = means over all (window, step)
  * pairs = means of the window means; MAPE = mean of the windows' MAPEs that

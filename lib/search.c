@@ -99,6 +99,7 @@ int sr_prepare(sr_search *S, const char *horizon, int steps, const sr_options *o
 	S->model_dir = cp_strdup(model_dir);
 	S->max_context = f->max_context;
 	S->prefix_horizon = f->prefix_horizon;
+	snprintf(S->family, sizeof(S->family), "%s", f->family ? f->family : "");
 	S->series_path = cp_strdup(s->path ? s->path : "");
 	S->series_id = cp_strdup(s->id ? s->id : "");
 	S->series_len = s->n;
@@ -335,7 +336,7 @@ int sr_run_unit(const sr_search *S, const sr_unit *u, const series *s, forecaste
 {
 	memset(r, 0, sizeof(*r));
 	forecaster *m = u->kind == SR_UNIT_RW ? rw : f;
-	int nwin = u->nwin, N = u->call.num_samples, steps = S->steps;
+	int nwin = u->nwin, N = fc_rows(m, &u->call), steps = S->steps;
 	const double **ctx = cp_malloc((size_t)nwin * sizeof(double *));
 	int *nctx = cp_malloc((size_t)nwin * sizeof(int));
 	uint64_t *stream = cp_malloc((size_t)nwin * sizeof(uint64_t));
@@ -362,11 +363,14 @@ int sr_run_unit(const sr_search *S, const sr_unit *u, const series *s, forecaste
 		int o = S->origin[u->win[j]];
 		double scale = bt_mase_scale(s, o);
 		for (int i = 0; i < r->ntr; i++) {
-			int k = u->kind == SR_UNIT_RW ? N : S->trial[u->tr[i]].cfg.num_samples;
+			int k = u->kind == SR_UNIT_RW || m->nquantiles > 0 ? N : S->trial[u->tr[i]].cfg.num_samples;
 			mt_window *w = &r->score[(size_t)i * nwin + j];
-			/* The first k paths of window j: a prefix of the same draws. */
-			mt_score(s->y + o, rc == 1 ? point + (size_t)j * steps : NULL,
-			         paths + (size_t)j * N * steps, k, steps, scale, w);
+			if (m->nquantiles > 0)
+				mt_score_quantiles(s->y + o, point + (size_t)j * steps, m->levels, N,
+				                   paths + (size_t)j * N * steps, steps, scale, w);
+			else  /* the first k paths of window j: a prefix of the same draws */
+				mt_score(s->y + o, rc == 1 ? point + (size_t)j * steps : NULL,
+				         paths + (size_t)j * N * steps, k, steps, scale, w);
 			w->origin = o;
 			w->seconds = dt / nwin * k / N;
 		}
@@ -374,7 +378,7 @@ int sr_run_unit(const sr_search *S, const sr_unit *u, const series *s, forecaste
 	r->calls = 1;
 	r->sample_steps = (long long)N * steps * nwin;
 	for (int i = 0; i < r->ntr; i++) {
-		int k = u->kind == SR_UNIT_RW ? N : S->trial[u->tr[i]].cfg.num_samples;
+		int k = u->kind == SR_UNIT_RW || m->nquantiles > 0 ? N : S->trial[u->tr[i]].cfg.num_samples;
 		r->indep_calls += 1;
 		r->indep_sample_steps += (long long)k * steps * nwin;
 	}

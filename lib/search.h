@@ -105,6 +105,7 @@ typedef struct {
 	char *model_dir;
 	char sha256[65];     /* "" when the model is not a directory */
 	int max_context, prefix_horizon;
+	char family[16];     /* "chronos-bolt", ...; "" for a baseline */
 	int threads;         /* OpenBLAS threads of a Chronos model (0: none) */
 	char *series_path, *series_id, *series_last;
 	int series_len;

@@ -84,6 +84,8 @@ cJSON *sr_section(const sr_search *S, const char *run_id, const char *now, doubl
 	cJSON_AddNumberToObject(m, "prefix_horizon", S->prefix_horizon);
 	if (S->threads > 0)
 		cJSON_AddNumberToObject(m, "threads", S->threads);
+	if (S->family[0])
+		cJSON_AddStringToObject(m, "family", S->family);
 	cJSON_AddItemToObject(j, "space", sp_to_json(&S->opt.space));
 
 	/* The split. */
@@ -206,12 +208,15 @@ cJSON *sr_section(const sr_search *S, const char *run_id, const char *now, doubl
 	cJSON_AddItemToObject(bo, "metrics", mt_summary_json(&bm));
 	env_add_number(bo, "rmse_vs_rw", brw);
 
-	char x1[32], x2[32], s1[512], s2[512];
-	snprintf(s1, sizeof(s1),
-	         "best of %d configs: context_length %d, num_samples %d, temperature %g%s: "
-	         "RMSE %s on %d windows, %sx the random walk",
-	         evaluated, bt->eff_ctx, bt->cfg.num_samples, bt->cfg.temperature,
-	         S->partial ? " (partial search)" : "", fmt(x1, sizeof(x1), bm.rmse), bw,
+	char x1[32], x2[32], s1[512], s2[512], how[128];
+	if (!strcmp(S->family, "chronos-bolt") || !strcmp(S->family, "chronos-2"))
+		snprintf(how, sizeof(how), "context_length %d (%s: quantiles, median as the point)",
+		         bt->eff_ctx, S->family);
+	else
+		snprintf(how, sizeof(how), "context_length %d, num_samples %d, temperature %g",
+		         bt->eff_ctx, bt->cfg.num_samples, bt->cfg.temperature);
+	snprintf(s1, sizeof(s1), "best of %d configs: %s%s: RMSE %s on %d windows, %sx the random walk",
+	         evaluated, how, S->partial ? " (partial search)" : "", fmt(x1, sizeof(x1), bm.rmse), bw,
 	         fmt(x2, sizeof(x2), brw));
 	cJSON_AddStringToObject(j, "summary", s1);
 	snprintf(s2, sizeof(s2), "lowest RMSE among the configs scored on the most windows (%d)", bw);
@@ -352,6 +357,7 @@ cJSON *sr_plan_json(const sr_search *S)
 	cJSON_AddNumberToObject(m, "max_context", S->max_context);
 	cJSON_AddNumberToObject(m, "prefix_horizon", S->prefix_horizon);
 	cJSON_AddNumberToObject(m, "threads", S->threads);
+	cJSON_AddStringToObject(m, "family", S->family);
 	cJSON *se = cJSON_AddObjectToObject(j, "series");
 	cJSON_AddStringToObject(se, "path", S->series_path);
 	cJSON_AddStringToObject(se, "id", S->series_id);
@@ -440,6 +446,9 @@ int sr_plan_from_json(sr_search *S, const cJSON *p, cp_err *e)
 	    get_int(m, "prefix_horizon", 0, 1000000, &S->prefix_horizon, e) < 0 ||
 	    get_int(m, "threads", 0, 256, &S->threads, e) < 0)
 		return -1;
+	const cJSON *fam = cJSON_GetObjectItemCaseSensitive(m, "family");
+	if (cJSON_IsString(fam))
+		snprintf(S->family, sizeof(S->family), "%s", fam->valuestring);
 	const cJSON *se = cJSON_GetObjectItemCaseSensitive(p, "series");
 	const char *sp_path = get_str(se, "path", e), *sp_id, *sp_last;
 	if (!sp_path || !(sp_id = get_str(se, "id", e)) || !(sp_last = get_str(se, "last_date", e)) ||

@@ -269,3 +269,12 @@ void sp_window_order(int W, int *order)
 		}
 	free(used);
 }
+
+void sp_quantile_model(sp_space *sp)
+{
+	static const double off[SP_NDIM] = {0, 1, 1.0, 0, 1.0};
+	for (int d = SP_SAMPLES; d < SP_NDIM; d++) {
+		sp->n[d] = 1;
+		sp->v[d][0] = off[d];
+	}
+}

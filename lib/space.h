@@ -43,6 +43,12 @@ int sp_from_list(sp_space *sp, int d, const char *list, const char *opt, cp_err 
  * exit code to use (CP_DATA for files, CP_USAGE for options). */
 int sp_check(const sp_space *sp, const char *where, int code, cp_err *e);
 
+/* The space of a quantile model (Chronos-Bolt, Chronos-2), which draws no
+ * samples: only context_length is searched; num_samples, temperature,
+ * top_k and top_p become the single values 1, 1.0, 0, 1.0 (the "off"
+ * values every stage reads; the model ignores them). */
+void sp_quantile_model(sp_space *sp);
+
 /* Number of grid points. */
 int sp_size(const sp_space *sp);
 /* Grid point idx (0 <= idx < sp_size): context_length varies slowest, then

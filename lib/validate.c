@@ -279,12 +279,24 @@ void vd_decide(const vd_criteria *c, const vd_input *in, vd_decision *d)
 			      tc, change(tinc, b2, sizeof(b2)), ti, c->time_increase_pct,
 			      c->time_floor_seconds, c->time_floor_seconds);
 	}
-	vd_check *k = add(d, "coverage95", cand->cov95, ">=", c->min_coverage95, 0);
-	if (isnan(cand->cov95))
-		words(k, "95 %% interval coverage could not be measured (no sample paths)");
-	else
-		words(k, "the 95 %% interval held %.1f %% of the actual values (at least %g %% needed)",
-		      100 * cand->cov95, 100 * c->min_coverage95);
+	vd_check *k;
+	if (isnan(cand->cov95) && !isnan(cand->cov80)) {
+		/* a quantile model without the 0.025 and 0.975 levels: its widest
+		 * interval is checked at the same shortfall below nominal */
+		double min80 = c->min_coverage95 - 0.15 > 0 ? c->min_coverage95 - 0.15 : 0;
+		k = add(d, "coverage80", cand->cov80, ">=", min80, 0);
+		words(k, "the model has no 95 %% interval (no 0.025 and 0.975 quantile levels), so its 80 %% "
+		      "interval is checked: it held %.1f %% of the actual values (at least %g %% needed: the 95 %% "
+		      "minimum of %g %% less the 15 points between the nominal levels)",
+		      100 * cand->cov80, 100 * min80, 100 * c->min_coverage95);
+	} else {
+		k = add(d, "coverage95", cand->cov95, ">=", c->min_coverage95, 0);
+		if (isnan(cand->cov95))
+			words(k, "95 %% interval coverage could not be measured (no sample paths)");
+		else
+			words(k, "the 95 %% interval held %.1f %% of the actual values (at least %g %% needed)",
+			      100 * cand->cov95, 100 * c->min_coverage95);
+	}
 	/* Bias, scale-free: how much more biased the candidate is than the
 	 * random walk on the same windows, in percent of the random walk's
 	 * MAE. The random walk's own bias is the part no forecaster that

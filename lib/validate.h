@@ -14,6 +14,10 @@
  *   inference_time_increase_pct <= 50  on seconds per window, both floored
  *                                    at time_floor_seconds
  *   coverage95               >= 0.90 share of actuals inside the 95 % interval
+ *                                    (a quantile model without the 0.025 and
+ *                                    0.975 levels: "coverage80" instead, the
+ *                                    80 % interval against min_coverage95 -
+ *                                    0.15, the same shortfall below nominal)
  *   bias_vs_random_walk_pct  <= 50   100 (|bias| - |bias_rw|) / mae_rw: the
  *                                    candidate's bias beyond the random walk's,
  *                                    in percent of the random walk's MAE on the

@@ -291,3 +291,34 @@ strip_seconds() {
 	assert_output 0
 	grep -q "Chronos checkpoint directory" man/man1/opt-backtest.1
 }
+
+@test "a Chronos-Bolt directory is scored from its quantiles: 80 % interval, no 95 %, CRPS as weighted quantile loss" {
+	B=testdata/bolt/tiny  # levels 0.1 ... 0.9, prediction_length 8
+	run --separate-stderr "$BT" --series "$DATA" --model "$B" --steps 10 --origins 4 --context-length 40 \
+		--samples "$BATS_TEST_TMPDIR/q.json"
+	assert_success
+	echo "$output" >"$BATS_TEST_TMPDIR/out.json"
+	jq -e '.forecaster == "chronos-bolt" and .family == "chronos-bolt" and .config == {"context_length": 40}' "$BATS_TEST_TMPDIR/out.json"
+	jq -e '.quantile_levels == [0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9]' "$BATS_TEST_TMPDIR/out.json"
+	jq -e '.metrics | .cov95 == null and .width95 == null and (.cov80 >= 0) and (.width80 > 0)' "$BATS_TEST_TMPDIR/out.json"
+	# with exactly the levels 0.1..0.9 the weighted quantile loss is twice the pinball mean
+	jq -e '.metrics | ((.crps - 2 * .pinball) | fabs) < 1e-9 * .crps' "$BATS_TEST_TMPDIR/out.json"
+	# the dump holds each window's quantiles (levels as rows) and the point is the 0.5 row
+	jq -e '(.windows | length) == 4 and all(.windows[]; (.quantiles | length) == 9 and .point == .quantiles[4])' "$BATS_TEST_TMPDIR/q.json"
+	jq -e '.quantile_levels | length == 9' "$BATS_TEST_TMPDIR/q.json"
+	# the dumped quantiles reproduce the reported coverage of the 80 % interval
+	cov=$(jq '[.windows[] | . as $w | range(10) | ($w.actual[.] >= $w.quantiles[0][.] and $w.actual[.] <= $w.quantiles[8][.]) | if . then 1 else 0 end] | add / 40' "$BATS_TEST_TMPDIR/q.json")
+	jq -e --argjson c "$cov" '((.metrics.cov80 - $c) | fabs) < 1e-12' "$BATS_TEST_TMPDIR/out.json"
+	# deterministic: the seed does not matter
+	run --separate-stderr "$BT" --series "$DATA" --model "$B" --steps 10 --origins 4 --context-length 40 --seed 9
+	[ "$(echo "$output" | jq -c 'del(.metrics.seconds, .seed)')" = "$(jq -c 'del(.metrics.seconds, .seed)' "$BATS_TEST_TMPDIR/out.json")" ]
+}
+
+@test "--num-samples or --temperature with a Chronos-Bolt model is a usage error saying why" {
+	for o in "--num-samples 5" "--temperature 0.5"; do
+		run --separate-stderr "$BT" --series "$DATA" --model testdata/bolt/tiny --origins 2 $o
+		assert_failure 2
+		[ "$stderr" = "opt-backtest: ${o%% *}: chronos-bolt is a quantile model: it draws no samples, so num_samples and temperature do not apply" ]
+		[ -z "$output" ]
+	done
+}

@@ -129,3 +129,88 @@ setup() {
 	[ -z "$output" ]
 	[[ "$stderr" =~ ^opt-forecast:\ out\ of\ memory\ allocating\ [0-9]+\ bytes$ ]]
 }
+
+@test "a Chronos-Bolt directory gives its quantiles, the median as the point, and rolls out past prediction_length" {
+	B="$CHRONOPT_ROOT/testdata/bolt/tiny"
+	run --separate-stderr opt-forecast --model "$B" --values 5,6,7,8,9,8,7,6,5,6 --steps 19
+	assert_success
+	echo "$output" >"$BATS_TEST_TMPDIR/b.json"
+	jq -e '.family == "chronos-bolt" and .steps == 19 and .prediction_length == 8 and .settings == {"context_length": 64}' "$BATS_TEST_TMPDIR/b.json"
+	jq -e '(.quantiles | keys) == ["0.1","0.2","0.3","0.4","0.5","0.6","0.7","0.8","0.9"] and all(.quantiles[]; length == 19)' "$BATS_TEST_TMPDIR/b.json"
+	jq -e '.median == .quantiles["0.5"] and (has("samples") | not)' "$BATS_TEST_TMPDIR/b.json"
+	# deterministic: no seed, same numbers every run
+	run --separate-stderr opt-forecast --model "$B" --values 5,6,7,8,9,8,7,6,5,6 --steps 19
+	assert_output "$(cat "$BATS_TEST_TMPDIR/b.json")"
+	# levels the model does not have are interpolated, asked ones only
+	run --separate-stderr opt-forecast --model "$B" --values 5,6,7,8,9,8,7,6,5,6 --quantiles 0.05,0.5,0.975
+	assert_success
+	echo "$output" | jq -e '(.quantiles | keys) == ["0.05","0.5","0.975"]'
+}
+
+@test "sampling options with a Chronos-Bolt model are usage errors that say why" {
+	B="$CHRONOPT_ROOT/testdata/bolt/tiny"
+	for o in "--num-samples 5" "--temperature 0.5" "--top-k 3" "--top-p 0.9" "--seed 1" "--tokens"; do
+		run --separate-stderr opt-forecast --model "$B" --values 1,2,3 $o
+		assert_failure 2
+		[[ "$stderr" == "opt-forecast: ${o%% *}: chronos-bolt is a quantile model: it draws no samples"* ]]
+		[ -z "$output" ]
+	done
+	run --separate-stderr opt-forecast --model "$B" --values 1,2,3 --quantiles 0.5,1.5
+	assert_failure 2
+	run --separate-stderr opt-forecast --model "$M" --values 1,2,3 --quantiles 0.5
+	assert_failure 2
+	[[ "$stderr" == "opt-forecast: --quantiles goes with a quantile model"* ]]
+}
+
+@test "model families: Chronos-2 is recognised and refused, an unknown architecture is refused, both exit 3" {
+	d="$BATS_TEST_TMPDIR/c2"
+	mkdir "$d"
+	printf '{"architectures":["Chronos2Model"],"chronos_pipeline_class":"Chronos2Pipeline","chronos_config":{"output_patch_size":16}}\n' >"$d/config.json"
+	run --separate-stderr opt-forecast --model "$d" --values 1,2,3
+	assert_failure 3
+	[ "$stderr" = "opt-forecast: $d/config.json: a Chronos-2 checkpoint (not a Chronos-T5 or Chronos-Bolt config)" ]
+	run --separate-stderr opt-backtest --series "$CHRONOPT_ROOT/testdata/usdclp_daily.csv" --model "$d" --origins 2
+	assert_failure 3
+	[ "$stderr" = "opt-backtest: $d/config.json: chronos-2 is recognised but not supported yet (chronos-t5 and chronos-bolt are)" ]
+	printf '{"architectures":["LlamaForCausalLM"]}\n' >"$d/config.json"
+	run --separate-stderr opt-forecast --model "$d" --values 1,2,3
+	assert_failure 3
+	[[ "$stderr" == "opt-forecast: $d/config.json: architecture 'LlamaForCausalLM' is not a Chronos model"* ]]
+	printf '{"chronos_pipeline_class":"TimesFmPipeline"}\n' >"$d/config.json"
+	run --separate-stderr opt-forecast --model "$d" --values 1,2,3
+	assert_failure 3
+	[[ "$stderr" == "opt-forecast: $d/config.json: pipeline class 'TimesFmPipeline' is not supported"* ]]
+}
+
+@test "a Chronos-Bolt config that does not fit its checkpoint, or lacks a key, is refused with exit 3" {
+	d="$BATS_TEST_TMPDIR/b"
+	mkdir "$d"
+	cp "$CHRONOPT_ROOT/testdata/bolt/tiny/model.safetensors" "$d/"
+	# one more quantile level than the head was trained for
+	jq '.chronos_config.quantiles += [0.95]' "$CHRONOPT_ROOT/testdata/bolt/tiny/config.json" >"$d/config.json"
+	run --separate-stderr opt-forecast --model "$d" --values 1,2,3
+	assert_failure 3
+	[[ "$stderr" == "opt-forecast: $d/model.safetensors: tensor 'output_patch_embedding.output_layer.weight' has shape [72, 64], expected [80, 64]"* ]]
+	# no [REG] token: the stored two-row embedding is a mismatch
+	jq '.chronos_config.use_reg_token = false' "$CHRONOPT_ROOT/testdata/bolt/tiny/config.json" >"$d/config.json"
+	run --separate-stderr opt-forecast --model "$d" --values 1,2,3
+	assert_failure 3
+	[[ "$stderr" == "opt-forecast: $d/model.safetensors: tensor 'shared.weight' has shape [2, 32], expected [1, 32]"* ]]
+	# fewer layers declared than stored
+	jq '.num_layers = 1' "$CHRONOPT_ROOT/testdata/bolt/tiny/config.json" >"$d/config.json"
+	run --separate-stderr opt-forecast --model "$d" --values 1,2,3
+	assert_failure 3
+	[[ "$stderr" == "opt-forecast: $d/model.safetensors: tensor 'encoder.block.1."*"' does not fit config.json (1 encoder layers)" ]]
+	jq 'del(.chronos_config.input_patch_stride)' "$CHRONOPT_ROOT/testdata/bolt/tiny/config.json" >"$d/config.json"
+	run --separate-stderr opt-forecast --model "$d" --values 1,2,3
+	assert_failure 3
+	[ "$stderr" = "opt-forecast: $d/config.json: chronos_config: 'input_patch_stride' is missing" ]
+}
+
+@test "the man page's Chronos-Bolt example runs" {
+	cd "$CHRONOPT_ROOT"
+	run --separate-stderr sh -c 'opt-forecast --model testdata/bolt/tiny --values 5,6,7,8,9,8,7,6 --steps 19 --quantiles 0.1,0.5,0.9 | jq -c .quantiles'
+	assert_success
+	echo "$output" | jq -e 'keys == ["0.1","0.5","0.9"] and all(.[]; length == 19)'
+	grep -q 'opt\\-forecast \\-\\-model testdata/bolt/tiny \\-\\-values 5,6,7,8,9,8,7,6 \\e' man/man1/opt-forecast.1
+}

@@ -364,3 +364,34 @@ opt-search: warning: 7d: context_length 270 is longer than the model's max_conte
 	assert_failure 4
 	assert_equal "$stderr" "opt-search: error writing envelope: No space left on device"
 }
+
+@test "a Chronos-Bolt directory searches context_length only; a space naming a sampling setting is refused saying why" {
+	B="$CHRONOPT_ROOT/testdata/bolt/tiny" # max_context 64, levels 0.1..0.9
+	envelope 7d 7 "$B" >env
+	jq '.search.spaces = {"7d": {"context_length": [32, 64]}}' "$CHRONOPT_ROOT/configs/chronopt.json" >bolt.json
+	run --separate-stderr opt-search --config bolt.json --windows 5 <env
+	assert_success
+	[ -z "$stderr" ]
+	echo "$output" >out
+	jq -e '.search.model.family == "chronos-bolt" and .search.model.prefix_horizon == 0' out
+	jq -e '.search.space == {"context_length":[32,64],"num_samples":[1],"temperature":[1],"top_k":[0],"top_p":[1]}' out
+	[ "$(jq -c '[.search.trials[].config.context_length]' out)" = "[32,64]" ]
+	jq -e 'all(.search.trials[].metrics; .cov95 == null and .cov80 != null and .crps > 0)' out
+	jq -e '.search.summary | test("^best of 2 configs: context_length (32|64) \\(chronos-bolt: quantiles, median as the point\\): RMSE ")' out
+	# the split run gives the same output
+	opt-search --config bolt.json --windows 5 <env | untimed >single
+	opt-search --config bolt.json --plan --windows 5 <env | parallel --pipe -N1 opt-search --run-unit |
+		opt-search --reduce | untimed >split
+	cmp single split
+	# the production settings name num_samples for 7d: bad input for a quantile model
+	run --separate-stderr opt-search --windows 5 <env
+	assert_failure 3
+	[ "$stderr" = "opt-search: $CHRONOPT_ROOT/configs/chronopt.json: search.spaces.7d.num_samples: chronos-bolt is a quantile model: it draws no samples, so num_samples, temperature, top_k and top_p do not apply (name only context_length in its search space)" ]
+	# a sampling option is a usage error, up front with --model
+	for o in "--num-samples 5" "--temperatures 0.9" "--top-k 5" "--top-p 0.5"; do
+		run --separate-stderr opt-search --config bolt.json --model "$B" $o <env
+		assert_failure 2
+		[ "$stderr" = "opt-search: ${o%% *}: chronos-bolt is a quantile model: it draws no samples, so num_samples, temperature, top_k and top_p do not apply (search context_length only)" ]
+		[ -z "$output" ]
+	done
+}

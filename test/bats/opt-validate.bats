@@ -375,3 +375,12 @@ $long"
 	assert_failure 7
 	assert_output --partial "horizon 90d: error"
 }
+
+@test "a Chronos-Bolt candidate without 95 % levels is checked on its 80 % interval, and the reason says so" {
+	export ENVLINE="$(candidate "$CHRONOPT_ROOT/testdata/bolt/tiny" 64 | jq -c '.search.candidate.num_samples = 1')"
+	validate
+	assert_success
+	[ "$(v '.criteria | map(.name) | join(",")')" = "coverage80,bias_vs_random_walk_pct,rmse_vs_random_walk_pct,dm_p_value_vs_random_walk" ]
+	printf '%s' "$output" | jq -e '.validation.criteria[] | select(.name == "coverage80") | .threshold == 0.75 and .op == ">=" and (.value >= 0 and .value <= 1)'
+	v '.reasons[]' | grep -q "^the model has no 95 % interval (no 0.025 and 0.975 quantile levels), so its 80 % interval is checked: it held .* % of the actual values (at least 75 % needed: the 95 % minimum of 90 % less the 15 points between the nominal levels)$"
+}

@@ -27,7 +27,7 @@ int main(void)
 {
 	CHECK(mm_set_threads(1) == 1 && mm_threads() == 1, "thread count set and recorded");
 	unsigned s = 1;
-	static const int dims[][3] = {{1, 1, 1}, {3, 5, 7}, {17, 33, 64}, {64, 200, 13}, {129, 65, 96}};
+	static const int dims[][3] = {{1, 1, 1}, {1, 70, 33}, {1, 512, 64}, {3, 5, 7}, {17, 33, 64}, {64, 200, 13}, {129, 65, 96}};
 	for (size_t d = 0; d < sizeof(dims) / sizeof(dims[0]); d++)
 		for (int tb = 0; tb < 2; tb++)
 			for (int beta = 0; beta < 2; beta++) {
@@ -41,11 +41,17 @@ int main(void)
 					B[i] = frand(&s);
 				for (int i = 0; i < M * ldc; i++)
 					C1[i] = C2[i] = beta ? frand(&s) : NAN;
+				float *C3 = malloc(sizeof(float) * M * ldc);
+				memcpy(C3, C1, sizeof(float) * M * ldc);
 				mm_gemm(tb, M, N, K, 0.5f, A, lda, B, ldb, (float)beta, C1, ldc);
+				mm_gemm_vec(tb, M, N, K, 0.5f, A, lda, B, ldb, (float)beta, C3, ldc);
 				mm_gemm_naive(tb, M, N, K, 0.5f, A, lda, B, ldb, (float)beta, C2, ldc);
 				char nm[128];
 				snprintf(nm, sizeof(nm), "sgemm = naive, %dx%dx%d transb %d beta %d (strided)", M, N, K, tb, beta);
 				CHECK(max_rel(C1, C2, M, N, ldc) <= 1e-5, nm);
+				snprintf(nm, sizeof(nm), "mm_gemm_vec = naive, %dx%dx%d transb %d beta %d", M, N, K, tb, beta);
+				CHECK(max_rel(C3, C2, M, N, ldc) <= 1e-5, nm);
+				free(C3);
 				free(A), free(B), free(C1), free(C2);
 			}
 	/* the padding columns of C are never written */

@@ -188,8 +188,57 @@ static void test_aggregate(void)
 	CHECK(isnan(m.rmse) && m.seconds == 0, "aggregate of nothing: NaN");
 }
 
+/* Quantile scoring against hand arithmetic: 2 steps, levels that miss
+ * 0.2, 0.3, 0.4, 0.6, 0.7, 0.8 (interpolated) and have no 95 % pair. */
+static void test_quantiles(void)
+{
+	static const double lv[7] = {0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95};
+	/* q[j*2 + h] */
+	static const double q[14] = {1, 2,  2, 3,  4, 4,  5, 6,  6, 8,  8, 9,  9, 12};
+	static const double y[2] = {7.5, 2.5}, point[2] = {5, 6};
+	mt_window w;
+	mt_score_quantiles(y, point, lv, 7, q, 2, 1.0, &w);
+	CHECK_NEAR(w.mae, (2.5 + 3.5) / 2, 1e-15, "quantile model: point errors from its point");
+	/* step 0: 7.5 in [q0.1, q0.9] = [2, 8]; step 1: 2.5 not in [3, 9] */
+	CHECK_NEAR(w.cov80, 0.5, 1e-15, "80 % interval [q0.1, q0.9], ends inclusive");
+	CHECK(isnan(w.cov95) && isnan(w.width95), "no 0.025/0.975 levels: no 95 % interval");
+	CHECK_NEAR(w.width80, ((8 - 2) + (9 - 3)) / 2.0, 1e-15, "80 % width");
+	/* pinball over 0.1..0.9, linear between the model's levels */
+	double pin = 0;
+	for (int h = 0; h < 2; h++)
+		for (int k = 1; k <= 9; k++) {
+			double a = k / 10.0, v;
+			int j = 0;
+			while (j < 6 && lv[j + 1] < a - 1e-12)
+				j++;
+			if (fabs(lv[j + 1] - a) < 1e-12)
+				v = q[(j + 1) * 2 + h];
+			else if (fabs(lv[j] - a) < 1e-12)
+				v = q[j * 2 + h];
+			else
+				v = q[j * 2 + h] + (q[(j + 1) * 2 + h] - q[j * 2 + h]) * (a - lv[j]) / (lv[j + 1] - lv[j]);
+			double d = y[h] - v;
+			pin += d >= 0 ? a * d : (a - 1) * d;
+		}
+	CHECK_NEAR(w.pinball, pin / 18, 1e-12, "pinball at 0.1..0.9 interpolated between levels");
+	double wql = 0;
+	for (int j = 0; j < 7; j++)
+		for (int h = 0; h < 2; h++) {
+			double d = y[h] - q[j * 2 + h];
+			wql += d >= 0 ? lv[j] * d : (lv[j] - 1) * d;
+		}
+	CHECK_NEAR(w.crps, 2 * wql / 14, 1e-12, "CRPS = twice the mean pinball over the model's levels");
+	/* with 0.025 and 0.975 among the levels the 95 % interval exists */
+	static const double lv2[3] = {0.025, 0.5, 0.975};
+	static const double q2[3] = {1, 5, 9};
+	double y2 = 9;
+	mt_score_quantiles(&y2, &q2[1], lv2, 3, q2, 1, 1.0, &w);
+	CHECK(w.cov95 == 1 && w.width95 == 8 && isnan(w.cov80), "95 % interval from 0.025/0.975, ends inclusive");
+}
+
 int main(void)
 {
+	test_quantiles();
 	test_quantile();
 	test_point_metrics();
 	test_sample_metrics_by_hand();

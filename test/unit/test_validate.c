@@ -146,7 +146,20 @@ int main(void)
 	CHECK(decide() == 1 && verdict("coverage95") == VD_PASS, "coverage 91 %: passes");
 	reset();
 	cand.cov95 = NAN;
+	cand.cov80 = NAN;
 	CHECK(decide() == 0 && has_reason("could not be measured"), "coverage not measurable: fails");
+	/* a quantile model without 0.025/0.975 levels: its 80 % interval at 90 - 15 % */
+	reset();
+	cand.cov95 = NAN;
+	cand.cov80 = 0.76;
+	CHECK(decide() == 1 && verdict("coverage80") == VD_PASS && !find("coverage95") &&
+	      find("coverage80")->threshold == 0.90 - 0.15 && has_reason("so its 80 % interval is checked"),
+	      "no 95 % interval: the 80 % one is checked, 76 % passes");
+	reset();
+	cand.cov95 = NAN;
+	cand.cov80 = 0.74;
+	CHECK(decide() == 0 && verdict("coverage80") == VD_FAIL && has_reason("held 74.0 %"),
+	      "no 95 % interval: 74 % of the 80 % one fails");
 
 	/* bias: beyond the random walk's (bias 1, MAE 8), in % of its MAE */
 	reset();
