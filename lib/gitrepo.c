@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
 #include <git2.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,6 +123,13 @@ gr_repo *gr_open(const char *dir, int create, int *missing, cp_err *e)
 	git_libgit2_opts(GIT_OPT_ENABLE_FSYNC_GITDIR, 1);
 	git_repository *repo = NULL;
 	int rc = git_repository_open_ext(&repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
+	/* a .git that exists but does not open is a broken repository, not a
+	 * missing one: never create a new one over it */
+	char gp[PATH_MAX];
+	struct stat gst;
+	if (rc == GIT_ENOTFOUND && snprintf(gp, sizeof(gp), "%s/.git", dir) < (int)sizeof(gp) &&
+	    lstat(gp, &gst) == 0)
+		rc = -1;
 	if (rc == GIT_ENOTFOUND) {
 		if (!create) {
 			if (missing)

@@ -706,7 +706,7 @@ EOF' sh "$(envelope 3 270 8)" "$CFG"
 		and .deployment.status == "done" and .deployment.restored == "7d_20261123T020000Z-2.json"
 		and .deployment.watch.observations == 2 and .deployment.watch.rmse == 13
 		and .deployment.watch.baseline_rmse == 8
-		and (.reason | startswith("rolled back: ")) and (.deployment.reason | startswith("watch (forecast log): RMSE 13"))' \
+		and (.reason | test("^rolled .* back to backups/7d_20261123T020000Z-2.json")) and (.deployment.reason | startswith("watch (forecast log): RMSE 13"))' \
 		h/history.jsonl
 	# opt-history reads it like any record
 	run --separate-stderr opt-history show --file h/history.jsonl --json
