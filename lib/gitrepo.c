@@ -137,14 +137,6 @@ gr_repo *gr_open(const char *dir, int create, int *missing, cp_err *e)
 			git_libgit2_shutdown();
 			return NULL;
 		}
-		char dotgit[4096];
-		struct stat st;
-		snprintf(dotgit, sizeof(dotgit), "%s/.git", dir);
-		if (lstat(dotgit, &st) == 0) {  /* a .git that is no repository */
-			git_fail(e, dir, "cannot open repository");
-			git_libgit2_shutdown();
-			return NULL;
-		}
 		if (create_repo(dir, e) < 0) {
 			git_libgit2_shutdown();
 			return NULL;
