@@ -200,20 +200,6 @@ static int parse_forecasting(c2_config *c, const cJSON *r, const char *p, cp_err
 	return 0;
 }
 
-int c2_config_is_chronos2(const void *root)
-{
-	const cJSON *r = root;
-	const cJSON *a = cJSON_GetObjectItemCaseSensitive(r, "architectures"), *it;
-	if (cJSON_IsArray(a)) {
-		cJSON_ArrayForEach(it, a)
-			if (cJSON_IsString(it) && strcmp(it->valuestring, "Chronos2Model") == 0)
-				return 1;
-		return 0;
-	}
-	const cJSON *pc = cJSON_GetObjectItemCaseSensitive(r, "chronos_pipeline_class");
-	return cJSON_IsString(pc) && strcmp(pc->valuestring, "Chronos2Pipeline") == 0;
-}
-
 int c2_config_parse(c2_config *c, const char *json, size_t len, const char *path, cp_err *e)
 {
 	memset(c, 0, sizeof(*c));
@@ -224,9 +210,10 @@ int c2_config_parse(c2_config *c, const char *json, size_t len, const char *path
 		cJSON_Delete(r);
 		return cp_fail(e, CP_DATA, "%s: not a valid JSON object", path);
 	}
-	int rc = 0;
-	if (!c2_config_is_chronos2(r))
-		rc = cp_fail(e, CP_DATA, "%s: not a Chronos-2 config (no 'Chronos2Model' in 'architectures')", path);
+	int family = -1;
+	int rc = cc_family_of(r, path, &family, e);
+	if (rc == 0 && family != CC_CHRONOS2)
+		rc = cp_fail(e, CP_DATA, "%s: a %s checkpoint, not Chronos-2", path, cc_family_name(family));
 	if (rc == 0)
 		rc = parse_core(c, r, path, e);
 	if (rc == 0)

@@ -2,6 +2,7 @@
  * chronos2_config.h — config.json of a Chronos-2 checkpoint directory
  * (amazon/chronos-2 layout: "architectures": ["Chronos2Model"]).
  *
+ * The family must be Chronos-2 as cc_family_of (chronos_config.h) tells it.
  * Top-level keys follow chronos-forecasting's Chronos2CoreConfig with its
  * defaults when absent (d_model 512, d_kv 64, d_ff 2048, num_layers 6,
  * num_heads 8, layer_norm_epsilon 1e-6, feed_forward_proj "relu",
@@ -50,10 +51,5 @@ int c2_config_parse(c2_config *c, const char *json, size_t len, const char *path
 
 /* Read and parse `path`.  CP_IO when unreadable. */
 int c2_config_load(c2_config *c, const char *path, cp_err *e);
-
-/* 1 when the parsed config.json object `root` (a cJSON *) names a Chronos-2
- * model: "architectures" holds "Chronos2Model", or, in a file without an
- * "architectures" list, "chronos_pipeline_class" is "Chronos2Pipeline". */
-int c2_config_is_chronos2(const void *root);
 
 #endif

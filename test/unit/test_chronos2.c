@@ -143,8 +143,8 @@ static void refusals(void)
 	       "config.json's shape (2 layers)",
 	       (write_model(NULL, NULL, NULL, NULL, "lm_head.weight"), "a foreign tensor is refused by name"));
 	write_model(NULL, NULL, NULL, NULL, NULL);
-	expect(CP_DATA, "%s/config.json: not a Chronos-2 config (no 'Chronos2Model' in 'architectures')",
-	       (write_config("\"Chronos2Model\"", "\"T5ForConditionalGeneration\""), "other architecture"));
+	expect(CP_DATA, "%s/config.json: a chronos-bolt checkpoint, not Chronos-2",
+	       (write_config("\"Chronos2Pipeline\"", "\"ChronosBoltPipeline\""), "another family refused"));
 	expect(CP_DATA, "%s/config.json: 'feed_forward_proj' 'gated-gelu': gated feed-forward layers are not "
 	       "part of Chronos-2", (write_config("\"feed_forward_proj\": \"relu\"", "\"feed_forward_proj\": "
 	       "\"gated-gelu\""), "gated feed-forward refused"));
