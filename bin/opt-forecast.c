@@ -2,6 +2,7 @@
  * (for debugging a single stage).  See man/man1/opt-forecast.1. */
 #include "chronos.h"
 #include "chronos_bolt.h"
+#include "chronos2.h"
 #include "series.h"
 
 #include <cjson/cJSON.h>
@@ -235,6 +236,100 @@ static int forecast_quantiles(chronos_model *m, const char *model, const double 
 	return cp_close_stdout();
 }
 
+/* The output of a Chronos-2 directory, as forecast_quantiles writes a
+ * Bolt one: Chronos2Pipeline.predict_quantiles at the requested levels
+ * (default the model's), the 0.5 level as the point forecast.  The
+ * context is one univariate series (its own group).  Returns the exit
+ * status. */
+static int forecast_chronos2(const char *model, const double *y, int n, int ctxlen, int steps,
+                             const char *levels, const char *sampling_opt)
+{
+	if (sampling_opt) {
+		fprintf(stderr, "%s: %s: chronos-2 is a quantile model: it draws no samples, so there is nothing "
+		        "to sample, seed or warp\n%s", cp_progname, sampling_opt, usage);
+		return CP_USAGE;
+	}
+	double *req = NULL;
+	int nreq = 0;
+	if (levels && parse_levels(levels, &req, &nreq) < 0)
+		return bad_usage("--quantiles '%s' is not a comma-separated list of levels in [0, 1]", levels);
+	cp_err e = {0};
+	chronos2_model *m = chronos2_load(model, &e);
+	if (!m) {
+		free(req);
+		return cp_die(&e);
+	}
+	const c2_config *mc = &m->c;
+	int Q = mc->num_quantiles, mid = chronos2_median_index(m);
+	if (!levels) {
+		nreq = Q;
+		req = cp_malloc(sizeof(double) * (size_t)Q);
+		memcpy(req, mc->quantiles, sizeof(double) * (size_t)Q);
+	}
+	int cl = ctxlen ? ctxlen : mc->context_length;
+	if (cl > mc->context_length)
+		cl = mc->context_length;
+	int plen = mc->max_output_patches * mc->patch_size;
+	int H = steps ? steps : plen, used = n < cl ? n : cl;
+	float *x = cp_malloc(sizeof(float) * (size_t)used);
+	for (int i = 0; i < used; i++)
+		x[i] = (float)y[n - used + i];
+	c2_series s = {x, used, 0, NULL, 0};
+	float *out = cp_malloc(sizeof(float) * (size_t)Q * H), *at = cp_malloc(sizeof(float) * (size_t)nreq * H);
+	double *res = cp_malloc(sizeof(double) * (size_t)nreq * H), *med = cp_malloc(sizeof(double) * (size_t)H);
+	int status = CP_OK;
+	if (chronos2_predict(m, 1, &s, H, NULL, out, &e) < 0) {
+		status = cp_die(&e);
+		goto done;
+	}
+	chronos2_quantiles_at(m, req, nreq, out, H, at);
+	for (size_t i = 0; i < (size_t)nreq * H; i++)
+		res[i] = at[i];
+	for (int h = 0; h < H; h++)
+		med[h] = mid >= 0 ? out[(size_t)mid * H + h] : NAN;
+	float loc, scale;
+	chronos2_scaling(m, x, used, &loc, &scale);
+	int bad = 0;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "format", "chronopt-forecast-1");
+	cJSON_AddStringToObject(o, "model", model);
+	cJSON_AddStringToObject(o, "family", "chronos-2");
+	cJSON_AddNumberToObject(o, "threads", mm_threads());
+	cJSON *set = cJSON_AddObjectToObject(o, "settings");
+	cJSON_AddNumberToObject(set, "context_length", cl);
+	cJSON_AddNumberToObject(o, "steps", H);
+	cJSON_AddNumberToObject(o, "prediction_length", plen);
+	cJSON_AddNumberToObject(o, "context_used", used);
+	cJSON_AddNumberToObject(o, "loc", loc);
+	cJSON_AddNumberToObject(o, "scale", scale);
+	cJSON_AddItemToObject(o, "model_levels", cJSON_CreateDoubleArray(mc->quantiles, Q));
+	cJSON *qo = cJSON_AddObjectToObject(o, "quantiles");
+	for (int i = 0; i < nreq; i++) {
+		char key[32];
+		snprintf(key, sizeof(key), "%g", req[i]);
+		if (!cJSON_GetObjectItemCaseSensitive(qo, key))
+			cJSON_AddItemToObject(qo, key, num_array(res + (size_t)i * H, H, &bad));
+	}
+	cJSON_AddItemToObject(o, "median", num_array(med, H, &bad));
+	if (bad || mid < 0) {
+		cp_fail(&e, CP_DATA, mid < 0 ? "%s/config.json: the model's quantiles do not include 0.5, the point "
+		        "forecast" : "%s: forecast is not finite", model);
+		status = cp_die(&e);
+	} else {
+		char *txt = cJSON_Print(o);
+		fputs(txt, stdout);
+		fputc('\n', stdout);
+		free(txt);
+	}
+	cJSON_Delete(o);
+done:
+	free(x), free(out), free(at), free(res), free(med), free(req);
+	chronos2_free(m);
+	if (status != CP_OK)
+		return status;
+	return cp_close_stdout();
+}
+
 int main(int argc, char **argv)
 {
 	cp_progname = "opt-forecast";
@@ -342,12 +437,25 @@ int main(int argc, char **argv)
 			return cp_die(&e);
 	}
 
+	mm_set_threads((int)threads);
+	{
+		size_t cn = strlen(model) + 16;
+		char *cfg = cp_malloc(cn);
+		snprintf(cfg, cn, "%s/config.json", model);
+		int family = -1;
+		int rc = cc_detect(cfg, &family, &e);
+		free(cfg);
+		if (rc == 0 && family == CC_CHRONOS2) {
+			int st = forecast_chronos2(model, y, n, (int)ctxlen, (int)steps, quantiles, sampling_opt);
+			free(y);
+			return st;
+		}
+	}
 	chronos_model *m = chronos_load(model, &e);
 	if (!m) {
 		free(y);
 		return cp_die(&e);
 	}
-	mm_set_threads((int)threads);
 	if (m->c.family == CC_BOLT) {
 		int st = forecast_quantiles(m, model, y, n, (int)ctxlen, (int)steps, quantiles, sampling_opt);
 		chronos_free(m);

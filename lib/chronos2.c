@@ -246,6 +246,12 @@ static void instance_norm(const float *x, int n, float *loc, float *scale)
 	*scale = sc == 0.0f ? 1e-5f : sc;
 }
 
+void chronos2_scaling(const chronos2_model *m, const float *x, int n, float *loc, float *scale)
+{
+	int L = n < m->c.context_length ? n : m->c.context_length;
+	instance_norm(x + n - L, L, loc, scale);
+}
+
 static float scale_value(const chronos2_model *m, float x, float loc, float scale)
 {
 	float y = (x - loc) / scale;

@@ -153,7 +153,20 @@ void chronos2_weighted_quantile(const float *q, int nq, const float *w, const fl
 void chronos2_quantiles_at(const chronos2_model *m, const double *levels, int nlev,
                            const float *pred, int horizon, float *out);
 
+/* The instance-norm location and scale chronos2_forward uses for the
+ * context x[0..n-1] (its last context_length values; NaN = missing). */
+void chronos2_scaling(const chronos2_model *m, const float *x, int n, float *loc, float *scale);
+
 /* Index of level 0.5 among the model's quantiles, or -1. */
 int chronos2_median_index(const chronos2_model *m);
+
+/* The Chronos-2 forecaster (forecast.h), a quantile model: levels are the
+ * model's quantiles in ascending order (0.5 among them, else CP_DATA: the
+ * pipeline's point forecast is the 0.5 level), each window forecast as its
+ * own group (independent of the other windows of the call), in chunks of
+ * windows that bound memory.  Context values must be finite as floats or
+ * NaN (missing).  `threads` is the OpenBLAS thread count (set with
+ * mm_set_threads).  NULL with e filled when the checkpoint does not load. */
+forecaster *chronos2_forecaster_new(const char *model_dir, int threads, cp_err *e);
 
 #endif

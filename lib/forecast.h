@@ -98,9 +98,8 @@ forecaster *baseline_new(const char *name, int period, cp_err *e);
 /* The one place where model names map to constructors. spec is a baseline
  * name ("random_walk", "drift", "seasonal_naive" with period 5, or
  * "seasonal_naive:P") or a model directory, whose config.json says the
- * family (cc_family_of): Chronos-T5 or Chronos-Bolt; Chronos-2 is refused
- * (CP_DATA "... chronos-2 is recognised but not supported yet") until its
- * forward pass exists. Returns a forecaster the caller frees with
+ * family (cc_family_of): Chronos-T5, Chronos-Bolt (chronos.h) or Chronos-2
+ * (chronos2.h). Returns a forecaster the caller frees with
  * f->free(f), or NULL with e filled (CP_USAGE for an unknown name, CP_DATA
  * or CP_IO for a directory that does not load). */
 forecaster *forecaster_open(const char *spec, cp_err *e);

@@ -3,6 +3,7 @@
  * where an fc_config becomes JSON. */
 #include "forecast.h"
 #include "chronos.h"
+#include "chronos2.h"
 #include "envelope.h"
 
 #include <errno.h>
@@ -46,12 +47,11 @@ forecaster *forecaster_open(const char *spec, cp_err *e)
 		snprintf(cfg, n, "%s/config.json", spec);
 		int family;
 		int rc = cc_detect(cfg, &family, e);
-		if (rc == 0 && family == CC_CHRONOS2)
-			rc = cp_fail(e, CP_DATA, "%s: chronos-2 is recognised but not supported yet "
-			             "(chronos-t5 and chronos-bolt are)", cfg);
 		free(cfg);
 		if (rc < 0)
 			return NULL;
+		if (family == CC_CHRONOS2)
+			return chronos2_forecaster_new(spec, (int)threads, e);
 		return chronos_forecaster_new(spec, (int)threads, e);
 	}
 	if (strchr(spec, '/')) {
