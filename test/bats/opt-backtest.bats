@@ -322,3 +322,26 @@ strip_seconds() {
 		[ -z "$output" ]
 	done
 }
+
+@test "a Chronos-2 directory is backtested from its quantiles, each window on its own, past its prediction length" {
+	C=testdata/chronos2/heads  # levels 0.1 ... 0.9, prediction length 16, context 48
+	run --separate-stderr "$BT" --series "$DATA" --model "$C" --steps 20 --origins 3 --context-length 40 \
+		--samples "$BATS_TEST_TMPDIR/q.json"
+	assert_success
+	echo "$output" >"$BATS_TEST_TMPDIR/out.json"
+	jq -e '.forecaster == "chronos-2" and .family == "chronos-2" and .config == {"context_length": 40}' "$BATS_TEST_TMPDIR/out.json"
+	jq -e '.quantile_levels == [0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9]' "$BATS_TEST_TMPDIR/out.json"
+	jq -e '.metrics | .cov95 == null and (.cov80 >= 0) and (.width80 > 0) and (.crps > 0)' "$BATS_TEST_TMPDIR/out.json"
+	jq -e '(.windows | length) == 3 and all(.windows[]; (.quantiles | length) == 9 and .point == .quantiles[4])' "$BATS_TEST_TMPDIR/q.json"
+	# a window's forecast does not depend on the others of the call: one origin alone gives the same
+	# (to float rounding: the matrix products group rows differently)
+	run --separate-stderr "$BT" --series "$DATA" --model "$C" --steps 20 --origins 1 --context-length 40 \
+		--samples "$BATS_TEST_TMPDIR/q1.json"
+	assert_success
+	jq -e --slurpfile one "$BATS_TEST_TMPDIR/q1.json" '
+		[.windows[-1].point, $one[0].windows[0].point] | transpose | all(((.[0] - .[1]) | fabs) <= 1e-6 * (.[1] | fabs))' \
+		"$BATS_TEST_TMPDIR/q.json"
+	run --separate-stderr "$BT" --series "$DATA" --model "$C" --origins 2 --temperature 0.5
+	assert_failure 2
+	[ "$stderr" = "opt-backtest: --temperature: chronos-2 is a quantile model: it draws no samples, so num_samples and temperature do not apply" ]
+}

@@ -162,16 +162,16 @@ setup() {
 	[[ "$stderr" == "opt-forecast: --quantiles goes with a quantile model"* ]]
 }
 
-@test "model families: Chronos-2 is recognised and refused, an unknown architecture is refused, both exit 3" {
+@test "model families: a Chronos-2 config is read as Chronos-2, an unknown architecture is refused, both exit 3" {
 	d="$BATS_TEST_TMPDIR/c2"
 	mkdir "$d"
 	printf '{"architectures":["Chronos2Model"],"chronos_pipeline_class":"Chronos2Pipeline","chronos_config":{"output_patch_size":16}}\n' >"$d/config.json"
 	run --separate-stderr opt-forecast --model "$d" --values 1,2,3
 	assert_failure 3
-	[ "$stderr" = "opt-forecast: $d/config.json: a Chronos-2 checkpoint (not a Chronos-T5 or Chronos-Bolt config)" ]
+	[ "$stderr" = "opt-forecast: $d/config.json: chronos_config: 'context_length' is missing" ]
 	run --separate-stderr opt-backtest --series "$CHRONOPT_ROOT/testdata/usdclp_daily.csv" --model "$d" --origins 2
 	assert_failure 3
-	[ "$stderr" = "opt-backtest: $d/config.json: chronos-2 is recognised but not supported yet (chronos-t5 and chronos-bolt are)" ]
+	[ "$stderr" = "opt-backtest: $d/config.json: chronos_config: 'context_length' is missing" ]
 	printf '{"architectures":["LlamaForCausalLM"]}\n' >"$d/config.json"
 	run --separate-stderr opt-forecast --model "$d" --values 1,2,3
 	assert_failure 3
@@ -180,6 +180,62 @@ setup() {
 	run --separate-stderr opt-forecast --model "$d" --values 1,2,3
 	assert_failure 3
 	[[ "$stderr" == "opt-forecast: $d/config.json: pipeline class 'TimesFmPipeline' is not supported"* ]]
+}
+
+@test "a Chronos-2 directory forecasts its quantiles; the median is the golden file's 0.5 level" {
+	C="$CHRONOPT_ROOT/testdata/chronos2/tiny"
+	vals=$(jq -r '.cases[] | select(.name == "single") | .series[0] | map(tostring) | join(",")' "$C/golden.json")
+	run --separate-stderr opt-forecast --model "$C" --values "$vals" --steps 16
+	assert_success
+	echo "$output" >"$BATS_TEST_TMPDIR/c.json"
+	jq -e '.family == "chronos-2" and .steps == 16 and .prediction_length == 16 and .context_used == 32' "$BATS_TEST_TMPDIR/c.json"
+	jq -e '(.quantiles | length) == 21 and .median == .quantiles["0.5"] and (.model_levels | length) == 21' "$BATS_TEST_TMPDIR/c.json"
+	# within 1e-4 of the PyTorch reference (scripts/chronos2_reference.py)
+	jq -e --slurpfile g "$C/golden.json" '
+		($g[0].cases[] | select(.name == "single") | .quantiles[0][10]) as $want
+		| [.median, $want] | transpose | all(((.[0] - .[1]) | fabs) <= 1e-4 * (.[1] | fabs))' "$BATS_TEST_TMPDIR/c.json"
+	# requested levels: model levels are picked, others interpolated between them
+	run --separate-stderr opt-forecast --model "$C" --values "$vals" --steps 20 --quantiles 0.1,0.12,0.15
+	assert_success
+	echo "$output" | jq -e '(.quantiles | keys) == ["0.1","0.12","0.15"] and all(.quantiles[]; length == 20)'
+	echo "$output" | jq -e '[.quantiles["0.1"], .quantiles["0.12"], .quantiles["0.15"]] | transpose
+		| all(.[0] as $a | .[1] as $b | .[2] as $c | ($b - (0.6 * $a + 0.4 * $c)) | fabs <= 1e-3 * ($b | fabs))'
+	# sampling options mean nothing to it
+	run --separate-stderr opt-forecast --model "$C" --values "$vals" --num-samples 5
+	assert_failure 2
+	[[ "$stderr" == "opt-forecast: --num-samples: chronos-2 is a quantile model: it draws no samples"* ]]
+}
+
+@test "a Chronos-2 checkpoint with a missing, surplus or truncated tensor is refused naming the file and tensor" {
+	C="$CHRONOPT_ROOT/testdata/chronos2/tiny"
+	d="$BATS_TEST_TMPDIR/c2bad"
+	mkdir "$d"
+	cp "$C/model.safetensors" "$d/"
+	# config says 3 layers: block 2's first tensor is missing from the file
+	jq '.num_layers = 3' "$C/config.json" >"$d/config.json"
+	run --separate-stderr opt-forecast --model "$d" --values 1,2,3
+	assert_failure 3
+	[ "$stderr" = "opt-forecast: $d/model.safetensors: tensor 'encoder.block.2.layer.0.layer_norm.weight' is missing" ]
+	# config says 1 layer: block 1's tensors are surplus
+	jq '.num_layers = 1' "$C/config.json" >"$d/config.json"
+	run --separate-stderr opt-backtest --series "$CHRONOPT_ROOT/testdata/usdclp_daily.csv" --model "$d" --origins 2
+	assert_failure 3
+	[[ "$stderr" == "opt-backtest: $d/model.safetensors: tensor 'encoder.block.1."*"' is not part of a Chronos-2 model with config.json's shape (1 layers)" ]]
+	# a quantile more than the head has
+	jq '.chronos_config.quantiles += [0.995]' "$C/config.json" >"$d/config.json"
+	run --separate-stderr opt-forecast --model "$d" --values 1,2,3
+	assert_failure 3
+	[ "$stderr" = "opt-forecast: $d/model.safetensors: tensor 'output_patch_embedding.output_layer.weight' has shape [84, 32], expected [88, 32]" ]
+	# a truncated download
+	cp "$C/config.json" "$d/"
+	head -c 40000 "$C/model.safetensors" >"$d/model.safetensors"
+	run --separate-stderr opt-forecast --model "$d" --values 1,2,3
+	assert_failure 3
+	[[ "$stderr" == "opt-forecast: $d/model.safetensors: tensor '"*"' ends at byte "*", past the end of the data"* ]]
+	rm "$d/model.safetensors"
+	run --separate-stderr opt-forecast --model "$d" --values 1,2,3
+	assert_failure 4
+	[[ "$stderr" == "opt-forecast: cannot open '$d/model.safetensors'"* ]]
 }
 
 @test "a Chronos-Bolt config that does not fit its checkpoint, or lacks a key, is refused with exit 3" {

@@ -365,6 +365,24 @@ opt-search: warning: 7d: context_length 270 is longer than the model's max_conte
 	assert_equal "$stderr" "opt-search: error writing envelope: No space left on device"
 }
 
+@test "a Chronos-2 directory searches context_length only; a space naming a sampling setting is refused saying why" {
+	C="$CHRONOPT_ROOT/testdata/chronos2/tiny" # max_context 32, levels 0.01..0.99
+	envelope 7d 7 "$C" >env
+	jq '.search.spaces = {"7d": {"context_length": [16, 32]}}' "$CHRONOPT_ROOT/configs/chronopt.json" >c2.json
+	run --separate-stderr opt-search --config c2.json --windows 4 <env
+	assert_success
+	[ -z "$stderr" ]
+	echo "$output" >out
+	jq -e '.search.model.family == "chronos-2"' out
+	[ "$(jq -c '[.search.trials[].config.context_length]' out)" = "[16,32]" ]
+	# levels 0.01 ... 0.99 hold no 0.025 / 0.975: no 95 % interval, the 80 % one from 0.1 / 0.9
+	jq -e 'all(.search.trials[].metrics; .cov95 == null and .cov80 != null and .crps > 0)' out
+	jq '.search.spaces = {"7d": {"context_length": [16], "temperature": [0.5, 1]}}' "$CHRONOPT_ROOT/configs/chronopt.json" >c2t.json
+	run --separate-stderr opt-search --config c2t.json --windows 4 <env
+	assert_failure
+	[[ "$stderr" == *"chronos-2 is a quantile model: it draws no samples"* ]]
+}
+
 @test "a Chronos-Bolt directory searches context_length only; a space naming a sampling setting is refused saying why" {
 	B="$CHRONOPT_ROOT/testdata/bolt/tiny" # max_context 64, levels 0.1..0.9
 	envelope 7d 7 "$B" >env
