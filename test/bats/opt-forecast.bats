@@ -270,3 +270,11 @@ setup() {
 	echo "$output" | jq -e 'keys == ["0.1","0.5","0.9"] and all(.[]; length == 19)'
 	grep -q 'opt\\-forecast \\-\\-model testdata/bolt/tiny \\-\\-values 5,6,7,8,9,8,7,6 \\e' man/man1/opt-forecast.1
 }
+
+@test "the man page's Chronos-2 example runs" {
+	cd "$CHRONOPT_ROOT"
+	run --separate-stderr sh -c 'opt-forecast --model testdata/chronos2/tiny --series testdata/usdclp_daily.csv --steps 7 --quantiles 0.1,0.5,0.9 | jq -c .quantiles'
+	assert_success
+	echo "$output" | jq -e 'keys == ["0.1","0.5","0.9"] and all(.[]; length == 7)'
+	grep -q 'opt\\-forecast \\-\\-model testdata/chronos2/tiny \\-\\-series testdata/usdclp_daily.csv \\e' man/man1/opt-forecast.1
+}
