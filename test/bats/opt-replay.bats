@@ -141,15 +141,19 @@ setup() {
 	assert_failure 2
 	[ ! -e ws ]
 	mkdir full && touch full/x
-	run --separate-stderr "$PIPE" --series series.csv --bin "$CHRONOPT_BIN" replay --from 2026-09-01 --workspace full
+	run --separate-stderr "$PIPE" --series series.csv --model random_walk --bin "$CHRONOPT_BIN" replay --from 2026-09-01 --workspace full
 	assert_failure 2
 	[[ $stderr == *"is not empty: give a new --workspace" ]]
 	[ "$(ls full)" = x ]
 	run --separate-stderr "$PIPE" --bin "$CHRONOPT_BIN" replay --score-only --workspace full
 	assert_failure 3
-	run --separate-stderr "$PIPE" --series series.csv --bin "$CHRONOPT_BIN" replay --from 2026-09-30 --workspace ws
+	run --separate-stderr "$PIPE" --series series.csv --model random_walk --bin "$CHRONOPT_BIN" replay --from 2026-09-30 --workspace ws
 	assert_failure 2
 	[ "$stderr" = "opt-replay: the replay would end (2026-09-23) before it starts (2026-09-30)" ]
+	run --separate-stderr "$PIPE" --series series.csv --bin "$CHRONOPT_BIN" replay --from 2026-09-01 --workspace ws
+	assert_failure 2
+	[ "$stderr" = "pipeline.sh: replay: no model: give --model (a Chronos checkpoint directory or a baseline name)" ]
+	[ ! -e ws ]
 }
 
 # ------------------------------------------------------------ opt-replay
