@@ -565,7 +565,7 @@ render() {
 	[ -z "$stderr" ]
 	run --separate-stderr "$PIPE"
 	assert_failure 2
-	[ "$stderr" = "pipeline.sh: missing command: run, status, history, rollback, report, demo, check or watch (try --help)" ]
+	[ "$stderr" = "pipeline.sh: missing command: run, status, history, rollback, report, demo, check, watch or replay (try --help)" ]
 	run --separate-stderr "$PIPE" frobnicate
 	assert_failure 2
 	[ "$stderr" = "pipeline.sh: unknown command 'frobnicate' (try --help)" ]
