@@ -63,12 +63,18 @@ $(B)/bench/%: $(B)/test/bench/%.o $(B)/libchronopt.a
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# The crash harness's LD_PRELOAD shim (test/bats/crash.bats): plain flags,
+# never sanitized (it sits under every process, bash included).
+$(B)/test/inject.so: test/crash/inject.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -std=c11 -Wall -Wextra $(if $(filter 1,$(DEVELOPER)),-Werror) -shared -fPIC -o $@ $< -ldl
+
 # test sets up first (installs missing Debian packages), then runs check.
 test:
 	@scripts/install-deps --with-browser
 	@$(MAKE) --no-print-directory check
 
-check: $(TOOLS) $(UNITS)
+check: $(TOOLS) $(UNITS) $(B)/test/inject.so
 	@VALGRIND=$(VALGRIND) scripts/run-tests $(B)
 
 bench: $(TOOLS) $(BENCHES)
