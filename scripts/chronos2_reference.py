@@ -664,14 +664,15 @@ def bench(dims, reps, context, horizon):
         ctx = torch.from_numpy(walk(rng, context, 100.0, 1.0))
         with torch.no_grad():
             predict(model, [ctx], horizon)  # warm-up
-            ts = []
+            ts, cs = [], []
             for _ in range(reps):
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 predict(model, [ctx], horizon)
                 ts.append(time.perf_counter() - t0)
+                cs.append(time.process_time() - c0)
         print(f"torch chronos2 dims={dname} context={context} horizon={horizon} batch=1 "
-              f"window_ms={min(ts) * 1e3:.1f} threads={torch.get_num_threads()} torch={torch.__version__}",
-              flush=True)
+              f"window_ms={min(ts) * 1e3:.1f} cpu_ms={min(cs) * 1e3:.1f} threads={torch.get_num_threads()} "
+              f"torch={torch.__version__}", flush=True)
 
 
 def main():

@@ -43,7 +43,7 @@ static int write_model(const char *dir, const dims *dm)
 	if (fclose(f) != 0)
 		return -1;
 	int d = dm->d, inner = dm->H * dm->dk, ff = dm->ff, P = 16, Q = 21;
-	int cap = 16 + 12 * dm->L, n = 0;
+	int cap = 14 + 13 * dm->L, n = 0;  /* shared, final norm, 2 x 6 head tensors; 13 per layer */
 	ck_tensor *t = calloc((size_t)cap, sizeof(ck_tensor));
 	char (*names)[96] = calloc((size_t)cap, 96);
 #define ADD(a, b, ...) do { snprintf(names[n], 96, __VA_ARGS__); \
