@@ -383,7 +383,7 @@ SH
 	[ -n "$box" ]
 	# The header is what we put in, nothing more.
 	awk -v t="$token" '/^From /{m=""} {m=m $0 "\n"} $0=="chronopt run " t {print m; exit}' "$box" >msg
-	grep -q '^Subject: chronopt: ' msg
+	grep -q '^Subject: chronopt [A-Za-z0-9_.-]* (last [0-9-]*, model [^)]*): ' msg
 	grep -q '^To: root' msg
 }
 
