@@ -13,7 +13,7 @@
 #include <string.h>
 
 static const char usage_text[] =
-	"usage: opt-backtest --series CSV [--id ID] [--model SPEC] [--steps N]\n"
+	"usage: opt-backtest --series CSV [--id ID] [--missing error|nan|drop] [--model SPEC] [--steps N]\n"
 	"                    [--origins W] [--stride S] [--holdout H]\n"
 	"                    [--context-length L] [--num-samples N] [--temperature T]\n"
 	"                    [--seed SEED] [--batch B] [--windows] [--samples FILE]\n"
@@ -81,6 +81,7 @@ typedef struct {
 	const char *series_path, *id, *model, *samples;
 	int steps, with_windows, batch;
 	const char *sampling_opt;  /* --num-samples or --temperature, when given */
+	series_missing missing;
 	bt_plan plan;
 	fc_config cfg;
 	uint64_t seed;
@@ -88,10 +89,11 @@ typedef struct {
 
 static int parse_args(int argc, char **argv, options *o, cp_err *e)
 {
-	enum { O_ID = 256, O_CTX, O_NS, O_TEMP, O_SEED, O_BATCH, O_HOLD };
+	enum { O_ID = 256, O_CTX, O_NS, O_TEMP, O_SEED, O_BATCH, O_HOLD, O_MISSING };
 	static const struct option longopts[] = {
 		{"series", required_argument, NULL, 'i'},
 		{"id", required_argument, NULL, O_ID},
+		{"missing", required_argument, NULL, O_MISSING},
 		{"model", required_argument, NULL, 'm'},
 		{"steps", required_argument, NULL, 'n'},
 		{"origins", required_argument, NULL, 'w'},
@@ -114,6 +116,10 @@ static int parse_args(int argc, char **argv, options *o, cp_err *e)
 		switch (c) {
 		case 'i': o->series_path = optarg; break;
 		case O_ID: o->id = optarg; break;
+		case O_MISSING:
+			if (series_missing_parse(optarg, &o->missing) < 0)
+				rc = cp_fail(e, CP_USAGE, "--missing: '%s' is not 'error', 'nan' or 'drop'", optarg);
+			break;
 		case 'm': o->model = optarg; break;
 		case 'n': rc = cp_opt_int("--steps", optarg, 1, 100000, &o->steps, e); break;
 		case 'w': rc = cp_opt_int("--origins", optarg, 1, 10000000, &o->plan.count, e); break;
@@ -171,6 +177,8 @@ static cJSON *header_json(const options *o, const series *s, const forecaster *f
 	cJSON_AddNumberToObject(js, "length", s->n);
 	cp_format_date(s->day[s->n - 1], d);
 	cJSON_AddStringToObject(js, "last_date", d);
+	cJSON_AddStringToObject(js, "missing", series_missing_name(s->missing));
+	cJSON_AddNumberToObject(js, "missing_values", s->n_missing);
 	cJSON_AddStringToObject(out, "model", o->model);
 	cJSON_AddStringToObject(out, "forecaster", f->name);
 	cJSON_AddNumberToObject(out, "steps", o->steps);
@@ -210,7 +218,7 @@ static int run(const options *o, cp_err *e)
 	cJSON *out = NULL;
 
 	/* Too few rows for the plan is reported by bt_origins with the counts. */
-	if (series_load(&s, o->series_path, o->id, 1, e) < 0)
+	if (series_load_missing(&s, o->series_path, o->id, 1, o->missing, e) < 0)
 		return -1;
 	if (!(f = forecaster_open(o->model, e)))
 		goto done;

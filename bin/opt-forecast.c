@@ -14,7 +14,8 @@
 
 static const char usage[] =
 	"usage: opt-forecast --model DIR (--values X,Y,... | --series CSV [--id ID]\n"
-	"                    [--end DATE | --origin N]) [--steps N] [--context-length N]\n"
+	"                    [--missing error|nan|drop] [--end DATE | --origin N])\n"
+	"                    [--steps N] [--context-length N]\n"
 	"                    [--num-samples N] [--temperature T] [--top-k K] [--top-p P]\n"
 	"                    [--seed S] [--threads N] [--tokens] [--quantiles Q,Q,...]\n";
 
@@ -60,14 +61,14 @@ static int parse_values(const char *s, double **out, int *n)
 /* The observations of `path` (series `id`) up to and including day `end`
  * (NULL: all), or the first `origin` of them (origin > 0).  Caller frees
  * *y.  CP_USAGE for a bad date, CP_DATA when nothing is left. */
-static int series_from_csv(const char *path, const char *id, const char *end, long origin,
-                           double **y, int *n, cp_err *e)
+static int series_from_csv(const char *path, const char *id, series_missing missing, const char *end,
+                           long origin, double **y, int *n, cp_err *e)
 {
 	int32_t last = INT32_MAX;
 	if (end && cp_parse_date(end, &last) < 0)
 		return cp_fail(e, CP_USAGE, "--end '%s' is not a valid date", end);
 	series s;
-	if (series_load(&s, path, id, 1, e) < 0)
+	if (series_load_missing(&s, path, id, 1, missing, e) < 0)
 		return -1;
 	int k = 0;
 	while (k < s.n && s.day[k] <= last)
@@ -334,11 +335,12 @@ int main(int argc, char **argv)
 {
 	cp_progname = "opt-forecast";
 	argv[0] = (char *)cp_progname; /* getopt's messages name the tool, not its path */
-	enum { O_MODEL = 256, O_SERIES, O_ID, O_END, O_ORIGIN, O_VALUES, O_STEPS, O_CTX, O_NS,
+	enum { O_MODEL = 256, O_SERIES, O_ID, O_MISSING, O_END, O_ORIGIN, O_VALUES, O_STEPS, O_CTX, O_NS,
 	       O_TEMP, O_TOPK, O_TOPP, O_SEED, O_THREADS, O_TOKENS, O_QUANT, O_HELP };
 	static const struct option opts[] = {
 		{"model", required_argument, 0, O_MODEL}, {"series", required_argument, 0, O_SERIES},
 		{"id", required_argument, 0, O_ID}, {"end", required_argument, 0, O_END},
+		{"missing", required_argument, 0, O_MISSING},
 		{"origin", required_argument, 0, O_ORIGIN}, {"values", required_argument, 0, O_VALUES},
 		{"steps", required_argument, 0, O_STEPS}, {"context-length", required_argument, 0, O_CTX},
 		{"num-samples", required_argument, 0, O_NS}, {"temperature", required_argument, 0, O_TEMP},
@@ -352,12 +354,18 @@ int main(int argc, char **argv)
 	long origin = -1, steps = 0, ctxlen = 0, ns = 0, topk = -1, threads = 1;
 	double temp = NAN, topp = NAN;
 	uint64_t seed = 0;
-	int tokens = 0, c;
+	int tokens = 0, c, missing_given = 0;
+	series_missing missing = SERIES_MISSING_ERROR;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case O_MODEL: model = optarg; break;
 		case O_SERIES: series_path = optarg; break;
 		case O_ID: id = optarg; break;
+		case O_MISSING:
+			if (series_missing_parse(optarg, &missing) < 0)
+				return bad_usage("--missing '%s' is not one of error, nan, drop", optarg);
+			missing_given = 1;
+			break;
 		case O_END: end = optarg; break;
 		case O_VALUES: values = optarg; break;
 		case O_ORIGIN:
@@ -423,8 +431,8 @@ int main(int argc, char **argv)
 		return bad_usage("%s", "give exactly one of --values and --series");
 	if (end && origin > 0)
 		return bad_usage("%s", "give at most one of --end and --origin");
-	if (values && (end || origin > 0 || id))
-		return bad_usage("%s", "--id, --end and --origin go with --series");
+	if (values && (end || origin > 0 || id || missing_given))
+		return bad_usage("%s", "--id, --missing, --end and --origin go with --series");
 
 	cp_err e = {0};
 	double *y = NULL;
@@ -433,7 +441,7 @@ int main(int argc, char **argv)
 		if (parse_values(values, &y, &n) < 0)
 			return bad_usage("--values '%s' is not a comma-separated list of numbers", values);
 	} else {
-		if (series_from_csv(series_path, id, end, origin, &y, &n, &e) < 0)
+		if (series_from_csv(series_path, id, missing, end, origin, &y, &n, &e) < 0)
 			return cp_die(&e);
 	}
 

@@ -19,6 +19,8 @@ static const char usage_text[] =
 	"\n"
 	"  --series CSV            series to check (makes new envelopes)\n"
 	"  --id ID                 series id in a long-format CSV\n"
+	"  --missing MODE          missing values (empty, NA, NaN, null): error (default),\n"
+	"                          nan (kept, skipped by the forecasters and scores), drop\n"
 	"  --horizon H             one horizon from the settings' horizons\n"
 	"  --all                   every horizon in the settings\n"
 	"  --model SPEC            forecaster for the performance check (default random_walk;\n"
@@ -55,7 +57,7 @@ static const char usage_text[] =
 	"  --help                  this text\n";
 
 enum {
-	O_SERIES = 256, O_ID, O_HORIZON, O_ALL, O_MODEL, O_SEED, O_LOG, O_ASOF, O_FORCE, O_EXITCODE,
+	O_SERIES = 256, O_ID, O_MISSING, O_HORIZON, O_ALL, O_MODEL, O_SEED, O_LOG, O_ASOF, O_FORCE, O_EXITCODE,
 	O_CONFIG, O_CONFDIR, O_HISTORY, O_DEG, O_ORIG, O_BASEW, O_RECW, O_MINSEV, O_PLOW, O_PMED,
 	O_PHIGH, O_DMED, O_DHIGH, O_PSIB, O_PSIE, O_MAXD, O_CDD, O_CDS, O_CDF, O_STALE, O_MAXGAP, O_GAPS, O_HELP
 };
@@ -63,6 +65,7 @@ enum {
 static const struct option longopts[] = {
 	{"series", required_argument, 0, O_SERIES},
 	{"id", required_argument, 0, O_ID},
+	{"missing", required_argument, 0, O_MISSING},
 	{"horizon", required_argument, 0, O_HORIZON},
 	{"all", no_argument, 0, O_ALL},
 	{"model", required_argument, 0, O_MODEL},
@@ -159,7 +162,8 @@ static int apply(trigger_opts *o, const override *ov, cp_err *e)
 
 typedef struct {
 	const char *series_path, *id, *horizon, *model, *log, *config, *confdir, *history;
-	int all, force, exit_code, as_of_given;
+	int all, force, exit_code, as_of_given, missing_given;
+	series_missing missing;
 	int32_t as_of;
 	uint64_t seed;
 	override ov[64];
@@ -199,7 +203,7 @@ static int new_envelopes(const cli *c, const cJSON *settings, const trigger_opts
 		}
 	}
 	series s;
-	if (series_load(&s, c->series_path, c->id, 1, e) < 0) {
+	if (series_load_missing(&s, c->series_path, c->id, 1, c->missing, e) < 0) {
 		free(hs);
 		return -1;
 	}
@@ -226,6 +230,7 @@ static int from_stdin(const cli *c, const trigger_opts *o, int *any, cp_err *e)
 	env_reader_init(&r, stdin, "<stdin>");
 	series s = {0};
 	char *spath = NULL, *sid = NULL;
+	series_missing smiss = SERIES_MISSING_ERROR;
 	int rc = 0;
 	for (;;) {
 		cJSON *env;
@@ -253,19 +258,21 @@ static int from_stdin(const cli *c, const trigger_opts *o, int *any, cp_err *e)
 		                                                    "length");
 		const char *last = env_string(env, "series", "last_date");
 		uint64_t seed;
+		series_missing miss;
 		if (!path || !cJSON_IsNumber(len) || !last) {
 			rc = cp_fail(e, CP_DATA, "<stdin>:%ld: envelope has no \"series\" with path, length and last_date",
 			             r.lineno);
-		} else if (env_seed(env, &seed, e) < 0) {
+		} else if (env_seed(env, &seed, e) < 0 || env_series_missing(env, &miss, e) < 0) {
 			rc = cp_prefix(e, "<stdin>:%ld", r.lineno);
 		} else {
-			if (!spath || strcmp(spath, path) != 0 || strcmp(sid, id ? id : "") != 0) {
+			if (!spath || strcmp(spath, path) != 0 || strcmp(sid, id ? id : "") != 0 || smiss != miss) {
 				series_free(&s);
 				free(spath);
 				free(sid);
 				spath = cp_strdup(path);
 				sid = cp_strdup(id ? id : "");
-				if (series_load(&s, path, *sid ? sid : NULL, 1, e) < 0) {
+				smiss = miss;
+				if (series_load_missing(&s, path, *sid ? sid : NULL, 1, miss, e) < 0) {
 					free(spath);
 					spath = NULL;
 					rc = -1;
@@ -327,6 +334,11 @@ int main(int argc, char **argv)
 		switch (ch) {
 		case O_SERIES: c.series_path = optarg; break;
 		case O_ID: c.id = optarg; break;
+		case O_MISSING:
+			if (series_missing_parse(optarg, &c.missing) < 0)
+				return usage_error("--missing: '%s' is not 'error', 'nan' or 'drop'", optarg);
+			c.missing_given = 1;
+			break;
 		case O_HORIZON: c.horizon = optarg; break;
 		case O_ALL: c.all = 1; break;
 		case O_MODEL: c.model = optarg; break;
@@ -371,6 +383,8 @@ int main(int argc, char **argv)
 		return usage_error("%s", "--horizon and --all make new envelopes and need --series");
 	if (!c.series_path && c.id)
 		return usage_error("%s", "--id needs --series");
+	if (!c.series_path && c.missing_given)
+		return usage_error("%s", "--missing needs --series (an envelope carries its own series.missing)");
 	if (c.horizon && !cp_name_ok(c.horizon))
 		return usage_error("--horizon: '%s' is not a plain name ([A-Za-z0-9_-], 1-32 chars)", c.horizon);
 	/* the model of new envelopes and of the performance check: refuse a bad

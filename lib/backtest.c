@@ -7,10 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-int bt_origins(const series *s, int steps, int min_context, const bt_plan *plan,
-               int **origins, cp_err *e)
+int bt_target_observed(const series *s, int t, int steps)
+{
+	for (int h = 0; h < steps; h++)
+		if (isnan(s->y[t + h]))
+			return 0;
+	return 1;
+}
+
+int bt_origins_from(const series *s, int steps, int min_context, int last, const bt_plan *plan,
+                    int **origins, int *skipped, cp_err *e)
 {
 	*origins = NULL;
+	*skipped = 0;
 	if (steps < 1)
 		return cp_fail(e, CP_USAGE, "steps '%d' must be at least 1", steps);
 	if (plan->count < 1)
@@ -21,17 +30,40 @@ int bt_origins(const series *s, int steps, int min_context, const bt_plan *plan,
 		return cp_fail(e, CP_USAGE, "holdout '%d' must not be negative", plan->holdout);
 	if (min_context < 1)
 		return cp_fail(e, CP_USAGE, "minimum context '%d' must be at least 1", min_context);
-	long long need = (long long)min_context + steps +
-		(long long)plan->stride * ((long long)plan->holdout + plan->count - 1);
-	if (need > s->n)
+	int *o = cp_malloc((size_t)plan->count * sizeof(int));
+	int want = plan->holdout + plan->count, got = 0, skip = 0;
+	/* the grid last, last - stride, ...; origins whose targets hold a
+	 * missing value are passed over */
+	for (long t = last; got < want && t >= min_context; t -= plan->stride) {
+		if (t + steps > s->n || !bt_target_observed(s, (int)t, steps)) {
+			skip++;
+			continue;
+		}
+		if (got >= plan->holdout)
+			o[plan->count - 1 - (got - plan->holdout)] = (int)t;
+		got++;
+	}
+	*skipped = skip;
+	if (got < want) {
+		free(o);
+		long long need = (long long)min_context + (s->n - last) +
+			(long long)plan->stride * ((long long)want - 1 + skip);
+		if (skip)
+			return cp_fail(e, CP_DATA, "%s: not enough observations: need %lld, have %d (%d origin%s "
+			               "passed over: a target value is missing)", s->path ? s->path : "<series>",
+			               need, s->n, skip, skip == 1 ? "" : "s");
 		return cp_fail(e, CP_DATA, "%s: not enough observations: need %lld, have %d",
 		               s->path ? s->path : "<series>", need, s->n);
-	int *o = cp_malloc((size_t)plan->count * sizeof(int));
-	int last = s->n - steps - plan->stride * plan->holdout;
-	for (int k = 0; k < plan->count; k++)
-		o[plan->count - 1 - k] = last - plan->stride * k;
+	}
 	*origins = o;
 	return 0;
+}
+
+int bt_origins(const series *s, int steps, int min_context, const bt_plan *plan,
+               int **origins, cp_err *e)
+{
+	int skipped;
+	return bt_origins_from(s, steps, min_context, s->n - steps, plan, origins, &skipped, e);
 }
 
 double bt_mase_scale(const series *s, int t)
@@ -41,9 +73,13 @@ double bt_mase_scale(const series *s, int t)
 	if (t < 2)
 		return 1.0;
 	double acc = 0;
+	int k = 0;
 	for (int i = 1; i < t; i++)
-		acc += fabs(s->y[i] - s->y[i - 1]);
-	return acc / (t - 1);
+		if (!isnan(s->y[i]) && !isnan(s->y[i - 1])) {
+			acc += fabs(s->y[i] - s->y[i - 1]);
+			k++;
+		}
+	return k ? acc / k : 1.0;
 }
 
 void bt_result_free(bt_result *r)

@@ -18,13 +18,24 @@ typedef struct {
 
 /* Compute the plan's count origin indices into *origins (caller frees),
  * so origins[count-1] = n - steps - stride*holdout and origins[0] =
- * origins[count-1] - stride*(count-1). The earliest origin must leave
+ * origins[count-1] - stride*(count-1) when every target is observed. An
+ * origin whose targets y[t..t+steps-1] hold a missing value (NaN) is not
+ * scored: it is passed over and the grid continues further back (the
+ * holdout counts usable origins too). The earliest origin must leave
  * `min_context` (>= 1) observations before it, else CP_DATA "<path>: not
  * enough observations: need N, have M" with N = min_context + steps +
- * stride*(holdout+count-1). count < 1, stride < 1, holdout < 0, steps < 1
- * or min_context < 1: CP_USAGE. Returns 0, or -1 with *origins NULL. */
+ * stride*(holdout+count-1) (+ stride for each origin passed over, and
+ * " (K origins passed over: a target value is missing)"). count < 1,
+ * stride < 1, holdout < 0, steps < 1 or min_context < 1: CP_USAGE.
+ * Returns 0, or -1 with *origins NULL. */
 int bt_origins(const series *s, int steps, int min_context, const bt_plan *plan,
                int **origins, cp_err *e);
+/* bt_origins counting back from origin `last` instead of n - steps;
+ * *skipped receives the number of grid points passed over. */
+int bt_origins_from(const series *s, int steps, int min_context, int last, const bt_plan *plan,
+                    int **origins, int *skipped, cp_err *e);
+/* 1 when y[t..t+steps-1] are all observed (none is NaN), else 0. */
+int bt_target_observed(const series *s, int t, int steps);
 
 typedef struct {
 	int nwin;
@@ -66,8 +77,9 @@ int bt_run_cb(forecaster *f, const fc_config *cfg, const series *s,
               bt_window_fn fn, void *arg, bt_result *r, cp_err *e);
 void bt_result_free(bt_result *r);
 
-/* MASE scale for origin t: mean |y[i]-y[i-1]|, 1 <= i < t; 1.0 when there
- * is no such i (t < 2). May be 0 for a constant history (MASE is then NaN). */
+/* MASE scale for origin t: mean |y[i]-y[i-1]| over 1 <= i < t where both
+ * values are observed (not NaN); 1.0 when there is no such i. May be 0 for
+ * a constant history (MASE is then NaN). */
 double bt_mase_scale(const series *s, int t);
 
 /* JSON views (caller owns the result). mt_summary_json: {"rmse":..,"mae":..,

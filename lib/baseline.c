@@ -15,18 +15,34 @@ typedef struct {
 	int period;
 } baseline;
 
-/* Log-differences at lag `lag` of y[0..n-1] into d[0..n-lag-1]; all
- * values must be positive. */
-static int log_diffs(const double *y, int n, int lag, int win, double *d, cp_err *e)
+/* Log-differences at lag `lag` of y[0..n-1] into d[]: log(y_i/y_{i-lag})
+ * for every i >= lag where both values are observed (a NaN is a missing
+ * value and makes no difference); *nd receives how many. Observed values
+ * must be positive. */
+static int log_diffs(const double *y, int n, int lag, int win, double *d, int *nd, cp_err *e)
 {
 	for (int i = 0; i < n; i++)
-		if (!(y[i] > 0))
+		if (!isnan(y[i]) && !(y[i] > 0))
 			return cp_fail(e, CP_DATA, "window %d: context value '%.17g' at position %d "
 			               "is not positive (log-returns need positive values)",
 			               win, y[i], i);
+	int k = 0;
 	for (int i = lag; i < n; i++)
-		d[i - lag] = log(y[i] / y[i - lag]);
+		if (!isnan(y[i]) && !isnan(y[i - lag]))
+			d[k++] = log(y[i] / y[i - lag]);
+	*nd = k;
 	return 0;
+}
+
+/* The value the seasonal forecast starts from at phase position p
+ * (n - lag <= p < n): y[p], else the latest observed y[p - k*lag], else
+ * the last observed value `last`. */
+static double seasonal_base(const double *y, int p, int lag, double last)
+{
+	for (; p >= 0; p -= lag)
+		if (!isnan(y[p]))
+			return y[p];
+	return last;
 }
 
 static int bl_forecast(forecaster *f, const fc_config *cfg, int nwin,
@@ -49,18 +65,29 @@ static int bl_forecast(forecaster *f, const fc_config *cfg, int nwin,
 
 	for (int w = 0; w < nwin && rc == 0; w++) {
 		const double *y = ctx[w];
-		int n = nctx[w];
+		int n = nctx[w], nd = 0;
 		if (n < lag + 1) {
 			rc = cp_fail(e, CP_DATA, "window %d: %s needs at least %d context "
 			             "observations, have %d", w, f->name, lag + 1, n);
 			break;
 		}
-		if (log_diffs(y, n, lag, w, d, e) < 0) {
+		if (log_diffs(y, n, lag, w, d, &nd, e) < 0) {
 			rc = -1;
 			break;
 		}
-		int nd = n - lag;
-		double last = y[n - 1];
+		if (nd == 0) {
+			rc = cp_fail(e, CP_DATA, "window %d: %s needs two observed context values %d "
+			             "step%s apart, the context has none", w, f->name, lag, lag == 1 ? "" : "s");
+			break;
+		}
+		/* the first and last observed values; g missing values after the last */
+		int i0 = 0, j = n - 1;
+		while (isnan(y[i0]))
+			i0++;
+		while (isnan(y[j]))
+			j--;
+		int g = n - 1 - j;
+		double last = y[j];
 		double rbar = 0;
 		if (b->kind == BL_DRIFT) {
 			for (int i = 0; i < nd; i++)
@@ -74,20 +101,25 @@ static int bl_forecast(forecaster *f, const fc_config *cfg, int nwin,
 				*p = last;
 				break;
 			case BL_DRIFT:
-				*p = last + (double)(h + 1) * (last - y[0]) / (double)(n - 1);
+				*p = last + (double)(h + 1 + g) * (last - y[i0]) / (double)(j - i0);
 				break;
 			case BL_SEASONAL:
-				*p = y[n - lag + h % lag];
+				*p = seasonal_base(y, n - lag + h % lag, lag, last);
 				break;
 			}
 		}
 		for (int s = 0; s < ns; s++) {
-			prng g;
-			prng_init(&g, seed, stream[w], (uint64_t)s);
+			prng g_;
+			prng_init(&g_, seed, stream[w], (uint64_t)s);
 			double *out = &paths[((size_t)w * ns + s) * steps];
 			double cum = 0;
+			/* the random walk and drift first step over the missing values
+			 * after the last observed one (none in a complete context) */
+			if (b->kind != BL_SEASONAL)
+				for (int k = 0; k < g; k++)
+					cum += d[prng_below(&g_, (uint64_t)nd)] - (b->kind == BL_DRIFT ? rbar : 0.0);
 			for (int h = 0; h < steps; h++) {
-				double r = d[prng_below(&g, (uint64_t)nd)];
+				double r = d[prng_below(&g_, (uint64_t)nd)];
 				switch (b->kind) {
 				case BL_RW:
 					cum += r;
@@ -95,10 +127,10 @@ static int bl_forecast(forecaster *f, const fc_config *cfg, int nwin,
 					break;
 				case BL_DRIFT:
 					cum += r - rbar;
-					out[h] = last * exp((double)(h + 1) * rbar + cum);
+					out[h] = last * exp((double)(h + 1 + g) * rbar + cum);
 					break;
 				case BL_SEASONAL: {
-					double base = h < lag ? y[n - lag + h] : out[h - lag];
+					double base = h < lag ? seasonal_base(y, n - lag + h, lag, last) : out[h - lag];
 					out[h] = base * exp(r);
 					break;
 				}

@@ -187,6 +187,17 @@ int env_horizon(const cJSON *env, const char **name, int *steps, cp_err *e)
 	return 0;
 }
 
+int env_series_missing(const cJSON *env, series_missing *m, cp_err *e)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(env, "series"), "missing");
+	*m = SERIES_MISSING_ERROR;
+	if (!v || cJSON_IsNull(v))
+		return 0;
+	if (!cJSON_IsString(v) || series_missing_parse(v->valuestring, m) < 0)
+		return cp_fail(e, CP_DATA, "envelope \"series\".\"missing\" must be \"error\", \"nan\" or \"drop\"");
+	return 0;
+}
+
 int env_seed(const cJSON *env, uint64_t *seed, cp_err *e)
 {
 	const cJSON *s = cJSON_GetObjectItemCaseSensitive(env, "seed");

@@ -13,6 +13,7 @@
 #ifndef CHRONOPT_ENVELOPE_H
 #define CHRONOPT_ENVELOPE_H
 #include "common.h"
+#include "series.h"
 #include <cJSON.h>
 #include <stdio.h>
 
@@ -52,6 +53,11 @@ int env_write(FILE *fp, const cJSON *env, cp_err *e);
 cJSON *env_new(const char *run_id, uint64_t seed, const char *series_path,
                const char *series_id, const char *last_date, int length,
                const char *horizon, int steps, const char *model_dir);
+
+/* How the series of env is loaded: series.missing "error", "nan" or "drop"
+ * (absent or null: "error", the loader's default). Returns 0, or -1 with
+ * CP_DATA "envelope \"series\".\"missing\" must be ..." for another value. */
+int env_series_missing(const cJSON *env, series_missing *m, cp_err *e);
 
 /* Accessors (return 0 and fill, or -1 with CP_DATA naming the field). */
 int env_horizon(const cJSON *env, const char **name, int *steps, cp_err *e);

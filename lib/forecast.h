@@ -87,8 +87,16 @@ int fc_rows(const forecaster *f, const fc_config *cfg);
  *                    log-differences d_i = log(y_i/y_{i-P}):
  *                    path_h = base_h * exp(d*), base_h = y[n-P+h-1] for
  *                    h <= P, else the path's own value at h-P.
- * All need positive context values (else CP_DATA naming the position) and
- * at least 2 (seasonal: P+1) observations (else CP_DATA). They return 1
+ * A NaN in the context is a missing value: the log-returns (differences)
+ * are those whose two ends are observed; "last" is the last observed value
+ * and the g missing values after it are stepped over (random walk and
+ * drift paths draw g more returns first; drift's point is last + (h + g) *
+ * (last - first observed) / their distance); a seasonal base that is
+ * missing falls back to the same phase a period earlier, then to "last".
+ * With no missing value these are the definitions above, draw for draw.
+ * All need positive observed context values (else CP_DATA naming the
+ * position), at least 2 (seasonal: P+1) observations and one observed
+ * pair (else CP_DATA). They return 1
  * (own point forecast), max_context 0 and prefix_horizon 0 (the prefix
  * property holds at every step). `period` is ignored except for
  * seasonal_naive. Returns a forecaster the caller frees with f->free(f),

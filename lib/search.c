@@ -103,6 +103,7 @@ int sr_prepare(sr_search *S, const char *horizon, int steps, const sr_options *o
 	S->series_path = cp_strdup(s->path ? s->path : "");
 	S->series_id = cp_strdup(s->id ? s->id : "");
 	S->series_len = s->n;
+	S->series_missing = s->missing;
 	char last[11] = "";
 	if (s->n > 0)
 		cp_format_date(s->day[s->n - 1], last);
@@ -146,19 +147,28 @@ int sr_prepare(sr_search *S, const char *horizon, int steps, const sr_options *o
 		int c = eff_context(S, (int)o->space.v[SP_CTX][i]);
 		maxctx = c > maxctx ? c : maxctx;
 	}
+	/* Origins whose targets hold a missing value are passed over, here and
+	 * in opt-validate alike (bt_origins). */
 	long last_origin = (long)s->n - steps, olast = last_origin;
 	if (o->holdout > 0) {
-		S->hold_first = (int)(last_origin - (long)(o->holdout - 1) * o->holdout_stride);
-		S->hold_last = (int)last_origin;
-		if (S->hold_first < 1)
+		bt_plan hp = {o->holdout, o->holdout_stride, 0};
+		int *ho = NULL, skipped = 0;
+		cp_err he = {0};
+		if (bt_origins_from(s, steps, 1, (int)last_origin, &hp, &ho, &skipped, &he) < 0)
 			return cp_fail(e, CP_DATA, "%s: not enough observations to hold out %d origins",
 			               s->path, o->holdout);
+		S->hold_first = ho[0];
+		S->hold_last = ho[o->holdout - 1];
+		free(ho);
 		S->hold_date[0] = s->day[S->hold_first];
 		S->hold_date[1] = s->day[S->hold_last];
 		olast = S->hold_first - steps;
 	}
-	long ofirst = olast - (long)(o->windows - 1) * o->stride;
-	if (o->windows < 1 || ofirst < maxctx) {
+	bt_plan wp = {o->windows, o->stride, 0};
+	int *wo = NULL, wskipped = 0;
+	cp_err we = {0};
+	if (o->windows < 1 || olast < maxctx ||
+	    bt_origins_from(s, steps, maxctx > 0 ? maxctx : 1, (int)olast, &wp, &wo, &wskipped, &we) < 0) {
 		long need = (long)maxctx + (long)(o->windows - 1) * o->stride + steps +
 		            (o->holdout > 0 ? (long)(o->holdout - 1) * o->holdout_stride + steps : 0);
 		return cp_fail(e, CP_DATA,
@@ -167,12 +177,10 @@ int sr_prepare(sr_search *S, const char *horizon, int steps, const sr_options *o
 		               s->path, o->windows, steps, maxctx, o->holdout, need, s->n);
 	}
 	S->W = o->windows;
-	S->origin = cp_malloc((size_t)S->W * sizeof(int));
+	S->origin = wo;
 	S->date = cp_malloc((size_t)S->W * sizeof(int32_t));
-	for (int w = 0; w < S->W; w++) {
-		S->origin[w] = (int)(ofirst + (long)w * o->stride);
+	for (int w = 0; w < S->W; w++)
 		S->date[w] = s->day[S->origin[w]];
-	}
 	sr_finish_setup(S);
 	return 0;
 }

@@ -109,6 +109,7 @@ typedef struct {
 	int threads;         /* OpenBLAS threads of a Chronos model (0: none) */
 	char *series_path, *series_id, *series_last;
 	int series_len;
+	series_missing series_missing;  /* how the series was loaded (series.h) */
 	/* windows: origin[w] indexes the first forecast target */
 	int W, *origin;
 	int32_t *date;       /* date of origin[w] */

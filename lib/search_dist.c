@@ -10,9 +10,9 @@
 #include <sys/stat.h>
 
 int sr_load_series(series *s, const char *path, const char *id, int length, const char *last,
-                   cp_err *e)
+                   series_missing missing, cp_err *e)
 {
-	if (series_load(s, path, id && *id ? id : NULL, 1, e) < 0)
+	if (series_load_missing(s, path, id && *id ? id : NULL, 1, missing, e) < 0)
 		return -1;
 	char d[11];
 	cp_format_date(s->day[s->n - 1], d);
@@ -37,10 +37,13 @@ int sr_env_series(const cJSON *env, series *s, const char *where, cp_err *e)
 	const char *last = env_string(env, "series", "last_date");
 	const cJSON *len =
 	    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(env, "series"), "length");
+	series_missing missing;
 	if (!path || !last || !cJSON_IsNumber(len))
 		return cp_fail(e, CP_DATA,
 		               "%s: envelope has no complete \"series\" (path, last_date, length)", where);
-	return sr_load_series(s, path, id, len->valueint, last, e);
+	if (env_series_missing(env, &missing, e) < 0)
+		return cp_prefix(e, "%s", where);
+	return sr_load_series(s, path, id, len->valueint, last, missing, e);
 }
 
 static void set_item(cJSON *obj, const char *key, cJSON *v)
@@ -113,7 +116,7 @@ int sr_run_unit_line(cJSON *j, cp_err *e)
 	int rc = -1;
 	if (sr_plan_from_json(&S, cJSON_GetObjectItemCaseSensitive(j, "plan"), e) == 0 &&
 	    sr_unit_from_json(&S, cJSON_GetObjectItemCaseSensitive(j, "work"), &u, e) == 0 &&
-	    sr_load_series(&s, S.series_path, S.series_id, S.series_len, S.series_last, e) == 0 &&
+	    sr_load_series(&s, S.series_path, S.series_id, S.series_len, S.series_last, S.series_missing, e) == 0 &&
 	    sr_model_unchanged(S.model_dir, S.sha256, e) == 0 &&
 	    (f = forecaster_open(S.model_dir, e)) && (rw = baseline_new("random_walk", 1, e)) &&
 	    sr_run_unit(&S, &u, &s, f, rw, &res, e) == 0) {

@@ -11,15 +11,17 @@
 #define SR_UNIT_SCHEMA "chronopt-search-unit/1"
 #define SR_RESULT_SCHEMA "chronopt-search-result/1"
 
-/* Load the series at path (id "" or NULL: the file's only series) and check
- * it is the one an envelope or plan saw: CP_DATA "<path>: series changed
- * since the envelope was made (length A, now B)" (or last date). On success
- * the caller frees *s with series_free. */
+/* Load the series at path (id "" or NULL: the file's only series) with
+ * the given choice for missing values, and check it is the one an envelope
+ * or plan saw: CP_DATA "<path>: series changed since the envelope was made
+ * (length A, now B)" (or last date). On success the caller frees *s with
+ * series_free. */
 int sr_load_series(series *s, const char *path, const char *id, int length, const char *last,
-                   cp_err *e);
+                   series_missing missing, cp_err *e);
 
-/* The envelope's series, checked as above; `where` ("<stdin>:3") prefixes
- * the message when the envelope's "series" is incomplete. */
+/* The envelope's series, loaded as its series.missing says and checked as
+ * above; `where` ("<stdin>:3") prefixes the message when the envelope's
+ * "series" is incomplete or its "missing" is not a known choice. */
 int sr_env_series(const cJSON *env, series *s, const char *where, cp_err *e);
 
 /* Set env.model.dir and env.model.sha256 (null when sha is empty). */

@@ -363,6 +363,7 @@ cJSON *sr_plan_json(const sr_search *S)
 	cJSON_AddStringToObject(se, "id", S->series_id);
 	cJSON_AddStringToObject(se, "last_date", S->series_last);
 	cJSON_AddNumberToObject(se, "length", S->series_len);
+	cJSON_AddStringToObject(se, "missing", series_missing_name(S->series_missing));
 	cJSON *w = cJSON_AddArrayToObject(j, "windows");
 	for (int i = 0; i < S->W; i++) {
 		cJSON *x = cJSON_CreateObject();
@@ -454,6 +455,10 @@ int sr_plan_from_json(sr_search *S, const cJSON *p, cp_err *e)
 	if (!sp_path || !(sp_id = get_str(se, "id", e)) || !(sp_last = get_str(se, "last_date", e)) ||
 	    get_int(se, "length", 1, 100000000, &S->series_len, e) < 0)
 		return -1;
+	const cJSON *mi = cJSON_GetObjectItemCaseSensitive(se, "missing");
+	S->series_missing = SERIES_MISSING_ERROR;
+	if (mi && (!cJSON_IsString(mi) || series_missing_parse(mi->valuestring, &S->series_missing) < 0))
+		return cp_fail(e, CP_DATA, "plan: \"series\".\"missing\" must be \"error\", \"nan\" or \"drop\"");
 	S->series_path = cp_strdup(sp_path);
 	S->series_id = cp_strdup(sp_id);
 	S->series_last = cp_strdup(sp_last);

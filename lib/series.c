@@ -8,6 +8,7 @@
 
 #include <csv.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,11 +182,46 @@ static int check_date(const line_reader *r, const char *s, int32_t *day, cp_err 
 	               r->path, r->lineno, cp_shown(s, b));
 }
 
-static int check_value(const line_reader *r, const char *s, double *v, cp_err *e)
+#define MISSING_HINT "(--missing nan keeps it, --missing drop leaves the row out)"
+
+/* An empty value, or NA, N/A, NaN, null in any case. */
+static int is_missing_word(const char *s)
+{
+	return !*s || !strcasecmp(s, "na") || !strcasecmp(s, "n/a") || !strcasecmp(s, "nan") ||
+	       !strcasecmp(s, "null");
+}
+
+int series_missing_parse(const char *s, series_missing *m)
+{
+	if (!strcmp(s, "error"))
+		*m = SERIES_MISSING_ERROR;
+	else if (!strcmp(s, "nan"))
+		*m = SERIES_MISSING_NAN;
+	else if (!strcmp(s, "drop"))
+		*m = SERIES_MISSING_DROP;
+	else
+		return -1;
+	return 0;
+}
+
+const char *series_missing_name(series_missing m)
+{
+	return m == SERIES_MISSING_NAN ? "nan" : m == SERIES_MISSING_DROP ? "drop" : "error";
+}
+
+/* Returns 0 (a value in *v), 1 (a missing value, accepted by mode) or -1. */
+static int check_value(const line_reader *r, const char *s, series_missing mode, double *v, cp_err *e)
 {
 	char b[CP_SHOWN_MAX];
-	if (!*s)
-		return cp_fail(e, CP_DATA, "%s:%ld: empty value", r->path, r->lineno);
+	if (is_missing_word(s)) {
+		if (mode != SERIES_MISSING_ERROR) {
+			*v = NAN;
+			return 1;
+		}
+		if (!*s)
+			return cp_fail(e, CP_DATA, "%s:%ld: empty value " MISSING_HINT, r->path, r->lineno);
+		return cp_fail(e, CP_DATA, "%s:%ld: missing value '%s' " MISSING_HINT, r->path, r->lineno, s);
+	}
 	if (has_outer_space(s))
 		return cp_fail(e, CP_DATA, "%s:%ld: value '%s' has leading or trailing whitespace",
 		               r->path, r->lineno, cp_shown(s, b));
@@ -235,6 +271,12 @@ static int check_header(line_reader *r, const fields *fs, enum layout *lay, cp_e
 
 int series_load(series *s, const char *path, const char *id, int min_obs, cp_err *e)
 {
+	return series_load_missing(s, path, id, min_obs, SERIES_MISSING_ERROR, e);
+}
+
+int series_load_missing(series *s, const char *path, const char *id, int min_obs, series_missing mode,
+                        cp_err *e)
+{
 	memset(s, 0, sizeof(*s));
 	FILE *fp = fopen(path, "rb");
 	if (!fp)
@@ -251,8 +293,9 @@ int series_load(series *s, const char *path, const char *id, int min_obs, cp_err
 	enum layout lay = TWO_COLUMN;
 	char *first_id = NULL;  /* the id chosen or seen first (long format) */
 	char *other_id = NULL;  /* the first id not chosen, for messages */
-	long prev_line = 0;
-	int cap = 0, n = 0, rc = -1, got;
+	long prev_line = 0;     /* line of the previous row of the chosen id, 0: none yet */
+	int32_t prev_day = 0;   /* its date */
+	int cap = 0, n = 0, rc = -1, got, nmiss = 0, nobs = 0;
 	int32_t *day = NULL;
 	double *y = NULL;
 	char b1[CP_SHOWN_MAX], b2[CP_SHOWN_MAX];
@@ -297,7 +340,8 @@ int series_load(series *s, const char *path, const char *id, int min_obs, cp_err
 			cp_fail(e, CP_DATA, "%s:%ld: empty unique_id", path, r->lineno);
 			goto out;
 		}
-		if (check_date(r, ds, &d, e) || check_value(r, ys, &v, e))
+		int miss;
+		if (check_date(r, ds, &d, e) || (miss = check_value(r, ys, mode, &v, e)) < 0)
 			goto out;
 		if (lay == LONG_FORMAT) {
 			if (!first_id)
@@ -313,10 +357,10 @@ int series_load(series *s, const char *path, const char *id, int min_obs, cp_err
 				continue;
 			}
 		}
-		if (n > 0 && d <= day[n - 1]) {
+		if (prev_line > 0 && d <= prev_day) {
 			char was[11];
-			cp_format_date(day[n - 1], was);
-			if (d == day[n - 1])
+			cp_format_date(prev_day, was);
+			if (d == prev_day)
 				cp_fail(e, CP_DATA, "%s:%ld: duplicate date '%s' (also at line %ld)",
 				        path, r->lineno, ds, prev_line);
 			else
@@ -325,6 +369,12 @@ int series_load(series *s, const char *path, const char *id, int min_obs, cp_err
 				        was, prev_line);
 			goto out;
 		}
+		nmiss += miss;
+		nobs += !miss;
+		prev_line = r->lineno;
+		prev_day = d;  /* a dropped row's date still orders the rows after it */
+		if (miss && mode == SERIES_MISSING_DROP)
+			continue;
 		if (n == cap) {
 			if (cap >= (1 << 28)) {
 				cp_fail(e, CP_DATA, "%s:%ld: too many observations", path, r->lineno);
@@ -337,7 +387,6 @@ int series_load(series *s, const char *path, const char *id, int min_obs, cp_err
 		day[n] = d;
 		y[n] = v;
 		n++;
-		prev_line = r->lineno;
 	}
 	if (got < 0)
 		goto out;
@@ -348,6 +397,10 @@ int series_load(series *s, const char *path, const char *id, int min_obs, cp_err
 	}
 	if (n == 0 && r->lineno == 1) {
 		cp_fail(e, CP_DATA, "%s:1: header only, no observations", path);
+		goto out;
+	}
+	if (nmiss > 0 && nobs == 0) {
+		cp_fail(e, CP_DATA, "%s: every value is missing", path);
 		goto out;
 	}
 	if (n < min_obs || n == 0) {
@@ -364,6 +417,8 @@ int series_load(series *s, const char *path, const char *id, int min_obs, cp_err
 	s->n = n;
 	s->day = day;
 	s->y = y;
+	s->missing = mode;
+	s->n_missing = nmiss;
 	day = NULL;
 	y = NULL;
 	rc = 0;

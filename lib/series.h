@@ -3,13 +3,28 @@
 #define CHRONOPT_SERIES_H
 #include "common.h"
 
+/* What the loader does with a missing value: an empty value, or NA, N/A,
+ * NaN or null in any case (not "inf", which stays an error). */
+typedef enum {
+	SERIES_MISSING_ERROR,  /* refuse the file, naming the line (the default) */
+	SERIES_MISSING_NAN,    /* keep the row with y = NaN */
+	SERIES_MISSING_DROP    /* leave the row out */
+} series_missing;
+
 typedef struct {
 	char *path;     /* as given to series_load */
 	char *id;       /* unique_id of the long format, or "" for date,value */
-	int n;          /* number of observations */
+	int n;          /* number of observations (rows kept) */
 	int32_t *day;   /* n dates as days since 1970-01-01, strictly increasing */
-	double *y;      /* n finite values */
+	double *y;      /* n values: finite, or NaN for a missing one (SERIES_MISSING_NAN) */
+	series_missing missing; /* how missing values were loaded */
+	int n_missing;  /* missing values met: kept as NaN, or rows dropped */
 } series;
+
+/* "error", "nan", "drop" -> the mode; returns 0, or -1 for anything else. */
+int series_missing_parse(const char *s, series_missing *m);
+/* The mode's name ("error", "nan", "drop"). */
+const char *series_missing_name(series_missing m);
 
 /*
  * Load `path`. Accepted layouts (header required, decided by the header):
@@ -21,7 +36,8 @@ typedef struct {
  * quoted fields.
  * Rejected (CP_DATA, message "<path>:<line>: <problem>", one line, the first
  * problem only): missing/unknown header, wrong field count, non-ISO or
- * impossible dates, duplicate or decreasing dates, empty/non-numeric/NaN/inf/
+ * impossible dates, duplicate or decreasing dates, missing values (empty, NA,
+ * N/A, NaN, null: see series_load_missing), non-numeric/inf/
  * hexadecimal/overflowing values, whitespace around a date or value (never
  * trimmed), empty lines (also at the end), a NUL byte, a CR not followed by
  * LF, empty file, header only, quoting errors (a quoted field cannot span
@@ -31,6 +47,15 @@ typedef struct {
  * series_free) and returns 0; on failure *s is left empty and -1 returned.
  */
 int series_load(series *s, const char *path, const char *id, int min_obs, cp_err *e);
+/* series_load with a choice for missing values: SERIES_MISSING_ERROR is
+ * series_load (the missing value is refused: "<path>:<line>: missing value
+ * 'NA' (--missing nan keeps it, --missing drop leaves the row out)", or
+ * "empty value (...)" likewise); SERIES_MISSING_NAN keeps the row with NaN;
+ * SERIES_MISSING_DROP leaves it out (its date is still checked). min_obs
+ * counts the rows kept; a file whose kept values are all missing is
+ * CP_DATA "<path>: every value is missing". */
+int series_load_missing(series *s, const char *path, const char *id, int min_obs, series_missing mode,
+                        cp_err *e);
 /* Free what series_load filled and empty *s; s may be NULL. */
 void series_free(series *s);
 

@@ -141,11 +141,11 @@ int trigger_opts_check(const trigger_opts *o, cp_err *e)
 int trigger_log_returns(const double *y, int n, double *out, cp_err *e)
 {
 	for (int i = 0; i < n; i++)
-		if (!(y[i] > 0))
+		if (!isnan(y[i]) && !(y[i] > 0))
 			return cp_fail(e, CP_DATA, "value %d (%g) is not positive; log-returns need positive values",
 			               i + 1, y[i]);
 	for (int i = 1; i < n; i++)
-		out[i - 1] = log(y[i] / y[i - 1]);
+		out[i - 1] = log(y[i] / y[i - 1]);  /* NaN when either end is missing */
 	return 0;
 }
 
@@ -235,32 +235,43 @@ static int check_drift(const series *sv, const char *variable, const trigger_opt
 	env_add_number(rule, "p_high", o->rule.p_high);
 	env_add_number(rule, "d_medium", o->rule.d_medium);
 	env_add_number(rule, "d_high", o->rule.d_high);
-	if (need > sv->n) {
+	/* the last B + R log-returns whose two ends are observed (a missing
+	 * value, NaN, makes none), oldest first; idx[k] = the later end */
+	double *lr = cp_malloc((size_t)(B + R) * sizeof(double));
+	int *idx = cp_malloc((size_t)(B + R) * sizeof(int));
+	int k = B + R;
+	for (int i = sv->n - 1; i >= 0 && k > 0; i--) {
+		if (!isnan(sv->y[i]) && !(sv->y[i] > 0)) {
+			char lb[11];
+			cp_format_date(sv->day[i], lb);
+			free(lr);
+			free(idx);
+			return cp_fail(e, CP_DATA, "%s: value on %s (%g) is not positive; log-returns need positive values",
+			               sv->path ? sv->path : "<series>", lb, sv->y[i]);
+		}
+		if (i > 0 && !isnan(sv->y[i]) && !isnan(sv->y[i - 1]) && sv->y[i - 1] > 0) {
+			k--;
+			lr[k] = log(sv->y[i] / sv->y[i - 1]);
+			idx[k] = i;
+		}
+	}
+	if (k > 0) {
 		char lb[11];
 		cp_format_date(sv->day[sv->n - 1], lb);
 		cJSON_AddBoolToObject(sec, "evaluated", 0);
 		cJSON_AddBoolToObject(sec, "fired", 0);
 		char why[200];
-		snprintf(why, sizeof why, "not enough observations up to %s: need %ld (%d + %d log-returns), have %d",
-		         lb, need, B, R, sv->n);
+		if (need > sv->n)
+			snprintf(why, sizeof why, "not enough observations up to %s: need %ld (%d + %d log-returns), have %d",
+			         lb, need, B, R, sv->n);
+		else
+			snprintf(why, sizeof why, "not enough log-returns between observed values up to %s: need %d "
+			         "(%d + %d), have %d", lb, B + R, B, R, B + R - k);
 		cJSON_AddStringToObject(sec, "reason", why);
 		add_reason(reasons, "drift not checked: %s", why);
-		return 0;
-	}
-	int off = sv->n - (int)need;
-	double *lr = cp_malloc((size_t)(B + R) * sizeof(double));
-	if (trigger_log_returns(sv->y + off, (int)need, lr, e) < 0) {
 		free(lr);
-		char lb[11];
-		/* re-point the message at the date */
-		for (int i = off; i < sv->n; i++)
-			if (!(sv->y[i] > 0)) {
-				cp_format_date(sv->day[i], lb);
-				cp_fail(e, CP_DATA, "%s: value on %s (%g) is not positive; log-returns need positive values",
-				        sv->path ? sv->path : "<series>", lb, sv->y[i]);
-				break;
-			}
-		return -1;
+		free(idx);
+		return 0;
 	}
 	const double *base = lr, *rec = lr + B;
 	ks_result ks;
@@ -269,6 +280,7 @@ static int check_drift(const series *sv, const char *variable, const trigger_opt
 	if (ks_2samp(base, B, rec, R, &ks, e) < 0 ||
 	    drift_psi(base, B, rec, R, o->psi_bins, o->psi_eps, &psi, &bins, e) < 0) {
 		free(lr);
+		free(idx);
 		return -1;
 	}
 	drift_severity sev = drift_grade(&o->rule, ks.d, ks.p);
@@ -278,10 +290,10 @@ static int check_drift(const series *sv, const char *variable, const trigger_opt
 	cJSON_AddBoolToObject(sec, "evaluated", 1);
 	cJSON_AddBoolToObject(sec, "fired", dout->fired);
 	cJSON_AddStringToObject(sec, "severity", drift_severity_name(sev));
-	add_date(sec, "baseline_start", sv->day[off + 1]);
-	add_date(sec, "baseline_end", sv->day[off + B]);
-	add_date(sec, "recent_start", sv->day[off + B + 1]);
-	add_date(sec, "recent_end", sv->day[sv->n - 1]);
+	add_date(sec, "baseline_start", sv->day[idx[0]]);
+	add_date(sec, "baseline_end", sv->day[idx[B - 1]]);
+	add_date(sec, "recent_start", sv->day[idx[B]]);
+	add_date(sec, "recent_end", sv->day[idx[B + R - 1]]);
 	env_add_number(sec, "ks_statistic", ks.d);
 	env_add_number(sec, "ks_pvalue", ks.p);
 	cJSON_AddStringToObject(sec, "ks_method", ks.exact ? "exact" : "asymptotic");
@@ -297,6 +309,7 @@ static int check_drift(const series *sv, const char *variable, const trigger_opt
 	           dout->fired ? "fired" : "quiet", drift_severity_name(sev), ks.d, ks.p, psi, R, variable, B,
 	           drift_severity_name(o->drift_min));
 	free(lr);
+	free(idx);
 	return 0;
 }
 
@@ -387,6 +400,14 @@ static int check_data(const trigger_input *in, const series_report *r, const tri
 	           in->steps, series_step_words(&r->f, in->steps, w, sizeof w));
 	cp_format_date(r->last, l);
 	cp_format_date(r->reference, rf);
+	const series *s = in->s;
+	if (s->n_missing && s->missing == SERIES_MISSING_NAN)
+		add_reason(reasons, "data: %d missing value%s kept as NaN (--missing nan): the forecasters read them as missing "
+		           "context, and origins whose targets hold one are not scored",
+		           s->n_missing, s->n_missing == 1 ? "" : "s");
+	else if (s->n_missing)
+		add_reason(reasons, "data: %d row%s with a missing value left out (--missing drop)", s->n_missing,
+		           s->n_missing == 1 ? "" : "s");
 	if (r->stale)
 		add_reason(reasons, "data: %s; it is not re-tuned until new observations arrive%s", series_stale_words(r, why, sizeof why),
 		           in->force ? " (but --force overrides it)" : "");
@@ -447,8 +468,14 @@ cJSON *trigger_evaluate(const trigger_input *in, const trigger_opts *o, cp_err *
 	series_check(&sv, n, ref, &o->data, &rep);
 	cJSON *data_reasons = cJSON_CreateArray();
 	int data_block = check_data(in, &rep, o, cJSON_AddObjectToObject(checks, "data"), data_reasons);
-	if (cJSON_IsObject(in->series_section))
+	if (cJSON_IsObject(in->series_section)) {
 		series_check_json(in->series_section, &rep);
+		cJSON *ss = in->series_section;
+		cJSON_DeleteItemFromObjectCaseSensitive(ss, "missing");
+		cJSON_DeleteItemFromObjectCaseSensitive(ss, "missing_values");
+		cJSON_AddStringToObject(ss, "missing", series_missing_name(s->missing));
+		cJSON_AddNumberToObject(ss, "missing_values", s->n_missing);
+	}
 	cJSON *perf = cJSON_AddObjectToObject(checks, "performance");
 	cJSON *drift = cJSON_AddObjectToObject(checks, "drift");
 	cJSON *tm = cJSON_AddObjectToObject(checks, "time");

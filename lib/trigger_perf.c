@@ -349,6 +349,8 @@ int trigger_check_performance(const trigger_input *in, const series *sv, const t
 				continue;
 			}
 			act[i] = find_day(sv, sv->n, rows[i].tdate);
+			if (act[i] >= 0 && isnan(sv->y[act[i]]))
+				act[i] = -1;  /* a missing actual: not scored */
 			if (act[i] < 0)
 				unmatched++;
 			else

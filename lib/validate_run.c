@@ -87,7 +87,10 @@ static int load_series(const cJSON *env, series *s, cp_err *e)
 		return cp_fail(e, CP_DATA, "envelope \"series\".\"length\" must be a number of observations");
 	if (lj && !cJSON_IsString(lj))
 		return cp_fail(e, CP_DATA, "envelope \"series\".\"last_date\" must be a date (YYYY-MM-DD)");
-	if (series_load(s, path, id && *id ? id : NULL, 2, e) < 0)
+	series_missing missing;
+	if (env_series_missing(env, &missing, e) < 0)
+		return -1;
+	if (series_load_missing(s, path, id && *id ? id : NULL, 2, missing, e) < 0)
 		return -1;
 	if (ln && (int)ln->valuedouble != s->n) {
 		cp_fail(e, CP_DATA, "%s: series changed since the envelope was made (length %d, now %d)",

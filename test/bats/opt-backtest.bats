@@ -345,3 +345,29 @@ strip_seconds() {
 	assert_failure 2
 	[ "$stderr" = "opt-backtest: --temperature: chronos-2 is a quantile model: it draws no samples, so num_samples and temperature do not apply" ]
 }
+
+@test "missing values: refused by default; with --missing nan origins with a missing target are not scored" {
+	cd "$BATS_TEST_TMPDIR"
+	{ head -n 1 "$DATA"; tail -n 600 "$DATA" |
+		awk -F, 'NR % 17 == 0 { print $1 "," $2 ",NA"; next } NR % 41 == 0 { print $1 "," $2 ","; next } { print }'; } >na.csv
+	run --separate-stderr "$BT" --series na.csv --origins 20
+	[ "$status" -eq 3 ]
+	[ "$stderr" = "opt-backtest: na.csv:18: missing value 'NA' (--missing nan keeps it, --missing drop leaves the row out)" ]
+	run --separate-stderr "$BT" --series na.csv --origins 20 --missing nan --windows
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '.series | {length, missing, missing_values}' <<<"$output")" = '{"length":600,"missing":"nan","missing_values":49}' ]
+	# the last 27 grid origins; 2026-07-16 and 2026-08-06..08-20 have an NA among their 7 targets
+	[ "$(jq -c '[.. | .windows? // empty | .[].origin_date]' <<<"$output")" = '["2026-07-13","2026-07-14","2026-07-15","2026-07-17","2026-07-29","2026-07-30","2026-07-31","2026-08-03","2026-08-04","2026-08-05","2026-08-21","2026-08-24","2026-08-25","2026-08-26","2026-08-27","2026-08-28","2026-08-31","2026-09-01","2026-09-02","2026-09-03"]' ]
+	[ "$(jq '.metrics.rmse | type' <<<"$output")" = '"number"' ]
+	for m in drift seasonal_naive:5; do
+		run --separate-stderr "$BT" --series na.csv --origins 20 --missing nan --model "$m"
+		[ "$status" -eq 0 ]
+		[ "$(jq '[.metrics.rmse, .metrics.mase, .metrics.crps] | map(type) | unique' <<<"$output" | tr -d ' \n')" = '["number"]' ]
+	done
+	run --separate-stderr "$BT" --series na.csv --origins 20 --missing drop
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '.series | {length, missing}' <<<"$output")" = '{"length":551,"missing":"drop"}' ]
+	run --separate-stderr "$BT" --series na.csv --missing maybe
+	[ "$status" -eq 2 ]
+	[[ "$stderr" == "opt-backtest: --missing: 'maybe' is not 'error', 'nan' or 'drop'"* ]]
+}

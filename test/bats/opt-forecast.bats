@@ -278,3 +278,19 @@ setup() {
 	echo "$output" | jq -e 'keys == ["0.1","0.5","0.9"] and all(.[]; length == 7)'
 	grep -q 'opt\\-forecast \\-\\-model testdata/chronos2/tiny \\-\\-series testdata/usdclp_daily.csv \\e' man/man1/opt-forecast.1
 }
+
+@test "missing values in the context: refused by default, read as missing by Chronos with --missing nan" {
+	cd "$BATS_TEST_TMPDIR"
+	printf 'date,value\n2024-01-01,10\n2024-01-02,11\n2024-01-03,NA\n2024-01-04,12\n2024-01-05,\n2024-01-08,13\n' >na.csv
+	run --separate-stderr opt-forecast --model "$M" --series na.csv --steps 3 --num-samples 4
+	assert_failure 3
+	[ "$stderr" = "opt-forecast: na.csv:4: missing value 'NA' (--missing nan keeps it, --missing drop leaves the row out)" ]
+	run --separate-stderr opt-forecast --model "$M" --series na.csv --missing nan --steps 3 --num-samples 4 --tokens
+	assert_success
+	# scale = mean |x| over the 4 observed values = 11.5; NaN -> PAD (id 0); EOS (1) appended
+	[ "$(jq '.scale' <<<"$output")" = 11.5 ]
+	[ "$(jq -c '[.input_token_ids[2], .input_token_ids[4], .input_token_ids[6], (.input_token_ids | length)]' <<<"$output")" = '[0,0,1,7]' ]
+	[ "$(jq -c '[.input_token_ids[0,1,3,5] | . > 1] | unique' <<<"$output")" = '[true]' ]
+	run --separate-stderr opt-forecast --model "$M" --values 1,2 --missing nan
+	assert_failure 2
+}

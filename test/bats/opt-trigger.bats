@@ -642,7 +642,7 @@ series() {
 	[ "$(field .trigger.summary)" = "do not optimize 7d: the series is stale: its last observation, 2026-09-23, is 43 business days before 2026-11-23 (limit 5)" ]
 	[ "$(field '.trigger.reasons[-2]')" = "data: business-daily series (median spacing 1 day, 5916 observations); horizon 7d is 7 business days ahead" ]
 	[ "$(field '.trigger.reasons[-1]')" = "data: the series is stale: its last observation, 2026-09-23, is 43 business days before 2026-11-23 (limit 5); it is not re-tuned until new observations arrive" ]
-	[ "$(jq -c .series <<<"$output")" = '{"path":"'"$DATA"'","id":"USDCLP","last_date":"2026-09-23","length":5916,"frequency":"business-daily","step":"business day","spacing_days":1,"gaps":{"max_steps":5,"count":0,"longest":null},"last_date_checked":"2026-09-23","reference_date":"2026-11-23","steps_since_last":43,"stale_after_steps":5,"stale":true}' ]
+	[ "$(jq -c .series <<<"$output")" = '{"path":"'"$DATA"'","id":"USDCLP","last_date":"2026-09-23","length":5916,"frequency":"business-daily","step":"business day","spacing_days":1,"gaps":{"max_steps":5,"count":0,"longest":null},"last_date_checked":"2026-09-23","reference_date":"2026-11-23","steps_since_last":43,"stale_after_steps":5,"stale":true,"missing":"error","missing_values":0}' ]
 	[ "$(jq -c .trigger.checks.data <<<"$output")" = '{"evaluated":true,"frequency":"business-daily","stale":true,"gaps":0,"gap_policy":"refuse","blocks":true}' ]
 	# the limit is an option and a setting; 0 turns the check off
 	run --separate-stderr trig --series "$DATA" --horizon 7d --stale-after-steps 43
@@ -770,4 +770,71 @@ series() {
 	[ "$(jq -r .series.last_date_checked hist.jsonl)" = 2026-10-30 ]
 	[ "$(jq -r .series.frequency hist.jsonl)" = weekly ]
 	[ "$(jq -r .series.last_date hist.jsonl)" = 2026-11-20 ]
+}
+
+# na.csv: the last 600 USD/CLP rows, every 17th value NA and every 41st empty (49 missing)
+na_series() {
+	{ head -n 1 "$DATA"; tail -n 600 "$DATA" |
+		awk -F, 'NR % 17 == 0 { print $1 "," $2 ",NA"; next } NR % 41 == 0 { print $1 "," $2 ","; next } { print }'; } >na.csv
+}
+
+@test "missing values: refused by default, kept with --missing nan, left out with drop; the choice travels in the envelope" {
+	na_series
+	export CHRONOPT_NOW=2026-09-25T02:00:00Z
+	run --separate-stderr trig --series na.csv --horizon 7d
+	assert_failure 3
+	[ "$stderr" = "opt-trigger: na.csv:18: missing value 'NA' (--missing nan keeps it, --missing drop leaves the row out)" ]
+	[ -z "$output" ]
+	run --separate-stderr trig --series na.csv --horizon 7d --missing nan
+	assert_success
+	[ "$(jq -c '.series | {length, missing, missing_values, last_date}' <<<"$output")" = '{"length":600,"missing":"nan","missing_values":49,"last_date":"2026-09-23"}' ]
+	[ "$(field .trigger.should_optimize)" = true ]
+	[ "$(field .trigger.checks.drift.evaluated)" = true ]
+	[ "$(field '.trigger.reasons[4]')" = "data: 49 missing values kept as NaN (--missing nan): the forecasters read them as missing context, and origins whose targets hold one are not scored" ]
+	# a later stage loads the series the same way
+	jq -c 'del(.trigger)' <<<"$output" >env.ndjson
+	run --separate-stderr opt-trigger --config "$SETTINGS" --config-dir cfg --history empty.jsonl <env.ndjson
+	assert_success
+	[ "$(field .series.missing_values)" = 49 ]
+	jq -c '.series.missing = "maybe"' env.ndjson >bad.ndjson
+	run --separate-stderr opt-trigger --config "$SETTINGS" --config-dir cfg --history empty.jsonl <bad.ndjson
+	assert_failure 3
+	[ "$stderr" = 'opt-trigger: <stdin>:1: envelope "series"."missing" must be "error", "nan" or "drop"' ]
+	run --separate-stderr trig --series na.csv --horizon 7d --missing drop
+	assert_success
+	[ "$(jq -c '.series | {length, missing, missing_values}' <<<"$output")" = '{"length":551,"missing":"drop","missing_values":49}' ]
+	[ "$(field '.trigger.reasons[4]')" = "data: 49 rows with a missing value left out (--missing drop)" ]
+	run --separate-stderr trig --series na.csv --horizon 7d --missing zero
+	assert_failure 2
+	[ "${stderr_lines[0]}" = "opt-trigger: --missing: 'zero' is not 'error', 'nan' or 'drop'" ]
+	run --separate-stderr opt-trigger --missing nan <env.ndjson
+	assert_failure 2
+	[ "${stderr_lines[0]}" = "opt-trigger: --missing needs --series (an envelope carries its own series.missing)" ]
+}
+
+@test "missing values: search and validation load the series as the envelope says and score only observed targets" {
+	na_series
+	export CHRONOPT_NOW=2026-09-25T02:00:00Z
+	FIXS="$CHRONOPT_ROOT/test/bats/fixtures/pipeline/settings.json"
+	opt-trigger --config "$FIXS" --config-dir cfg --history empty.jsonl --series na.csv --horizon 7d --missing nan >t.ndjson
+	run --separate-stderr opt-search --config "$FIXS" <t.ndjson
+	assert_success
+	echo "$output" >s.ndjson
+	[ "$(jq -r '.search.candidate.validation_rmse | type' s.ndjson)" = number ]
+	# opt-search plan/run-unit/reduce carries the choice in the plan
+	opt-search --config "$FIXS" --plan <t.ndjson >plan.ndjson
+	[ "$(jq -r 'select(.plan) | .plan.series.missing' plan.ndjson | head -n 1)" = nan ]
+	run --separate-stderr opt-validate --config "$FIXS" --config-dir cfg <s.ndjson
+	assert_success
+	[ "$(field .validation.windows.count)" = 30 ]
+	[ "$(field '.validation.candidate.rmse | type')" = number ]
+	# the 30 held-out origins: none has a missing value among its 7 targets
+	first=$(field .validation.windows.first_date)
+	last=$(field .validation.windows.last_date)
+	[ "$first" = 2026-06-18 ] && [ "$last" = 2026-09-04 ]
+	# the same envelope without the choice: the loader refuses the NA, naming it
+	jq -c 'del(.series.missing)' t.ndjson >nochoice.ndjson
+	run --separate-stderr opt-search --config "$FIXS" <nochoice.ndjson
+	assert_failure 3
+	[[ "$stderr" == *"na.csv:18: missing value 'NA' (--missing nan keeps it, --missing drop leaves the row out)" ]]
 }

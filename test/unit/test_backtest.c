@@ -92,6 +92,42 @@ static void test_origins(void)
 	CHECK(ok, "origins: bad count, stride, holdout or steps are usage errors");
 }
 
+/* Origins whose targets hold a missing value are passed over. */
+static void test_origins_missing(void)
+{
+	double y[N];
+	int32_t day[N];
+	series s = make_series(y, day);
+	y[54] = NAN;  /* targets of origins 52..54 (steps 3) */
+	y[20] = NAN;  /* in the contexts of the origins used; the targets of 18..20 */
+	cp_err e = {0};
+	int *o = NULL, skipped = -1;
+	bt_plan p = {.count = 4, .stride = 1, .holdout = 1};
+	CHECK(bt_origins(&s, 3, 10, &p, &o, &e) == 0, "missing: a plan that fits");
+	/* grid 57, 56, 55, 54(x), 53(x), 52(x), 51, ...: holdout takes 57 */
+	CHECK(o[0] == 50 && o[1] == 51 && o[2] == 55 && o[3] == 56, "missing: origins with a missing target are passed over");
+	free(o);
+	CHECK(bt_origins_from(&s, 3, 10, 54, &p, &o, &skipped, &e) == 0 && skipped == 3 && o[3] == 50 && o[0] == 47,
+	      "missing: counting back from a given origin, the skipped ones are counted");
+	free(o);
+	CHECK(bt_target_observed(&s, 55, 3) && !bt_target_observed(&s, 52, 3) && bt_target_observed(&s, 18, 2),
+	      "missing: target check");
+	bt_plan big = {.count = 46, .stride = 1, .holdout = 0};
+	e.code = 0;
+	CHECK(bt_origins(&s, 3, 10, &big, &o, &e) == -1 && e.code == CP_DATA &&
+	      !strcmp(e.msg, "mem.csv: not enough observations: need 64, have 60 (6 origins passed over: a target value is missing)"),
+	      "missing: too few usable origins names the ones passed over");
+	double acc = 0;
+	int k = 0;
+	for (int i = 1; i < 40; i++)
+		if (i != 20 && i != 21) {
+			acc += fabs(y[i] - y[i - 1]);
+			k++;
+		}
+	CHECK(k == 37, "missing: 37 differences with both ends observed");
+	CHECK_NEAR(bt_mase_scale(&s, 40), acc / 37, 1e-12, "missing: the MASE scale skips differences touching NaN");
+}
+
 static void test_mase_scale(void)
 {
 	double y[N];
@@ -304,6 +340,7 @@ static void test_run_too_large(void)
 
 int main(void)
 {
+	test_origins_missing();
 	test_run_too_large();
 	test_origins();
 	test_mase_scale();

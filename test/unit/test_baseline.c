@@ -211,6 +211,51 @@ static void test_registry(void)
 	      && !strncmp(e.msg, "unknown model 'nope'", 20), "registry: unknown model");
 }
 
+/* Missing values (NaN) in the context, against hand-computed forecasts:
+ * the only log-return with both ends observed is log(110/100), so every
+ * draw is that one and the paths are exact whatever the PRNG. */
+static void test_missing(void)
+{
+	cp_err e = {0};
+	double y[] = {NAN, 100, 110, NAN}, paths[4 * 3], point[3];
+	double r = log(1.1);
+	forecaster *rw = baseline_new("random_walk", 0, &e);
+	CHECK(fc1(rw, y, 4, 3, 4, 1, 1, paths, point, &e) == 1, "random walk: a context with NaN is accepted");
+	int ok = 1;
+	for (int s = 0; s < 4; s++)
+		for (int h = 0; h < 3; h++)  /* one step over the trailing NaN, then h + 1 */
+			ok &= fabs(paths[s * 3 + h] - 110 * exp((h + 2) * r)) < 1e-9;
+	CHECK(point[0] == 110 && point[2] == 110 && ok,
+	      "random walk: point = last observed value; paths compound over the missing step too");
+	rw->free(rw);
+	forecaster *dr = baseline_new("drift", 0, &e);
+	CHECK(fc1(dr, y, 4, 3, 4, 1, 1, paths, point, &e) == 1, "drift: accepted");
+	ok = 1;
+	for (int s = 0; s < 4; s++)
+		for (int h = 0; h < 3; h++)
+			ok &= fabs(paths[s * 3 + h] - 110 * exp((h + 2) * r)) < 1e-9;
+	/* slope (110 - 100) / (2 - 1) per step, h + 1 + 1 steps from the last observation */
+	CHECK(fabs(point[0] - 130) < 1e-12 && fabs(point[1] - 140) < 1e-12 && fabs(point[2] - 150) < 1e-12 && ok,
+	      "drift: first and last observed values set the slope, counted from the last observed one");
+	dr->free(dr);
+	forecaster *sn = baseline_new("seasonal_naive", 2, &e);
+	double z[] = {100, 120, 110, NAN};  /* lag-2 pairs: 110/100 observed, NaN/120 not */
+	CHECK(fc1(sn, z, 4, 3, 2, 1, 1, paths, point, &e) == 1, "seasonal: accepted");
+	CHECK(point[0] == 110 && point[1] == 120 && point[2] == 110,
+	      "seasonal: a missing value of the last season falls back to the one a period before");
+	CHECK(fabs(paths[0] - 121) < 1e-9 && fabs(paths[1] - 132) < 1e-9 && fabs(paths[2] - 133.1) < 1e-9,
+	      "seasonal: paths from those bases");
+	sn->free(sn);
+	/* no log-return with both ends observed */
+	rw = baseline_new("random_walk", 0, &e);
+	double gaps[] = {100, NAN, 110, NAN};
+	e.code = 0;
+	CHECK(fc1(rw, gaps, 4, 3, 4, 1, 1, paths, point, &e) == -1 && e.code == CP_DATA &&
+	      !strcmp(e.msg, "window 0: random_walk needs two observed context values 1 step apart, the context has none"),
+	      "no observed neighbours: a data error that says so");
+	rw->free(rw);
+}
+
 int main(void)
 {
 	test_random_walk();
@@ -218,5 +263,6 @@ int main(void)
 	test_seasonal();
 	test_errors();
 	test_registry();
+	test_missing();
 	return tap_done();
 }

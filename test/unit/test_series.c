@@ -6,6 +6,7 @@
 #include "tap.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -78,7 +79,7 @@ static const bad_case bad[] = {
 	{"value-decimal-comma.csv", NULL, 2, CP_DATA,
 	 "3: expected 3 fields, found 4"},
 	{"value-empty.csv", NULL, 2, CP_DATA,
-	 "3: empty value"},
+	 "3: empty value (--missing nan keeps it, --missing drop leaves the row out)"},
 	{"value-hex.csv", NULL, 2, CP_DATA,
 	 "3: value '0x1p3' is not a number"},
 	{"value-inf.csv", NULL, 2, CP_DATA,
@@ -88,7 +89,7 @@ static const bad_case bad[] = {
 	{"value-minus-infinity.csv", NULL, 2, CP_DATA,
 	 "3: value '-Infinity' is not a finite number"},
 	{"value-nan.csv", NULL, 2, CP_DATA,
-	 "3: value 'NaN' is not a finite number"},
+	 "3: missing value 'NaN' (--missing nan keeps it, --missing drop leaves the row out)"},
 	{"value-overflow.csv", NULL, 2, CP_DATA,
 	 "3: value '1e999' is out of range"},
 	{"value-text.csv", NULL, 2, CP_DATA,
@@ -221,6 +222,65 @@ static void test_good(void)
 	      "min_obs counts the chosen id's rows only");
 }
 
+/* Missing values: --missing error (series_load), nan and drop, on a file
+ * written here. */
+static void test_missing(void)
+{
+	char path[] = "/tmp/chronopt-test-missing-XXXXXX";
+	int fd = mkstemp(path);
+	FILE *fp = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!fp) {
+		CHECK(0, "cannot make a temporary file");
+		return;
+	}
+	fputs("date,value\n2024-01-01,1.5\n2024-01-02,NA\n2024-01-03,\n2024-01-04,nan\n"
+	      "2024-01-05,2.5\n2024-01-08,N/A\n2024-01-09,null\n2024-01-10,3\n", fp);
+	fclose(fp);
+	series s;
+	cp_err e = {0};
+	char want[256];
+	CHECK(series_load(&s, path, NULL, 1, &e) < 0 && e.code == CP_DATA &&
+	      !strcmp(e.msg + strlen(path), ":3: missing value 'NA' (--missing nan keeps it, --missing drop leaves the row out)"),
+	      "default: a missing value is refused, naming the line and the choices");
+	CHECK(series_load_missing(&s, path, NULL, 1, SERIES_MISSING_NAN, &e) == 0 && s.n == 8 && s.n_missing == 5 &&
+	      s.missing == SERIES_MISSING_NAN && s.y[0] == 1.5 && isnan(s.y[1]) && isnan(s.y[2]) && isnan(s.y[3]) &&
+	      s.y[4] == 2.5 && isnan(s.y[5]) && isnan(s.y[6]) && s.y[7] == 3,
+	      "nan: NA, empty, nan, N/A and null are kept as NaN");
+	series_free(&s);
+	CHECK(series_load_missing(&s, path, NULL, 1, SERIES_MISSING_DROP, &e) == 0 && s.n == 3 && s.n_missing == 5 &&
+	      s.y[0] == 1.5 && s.y[1] == 2.5 && s.y[2] == 3, "drop: the rows are left out");
+	int32_t d;
+	cp_parse_date("2024-01-10", &d);
+	CHECK(s.n == 3 && s.day[2] == d, "drop: the dates of the rows kept");
+	series_free(&s);
+	CHECK(series_load_missing(&s, path, NULL, 4, SERIES_MISSING_DROP, &e) < 0 &&
+	      !strcmp(e.msg + strlen(path), ":9: 3 observations, at least 4 needed"), "drop: min_obs counts the rows kept");
+	/* a dropped row still orders the dates; inf stays an error; all missing */
+	fp = fopen(path, "w");
+	fputs("date,value\n2024-01-02,1\n2024-01-03,NA\n2024-01-03,2\n", fp);
+	fclose(fp);
+	snprintf(want, sizeof want, "%s:4: duplicate date '2024-01-03' (also at line 3)", path);
+	CHECK(series_load_missing(&s, path, NULL, 1, SERIES_MISSING_DROP, &e) < 0 && !strcmp(e.msg, want),
+	      "drop: a dropped row's date is still checked against the next");
+	fp = fopen(path, "w");
+	fputs("date,value\n2024-01-02,1\n2024-01-03,inf\n", fp);
+	fclose(fp);
+	snprintf(want, sizeof want, "%s:3: value 'inf' is not a finite number", path);
+	CHECK(series_load_missing(&s, path, NULL, 1, SERIES_MISSING_NAN, &e) < 0 && !strcmp(e.msg, want),
+	      "nan: inf is not a missing value");
+	fp = fopen(path, "w");
+	fputs("date,value\n2024-01-02,NA\n2024-01-03,\n", fp);
+	fclose(fp);
+	snprintf(want, sizeof want, "%s: every value is missing", path);
+	CHECK(series_load_missing(&s, path, NULL, 1, SERIES_MISSING_NAN, &e) < 0 && !strcmp(e.msg, want) &&
+	      series_load_missing(&s, path, NULL, 1, SERIES_MISSING_DROP, &e) < 0 && !strcmp(e.msg, want),
+	      "every value missing is refused in both modes");
+	series_missing m;
+	CHECK(series_missing_parse("nan", &m) == 0 && m == SERIES_MISSING_NAN && series_missing_parse("NaN", &m) < 0 &&
+	      !strcmp(series_missing_name(SERIES_MISSING_DROP), "drop"), "mode names");
+	unlink(path);
+}
+
 static void test_real_and_io(void)
 {
 	series s;
@@ -264,5 +324,6 @@ int main(void)
 	test_bad();
 	test_good();
 	test_real_and_io();
+	test_missing();
 	return tap_done();
 }
