@@ -11,6 +11,10 @@
 #   report               write the HTML dashboard
 #   demo [--workspace DIR] [--model DIR]
 #                        scratch workspace, run --all on the bundled data, report
+#   replay --from DATE [--to DATE] [--day D] [--workspace DIR] [--incumbent DIR]
+#          [--change-date DATE] [--next N] [--no-score | --score-only]
+#                        what chronopt would have done: run --all every simulated
+#                        week on the series as known that day, then score it
 #
 # Options (anywhere on the line; each overrides the env file's KEY):
 #   --env FILE           env file (default $CHRONOPT_ENV, else ./chronopt.env if present)
@@ -701,6 +705,152 @@ Next:
 EOF
 }
 
+# ------------------------------------------------------------------ replay
+# pipeline.sh replay: what chronopt would have done (pipeline.sh(1),
+# opt-replay(1)).  This function only drives: every simulated week it cuts
+# the series to what was known that day (opt-replay cut), pins the clock
+# (CHRONOPT_NOW) and runs this script's own `run --all` in the replay
+# workspace; opt-replay score then scores the workspace.  The workspace:
+#   replay.json            what was replayed (series, model, settings, seed, days)
+#   incumbent/<h>.json     the first incumbent, deployed before the first week
+#   weeks.tsv              date, run id, exit code, seconds of every week
+#   weeks/<date>/series.csv, configs/<h>.json, run.out, run.err
+#                          the series as known, the configs live after the run
+#   configs/ history.jsonl runs/ logs/   the pipeline's own workspace files
+#   replay.env             the weekly runs' env file: no mail
+#   replay-kpi.json, replay.txt, replay.html   the KPI report
+
+cmd_replay() {
+	local from="" to="" day=sun ws=$PWD/replay-workspace incumbent="" change="" next=4 score=1 only=0
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--from | --to | --day | --workspace | --incumbent | --change-date | --next)
+			[ $# -ge 2 ] || die 2 "option '$1' needs a value"
+			case "$1" in
+			--from) from=$2 ;;
+			--to) to=$2 ;;
+			--day) day=$2 ;;
+			--workspace) ws=$(abspath "$2" "$PWD") ;;
+			--incumbent) incumbent=$(abspath "$2" "$PWD") ;;
+			--change-date) change=$2 ;;
+			--next) next=$2 ;;
+			esac
+			shift
+			;;
+		--no-score) score=0 ;;
+		--score-only) only=1 ;;
+		*) die 2 "replay: unknown argument '$(flat "$1" 80)'" ;;
+		esac
+		shift
+	done
+	local d
+	for d in "$from" "$to" "$change"; do
+		[ -z "$d" ] || [[ $d =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$ ]] || die 2 "replay: '$(flat "$d" 40)' is not a date (YYYY-MM-DD)"
+	done
+	[[ $next =~ ^[1-9][0-9]{0,2}$ ]] || die 2 "replay: --next '$(flat "$next" 40)' is not an integer in 1..999"
+	case "$ws" in *$'\n'*) die 2 "the workspace path cannot contain a newline" ;; esac
+	[ $score = 0 ] && [ $only = 1 ] && die 2 "replay: give --no-score or --score-only, not both"
+	local t_replay t_deploy
+	t_replay=$(tool opt-replay)
+	t_deploy=$(tool opt-deploy)
+	command -v jq >/dev/null || die 4 "jq not found: run scripts/install-deps"
+	if [ $only = 1 ]; then
+		[ -f "$ws/replay.json" ] || die 3 "'$(flat "$ws")' is not a replay workspace (no replay.json)"
+		replay_score "$t_replay" "$ws" "$next"
+		return
+	fi
+	[ -n "$from" ] || die 2 "replay: --from DATE is required"
+	if [ -e "$ws" ] && [ -n "$(ls -A -- "$ws" 2>/dev/null)" ]; then
+		die 2 "replay: the workspace '$(flat "$ws")' is not empty: give a new --workspace"
+	fi
+	if [ -n "$incumbent" ] && [ ! -d "$incumbent" ]; then
+		die 2 "replay: --incumbent '$(flat "$incumbent")' is not a directory of <horizon>.json configs"
+	fi
+	local -a sid=()
+	[ -n "$cfg_SERIES_ID" ] && sid=(--id "$cfg_SERIES_ID")
+	local -a weeks
+	local out
+	if [ -n "$to" ]; then
+		out=$("$t_replay" weeks --from "$from" --to "$to" --day "$day") || exit $?
+	else
+		out=$("$t_replay" weeks --from "$from" --series "$cfg_SERIES" "${sid[@]}" --day "$day") || exit $?
+	fi
+	mapfile -t weeks <<<"$out"
+	[ -n "${weeks[0]:-}" ] || die 3 "replay: no $(flat "$day" 10) between $from and the end of the replay"
+	mkdirs "$ws/weeks" "$ws/incumbent" "$ws/configs"
+
+	jq -n --arg series "$cfg_SERIES" --arg id "$cfg_SERIES_ID" --arg model "$cfg_MODEL" \
+		--arg config "$cfg_CONFIG" --argjson seed "$cfg_SEED" --arg from "$from" --arg to "${to:-}" \
+		--arg day "$day" --arg inc "$incumbent" --arg change "$change" --argjson jobs "$cfg_JOBS" \
+		--argjson n "${#weeks[@]}" --arg first "${weeks[0]}" --arg last "${weeks[${#weeks[@]}-1]}" \
+		'{schema: "chronopt-replay-workspace/1", series: $series, series_id: $id, model: $model,
+		  config: $config, seed: $seed, from: $from, to: (if $to == "" then null else $to end),
+		  day: $day, incumbent: (if $inc == "" then null else $inc end),
+		  change_date: (if $change == "" then null else $change end), jobs: $jobs,
+		  weeks: $n, first_week: $first, last_week: $last}' >"$ws/replay.json" ||
+		die 4 "cannot write '$ws/replay.json'"
+	: >"$ws/weeks.tsv"
+	printf '# written by pipeline.sh replay: the weekly runs send no mail\nCHRONOPT_MAIL_TO=\n' >"$ws/replay.env" ||
+		die 4 "cannot write '$ws/replay.env'"
+
+	# The first incumbent: deployed (not recorded as an optimization) on
+	# the series as known on the first simulated day.
+	local first=${weeks[0]}
+	mkdirs "$ws/weeks/$first"
+	"$t_replay" cut --series "$cfg_SERIES" "${sid[@]}" --until "$first" >"$ws/weeks/$first/series.csv" || exit $?
+	local -a incarg=()
+	[ -n "$incumbent" ] && incarg=(--from-dir "$incumbent")
+	CHRONOPT_NOW=$first CHRONOPT_RUN_ID=replay-incumbent "$t_replay" incumbent --series "$ws/weeks/$first/series.csv" \
+		"${sid[@]}" --config "$cfg_CONFIG" --model "$cfg_MODEL" --seed "$cfg_SEED" --all "${incarg[@]}" \
+		>"$ws/incumbent.ndjson" || exit $?
+	CHRONOPT_NOW=$first "$t_deploy" deploy --config-dir "$ws/configs" --config "$cfg_CONFIG" \
+		<"$ws/incumbent.ndjson" >"$ws/incumbent-deploy.ndjson" || exit $?
+	cp -p -- "$ws"/configs/*.json "$ws/incumbent/" || die 4 "cannot copy the incumbent configs"
+
+	local -a pass=(--series "" --model "$cfg_MODEL" --config "$cfg_CONFIG" --config-dir "$ws/configs"
+		--history "$ws/history.jsonl" --run-dir "$ws/runs" --log-dir "$ws/logs" --report "$ws/report.html"
+		--bin "$cfg_BIN" --seed "$cfg_SEED" --jobs "$cfg_JOBS")
+	[ -n "$cfg_SERIES_ID" ] && pass+=(--series-id "$cfg_SERIES_ID")
+	printf '%s: replay of %s from %s: %d weeks (%s), model %s, workspace %s\n' "$prog" \
+		"$(flat "$(basename "$cfg_SERIES")" 80)" "$from" "${#weeks[@]}" "$day" "$(flat "$cfg_MODEL" 120)" \
+		"$(flat "$ws")" >&2
+	local w k=0 rc t0 t1
+	for w in "${weeks[@]}"; do
+		k=$((k + 1))
+		mkdirs "$ws/weeks/$w/configs"
+		[ -f "$ws/weeks/$w/series.csv" ] ||
+			"$t_replay" cut --series "$cfg_SERIES" "${sid[@]}" --until "$w" >"$ws/weeks/$w/series.csv" || exit $?
+		pass[1]=$ws/weeks/$w/series.csv
+		t0=$EPOCHREALTIME
+		rc=0
+		CHRONOPT_NOW=$w CHRONOPT_RUN_ID=replay-$w "$self" --env "$ws/replay.env" "${pass[@]}" run --all \
+			>"$ws/weeks/$w/run.out" 2>"$ws/weeks/$w/run.err" </dev/null || rc=$?
+		t1=$EPOCHREALTIME
+		case $rc in 130 | 143) die $rc "replay interrupted in the week of $w" ;; esac
+		cp -p -- "$ws"/configs/*.json "$ws/weeks/$w/configs/" 2>/dev/null ||
+			die 4 "cannot copy the configs live after the week of $w"
+		printf '%s\treplay-%s\t%d\t%s\n' "$w" "$w" "$rc" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')" >>"$ws/weeks.tsv" ||
+			die 4 "cannot write '$ws/weeks.tsv'"
+		printf '%s: week %d/%d %s: exit %d, %s\n' "$prog" "$k" "${#weeks[@]}" "$w" "$rc" \
+			"$(flat "$(grep -E '^[0-9]+ triggered|^nothing to do' "$ws/weeks/$w/run.out" | tail -n 1)" 200)" >&2
+	done
+	[ $score = 1 ] || return 0
+	replay_score "$t_replay" "$ws" "$next"
+}
+
+replay_score() { # replay_score OPT_REPLAY WORKSPACE NEXT: the KPI report, its text on stdout
+	local t=$1 ws=$2 next=$3 rc=0
+	"$t" score --workspace "$ws" --next "$next" --html "$ws/replay.html" --text "$ws/replay.txt" \
+		>"$ws/replay-kpi.json.partial" || rc=$?
+	if [ $rc -ne 0 ]; then
+		rm -f -- "$ws/replay-kpi.json.partial"
+		return $rc
+	fi
+	mv -f -- "$ws/replay-kpi.json.partial" "$ws/replay-kpi.json"
+	cat -- "$ws/replay.txt"
+	printf '\nKPI report: %s (JSON), %s (page)\n' "$ws/replay-kpi.json" "$ws/replay.html"
+}
+
 # --------------------------------------------------------------------- main
 
 main() {
@@ -743,7 +893,7 @@ main() {
 		esac
 		shift
 	done
-	[ -n "$cmd" ] || die 2 "missing command: run, status, history, rollback, report or demo (try --help)"
+	[ -n "$cmd" ] || die 2 "missing command: run, status, history, rollback, report, demo or replay (try --help)"
 	if [ -z "$env_file" ]; then
 		if [ -n "${CHRONOPT_ENV:-}" ]; then
 			env_file=$CHRONOPT_ENV
@@ -760,6 +910,7 @@ main() {
 	rollback) cmd_rollback "${rest[@]+"${rest[@]}"}" ;;
 	report) cmd_report "${rest[@]+"${rest[@]}"}" ;;
 	demo) cmd_demo "${rest[@]+"${rest[@]}"}" ;;
+	replay) cmd_replay "${rest[@]+"${rest[@]}"}" ;;
 	*) die 2 "unknown command '$(flat "$cmd" 40)' (try --help)" ;;
 	esac
 }

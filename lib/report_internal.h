@@ -1,4 +1,4 @@
-/* report_internal.h — shared by report.c and report_chart.c only. */
+/* report_internal.h — shared by report.c, report_chart.c and the replay page (replay_report.c). */
 #ifndef CHRONOPT_REPORT_INTERNAL_H
 #define CHRONOPT_REPORT_INTERNAL_H
 #include "report.h"

@@ -472,7 +472,7 @@ render() {
 	[ -z "$stderr" ]
 	run --separate-stderr "$PIPE"
 	assert_failure 2
-	[ "$stderr" = "pipeline.sh: missing command: run, status, history, rollback, report or demo (try --help)" ]
+	[ "$stderr" = "pipeline.sh: missing command: run, status, history, rollback, report, demo or replay (try --help)" ]
 	run --separate-stderr "$PIPE" frobnicate
 	assert_failure 2
 	[ "$stderr" = "pipeline.sh: unknown command 'frobnicate' (try --help)" ]
