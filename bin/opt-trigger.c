@@ -44,6 +44,7 @@ static const char usage_text[] =
 	"  --drift-d-medium X, --drift-d-high X                    (0.25, 0.35)\n"
 	"  --psi-bins N            (5)      --psi-epsilon X   (0.0001)\n"
 	"  --max-days N            time fires at N days since the last optimization (14)\n"
+	"  --min-new-origins N     ...and N observations since it (15; 0: days alone)\n"
 	"  --cooldown-days N       no re-trigger within N days of the last optimization (7)\n"
 	"  --cooldown-severity S   ...unless drift reaches S (HIGH)\n"
 	"  --cooldown-factor X     ...or degradation >= X times the threshold (2)\n"
@@ -52,7 +53,7 @@ static const char usage_text[] =
 enum {
 	O_SERIES = 256, O_ID, O_HORIZON, O_ALL, O_MODEL, O_SEED, O_LOG, O_ASOF, O_FORCE, O_EXITCODE,
 	O_CONFIG, O_CONFDIR, O_HISTORY, O_DEG, O_ORIG, O_BASEW, O_RECW, O_MINSEV, O_PLOW, O_PMED,
-	O_PHIGH, O_DMED, O_DHIGH, O_PSIB, O_PSIE, O_MAXD, O_CDD, O_CDS, O_CDF, O_HELP
+	O_PHIGH, O_DMED, O_DHIGH, O_PSIB, O_PSIE, O_MAXD, O_MINNEW, O_CDD, O_CDS, O_CDF, O_HELP
 };
 
 static const struct option longopts[] = {
@@ -82,6 +83,7 @@ static const struct option longopts[] = {
 	{"psi-bins", required_argument, 0, O_PSIB},
 	{"psi-epsilon", required_argument, 0, O_PSIE},
 	{"max-days", required_argument, 0, O_MAXD},
+	{"min-new-origins", required_argument, 0, O_MINNEW},
 	{"cooldown-days", required_argument, 0, O_CDD},
 	{"cooldown-severity", required_argument, 0, O_CDS},
 	{"cooldown-factor", required_argument, 0, O_CDF},
@@ -112,7 +114,7 @@ static int apply(trigger_opts *o, const override *ov, cp_err *e)
 		if (p->val == ov->opt)
 			name = p->name;
 	int is_int = ov->opt == O_ORIG || ov->opt == O_BASEW || ov->opt == O_RECW || ov->opt == O_PSIB ||
-	             ov->opt == O_MAXD || ov->opt == O_CDD;
+	             ov->opt == O_MAXD || ov->opt == O_MINNEW || ov->opt == O_CDD;
 	int is_sev = ov->opt == O_MINSEV || ov->opt == O_CDS;
 	drift_severity sev = DRIFT_NONE;
 	if (is_int && cp_parse_long(ov->arg, 0, 1000000, &l) < 0)
@@ -135,6 +137,7 @@ static int apply(trigger_opts *o, const override *ov, cp_err *e)
 	case O_PSIB: o->psi_bins = (int)l; break;
 	case O_PSIE: o->psi_eps = d; break;
 	case O_MAXD: o->max_days = (int)l; break;
+	case O_MINNEW: o->min_new_origins = (int)l; break;
 	case O_CDD: o->cooldown_days = (int)l; break;
 	case O_CDS: o->cooldown_severity = sev; break;
 	case O_CDF: o->cooldown_factor = d; break;

@@ -28,6 +28,7 @@ void trigger_opts_default(trigger_opts *o)
 	o->psi_bins = 5;
 	o->psi_eps = 1e-4;
 	o->max_days = 14;
+	o->min_new_origins = TRIGGER_MIN_NEW_ORIGINS;
 	o->cooldown_days = 7;
 	o->cooldown_severity = DRIFT_HIGH;
 	o->cooldown_factor = 2.0;
@@ -86,6 +87,7 @@ int trigger_opts_from_settings(trigger_opts *o, const cJSON *st, cp_err *e)
 	    set_int(st, "psi_bins", 2, 1000, &o->psi_bins, e) < 0 ||
 	    set_num(st, "psi_epsilon", 1e-12, 0.1, &o->psi_eps, e) < 0 ||
 	    set_int(st, "max_days_since_last", 0, 100000, &o->max_days, e) < 0 ||
+	    set_int(st, "time_min_new_origins", 0, 100000, &o->min_new_origins, e) < 0 ||
 	    set_int(st, "cooldown_days", 0, 100000, &o->cooldown_days, e) < 0 ||
 	    set_sev(st, "cooldown_override_severity", &o->cooldown_severity, e) < 0 ||
 	    set_num(st, "cooldown_override_factor", 0, 1e6, &o->cooldown_factor, e) < 0)
@@ -106,7 +108,7 @@ int trigger_opts_check(const trigger_opts *o, cp_err *e)
 		return cp_fail(e, CP_USAGE, "PSI bins '%d' must be in 2..1000", o->psi_bins);
 	if (!(o->psi_eps > 0 && o->psi_eps <= 0.1))
 		return cp_fail(e, CP_USAGE, "PSI epsilon '%g' must be in (0, 0.1]", o->psi_eps);
-	if (o->max_days < 0 || o->cooldown_days < 0)
+	if (o->max_days < 0 || o->cooldown_days < 0 || o->min_new_origins < 0)
 		return cp_fail(e, CP_USAGE, "day counts must not be negative");
 	if (!(o->cooldown_factor >= 0) || !isfinite(o->cooldown_factor))
 		return cp_fail(e, CP_USAGE, "cooldown factor '%g' must be >= 0", o->cooldown_factor);
@@ -271,10 +273,15 @@ static int check_drift(const series *sv, const trigger_opts *o, cJSON *sec, cJSO
 typedef struct {
 	int fired, never;
 	int days;
+	int fresh;  /* observations dated after the last optimization */
 } time_out;
 
-static int check_time(const trigger_input *in, int32_t ref, const trigger_opts *o, cJSON *sec, cJSON *reasons,
-                      time_out *to, cp_err *e)
+/* The time check.  Days alone do not make it fire: re-tuning on the
+ * windows the last optimization already judged buys nothing, so it also
+ * needs min_new_origins observations dated after the last optimization
+ * (each is one more origin whose outcome is known). */
+static int check_time(const trigger_input *in, const series *sv, int32_t ref, const trigger_opts *o, cJSON *sec,
+                      cJSON *reasons, time_out *to, cp_err *e)
 {
 	int32_t last;
 	int rc = trigger_last_optimization(in->history_path, in->horizon, ref, &last, e);
@@ -286,7 +293,17 @@ static int check_time(const trigger_input *in, int32_t ref, const trigger_opts *
 	cJSON_AddBoolToObject(sec, "evaluated", 1);
 	to->never = rc == 0;
 	to->days = rc ? ref - last : -1;
-	to->fired = to->never || to->days >= o->max_days;
+	to->fresh = 0;
+	if (!to->never)
+		for (int i = sv->n - 1; i >= 0 && sv->day[i] > last; i--)
+			to->fresh++;
+	int enough = to->fresh >= o->min_new_origins;
+	to->fired = to->never || (to->days >= o->max_days && enough);
+	cJSON_AddNumberToObject(sec, "min_new_origins", o->min_new_origins);
+	if (to->never)
+		cJSON_AddNullToObject(sec, "new_origins");
+	else
+		cJSON_AddNumberToObject(sec, "new_origins", to->fresh);
 	cJSON_AddBoolToObject(sec, "fired", to->fired);
 	if (to->never) {
 		cJSON_AddNullToObject(sec, "last_optimization");
@@ -298,8 +315,16 @@ static int check_time(const trigger_input *in, int32_t ref, const trigger_opts *
 		cJSON_AddNumberToObject(sec, "days_since_last", to->days);
 		char lb[11];
 		cp_format_date(last, lb);
-		add_reason(reasons, "time %s: last optimized on %s, %d day%s ago (fires at %d days)",
-		           to->fired ? "fired" : "quiet", lb, to->days, to->days == 1 ? "" : "s", o->max_days);
+		if (to->days >= o->max_days && !enough)
+			add_reason(reasons, "time quiet: last optimized on %s, %d day%s ago, but only %d new "
+			           "observation%s since (fires at %d days and %d new observations)", lb, to->days,
+			           to->days == 1 ? "" : "s", to->fresh, to->fresh == 1 ? "" : "s", o->max_days,
+			           o->min_new_origins);
+		else
+			add_reason(reasons, "time %s: last optimized on %s, %d day%s ago, %d new observation%s since "
+			           "(fires at %d days and %d new observations)", to->fired ? "fired" : "quiet", lb,
+			           to->days, to->days == 1 ? "" : "s", to->fresh, to->fresh == 1 ? "" : "s",
+			           o->max_days, o->min_new_origins);
 	}
 	return 0;
 }
@@ -351,7 +376,7 @@ cJSON *trigger_evaluate(const trigger_input *in, const trigger_opts *o, cp_err *
 	time_out to;
 	if (trigger_check_performance(in, &sv, o, perf, reasons, &po, e) < 0 ||
 	    check_drift(&sv, o, drift, reasons, &dout, e) < 0 ||
-	    check_time(in, ref, o, tm, reasons, &to, e) < 0) {
+	    check_time(in, &sv, ref, o, tm, reasons, &to, e) < 0) {
 		cJSON_Delete(sec);
 		cJSON_Delete(reasons);
 		cJSON_Delete(checks);

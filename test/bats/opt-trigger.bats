@@ -368,7 +368,7 @@ cfg_error_is() {
 @test "time: 20 days since the last optimization fires (clock pinned)" {
 	optimized 7d 2026-11-03
 	optimized 15d 2026-11-20
-	run --separate-stderr trig --series "$DATA" --horizon 7d
+	run --separate-stderr trig --series "$DATA" --horizon 7d --min-new-origins 0
 	assert_success
 	[ "$(field .trigger.checks.time.days_since_last)" = 20 ]
 	[ "$(field .trigger.checks.time.reference_date)" = 2026-11-23 ]
@@ -378,13 +378,38 @@ cfg_error_is() {
 
 @test "time: 10 days since the last optimization stays quiet" {
 	optimized 7d 2026-11-13
-	run --separate-stderr trig --series "$DATA" --horizon 7d
+	run --separate-stderr trig --series "$DATA" --horizon 7d --min-new-origins 0
 	assert_success
 	[ "$(field .trigger.checks.time.days_since_last)" = 10 ]
 	[ "$(field .trigger.checks.time.fired)" = false ]
 	[ "$(field .trigger.should_optimize)" = false ]
-	run --separate-stderr trig --series "$DATA" --horizon 7d --max-days 10
+	run --separate-stderr trig --series "$DATA" --horizon 7d --max-days 10 --min-new-origins 0
 	[ "$(field .trigger.checks.time.fired)" = true ]
+}
+
+@test "time: the days alone do not fire it without enough new observations (default 15)" {
+	# the series ends 2026-09-23: 15 observations after 2026-09-01 (the bar, fires), 8 after 2026-09-10
+	optimized 7d 2026-09-01
+	optimized 15d 2026-09-10
+	run --separate-stderr trig --series "$DATA" --all --config "$SETTINGS"
+	assert_success
+	[ "$(jq -r 'select(.horizon.name == "7d") | .trigger.checks.time.new_origins' <<<"$output")" = 15 ]
+	[ "$(jq -r 'select(.horizon.name == "7d") | .trigger.checks.time.min_new_origins' <<<"$output")" = 15 ]
+	[ "$(jq -r 'select(.horizon.name == "7d") | .trigger.checks.time.fired' <<<"$output")" = true ]
+	[ "$(jq -r 'select(.horizon.name == "15d") | .trigger.checks.time.new_origins' <<<"$output")" = 8 ]
+	[ "$(jq -r 'select(.horizon.name == "15d") | .trigger.checks.time.fired' <<<"$output")" = false ]
+	jq -r 'select(.horizon.name == "15d") | .trigger.reasons[]' <<<"$output" |
+		grep -Fx "time quiet: last optimized on 2026-09-10, 74 days ago, but only 8 new observations since (fires at 14 days and 15 new observations)"
+	# the setting and the option move the bar
+	printf '{"trigger": {"time_min_new_origins": 8}}\n' >low.json
+	run --separate-stderr trig --series "$DATA" --horizon 15d --config low.json
+	[ "$(field .trigger.checks.time.fired)" = true ]
+	run --separate-stderr trig --series "$DATA" --horizon 15d --min-new-origins 9
+	[ "$(field .trigger.checks.time.fired)" = false ]
+	printf '{"trigger": {"time_min_new_origins": -1}}\n' >bad.json
+	run --separate-stderr trig --series "$DATA" --horizon 15d --config bad.json
+	[ "$status" -eq 3 ]
+	[[ $stderr == *"trigger.time_min_new_origins"* ]]
 }
 
 @test "time: runs that did not reach a verdict do not count as optimizations" {
