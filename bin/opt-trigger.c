@@ -46,6 +46,7 @@ static const char usage_text[] =
 	"  --drift-d-medium X, --drift-d-high X                    (0.25, 0.35)\n"
 	"  --psi-bins N            (5)      --psi-epsilon X   (0.0001)\n"
 	"  --max-days N            time fires at N days since the last optimization (14)\n"
+	"  --min-new-origins N     ...and N new observations since it (15; 0: one is enough)\n"
 	"  --cooldown-days N       no re-trigger within N days of the last optimization (7)\n"
 	"  --cooldown-severity S   ...unless drift reaches S (HIGH)\n"
 	"  --cooldown-factor X     ...or degradation >= X times the threshold (2)\n"
@@ -59,7 +60,7 @@ static const char usage_text[] =
 enum {
 	O_SERIES = 256, O_ID, O_MISSING, O_HORIZON, O_ALL, O_MODEL, O_SEED, O_LOG, O_ASOF, O_FORCE, O_EXITCODE,
 	O_CONFIG, O_CONFDIR, O_HISTORY, O_DEG, O_ORIG, O_BASEW, O_RECW, O_MINSEV, O_PLOW, O_PMED,
-	O_PHIGH, O_DMED, O_DHIGH, O_PSIB, O_PSIE, O_MAXD, O_CDD, O_CDS, O_CDF, O_STALE, O_MAXGAP, O_GAPS, O_HELP
+	O_PHIGH, O_DMED, O_DHIGH, O_PSIB, O_PSIE, O_MAXD, O_MINNEW, O_CDD, O_CDS, O_CDF, O_STALE, O_MAXGAP, O_GAPS, O_HELP
 };
 
 static const struct option longopts[] = {
@@ -90,6 +91,7 @@ static const struct option longopts[] = {
 	{"psi-bins", required_argument, 0, O_PSIB},
 	{"psi-epsilon", required_argument, 0, O_PSIE},
 	{"max-days", required_argument, 0, O_MAXD},
+	{"min-new-origins", required_argument, 0, O_MINNEW},
 	{"cooldown-days", required_argument, 0, O_CDD},
 	{"cooldown-severity", required_argument, 0, O_CDS},
 	{"cooldown-factor", required_argument, 0, O_CDF},
@@ -123,7 +125,8 @@ static int apply(trigger_opts *o, const override *ov, cp_err *e)
 		if (p->val == ov->opt)
 			name = p->name;
 	int is_int = ov->opt == O_ORIG || ov->opt == O_BASEW || ov->opt == O_RECW || ov->opt == O_PSIB ||
-	             ov->opt == O_MAXD || ov->opt == O_CDD || ov->opt == O_STALE || ov->opt == O_MAXGAP;
+	             ov->opt == O_MAXD || ov->opt == O_MINNEW || ov->opt == O_CDD || ov->opt == O_STALE ||
+	             ov->opt == O_MAXGAP;
 	if (ov->opt == O_GAPS) {
 		if (trigger_gaps_parse(ov->arg, &o->gaps_refuse) < 0)
 			return cp_fail(e, CP_USAGE, "--gaps: '%s' is not 'refuse' or 'warn'", ov->arg);
@@ -151,6 +154,7 @@ static int apply(trigger_opts *o, const override *ov, cp_err *e)
 	case O_PSIB: o->psi_bins = (int)l; break;
 	case O_PSIE: o->psi_eps = d; break;
 	case O_MAXD: o->max_days = (int)l; break;
+	case O_MINNEW: o->min_new_origins = (int)l; break;
 	case O_CDD: o->cooldown_days = (int)l; break;
 	case O_CDS: o->cooldown_severity = sev; break;
 	case O_CDF: o->cooldown_factor = d; break;

@@ -28,6 +28,7 @@ void trigger_opts_default(trigger_opts *o)
 	o->psi_bins = 5;
 	o->psi_eps = 1e-4;
 	o->max_days = 14;
+	o->min_new_origins = TRIGGER_MIN_NEW_ORIGINS;
 	o->cooldown_days = 7;
 	o->cooldown_severity = DRIFT_HIGH;
 	o->cooldown_factor = 2.0;
@@ -88,6 +89,7 @@ int trigger_opts_from_settings(trigger_opts *o, const cJSON *st, cp_err *e)
 	    set_int(st, "psi_bins", 2, 1000, &o->psi_bins, e) < 0 ||
 	    set_num(st, "psi_epsilon", 1e-12, 0.1, &o->psi_eps, e) < 0 ||
 	    set_int(st, "max_days_since_last", 0, 100000, &o->max_days, e) < 0 ||
+	    set_int(st, "time_min_new_origins", 0, 100000, &o->min_new_origins, e) < 0 ||
 	    set_int(st, "cooldown_days", 0, 100000, &o->cooldown_days, e) < 0 ||
 	    set_sev(st, "cooldown_override_severity", &o->cooldown_severity, e) < 0 ||
 	    set_num(st, "cooldown_override_factor", 0, 1e6, &o->cooldown_factor, e) < 0 ||
@@ -124,7 +126,7 @@ int trigger_opts_check(const trigger_opts *o, cp_err *e)
 		return cp_fail(e, CP_USAGE, "PSI bins '%d' must be in 2..1000", o->psi_bins);
 	if (!(o->psi_eps > 0 && o->psi_eps <= 0.1))
 		return cp_fail(e, CP_USAGE, "PSI epsilon '%g' must be in (0, 0.1]", o->psi_eps);
-	if (o->max_days < 0 || o->cooldown_days < 0)
+	if (o->max_days < 0 || o->cooldown_days < 0 || o->min_new_origins < 0)
 		return cp_fail(e, CP_USAGE, "day counts must not be negative");
 	if (o->data.max_gap_steps < 1)
 		return cp_fail(e, CP_USAGE, "gap limit '%d' must be at least 1 step", o->data.max_gap_steps);
@@ -317,12 +319,17 @@ typedef struct {
 	int fired, never;
 	int days;
 	int no_new;      /* the last optimization saw the data there is now */
+	int fresh;       /* new origins: observations after the last optimization's data */
 } time_out;
 
 /* The time check: fires when the horizon was never optimized, or was last
- * optimized max_days or more ago and an observation dated after the last
- * one that optimization saw has arrived since (sv: the series up to the
- * reference date). */
+ * optimized max_days or more ago, an observation dated after the last one
+ * that optimization saw has arrived since, and at least min_new_origins of
+ * them have (each is one more origin whose outcome is known: re-tuning on
+ * the windows the last optimization already judged buys nothing).  sv: the
+ * series up to the reference date.  When the history record does not say
+ * which data the optimization saw, observations dated after the
+ * optimization's date are counted instead. */
 static int check_time(const trigger_input *in, const series *sv, int32_t ref, const trigger_opts *o, cJSON *sec,
                       cJSON *reasons, time_out *to, cp_err *e)
 {
@@ -344,7 +351,19 @@ static int check_time(const trigger_input *in, const series *sv, int32_t ref, co
 	to->never = rc == 0;
 	to->days = rc ? ref - last : -1;
 	to->no_new = newobs == 0;
-	to->fired = to->never || (to->days >= o->max_days && !to->no_new);
+	to->fresh = 0;
+	if (newobs >= 0)
+		to->fresh = newobs;
+	else if (!to->never)
+		for (int i = sv->n - 1; i >= 0 && sv->day[i] > last; i--)
+			to->fresh++;
+	int enough = to->fresh >= o->min_new_origins;
+	to->fired = to->never || (to->days >= o->max_days && !to->no_new && enough);
+	cJSON_AddNumberToObject(sec, "min_new_origins", o->min_new_origins);
+	if (to->never)
+		cJSON_AddNullToObject(sec, "new_origins");
+	else
+		cJSON_AddNumberToObject(sec, "new_origins", to->fresh);
 	cJSON_AddBoolToObject(sec, "fired", to->fired);
 	if (to->never) {
 		cJSON_AddNullToObject(sec, "last_optimization");
@@ -359,11 +378,14 @@ static int check_time(const trigger_input *in, const series *sv, int32_t ref, co
 	cJSON_AddNumberToObject(sec, "days_since_last", to->days);
 	char lb[11], then[11];
 	cp_format_date(last, lb);
+	int short_of = to->days >= o->max_days && !to->no_new && !enough;
 	if (newobs < 0) {
 		cJSON_AddNullToObject(sec, "last_date_then");
 		cJSON_AddNullToObject(sec, "new_observations");
-		add_reason(reasons, "time %s: last optimized on %s, %d day%s ago (fires at %d days)",
-		           to->fired ? "fired" : "quiet", lb, to->days, to->days == 1 ? "" : "s", o->max_days);
+		add_reason(reasons, "time %s: last optimized on %s, %d day%s ago, %s%d new observation%s since "
+		           "(fires at %d days and %d new observations)", to->fired ? "fired" : "quiet", lb,
+		           to->days, to->days == 1 ? "" : "s", short_of ? "but only " : "", to->fresh,
+		           to->fresh == 1 ? "" : "s", o->max_days, o->min_new_origins);
 		return 0;
 	}
 	cp_format_date(lo.series_last, then);
@@ -374,10 +396,11 @@ static int check_time(const trigger_input *in, const series *sv, int32_t ref, co
 		           "since (its last date then, %s, is still the last; fires at %d days with new data)",
 		           lb, to->days, to->days == 1 ? "" : "s", then, o->max_days);
 	else
-		add_reason(reasons, "time %s: last optimized on %s, %d day%s ago (fires at %d days); %d new "
-		           "observation%s since its last date then, %s",
-		           to->fired ? "fired" : "quiet", lb, to->days, to->days == 1 ? "" : "s", o->max_days,
-		           newobs, newobs == 1 ? "" : "s", then);
+		add_reason(reasons, "time %s: last optimized on %s, %d day%s ago, %s%d new observation%s since its "
+		           "last date then, %s (fires at %d days and %d new observations)",
+		           to->fired ? "fired" : "quiet", lb, to->days, to->days == 1 ? "" : "s",
+		           short_of ? "but only " : "", newobs, newobs == 1 ? "" : "s", then, o->max_days,
+		           o->min_new_origins);
 	return 0;
 }
 

@@ -14,6 +14,11 @@
 #include "series_check.h"
 #include <cJSON.h>
 
+/* Default of trigger.time_min_new_origins: half the 30 held-out windows
+ * opt-validate judges with, so a time-triggered validation decides on a
+ * majority of windows the last one did not see. */
+#define TRIGGER_MIN_NEW_ORIGINS 15
+
 typedef struct {
 	/* performance */
 	double degradation_pct;      /* fires at RMSE >= (1 + pct/100) * validation RMSE; 15 */
@@ -27,6 +32,9 @@ typedef struct {
 	double psi_eps;              /* 1e-4 */
 	/* time */
 	int max_days;                /* fires when days since last >= max_days; 14 */
+	int min_new_origins;         /* ...and at least this many observations arrived since
+	                                the last optimization (new origins with a known
+	                                outcome); 0: no such condition */
 	/* cooldown */
 	int cooldown_days;           /* optimized less than this many days ago: veto; 7 */
 	drift_severity cooldown_severity; /* ...unless drift is at least this; HIGH */

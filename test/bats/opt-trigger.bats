@@ -369,7 +369,7 @@ cfg_error_is() {
 @test "time: 20 days since the last optimization fires (clock pinned)" {
 	optimized 7d 2026-11-03
 	optimized 15d 2026-11-20
-	run --separate-stderr trig --series "$DATA" --horizon 7d --stale-after-steps 0
+	run --separate-stderr trig --series "$DATA" --horizon 7d --stale-after-steps 0 --min-new-origins 0
 	assert_success
 	[ "$(field .trigger.checks.time.days_since_last)" = 20 ]
 	[ "$(field .trigger.checks.time.reference_date)" = 2026-11-23 ]
@@ -379,13 +379,38 @@ cfg_error_is() {
 
 @test "time: 10 days since the last optimization stays quiet" {
 	optimized 7d 2026-11-13
-	run --separate-stderr trig --series "$DATA" --horizon 7d
+	run --separate-stderr trig --series "$DATA" --horizon 7d --min-new-origins 0
 	assert_success
 	[ "$(field .trigger.checks.time.days_since_last)" = 10 ]
 	[ "$(field .trigger.checks.time.fired)" = false ]
 	[ "$(field .trigger.should_optimize)" = false ]
-	run --separate-stderr trig --series "$DATA" --horizon 7d --max-days 10
+	run --separate-stderr trig --series "$DATA" --horizon 7d --max-days 10 --min-new-origins 0
 	[ "$(field .trigger.checks.time.fired)" = true ]
+}
+
+@test "time: the days alone do not fire it without enough new observations (default 15)" {
+	# the series ends 2026-09-23: 15 observations after 2026-09-01 (the bar, fires), 8 after 2026-09-10
+	optimized 7d 2026-09-01
+	optimized 15d 2026-09-10
+	run --separate-stderr trig --series "$DATA" --all --config "$SETTINGS"
+	assert_success
+	[ "$(jq -r 'select(.horizon.name == "7d") | .trigger.checks.time.new_origins' <<<"$output")" = 15 ]
+	[ "$(jq -r 'select(.horizon.name == "7d") | .trigger.checks.time.min_new_origins' <<<"$output")" = 15 ]
+	[ "$(jq -r 'select(.horizon.name == "7d") | .trigger.checks.time.fired' <<<"$output")" = true ]
+	[ "$(jq -r 'select(.horizon.name == "15d") | .trigger.checks.time.new_origins' <<<"$output")" = 8 ]
+	[ "$(jq -r 'select(.horizon.name == "15d") | .trigger.checks.time.fired' <<<"$output")" = false ]
+	jq -r 'select(.horizon.name == "15d") | .trigger.reasons[]' <<<"$output" |
+		grep -Fx "time quiet: last optimized on 2026-09-10, 74 days ago, but only 8 new observations since (fires at 14 days and 15 new observations)"
+	# the setting and the option move the bar
+	printf '{"trigger": {"time_min_new_origins": 8}}\n' >low.json
+	run --separate-stderr trig --series "$DATA" --horizon 15d --config low.json
+	[ "$(field .trigger.checks.time.fired)" = true ]
+	run --separate-stderr trig --series "$DATA" --horizon 15d --min-new-origins 9
+	[ "$(field .trigger.checks.time.fired)" = false ]
+	printf '{"trigger": {"time_min_new_origins": -1}}\n' >bad.json
+	run --separate-stderr trig --series "$DATA" --horizon 15d --config bad.json
+	[ "$status" -eq 3 ]
+	[[ $stderr == *"trigger.time_min_new_origins"* ]]
 }
 
 @test "time: runs that did not reach a verdict do not count as optimizations" {
@@ -751,14 +776,23 @@ series() {
 	[ "$(field .trigger.checks.time.new_observations)" = 0 ]
 	[ "$(field .trigger.summary)" = "do not optimize 7d: no trigger fired" ]
 	[ "$(field '.trigger.reasons[2]')" = "time quiet: last optimized on 2026-11-01, 22 days ago, and no observation has arrived since (its last date then, 2026-11-20, is still the last; fires at 14 days with new data)" ]
+	# no new observation keeps it quiet even when the new-origins bar is 0
+	HIST=hist.jsonl run --separate-stderr trig --series weekly.csv --horizon 7d --min-new-origins 0
+	[ "$(field .trigger.checks.time.fired)" = false ]
 	rec 2026-11-01 2026-11-13
+	# one new observation: short of the default 15 new origins, quiet
 	HIST=hist.jsonl run --separate-stderr trig --series weekly.csv --horizon 7d
+	[ "$(field .trigger.checks.time.fired)" = false ]
+	[ "$(field .trigger.checks.time.new_origins)" = 1 ]
+	[ "$(field '.trigger.reasons[2]')" = "time quiet: last optimized on 2026-11-01, 22 days ago, but only 1 new observation since its last date then, 2026-11-13 (fires at 14 days and 15 new observations)" ]
+	# ...and enough when the bar is 1
+	HIST=hist.jsonl run --separate-stderr trig --series weekly.csv --horizon 7d --min-new-origins 1
 	[ "$(field .trigger.checks.time.fired)" = true ]
 	[ "$(field .trigger.checks.time.new_observations)" = 1 ]
 	[ "$(field .trigger.summary)" = "optimize 7d: last optimized 22 days ago" ]
-	[ "$(field '.trigger.reasons[2]')" = "time fired: last optimized on 2026-11-01, 22 days ago (fires at 14 days); 1 new observation since its last date then, 2026-11-13" ]
+	[ "$(field '.trigger.reasons[2]')" = "time fired: last optimized on 2026-11-01, 22 days ago, 1 new observation since its last date then, 2026-11-13 (fires at 14 days and 1 new observations)" ]
 	# with --as-of the last date the trigger checked is what counts
-	HIST=hist.jsonl run --separate-stderr trig --series weekly.csv --horizon 7d --as-of 2026-11-19
+	HIST=hist.jsonl run --separate-stderr trig --series weekly.csv --horizon 7d --as-of 2026-11-19 --min-new-origins 1
 	[ "$(field .trigger.checks.time.fired)" = false ]
 	[ "$(field .series.last_date_checked)" = 2026-11-13 ]
 	[ "$(field .series.last_date)" = 2026-11-20 ]
