@@ -43,8 +43,8 @@ static void usage(FILE *fp)
 	        "       opt-search --reduce < results > envelopes\n"
 	        "Find the best context_length, num_samples, temperature (top_k, top_p) per horizon\n"
 	        "on walk-forward windows before the validation hold-out.\n"
-	        "  --method grid|random|halving   search method (default grid)\n"
-	        "  --trials N            random: configs to try (default 10)\n"
+	        "  --method grid|random|halving|tpe   search method (default grid)\n"
+	        "  --trials N            random: configs to try (default 10); tpe: trials (default 40)\n"
 	        "  --eta N               halving: keep 1/N per rung (default 3)\n"
 	        "  --min-windows N       halving: windows of the first rung, at least (default 2)\n"
 	        "  --windows N           search origins (default 30, settings search.origins)\n"
@@ -88,7 +88,7 @@ static int line_options(const cJSON *env, const char *hname, sr_options *o, cons
 	for (int d = 0; d < SP_NDIM; d++)
 		if (opt.list[d] && sp_from_list(&o->space, d, opt.list[d], names[d], e) < 0)
 			return -1;
-	if (o->space.n[SP_CTX] == 0) {
+	if (!sp_has(&o->space, SP_CTX)) {
 		cp_fail(e, CP_DATA,
 		        "no search space for horizon '%s': set search.spaces.%s in the settings "
 		        "or give --context-lengths",
@@ -174,9 +174,10 @@ static int line_setup(const cJSON *env, line_work *w, const char *where, cp_err 
 	int lrc = line_options(env, hname, &o, &model, where, e);
 	if (lrc != 0)
 		return lrc;
-	if (opt.mode == MODE_PLAN && o.method == SR_HALVING)
-		return cp_fail(e, CP_USAGE, "--plan does not support --method halving "
-		                            "(its later rungs depend on earlier results)");
+	if (opt.mode == MODE_PLAN && (o.method == SR_HALVING || o.method == SR_TPE))
+		return cp_fail(e, CP_USAGE, "--plan does not support --method %s "
+		                            "(its later trials depend on earlier results)",
+		               sr_method_name[o.method]);
 	if (sr_env_series(env, &w->s, where, e) < 0)
 		return -1;
 	if (!(w->f = forecaster_open(model, e))) {
@@ -442,11 +443,12 @@ int main(int argc, char **argv)
 		int rc = 0;
 		switch (c) {
 		case O_METHOD:
-			for (opt.method = 0; opt.method < 3; opt.method++)
+			for (opt.method = 0; opt.method < SR_NMETHOD; opt.method++)
 				if (strcmp(optarg, sr_method_name[opt.method]) == 0)
 					break;
-			if (opt.method == 3)
-				rc = cp_fail(&e, CP_USAGE, "--method: '%s' is not grid, random or halving", optarg);
+			if (opt.method == SR_NMETHOD)
+				rc = cp_fail(&e, CP_USAGE, "--method: '%s' is not grid, random, halving or tpe",
+				             optarg);
 			break;
 		case O_TRIALS: rc = cp_opt_int("--trials", optarg, 1, SP_MAX_CONFIGS, &opt.trials, &e); break;
 		case O_ETA: rc = cp_opt_int("--eta", optarg, 2, 1000, &opt.eta, &e); break;
@@ -502,9 +504,10 @@ int main(int argc, char **argv)
 		cp_fail(&e, CP_USAGE, "--plan, --run-unit and --reduce exclude each other");
 		return cp_die(&e);
 	}
-	if (opt.mode == MODE_PLAN && opt.method == SR_HALVING) {
-		cp_fail(&e, CP_USAGE, "--plan does not support --method halving "
-		                      "(its later rungs depend on earlier results)");
+	if (opt.mode == MODE_PLAN && (opt.method == SR_HALVING || opt.method == SR_TPE)) {
+		cp_fail(&e, CP_USAGE, "--plan does not support --method %s "
+		                      "(its later trials depend on earlier results)",
+		        sr_method_name[opt.method]);
 		return cp_die(&e);
 	}
 	/* The option lists and the model are checked now, as usage errors, not

@@ -138,6 +138,27 @@ cJSON *sr_section(const sr_search *S, const char *run_id, const char *now, doubl
 		}
 	}
 
+	if (S->opt.method == SR_TPE) {
+		int pruned = 0;
+		for (int t = 0; t < S->ntrial; t++)
+			pruned += sr_tpe_pruned(S, t);
+		cJSON *h = cJSON_AddObjectToObject(j, "tpe");
+		cJSON_AddNumberToObject(h, "trials", S->nsug);
+		cJSON_AddNumberToObject(h, "budget", S->opt.trials);
+		cJSON_AddNumberToObject(h, "configs", S->ntrial);
+		cJSON_AddNumberToObject(h, "repeated", S->nsug - S->ntrial);
+		cJSON_AddNumberToObject(h, "pruned", pruned);
+		cJSON_AddNumberToObject(h, "startup_trials", S->opt.tpe.n_startup);
+		cJSON_AddNumberToObject(h, "candidates", S->opt.tpe.n_candidates);
+		cJSON_AddNumberToObject(h, "batch", S->opt.tpe_batch);
+		env_add_number(h, "prune_fraction", S->opt.prune_fraction);
+		cJSON_AddNumberToObject(h, "prune_windows", S->nrung == 2 ? S->rung_win[0] : 0);
+		cJSON_AddNumberToObject(h, "prune_min_trials", S->opt.prune_min_trials);
+		cJSON *seq = cJSON_AddArrayToObject(h, "sequence");
+		for (int i = 0; i < S->nsug; i++)
+			cJSON_AddItemToArray(seq, cJSON_CreateNumber(S->sug[i]));
+	}
+
 	/* Trials. */
 	int evaluated = 0;
 	cJSON *ta = cJSON_AddArrayToObject(j, "trials");
@@ -153,6 +174,8 @@ cJSON *sr_section(const sr_search *S, const char *run_id, const char *now, doubl
 		cJSON_AddNumberToObject(o, "windows", nw);
 		if (S->opt.method == SR_HALVING)
 			cJSON_AddNumberToObject(o, "rung", S->rung_of[t]);
+		if (S->opt.method == SR_TPE)
+			cJSON_AddBoolToObject(o, "pruned", sr_tpe_pruned(S, t));
 		cJSON_AddItemToObject(o, "metrics", mt_summary_json(&ms));
 		env_add_number(o, "rmse_vs_rw", rw_ratio(S, t, &ms));
 		cJSON_AddItemToArray(ta, o);
@@ -406,7 +429,7 @@ int sr_plan_from_json(sr_search *S, const cJSON *p, cp_err *e)
 	if (!(s = get_str(p, "method", e)))
 		return -1;
 	int meth;
-	for (meth = 0; meth < 3 && strcmp(s, sr_method_name[meth]) != 0; meth++)
+	for (meth = 0; meth < SR_NMETHOD && strcmp(s, sr_method_name[meth]) != 0; meth++)
 		;
 	if (meth == 3)
 		return cp_fail(e, CP_DATA, "unknown method '%.40s'", s);
@@ -661,12 +684,12 @@ int sr_options_from_settings(sr_options *o, const cJSON *st, const char *horizon
 	const cJSON *m = settings_node(st, "search.method");
 	if (m) {
 		int k;
-		for (k = 0; k < 3; k++)
+		for (k = 0; k < SR_NMETHOD; k++)
 			if (cJSON_IsString(m) && strcmp(m->valuestring, sr_method_name[k]) == 0)
 				break;
-		if (k == 3)
-			return cp_fail(e, CP_DATA, "%s: \"search.method\" must be \"grid\", \"random\" or \"halving\"",
-			               where);
+		if (k == SR_NMETHOD)
+			return cp_fail(e, CP_DATA, "%s: \"search.method\" must be \"grid\", \"random\", "
+			               "\"halving\" or \"tpe\"", where);
 		o->method = k;
 	}
 	if (settings_integer(st, "search.trials", 1, SP_MAX_CONFIGS, &o->trials, e) < 0 ||
@@ -676,8 +699,21 @@ int sr_options_from_settings(sr_options *o, const cJSON *st, const char *horizon
 	    settings_integer(st, "search.stride", 1, 100000, &o->stride, e) < 0 ||
 	    settings_integer(st, "search.batch", 0, 100000, &o->batch, e) < 0 ||
 	    settings_integer(st, "validate.validation_origins", 0, 100000, &o->holdout, e) < 0 ||
-	    settings_integer(st, "validate.stride", 1, 100000, &o->holdout_stride, e) < 0)
+	    settings_integer(st, "validate.stride", 1, 100000, &o->holdout_stride, e) < 0 ||
+	    settings_integer(st, "search.tpe_startup", 0, 100000, &o->tpe.n_startup, e) < 0 ||
+	    settings_integer(st, "search.tpe_candidates", 1, 10000, &o->tpe.n_candidates, e) < 0 ||
+	    settings_integer(st, "search.tpe_batch", 1, 1000, &o->tpe_batch, e) < 0 ||
+	    settings_integer(st, "search.prune_min_trials", 1, 100000, &o->prune_min_trials, e) < 0)
 		return cp_prefix(e, "%s", where);
+	double pf;
+	int got = settings_number(st, "search.prune_fraction", &pf, e);
+	if (got < 0)
+		return cp_prefix(e, "%s", where);
+	if (got == 1) {
+		if (!(pf >= 0 && pf < 1))
+			return cp_fail(e, CP_DATA, "%s: \"search.prune_fraction\" must be in [0, 1)", where);
+		o->prune_fraction = pf;
+	}
 	if (sp_default(&o->space, horizon) < 0) {
 		memset(&o->space, 0, sizeof(o->space));
 		o->space.n[SP_SAMPLES] = 1, o->space.v[SP_SAMPLES][0] = 100;
