@@ -20,6 +20,16 @@
 
 const char *const sr_method_name[SR_NMETHOD] = {"grid", "random", "halving", "tpe"};
 
+const char *const sr_objectives_name[SR_NCOST] = {"rmse", "rmse,seconds", "rmse,cost"};
+
+int sr_parse_objectives(const char *s, int *cost)
+{
+	for (int k = 0; k < SR_NCOST; k++)
+		if (strcmp(s, sr_objectives_name[k]) == 0)
+			return *cost = k, 0;
+	return -1;
+}
+
 void sr_options_default(sr_options *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -33,6 +43,8 @@ void sr_options_default(sr_options *o)
 	o->holdout_stride = 1;
 	o->batch = 0;
 	o->reuse = 1;
+	o->cost = SR_COST_NONE;
+	o->pareto_tol_pct = 2;
 	tpe_options_default(&o->tpe);
 	o->tpe_batch = 2;
 	o->prune_fraction = 1.0 / 3;
@@ -139,6 +151,8 @@ int sr_prepare(sr_search *S, const char *horizon, int steps, const sr_options *o
 	if (sp_check(&S->opt.space, "search space", CP_DATA, e) < 0)
 		return -1;
 
+	if (!o->have_sampler_seed)
+		S->opt.sampler_seed = o->seed;
 	if (S->opt.trials <= 0)
 		S->opt.trials = o->method == SR_TPE ? 40 : 10;
 

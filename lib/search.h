@@ -37,6 +37,11 @@
 #include <cJSON.h>
 
 enum { SR_GRID, SR_RANDOM, SR_HALVING, SR_TPE, SR_NMETHOD };
+enum { SR_COST_NONE, SR_COST_SECONDS, SR_COST_TOKENS, SR_NCOST };
+/* "rmse", "rmse,seconds", "rmse,cost" */
+extern const char *const sr_objectives_name[SR_NCOST];
+/* Parse an objectives list; -1 when it is not one of the names above. */
+int sr_parse_objectives(const char *s, int *cost);
 extern const char *const sr_method_name[SR_NMETHOD];
 
 typedef struct {
@@ -58,7 +63,14 @@ typedef struct {
 	 * span), then stopped when its RMSE there is above the median of the
 	 * completed trials' RMSE on the same windows, once prune_min_trials
 	 * have completed. prune_fraction 0: no pruning. */
+	/* Multi-objective (search_json.c): with a cost objective the candidate
+	 * is the cheapest config of the Pareto front (RMSE, cost) whose RMSE is
+	 * within pareto_tol_pct % of the lowest. */
+	int cost;            /* SR_COST_NONE, SR_COST_SECONDS, SR_COST_TOKENS */
+	double pareto_tol_pct;
 	tpe_options tpe;
+	int have_sampler_seed;  /* 0: the TPE sampler uses seed */
+	uint64_t sampler_seed;
 	int tpe_batch;
 	double prune_fraction;
 	int prune_min_trials;

@@ -105,7 +105,7 @@ int sr_execute_tpe(sr_search *S, const series *s, forecaster *f, forecaster *rw,
 		for (int i = 0; i < k; i++) {
 			int number = S->nsug;
 			double *x = xs + (size_t)number * np;
-			if (tpe_suggest(p, np, h, nh, &S->opt.tpe, S->seed, number, x) < 0) {
+			if (tpe_suggest(p, np, h, nh, &S->opt.tpe, S->opt.sampler_seed, number, x) < 0) {
 				rc = cp_fail(e, CP_INTERNAL, "out of memory in the TPE sampler");
 				break;
 			}

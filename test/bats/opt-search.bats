@@ -527,3 +527,41 @@ TPE_SPACE=(--windows 6 --holdout 5 --context-lengths 32,64,128 --num-samples 10,
 	[ "$(jq .search.tpe.trials out)" -lt 12 ]
 	[ "$(jq .search.tpe.trials out)" -ge 1 ]
 }
+
+@test "objectives rmse,cost: the Pareto front is non-dominated and the candidate is its cheapest config within the tolerance" {
+	tpe_env
+	run --separate-stderr opt-search --objectives rmse,cost --windows 6 --holdout 5 \
+		--context-lengths 32,64,128 --num-samples 10,20 --temperatures 0.8,1.0 <env
+	assert_success
+	echo "$output" >out
+	jq -e '.search.pareto.objectives == ["rmse","cost"] and .search.pareto.tolerance_pct == 2' out
+	# cost = context + num_samples x steps for a sampling model.
+	jq -e '.search.trials | all(.cost == .config.context_length + .config.num_samples * 7)' out
+	# Every front point is dominated by no trial; every other trial is dominated by some front point.
+	jq -e '.search.trials as $t | .search.pareto.front | all(. as $f | $t | all((.metrics.rmse <= $f.rmse and .cost <= $f.cost and (.metrics.rmse < $f.rmse or .cost < $f.cost)) | not))' out
+	jq -e '.search.pareto.front as $f | [.search.pareto.front[].trial] as $ids | .search.trials | map(select(.trial as $i | $ids | index($i) | not)) | all(. as $x | $f | any(.rmse <= $x.metrics.rmse and .cost <= $x.cost))' out
+	jq -e '[.search.pareto.front[].cost] | . == sort' out
+	lim=$(jq '[.search.trials[].metrics.rmse] | min * 1.02' out)
+	mincost=$(jq --argjson l "$lim" '[.search.trials[] | select(.metrics.rmse <= $l) | .cost] | min' out)
+	[ "$(jq '.search.trials[] | select(.trial == '"$(jq .search.pareto.chosen out)"') | .cost' out)" = "$mincost" ]
+	[ "$(jq .search.best.trial out)" = "$(jq .search.pareto.chosen out)" ]
+	jq -e '.search.best.config.context_length == .search.candidate.context_length and .search.best.config.num_samples == .search.candidate.num_samples' out
+	# In this space the cheapest near-best is not the lowest RMSE: the choice matters.
+	[ "$(jq .search.pareto.chosen out)" != "$(jq .search.pareto.lowest_rmse_trial out)" ]
+	# Tolerance 0: the lowest RMSE.
+	jq '.search.pareto_tolerance_pct = 0' "$CHRONOPT_ROOT/configs/chronopt.json" >s.json
+	opt-search --config s.json --objectives rmse,cost --windows 6 --holdout 5 \
+		--context-lengths 32,64,128 --num-samples 10,20 --temperatures 0.8,1.0 <env >out0
+	[ "$(jq .search.pareto.chosen out0)" = "$(jq .search.pareto.lowest_rmse_trial out0)" ]
+	# Without objectives: no pareto section, the lowest RMSE.
+	opt-search --windows 6 --holdout 5 --context-lengths 32,64,128 --num-samples 10,20 --temperatures 0.8,1.0 <env >out1
+	jq -e '.search.pareto == null' out1
+	[ "$(jq .search.best.trial out1)" = "$(jq .search.pareto.lowest_rmse_trial out)" ]
+	run --separate-stderr opt-search --objectives rmse,latency <env
+	assert_failure 2
+	[[ ${stderr_lines[0]} == "opt-search: --objectives: 'rmse,latency' is not rmse, rmse,seconds or rmse,cost" ]]
+	jq '.search.objectives = "cost"' "$CHRONOPT_ROOT/configs/chronopt.json" >s.json
+	run --separate-stderr opt-search --config s.json <env
+	assert_failure 3
+	[[ $stderr == *'"search.objectives" must be "rmse", "rmse,seconds" or "rmse,cost"'* ]]
+}
