@@ -20,6 +20,8 @@
 
 const char *const sr_method_name[SR_NMETHOD] = {"grid", "random", "halving", "tpe"};
 
+const char *const sr_tpe_stop_name[4] = {"budget", "space exhausted", "converged",
+                                         "max-seconds"};
 const char *const sr_objectives_name[SR_NCOST] = {"rmse", "rmse,seconds", "rmse,cost"};
 
 int sr_parse_objectives(const char *s, int *cost)

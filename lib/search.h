@@ -37,6 +37,8 @@
 #include <cJSON.h>
 
 enum { SR_GRID, SR_RANDOM, SR_HALVING, SR_TPE, SR_NMETHOD };
+enum { SR_TPE_BUDGET, SR_TPE_EXHAUSTED, SR_TPE_CONVERGED, SR_TPE_TIME };
+extern const char *const sr_tpe_stop_name[4];
 enum { SR_COST_NONE, SR_COST_SECONDS, SR_COST_TOKENS, SR_NCOST };
 /* "rmse", "rmse,seconds", "rmse,cost" */
 extern const char *const sr_objectives_name[SR_NCOST];
@@ -142,6 +144,7 @@ typedef struct {
 	int ntrial;
 	sr_trial *trial;
 	int nsug, *sug;      /* SR_TPE: trial number i scored config sug[i] */
+	int tpe_stop;        /* SR_TPE: why it stopped (sr_tpe_stop_name) */
 	int nrung, keep[SP_MAX_RUNGS], rung_win[SP_MAX_RUNGS];
 	int *order;          /* window order for halving rungs */
 	int nwarn;

@@ -231,6 +231,7 @@ cJSON *sr_section(const sr_search *S, const char *run_id, const char *now, doubl
 		cJSON_AddNumberToObject(h, "budget", S->opt.trials);
 		cJSON_AddNumberToObject(h, "configs", S->ntrial);
 		cJSON_AddNumberToObject(h, "repeated", S->nsug - S->ntrial);
+		cJSON_AddStringToObject(h, "stopped", sr_tpe_stop_name[S->tpe_stop]);
 		cJSON_AddNumberToObject(h, "pruned", pruned);
 		add_exact(h, "sampler_seed", (double)S->opt.sampler_seed);
 		cJSON_AddNumberToObject(h, "startup_trials", S->opt.tpe.n_startup);

@@ -7,10 +7,13 @@
  * --jobs, decides what the sampler sees, so any --jobs gives the same
  * result.
  *
- * A suggestion equal to a config already scored is a trial of the budget
- * that costs nothing: its windows are scored already (the same config,
- * window and seed give the same numbers), and it enters the sampler's
- * history again, as a repeated Optuna trial would.
+ * The budget (opt.trials) counts configs scored. A suggestion equal to a
+ * config already scored costs nothing: its windows are scored already (the
+ * same config, window and seed give the same numbers); it enters the
+ * sampler's history again, as a repeated Optuna trial would, and does not
+ * count. A batch ends early after 50 suggestions in a row that brought no
+ * new config; a batch with no new config ends the search (the sampler has
+ * converged), as does a space with no config left to score.
  *
  * Pruning (opt.prune_fraction > 0): rung 0 holds the first
  * ceil(W * prune_fraction) windows of the spread-out order
@@ -76,18 +79,23 @@ int sr_execute_tpe(sr_search *S, const series *s, forecaster *f, forecaster *rw,
 	tpe_param p[SP_NDIM];
 	int dim[SP_NDIM];
 	int np = sp_tpe_params(&S->opt.space, p, dim);
-	int budget = S->opt.trials, W = S->W;
-	double *xs = cp_calloc((size_t)budget * (np ? np : 1), sizeof(double));
-	tpe_trial *h = cp_calloc((size_t)budget + 1, sizeof(tpe_trial));
+	int budget = S->opt.trials, W = S->W, maxsug = 51 * budget + 64;
+	double room = sp_tpe_size(&S->opt.space);  /* INFINITY for a continuous range */
+	if (room < budget)
+		budget = (int)room;
+	double *xs = cp_calloc((size_t)maxsug * (np ? np : 1), sizeof(double));
+	tpe_trial *h = cp_calloc((size_t)maxsug + 1, sizeof(tpe_trial));
 	unsigned char *mask = cp_calloc((size_t)W, 1);
 	double *done_rmse = cp_calloc((size_t)budget + 1, sizeof(double));
 	for (int k = 0; k < S->rung_win[0]; k++)
 		mask[S->order[k]] = 1;
-	S->sug = cp_realloc(S->sug, (size_t)budget * sizeof(int));
+	S->sug = cp_realloc(S->sug, (size_t)maxsug * sizeof(int));
 	int rc = 0;
-	while (S->nsug < budget && rc == 0) {
+	S->tpe_stop = room <= S->opt.trials ? SR_TPE_EXHAUSTED : SR_TPE_BUDGET;
+	while (S->ntrial < budget && S->nsug < maxsug && rc == 0) {
 		if (S->nsug > 0 && cp_now() > deadline) {
 			S->partial = 1;
+			S->tpe_stop = SR_TPE_TIME;
 			break;
 		}
 		/* The history: every trial so far, by its config's state. */
@@ -100,9 +108,11 @@ int sr_execute_tpe(sr_search *S, const series *s, forecaster *f, forecaster *rw,
 			h[nh++] = (tpe_trial){xs + (size_t)i * np, v, pruned ? TPE_PRUNED : TPE_COMPLETE,
 			                      sr_trial_windows(S, t), i};
 		}
-		int k = budget - S->nsug < S->opt.tpe_batch ? budget - S->nsug : S->opt.tpe_batch;
-		int first_new = S->ntrial;
-		for (int i = 0; i < k; i++) {
+		/* A batch: tpe_batch new configs (or what the budget has left), the
+		 * repeats among the suggestions on top, free. */
+		int want = budget - S->ntrial < S->opt.tpe_batch ? budget - S->ntrial : S->opt.tpe_batch;
+		int first_new = S->ntrial, streak = 0;
+		while (S->ntrial - first_new < want && streak < 50 && S->nsug < maxsug) {
 			int number = S->nsug;
 			double *x = xs + (size_t)number * np;
 			if (tpe_suggest(p, np, h, nh, &S->opt.tpe, S->opt.sampler_seed, number, x) < 0) {
@@ -113,9 +123,21 @@ int sr_execute_tpe(sr_search *S, const series *s, forecaster *f, forecaster *rw,
 			sp_tpe_config(&S->opt.space, x, dim, np, &c);
 			int t = find_config(S, &c);
 			S->sug[S->nsug++] = t >= 0 ? t : add_config(S, &c);
+			streak = t >= 0 ? streak + 1 : 0;
+			if (t >= 0 && t < first_new) {  /* a scored config: its value is known now */
+				int pruned = sr_tpe_pruned(S, t);
+				mt_summary m;
+				double v = sr_aggregate(S, t, pruned ? mask : NULL, &m) > 0 ? m.rmse : NAN;
+				h[nh++] = (tpe_trial){x, v, pruned ? TPE_PRUNED : TPE_COMPLETE,
+				                      sr_trial_windows(S, t), number};
+			}
 		}
-		if (rc < 0 || S->ntrial == first_new)
-			continue;  /* every suggestion was scored before */
+		if (rc < 0)
+			break;
+		if (S->ntrial == first_new) {
+			S->tpe_stop = SR_TPE_CONVERGED;
+			break;
+		}
 		if (sr_run_rung(S, 0, s, f, rw, jobs, deadline, progress, pctx, t0, done, e) < 0) {
 			rc = -1;
 			break;
@@ -139,6 +161,8 @@ int sr_execute_tpe(sr_search *S, const series *s, forecaster *f, forecaster *rw,
 		if (S->partial)
 			break;
 	}
+	if (S->partial)
+		S->tpe_stop = SR_TPE_TIME;
 	free(xs);
 	free(h);
 	free(mask);

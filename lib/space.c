@@ -297,6 +297,23 @@ int sp_expand(sp_space *sp, const char *where, int code, cp_err *e)
 	return 0;
 }
 
+double sp_tpe_size(const sp_space *sp)
+{
+	double size = 1;
+	for (int d = 0; d < SP_NDIM; d++) {
+		const sp_range *r = &sp->r[d];
+		if (!r->on)
+			size *= sp->n[d];
+		else if (r->step > 0)
+			size *= floor((r->high - r->low) / r->step + 1e-9) + 1;
+		else if (dim_is_int[d])
+			size *= r->high - r->low + 1;
+		else
+			return INFINITY;
+	}
+	return size;
+}
+
 int sp_tpe_params(const sp_space *sp, tpe_param *p, int *dim)
 {
 	int np = 0;

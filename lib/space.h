@@ -81,6 +81,9 @@ int sp_expand(sp_space *sp, const char *where, int code, cp_err *e);
  * p[] and dim[] hold SP_NDIM entries; dim[i] is the dimension of p[i].
  * Returns the number of parameters. */
 int sp_tpe_params(const sp_space *sp, tpe_param *p, int *dim);
+/* How many distinct configs the space holds for TPE (lists, stepped and
+ * integer ranges); INFINITY when a float range is continuous. */
+double sp_tpe_size(const sp_space *sp);
 /* The config of TPE values x[np] (as sp_tpe_params laid them out); the
  * dimensions with one value take it. */
 void sp_tpe_config(const sp_space *sp, const double *x, const int *dim, int np, fc_config *out);
