@@ -27,11 +27,11 @@ static struct {
 	int method, trials, eta, min_windows, windows, stride, holdout, batch, reuse;
 	int jobs;
 	double max_seconds;
-	int have_seed;
-	uint64_t seed;
+	int have_seed, have_sampler_seed, cost;
+	uint64_t seed, sampler_seed;
 	cJSON *settings;
 	const char *settings_name;
-} opt = {.method = -1, .trials = -1, .eta = -1, .min_windows = -1, .windows = -1,
+} opt = {.cost = -1, .method = -1, .trials = -1, .eta = -1, .min_windows = -1, .windows = -1,
          .stride = -1, .holdout = -1, .batch = -1, .reuse = -1, .jobs = 1, .max_seconds = -1};
 
 static void usage(FILE *fp)
@@ -43,8 +43,8 @@ static void usage(FILE *fp)
 	        "       opt-search --reduce < results > envelopes\n"
 	        "Find the best context_length, num_samples, temperature (top_k, top_p) per horizon\n"
 	        "on walk-forward windows before the validation hold-out.\n"
-	        "  --method grid|random|halving   search method (default grid)\n"
-	        "  --trials N            random: configs to try (default 10)\n"
+	        "  --method grid|random|halving|tpe   search method (default grid)\n"
+	        "  --trials N            random: configs to try (default 10); tpe: trials (default 40)\n"
 	        "  --eta N               halving: keep 1/N per rung (default 3)\n"
 	        "  --min-windows N       halving: windows of the first rung, at least (default 2)\n"
 	        "  --windows N           search origins (default 30, settings search.origins)\n"
@@ -57,6 +57,9 @@ static void usage(FILE *fp)
 	        "  --num-samples L, --temperatures L, --top-k L, --top-p L   likewise\n"
 	        "  --model SPEC          model (default: the envelope's model.dir)\n"
 	        "  --seed N              seed (default: the envelope's seed)\n"
+	        "  --sampler-seed N      tpe: the sampler's own seed (default: the seed)\n"
+	        "  --objectives L        rmse (default), rmse,cost or rmse,seconds: the Pareto\n"
+	        "                        front, the cheapest config near the lowest RMSE\n"
 	        "  --jobs N              worker processes (default 1; same results)\n"
 	        "  --max-seconds S       stop starting work after S seconds (status partial)\n"
 	        "  --plan, --run-unit, --reduce   split the work (see opt-search(1))\n"
@@ -88,7 +91,7 @@ static int line_options(const cJSON *env, const char *hname, sr_options *o, cons
 	for (int d = 0; d < SP_NDIM; d++)
 		if (opt.list[d] && sp_from_list(&o->space, d, opt.list[d], names[d], e) < 0)
 			return -1;
-	if (o->space.n[SP_CTX] == 0) {
+	if (!sp_has(&o->space, SP_CTX)) {
 		cp_fail(e, CP_DATA,
 		        "no search space for horizon '%s': set search.spaces.%s in the settings "
 		        "or give --context-lengths",
@@ -103,13 +106,15 @@ static int line_options(const cJSON *env, const char *hname, sr_options *o, cons
 		return 1;
 #define OVR(f) if (opt.f >= 0) o->f = opt.f
 	OVR(method); OVR(trials); OVR(eta); OVR(min_windows); OVR(windows); OVR(stride);
-	OVR(holdout); OVR(batch); OVR(reuse);
+	OVR(holdout); OVR(batch); OVR(reuse); OVR(cost);
 #undef OVR
 	if (opt.have_seed) {
 		o->seed = opt.seed;
 	} else if (env_seed(env, &o->seed, e) < 0) {
 		return cp_prefix(e, "%s", where);
 	}
+	o->have_sampler_seed = opt.have_sampler_seed;
+	o->sampler_seed = opt.sampler_seed;
 	*model = opt.model ? opt.model : env_string(env, "model", "dir");
 	if (!*model)
 		return cp_fail(e, CP_DATA, "%s: envelope has no \"model\".\"dir\" (give --model)", where);
@@ -174,9 +179,10 @@ static int line_setup(const cJSON *env, line_work *w, const char *where, cp_err 
 	int lrc = line_options(env, hname, &o, &model, where, e);
 	if (lrc != 0)
 		return lrc;
-	if (opt.mode == MODE_PLAN && o.method == SR_HALVING)
-		return cp_fail(e, CP_USAGE, "--plan does not support --method halving "
-		                            "(its later rungs depend on earlier results)");
+	if (opt.mode == MODE_PLAN && (o.method == SR_HALVING || o.method == SR_TPE))
+		return cp_fail(e, CP_USAGE, "--plan does not support --method %s "
+		                            "(its later trials depend on earlier results)",
+		               sr_method_name[o.method]);
 	if (sr_env_series(env, &w->s, where, e) < 0)
 		return -1;
 	if (!(w->f = forecaster_open(model, e))) {
@@ -423,7 +429,7 @@ int main(int argc, char **argv)
 {
 	cp_progname = "opt-search";
 	enum { O_METHOD = 256, O_TRIALS, O_ETA, O_MINW, O_WINDOWS, O_STRIDE, O_HOLDOUT, O_BATCH,
-	       O_NOREUSE, O_CTX, O_NS, O_TEMP, O_TOPK, O_TOPP, O_MODEL, O_SEED, O_JOBS, O_MAXS,
+	       O_NOREUSE, O_CTX, O_NS, O_TEMP, O_TOPK, O_TOPP, O_MODEL, O_SEED, O_SSEED, O_OBJ, O_JOBS, O_MAXS,
 	       O_PLAN, O_RUNUNIT, O_REDUCE, O_CONFIG, O_CONFIGDIR, O_HISTORY, O_HELP };
 	static const struct option lo[] = {
 		{"method", 1, 0, O_METHOD}, {"trials", 1, 0, O_TRIALS}, {"eta", 1, 0, O_ETA},
@@ -431,7 +437,9 @@ int main(int argc, char **argv)
 		{"holdout", 1, 0, O_HOLDOUT}, {"batch", 1, 0, O_BATCH}, {"no-reuse", 0, 0, O_NOREUSE},
 		{"context-lengths", 1, 0, O_CTX}, {"num-samples", 1, 0, O_NS},
 		{"temperatures", 1, 0, O_TEMP}, {"top-k", 1, 0, O_TOPK}, {"top-p", 1, 0, O_TOPP},
-		{"model", 1, 0, O_MODEL}, {"seed", 1, 0, O_SEED}, {"jobs", 1, 0, O_JOBS},
+		{"model", 1, 0, O_MODEL}, {"seed", 1, 0, O_SEED}, {"sampler-seed", 1, 0, O_SSEED},
+		{"objectives", 1, 0, O_OBJ},
+		{"jobs", 1, 0, O_JOBS},
 		{"max-seconds", 1, 0, O_MAXS}, {"plan", 0, 0, O_PLAN}, {"run-unit", 0, 0, O_RUNUNIT},
 		{"reduce", 0, 0, O_REDUCE}, {"config", 1, 0, O_CONFIG}, {"config-dir", 1, 0, O_CONFIGDIR},
 		{"history", 1, 0, O_HISTORY}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
@@ -442,11 +450,12 @@ int main(int argc, char **argv)
 		int rc = 0;
 		switch (c) {
 		case O_METHOD:
-			for (opt.method = 0; opt.method < 3; opt.method++)
+			for (opt.method = 0; opt.method < SR_NMETHOD; opt.method++)
 				if (strcmp(optarg, sr_method_name[opt.method]) == 0)
 					break;
-			if (opt.method == 3)
-				rc = cp_fail(&e, CP_USAGE, "--method: '%s' is not grid, random or halving", optarg);
+			if (opt.method == SR_NMETHOD)
+				rc = cp_fail(&e, CP_USAGE, "--method: '%s' is not grid, random, halving or tpe",
+				             optarg);
 			break;
 		case O_TRIALS: rc = cp_opt_int("--trials", optarg, 1, SP_MAX_CONFIGS, &opt.trials, &e); break;
 		case O_ETA: rc = cp_opt_int("--eta", optarg, 2, 1000, &opt.eta, &e); break;
@@ -466,6 +475,17 @@ int main(int argc, char **argv)
 			if (cp_parse_u64(optarg, &opt.seed) < 0 || opt.seed > CP_SEED_MAX)
 				rc = cp_fail(&e, CP_USAGE, "--seed: '%s' is not an integer in " CP_SEED_RANGE, optarg);
 			opt.have_seed = 1;
+			break;
+		case O_OBJ:
+			if (sr_parse_objectives(optarg, &opt.cost) < 0)
+				rc = cp_fail(&e, CP_USAGE, "--objectives: '%s' is not rmse, rmse,seconds or "
+				             "rmse,cost", optarg);
+			break;
+		case O_SSEED:
+			if (cp_parse_u64(optarg, &opt.sampler_seed) < 0 || opt.sampler_seed > CP_SEED_MAX)
+				rc = cp_fail(&e, CP_USAGE, "--sampler-seed: '%s' is not an integer in "
+				             CP_SEED_RANGE, optarg);
+			opt.have_sampler_seed = 1;
 			break;
 		case O_JOBS: rc = cp_opt_int("--jobs", optarg, 1, 256, &opt.jobs, &e); break;
 		case O_MAXS:
@@ -502,9 +522,10 @@ int main(int argc, char **argv)
 		cp_fail(&e, CP_USAGE, "--plan, --run-unit and --reduce exclude each other");
 		return cp_die(&e);
 	}
-	if (opt.mode == MODE_PLAN && opt.method == SR_HALVING) {
-		cp_fail(&e, CP_USAGE, "--plan does not support --method halving "
-		                      "(its later rungs depend on earlier results)");
+	if (opt.mode == MODE_PLAN && (opt.method == SR_HALVING || opt.method == SR_TPE)) {
+		cp_fail(&e, CP_USAGE, "--plan does not support --method %s "
+		                      "(its later trials depend on earlier results)",
+		        sr_method_name[opt.method]);
 		return cp_die(&e);
 	}
 	/* The option lists and the model are checked now, as usage errors, not

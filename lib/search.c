@@ -18,13 +18,25 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-const char *const sr_method_name[3] = {"grid", "random", "halving"};
+const char *const sr_method_name[SR_NMETHOD] = {"grid", "random", "halving", "tpe"};
+
+const char *const sr_tpe_stop_name[4] = {"budget", "space exhausted", "converged",
+                                         "max-seconds"};
+const char *const sr_objectives_name[SR_NCOST] = {"rmse", "rmse,seconds", "rmse,cost"};
+
+int sr_parse_objectives(const char *s, int *cost)
+{
+	for (int k = 0; k < SR_NCOST; k++)
+		if (strcmp(s, sr_objectives_name[k]) == 0)
+			return *cost = k, 0;
+	return -1;
+}
 
 void sr_options_default(sr_options *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->method = SR_GRID;
-	o->trials = 10;
+	o->trials = 0;       /* the method's default: random 10, tpe 40 */
 	o->eta = 3;
 	o->min_windows = 2;
 	o->windows = 30;
@@ -33,6 +45,12 @@ void sr_options_default(sr_options *o)
 	o->holdout_stride = 1;
 	o->batch = 0;
 	o->reuse = 1;
+	o->cost = SR_COST_NONE;
+	o->pareto_tol_pct = 2;
+	tpe_options_default(&o->tpe);
+	o->tpe_batch = 2;
+	o->prune_fraction = 1.0 / 3;
+	o->prune_min_trials = 5;
 }
 
 /* ------------------------------------------------------------ preparing */
@@ -56,8 +74,10 @@ void sr_finish_setup(sr_search *S)
 		sr_trial *tr = &S->trial[t];
 		tr->eff_ctx = eff_context(S, tr->cfg.context_length);
 	}
-	for (int i = 0; i < S->opt.space.n[SP_CTX]; i++) {
-		int c = (int)S->opt.space.v[SP_CTX][i];
+	const sp_space *sp = &S->opt.space;
+	int nc = sp->r[SP_CTX].on ? 1 : sp->n[SP_CTX];
+	for (int i = 0; i < nc; i++) {
+		int c = sp->r[SP_CTX].on ? (int)sp->r[SP_CTX].high : (int)sp->v[SP_CTX][i];
 		if (eff_context(S, c) != c) {
 			char msg[256];
 			snprintf(msg, sizeof(msg),
@@ -67,23 +87,31 @@ void sr_finish_setup(sr_search *S)
 			add_warning(S, msg);
 		}
 	}
+	int pruning = S->opt.method == SR_TPE && S->opt.prune_fraction > 0;
 	if (S->opt.method == SR_HALVING) {
 		S->nrung = sp_halving(S->ntrial, S->W, S->opt.eta, S->opt.min_windows, S->keep,
 		                      S->rung_win);
+	} else if (pruning) {
+		/* Two rungs: the pruning check's windows, then all of them. */
+		int m = (int)ceil(S->W * S->opt.prune_fraction);
+		S->nrung = 2;
+		S->keep[0] = S->keep[1] = 0;
+		S->rung_win[0] = m < 1 ? 1 : m > S->W ? S->W : m;
+		S->rung_win[1] = S->W;
 	} else {
 		S->nrung = 1;
 		S->keep[0] = S->ntrial;
 		S->rung_win[0] = S->W;
 	}
 	S->order = cp_malloc((size_t)S->W * sizeof(int));
-	if (S->opt.method == SR_HALVING)
+	if (S->opt.method == SR_HALVING || pruning)
 		sp_window_order(S->W, S->order);
 	else
 		for (int w = 0; w < S->W; w++)
 			S->order[w] = w;
-	S->score = cp_calloc((size_t)S->ntrial * (size_t)S->W, sizeof(mt_window));
-	S->have = cp_calloc((size_t)S->ntrial * (size_t)S->W, 1);
-	S->rung_of = cp_calloc((size_t)S->ntrial, sizeof(int));
+	S->score = cp_calloc((size_t)S->ntrial * (size_t)S->W + 1, sizeof(mt_window));
+	S->have = cp_calloc((size_t)S->ntrial * (size_t)S->W + 1, 1);
+	S->rung_of = cp_calloc((size_t)S->ntrial + 1, sizeof(int));
 	S->rw = cp_calloc((size_t)S->W, sizeof(mt_window));
 	S->rw_have = cp_calloc((size_t)S->W, 1);
 }
@@ -121,32 +149,35 @@ int sr_prepare(sr_search *S, const char *horizon, int steps, const sr_options *o
 			return -1;
 		S->threads = mm_threads();
 	}
-	if (sp_check(&o->space, "search space", CP_DATA, e) < 0)
+	if (o->method != SR_TPE && sp_expand(&S->opt.space, "search space", CP_DATA, e) < 0)
+		return -1;
+	if (sp_check(&S->opt.space, "search space", CP_DATA, e) < 0)
 		return -1;
 
-	/* Trials. */
-	int size = sp_size(&o->space);
-	int *pick = cp_malloc((size_t)size * sizeof(int));
+	if (!o->have_sampler_seed)
+		S->opt.sampler_seed = o->seed;
+	if (S->opt.trials <= 0)
+		S->opt.trials = o->method == SR_TPE ? 40 : 10;
+
+	/* Trials: TPE adds them as it suggests them (search_tpe.c). */
+	int size = o->method == SR_TPE ? 0 : sp_size(&S->opt.space);
+	int *pick = cp_malloc((size_t)(size + 1) * sizeof(int));
 	int n = size;
 	if (o->method == SR_RANDOM)
-		n = sp_random_pick(size, o->trials, o->seed, pick);
+		n = sp_random_pick(size, S->opt.trials, o->seed, pick);
 	else
 		for (int i = 0; i < size; i++)
 			pick[i] = i;
 	S->ntrial = n;
-	S->trial = cp_calloc((size_t)n, sizeof(sr_trial));
+	S->trial = cp_calloc((size_t)n + 1, sizeof(sr_trial));
 	for (int t = 0; t < n; t++) {
 		S->trial[t].grid = pick[t];
-		sp_config(&o->space, pick[t], &S->trial[t].cfg);
+		sp_config(&S->opt.space, pick[t], &S->trial[t].cfg);
 	}
 	free(pick);
 
 	/* Windows: see the split in search.h. */
-	int maxctx = 0;
-	for (int i = 0; i < o->space.n[SP_CTX]; i++) {
-		int c = eff_context(S, (int)o->space.v[SP_CTX][i]);
-		maxctx = c > maxctx ? c : maxctx;
-	}
+	int maxctx = eff_context(S, (int)sp_max(&S->opt.space, SP_CTX));
 	/* Origins whose targets hold a missing value are passed over, here and
 	 * in opt-validate alike (bt_origins). */
 	long last_origin = (long)s->n - steps, olast = last_origin;
@@ -194,6 +225,7 @@ void sr_release(sr_search *S)
 	free(S->origin);
 	free(S->date);
 	free(S->trial);
+	free(S->sug);
 	free(S->order);
 	for (int i = 0; i < S->nwarn; i++)
 		free(S->warn[i]);
@@ -264,6 +296,10 @@ int sr_units(const sr_search *S, int rung, sr_unit **units, int *nunits)
 	for (int t = 0; t < S->ntrial; t++) {
 		maxctx = S->trial[t].eff_ctx > maxctx ? S->trial[t].eff_ctx : maxctx;
 		maxns = S->trial[t].cfg.num_samples > maxns ? S->trial[t].cfg.num_samples : maxns;
+	}
+	if (S->opt.method == SR_TPE) {  /* trials come later: the space's largest */
+		maxctx = eff_context(S, (int)sp_max(&S->opt.space, SP_CTX));
+		maxns = (int)sp_max(&S->opt.space, SP_SAMPLES);
 	}
 	for (int c = 0; c < nrw; c += batch) {
 		sr_unit *x = push_unit(&u, &n, &cap);
@@ -687,50 +723,61 @@ static int run_parallel(sr_search *S, const sr_unit *u, int n, const series *s, 
 	return rc;
 }
 
+int sr_run_rung(sr_search *S, int rung, const series *s, forecaster *f, forecaster *rw,
+                int jobs, double deadline, sr_progress_fn progress, void *pctx, double t0,
+                int *done, cp_err *e)
+{
+	sr_unit *u;
+	int n;
+	sr_units(S, rung, &u, &n);
+	S->units_total += n;
+	int force_first = S->calls == 0;
+	int before = S->units_run, rc = 0;
+	if (jobs > 1 && n > 1) {
+		rc = run_parallel(S, u, n, s, f, rw, jobs, deadline, force_first, progress, pctx,
+		                  t0, done, e);
+	} else {
+		int started = 0;
+		for (int i = 0; i < n && rc == 0; i++) {
+			if (u[i].kind == SR_UNIT_MODEL) {
+				if (!(force_first && !started) && cp_now() > deadline)
+					continue;
+				started = 1;
+			}
+			sr_result r;
+			if (sr_run_unit(S, &u[i], s, f, rw, &r, e) < 0) {
+				rc = -1;
+				break;
+			}
+			sr_absorb(S, &u[i], &r);
+			sr_result_release(&r);
+			(*done)++;
+			if (progress)
+				progress(pctx, *done, S->units_total, cp_now() - t0);
+		}
+	}
+	int ran = S->units_run - before;
+	sr_units_free(u, n);
+	if (rc < 0)
+		return -1;
+	if (ran < n)
+		S->partial = 1;
+	return 0;
+}
+
 int sr_execute(sr_search *S, const series *s, forecaster *f, forecaster *rw, int jobs,
                double max_seconds, sr_progress_fn progress, void *pctx, cp_err *e)
 {
 	double t0 = cp_now();
 	double deadline = max_seconds >= 0 ? t0 + max_seconds : INFINITY;
 	int done = 0;
+	if (S->opt.method == SR_TPE)
+		return sr_execute_tpe(S, s, f, rw, jobs, deadline, progress, pctx, t0, &done, e);
 	for (int rung = 0; rung < S->nrung; rung++) {
-		sr_unit *u;
-		int n;
-		sr_units(S, rung, &u, &n);
-		S->units_total += n;
-		int force_first = S->calls == 0;
-		int before = S->units_run, rc = 0;
-		if (jobs > 1 && n > 1) {
-			rc = run_parallel(S, u, n, s, f, rw, jobs, deadline, force_first, progress, pctx,
-			                  t0, &done, e);
-		} else {
-			int started = 0;
-			for (int i = 0; i < n && rc == 0; i++) {
-				if (u[i].kind == SR_UNIT_MODEL) {
-					if (!(force_first && !started) && cp_now() > deadline)
-						continue;
-					started = 1;
-				}
-				sr_result r;
-				if (sr_run_unit(S, &u[i], s, f, rw, &r, e) < 0) {
-					rc = -1;
-					break;
-				}
-				sr_absorb(S, &u[i], &r);
-				sr_result_release(&r);
-				done++;
-				if (progress)
-					progress(pctx, done, S->units_total, cp_now() - t0);
-			}
-		}
-		int ran = S->units_run - before;
-		sr_units_free(u, n);
-		if (rc < 0)
+		if (sr_run_rung(S, rung, s, f, rw, jobs, deadline, progress, pctx, t0, &done, e) < 0)
 			return -1;
-		if (ran < n) {
-			S->partial = 1;
+		if (S->partial)
 			break;
-		}
 		if (rung + 1 < S->nrung)
 			sr_select(S, rung);
 	}

@@ -33,14 +33,22 @@
 #include "metrics.h"
 #include "series.h"
 #include "space.h"
+#include "tpe.h"
 #include <cJSON.h>
 
-enum { SR_GRID, SR_RANDOM, SR_HALVING };
-extern const char *const sr_method_name[3];
+enum { SR_GRID, SR_RANDOM, SR_HALVING, SR_TPE, SR_NMETHOD };
+enum { SR_TPE_BUDGET, SR_TPE_EXHAUSTED, SR_TPE_CONVERGED, SR_TPE_TIME };
+extern const char *const sr_tpe_stop_name[4];
+enum { SR_COST_NONE, SR_COST_SECONDS, SR_COST_TOKENS, SR_NCOST };
+/* "rmse", "rmse,seconds", "rmse,cost" */
+extern const char *const sr_objectives_name[SR_NCOST];
+/* Parse an objectives list; -1 when it is not one of the names above. */
+int sr_parse_objectives(const char *s, int *cost);
+extern const char *const sr_method_name[SR_NMETHOD];
 
 typedef struct {
-	int method;          /* SR_GRID, SR_RANDOM, SR_HALVING */
-	int trials;          /* SR_RANDOM: number of configs to try */
+	int method;          /* SR_GRID, SR_RANDOM, SR_HALVING, SR_TPE */
+	int trials;          /* SR_RANDOM: configs to try; SR_TPE: trials */
 	int eta;             /* SR_HALVING: keep 1/eta per rung (>= 2) */
 	int min_windows;     /* SR_HALVING: windows of the first rung, at least */
 	int windows;         /* W: search origins */
@@ -51,6 +59,23 @@ typedef struct {
 	int reuse;           /* 1: share calls and paths; 0: one call per config */
 	uint64_t seed;
 	sp_space space;
+	/* SR_TPE (search_tpe.c): the sampler's options, trials suggested from
+	 * the same history (a batch, scored together), and pruning: a trial is
+	 * first scored on prune_fraction of the windows (spread over the
+	 * span), then stopped when its RMSE there is above the median of the
+	 * completed trials' RMSE on the same windows, once prune_min_trials
+	 * have completed. prune_fraction 0: no pruning. */
+	/* Multi-objective (search_json.c): with a cost objective the candidate
+	 * is the cheapest config of the Pareto front (RMSE, cost) whose RMSE is
+	 * within pareto_tol_pct % of the lowest. */
+	int cost;            /* SR_COST_NONE, SR_COST_SECONDS, SR_COST_TOKENS */
+	double pareto_tol_pct;
+	tpe_options tpe;
+	int have_sampler_seed;  /* 0: the TPE sampler uses seed */
+	uint64_t sampler_seed;
+	int tpe_batch;
+	double prune_fraction;
+	int prune_min_trials;
 } sr_options;
 
 /* Settings (settings.h) for horizon `horizon` over *o: search.method,
@@ -65,8 +90,10 @@ typedef struct {
 int sr_options_from_settings(sr_options *o, const cJSON *settings, const char *horizon,
                              const char *where, cp_err *e);
 
-/* Defaults: grid, trials 10, eta 3, min_windows 2, windows 30, stride 1,
- * holdout 30, holdout_stride 1, batch 0, reuse 1, seed 0; space empty. */
+/* Defaults: grid, trials 0 (the method's default: random 10, tpe 40), eta 3, min_windows 2, windows 30, stride 1,
+ * holdout 30, holdout_stride 1, batch 0, reuse 1, seed 0; space empty;
+ * TPE: Optuna's sampler defaults (10 startup trials, 24 candidates), batch
+ * 2, prune_fraction 1/3, prune_min_trials 5. */
 void sr_options_default(sr_options *o);
 
 typedef struct {
@@ -117,6 +144,8 @@ typedef struct {
 	int32_t hold_date[2];       /* their dates */
 	int ntrial;
 	sr_trial *trial;
+	int nsug, *sug;      /* SR_TPE: trial number i scored config sug[i] */
+	int tpe_stop;        /* SR_TPE: why it stopped (sr_tpe_stop_name) */
 	int nrung, keep[SP_MAX_RUNGS], rung_win[SP_MAX_RUNGS];
 	int *order;          /* window order for halving rungs */
 	int nwarn;

@@ -20,4 +20,20 @@ int sr_trial_windows(const sr_search *S, int t);
  * Returns -1 when no trial was scored. */
 int sr_best_trial(const sr_search *S, mt_summary *bm);
 
+/* Run the units of rung r (sr_units) in this process or `jobs` workers;
+ * units that would start after `deadline` are left out and set
+ * S->partial. *done counts units for the progress callback. */
+int sr_run_rung(sr_search *S, int rung, const series *s, forecaster *f, forecaster *rw,
+                int jobs, double deadline, sr_progress_fn progress, void *pctx, double t0,
+                int *done, cp_err *e);
+
+/* The TPE search (search_tpe.c): batches of suggested trials, each scored
+ * on rung 0 (the pruning windows), checked, then on the rest. */
+int sr_execute_tpe(sr_search *S, const series *s, forecaster *f, forecaster *rw, int jobs,
+                   double deadline, sr_progress_fn progress, void *pctx, double t0, int *done,
+                   cp_err *e);
+
+/* 1 when config t of a TPE search was pruned (scored on rung 0 only). */
+int sr_tpe_pruned(const sr_search *S, int t);
+
 #endif

@@ -67,6 +67,90 @@ static char *fmt(char *buf, size_t n, double v)
 	return buf;
 }
 
+/* The cost of trial t under the search's cost objective: mean seconds per
+ * window, or tokens per forecast (encoder context plus decoded tokens:
+ * num_samples x steps for a sampling model, steps for a quantile one). */
+static double sr_trial_cost(const sr_search *S, int t)
+{
+	const sr_trial *tr = &S->trial[t];
+	if (S->opt.cost == SR_COST_SECONDS) {
+		mt_summary m;
+		int n = sr_aggregate(S, t, NULL, &m);
+		return n > 0 ? m.seconds / n : NAN;
+	}
+	int quantile = !strcmp(S->family, "chronos-bolt") || !strcmp(S->family, "chronos-2");
+	return (double)tr->eff_ctx + (double)(quantile ? 1 : tr->cfg.num_samples) * S->steps;
+}
+
+/* The Pareto front of (RMSE, cost) over the configs scored on as many
+ * windows as `lowest` (the lowest-RMSE config), into j.pareto; returns the
+ * chosen config (the cheapest on the front within the tolerance) and sets
+ * *bm to its metrics. */
+static int pareto(const sr_search *S, cJSON *j, int lowest, mt_summary *bm)
+{
+	int nw = sr_trial_windows(S, lowest), n = 0;
+	int *id = cp_malloc((size_t)S->ntrial * sizeof(int));
+	double *r = cp_malloc((size_t)S->ntrial * sizeof(double));
+	double *c = cp_malloc((size_t)S->ntrial * sizeof(double));
+	for (int t = 0; t < S->ntrial; t++) {
+		mt_summary m;
+		if (sr_trial_windows(S, t) != nw || sr_aggregate(S, t, NULL, &m) <= 0 || isnan(m.rmse))
+			continue;
+		id[n] = t, r[n] = m.rmse, c[n] = sr_trial_cost(S, t);
+		n++;
+	}
+	/* Non-dominated: no other config at most as bad in both and better in one. */
+	double limit = r[0];
+	for (int a = 0; a < n; a++)
+		limit = r[a] < limit ? r[a] : limit;
+	limit *= 1 + S->opt.pareto_tol_pct / 100;
+	cJSON *p = cJSON_AddObjectToObject(j, "pareto");
+	cJSON *ob = cJSON_AddArrayToObject(p, "objectives");
+	cJSON_AddItemToArray(ob, cJSON_CreateString("rmse"));
+	cJSON_AddItemToArray(ob, cJSON_CreateString(S->opt.cost == SR_COST_SECONDS ? "seconds"
+	                                                                            : "cost"));
+	env_add_number(p, "tolerance_pct", S->opt.pareto_tol_pct);
+	cJSON *fr = cJSON_AddArrayToObject(p, "front");
+	int chosen = -1;
+	double cc = 0;
+	/* In order of cost (then RMSE, then trial): selection over the n points. */
+	char *used = cp_calloc((size_t)n + 1, 1);
+	for (;;) {
+		int k = -1;
+		for (int a = 0; a < n; a++)
+			if (!used[a] && (k < 0 || c[a] < c[k] || (c[a] == c[k] && (r[a] < r[k] ||
+			                 (r[a] == r[k] && id[a] < id[k])))))
+				k = a;
+		if (k < 0)
+			break;
+		used[k] = 1;
+		int dominated = 0;
+		for (int b = 0; b < n && !dominated; b++)
+			dominated = b != k && r[b] <= r[k] && c[b] <= c[k] && (r[b] < r[k] || c[b] < c[k]);
+		if (dominated)
+			continue;
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddNumberToObject(o, "trial", id[k]);
+		env_add_number(o, "rmse", r[k]);
+		env_add_number(o, "cost", c[k]);
+		cJSON_AddItemToArray(fr, o);
+		if (r[k] <= limit && (chosen < 0 || c[k] < cc))
+			chosen = id[k], cc = c[k];
+	}
+	free(used);
+	if (chosen < 0)
+		chosen = lowest;
+	cJSON_AddNumberToObject(p, "lowest_rmse_trial", lowest);
+	cJSON_AddNumberToObject(p, "chosen", chosen);
+	char rule[256];
+	snprintf(rule, sizeof(rule), "the cheapest config of the front whose RMSE is within %g %% of "
+	         "the lowest", S->opt.pareto_tol_pct);
+	cJSON_AddStringToObject(p, "rule", rule);
+	free(id), free(r), free(c);
+	sr_aggregate(S, chosen, NULL, bm);
+	return chosen;
+}
+
 cJSON *sr_section(const sr_search *S, const char *run_id, const char *now, double seconds)
 {
 	cJSON *j = cJSON_CreateObject();
@@ -138,6 +222,29 @@ cJSON *sr_section(const sr_search *S, const char *run_id, const char *now, doubl
 		}
 	}
 
+	if (S->opt.method == SR_TPE) {
+		int pruned = 0;
+		for (int t = 0; t < S->ntrial; t++)
+			pruned += sr_tpe_pruned(S, t);
+		cJSON *h = cJSON_AddObjectToObject(j, "tpe");
+		cJSON_AddNumberToObject(h, "trials", S->nsug);
+		cJSON_AddNumberToObject(h, "budget", S->opt.trials);
+		cJSON_AddNumberToObject(h, "configs", S->ntrial);
+		cJSON_AddNumberToObject(h, "repeated", S->nsug - S->ntrial);
+		cJSON_AddStringToObject(h, "stopped", sr_tpe_stop_name[S->tpe_stop]);
+		cJSON_AddNumberToObject(h, "pruned", pruned);
+		add_exact(h, "sampler_seed", (double)S->opt.sampler_seed);
+		cJSON_AddNumberToObject(h, "startup_trials", S->opt.tpe.n_startup);
+		cJSON_AddNumberToObject(h, "candidates", S->opt.tpe.n_candidates);
+		cJSON_AddNumberToObject(h, "batch", S->opt.tpe_batch);
+		env_add_number(h, "prune_fraction", S->opt.prune_fraction);
+		cJSON_AddNumberToObject(h, "prune_windows", S->nrung == 2 ? S->rung_win[0] : 0);
+		cJSON_AddNumberToObject(h, "prune_min_trials", S->opt.prune_min_trials);
+		cJSON *seq = cJSON_AddArrayToObject(h, "sequence");
+		for (int i = 0; i < S->nsug; i++)
+			cJSON_AddItemToArray(seq, cJSON_CreateNumber(S->sug[i]));
+	}
+
 	/* Trials. */
 	int evaluated = 0;
 	cJSON *ta = cJSON_AddArrayToObject(j, "trials");
@@ -153,6 +260,10 @@ cJSON *sr_section(const sr_search *S, const char *run_id, const char *now, doubl
 		cJSON_AddNumberToObject(o, "windows", nw);
 		if (S->opt.method == SR_HALVING)
 			cJSON_AddNumberToObject(o, "rung", S->rung_of[t]);
+		if (S->opt.method == SR_TPE)
+			cJSON_AddBoolToObject(o, "pruned", sr_tpe_pruned(S, t));
+		if (S->opt.cost != SR_COST_NONE)
+			env_add_number(o, "cost", sr_trial_cost(S, t));
 		cJSON_AddItemToObject(o, "metrics", mt_summary_json(&ms));
 		env_add_number(o, "rmse_vs_rw", rw_ratio(S, t, &ms));
 		cJSON_AddItemToArray(ta, o);
@@ -190,6 +301,9 @@ cJSON *sr_section(const sr_search *S, const char *run_id, const char *now, doubl
 	/* Best and candidate. */
 	mt_summary bm;
 	int best = sr_best_trial(S, &bm);
+	int lowest = best;
+	if (best >= 0 && S->opt.cost != SR_COST_NONE)
+		best = pareto(S, j, best, &bm);
 	cJSON *reasons = cJSON_CreateArray();
 	if (best < 0) {
 		cJSON_AddNullToObject(j, "best");
@@ -215,11 +329,17 @@ cJSON *sr_section(const sr_search *S, const char *run_id, const char *now, doubl
 	else
 		snprintf(how, sizeof(how), "context_length %d, num_samples %d, temperature %g",
 		         bt->eff_ctx, bt->cfg.num_samples, bt->cfg.temperature);
-	snprintf(s1, sizeof(s1), "best of %d configs: %s%s: RMSE %s on %d windows, %sx the random walk",
-	         evaluated, how, S->partial ? " (partial search)" : "", fmt(x1, sizeof(x1), bm.rmse), bw,
+	snprintf(s1, sizeof(s1), "%s of %d configs: %s%s: RMSE %s on %d windows, %sx the random walk",
+	         best == lowest ? "best" : "chosen", evaluated, how,
+	         S->partial ? " (partial search)" : "", fmt(x1, sizeof(x1), bm.rmse), bw,
 	         fmt(x2, sizeof(x2), brw));
 	cJSON_AddStringToObject(j, "summary", s1);
-	snprintf(s2, sizeof(s2), "lowest RMSE among the configs scored on the most windows (%d)", bw);
+	if (S->opt.cost != SR_COST_NONE)
+		snprintf(s2, sizeof(s2), "objectives %s: the cheapest config of the Pareto front whose RMSE "
+		         "is within %g %% of the lowest among the configs scored on the most windows (%d)",
+		         sr_objectives_name[S->opt.cost], S->opt.pareto_tol_pct, bw);
+	else
+		snprintf(s2, sizeof(s2), "lowest RMSE among the configs scored on the most windows (%d)", bw);
 	cJSON_AddItemToArray(reasons, cJSON_CreateString(s2));
 	cJSON_AddItemToArray(reasons, cJSON_CreateString(sum));
 	cJSON_AddItemToArray(reasons, cJSON_CreateString(rsum));
@@ -407,7 +527,7 @@ int sr_plan_from_json(sr_search *S, const cJSON *p, cp_err *e)
 	if (!(s = get_str(p, "method", e)))
 		return -1;
 	int meth;
-	for (meth = 0; meth < 3 && strcmp(s, sr_method_name[meth]) != 0; meth++)
+	for (meth = 0; meth < SR_NMETHOD && strcmp(s, sr_method_name[meth]) != 0; meth++)
 		;
 	if (meth == 3)
 		return cp_fail(e, CP_DATA, "unknown method '%.40s'", s);
@@ -666,12 +786,12 @@ int sr_options_from_settings(sr_options *o, const cJSON *st, const char *horizon
 	const cJSON *m = settings_node(st, "search.method");
 	if (m) {
 		int k;
-		for (k = 0; k < 3; k++)
+		for (k = 0; k < SR_NMETHOD; k++)
 			if (cJSON_IsString(m) && strcmp(m->valuestring, sr_method_name[k]) == 0)
 				break;
-		if (k == 3)
-			return cp_fail(e, CP_DATA, "%s: \"search.method\" must be \"grid\", \"random\" or \"halving\"",
-			               where);
+		if (k == SR_NMETHOD)
+			return cp_fail(e, CP_DATA, "%s: \"search.method\" must be \"grid\", \"random\", "
+			               "\"halving\" or \"tpe\"", where);
 		o->method = k;
 	}
 	if (settings_integer(st, "search.trials", 1, SP_MAX_CONFIGS, &o->trials, e) < 0 ||
@@ -681,8 +801,35 @@ int sr_options_from_settings(sr_options *o, const cJSON *st, const char *horizon
 	    settings_integer(st, "search.stride", 1, 100000, &o->stride, e) < 0 ||
 	    settings_integer(st, "search.batch", 0, 100000, &o->batch, e) < 0 ||
 	    settings_integer(st, "validate.validation_origins", 0, 100000, &o->holdout, e) < 0 ||
-	    settings_integer(st, "validate.stride", 1, 100000, &o->holdout_stride, e) < 0)
+	    settings_integer(st, "validate.stride", 1, 100000, &o->holdout_stride, e) < 0 ||
+	    settings_integer(st, "search.tpe_startup", 0, 100000, &o->tpe.n_startup, e) < 0 ||
+	    settings_integer(st, "search.tpe_candidates", 1, 10000, &o->tpe.n_candidates, e) < 0 ||
+	    settings_integer(st, "search.tpe_batch", 1, 1000, &o->tpe_batch, e) < 0 ||
+	    settings_integer(st, "search.prune_min_trials", 1, 100000, &o->prune_min_trials, e) < 0)
 		return cp_prefix(e, "%s", where);
+	const cJSON *ob = settings_node(st, "search.objectives");
+	if (ob && (!cJSON_IsString(ob) || sr_parse_objectives(ob->valuestring, &o->cost) < 0))
+		return cp_fail(e, CP_DATA, "%s: \"search.objectives\" must be \"rmse\", "
+		               "\"rmse,seconds\" or \"rmse,cost\"", where);
+	double tol;
+	int have_tol = settings_number(st, "search.pareto_tolerance_pct", &tol, e);
+	if (have_tol < 0)
+		return cp_prefix(e, "%s", where);
+	if (have_tol == 1) {
+		if (!(tol >= 0 && tol <= 1000))
+			return cp_fail(e, CP_DATA, "%s: \"search.pareto_tolerance_pct\" must be in 0..1000",
+			               where);
+		o->pareto_tol_pct = tol;
+	}
+	double pf;
+	int got = settings_number(st, "search.prune_fraction", &pf, e);
+	if (got < 0)
+		return cp_prefix(e, "%s", where);
+	if (got == 1) {
+		if (!(pf >= 0 && pf < 1))
+			return cp_fail(e, CP_DATA, "%s: \"search.prune_fraction\" must be in [0, 1)", where);
+		o->prune_fraction = pf;
+	}
 	if (sp_default(&o->space, horizon) < 0) {
 		memset(&o->space, 0, sizeof(o->space));
 		o->space.n[SP_SAMPLES] = 1, o->space.v[SP_SAMPLES][0] = 100;

@@ -13,6 +13,7 @@ static const int dim_is_int[SP_NDIM] = {1, 1, 0, 1, 0};
 
 static void set_dim(sp_space *sp, int d, const double *v, int n)
 {
+	memset(&sp->r[d], 0, sizeof(sp->r[d]));
 	sp->n[d] = n;
 	for (int i = 0; i < n; i++)
 		sp->v[d][i] = v[i];
@@ -45,6 +46,19 @@ int sp_default(sp_space *sp, const char *name)
 	return -1;
 }
 
+/* The TPE parameter of range r of dimension d. */
+static void range_param(int d, const sp_range *r, tpe_param *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->kind = dim_is_int[d] ? TPE_INT : TPE_FLOAT;
+	p->low = r->low;
+	p->high = r->high;
+	p->step = r->step;
+	p->log = r->log;
+	if (p->kind == TPE_INT && p->log && p->step == 0)
+		p->step = 1;  /* tpe.h: a log int has step 1 and is continuous in log space */
+}
+
 /* Range of one value; returns a description of the problem or NULL. */
 static const char *bad_value(int d, double x)
 {
@@ -70,6 +84,21 @@ int sp_check(const sp_space *sp, const char *where, int code, cp_err *e)
 {
 	double size = 1;
 	for (int d = 0; d < SP_NDIM; d++) {
+		if (sp->r[d].on) {
+			const sp_range *r = &sp->r[d];
+			const char *why = bad_value(d, r->low);
+			if (why)
+				return cp_fail(e, code, "%s: \"%s\" low %.17g %s", where, sp_dim_name[d],
+				               r->low, why);
+			if ((why = bad_value(d, r->high)))
+				return cp_fail(e, code, "%s: \"%s\" high %.17g %s", where, sp_dim_name[d],
+				               r->high, why);
+			tpe_param p;
+			range_param(d, r, &p);
+			if (tpe_param_check(&p, &why) < 0)
+				return cp_fail(e, code, "%s: \"%s\": %s", where, sp_dim_name[d], why);
+			continue;
+		}
 		if (sp->n[d] < 1)
 			return cp_fail(e, code, "%s: \"%s\" has no values", where, sp_dim_name[d]);
 		for (int i = 0; i < sp->n[d]; i++) {
@@ -90,6 +119,43 @@ int sp_check(const sp_space *sp, const char *where, int code, cp_err *e)
 	return 0;
 }
 
+/* {"low": L, "high": H, "step": S, "log": B} for dimension d. */
+static int range_from_json(sp_space *sp, int d, const cJSON *obj, const char *where, cp_err *e)
+{
+	sp_range r = {1, NAN, NAN, 0, 0};
+	int has_step = 0;
+	const cJSON *x;
+	cJSON_ArrayForEach(x, obj) {
+		const char *k = x->string;
+		if (strcmp(k, "log") == 0) {
+			if (!cJSON_IsBool(x))
+				return cp_fail(e, CP_DATA, "%s.%s.log: must be true or false", where,
+				               sp_dim_name[d]);
+			r.log = cJSON_IsTrue(x);
+			continue;
+		}
+		double *dst = strcmp(k, "low") == 0 ? &r.low : strcmp(k, "high") == 0 ? &r.high
+		            : strcmp(k, "step") == 0 ? &r.step : NULL;
+		if (!dst)
+			return cp_fail(e, CP_DATA, "%s.%s: unknown key '%.64s' (a range has low, high, "
+			               "step, log)", where, sp_dim_name[d], k);
+		if (!cJSON_IsNumber(x) || !isfinite(x->valuedouble))
+			return cp_fail(e, CP_DATA, "%s.%s.%s: not a number", where, sp_dim_name[d], k);
+		*dst = x->valuedouble;
+		has_step |= dst == &r.step;
+	}
+	if (isnan(r.low) || isnan(r.high))
+		return cp_fail(e, CP_DATA, "%s.%s: a range needs \"low\" and \"high\"", where,
+		               sp_dim_name[d]);
+	if (has_step && r.step <= 0)
+		return cp_fail(e, CP_DATA, "%s.%s.step: must be positive", where, sp_dim_name[d]);
+	if (!has_step && dim_is_int[d] && !r.log)
+		r.step = 1;
+	sp->n[d] = 0;
+	sp->r[d] = r;
+	return 0;
+}
+
 int sp_from_json(sp_space *sp, const cJSON *obj, const char *where, cp_err *e)
 {
 	if (!cJSON_IsObject(obj))
@@ -102,8 +168,14 @@ int sp_from_json(sp_space *sp, const cJSON *obj, const char *where, cp_err *e)
 				break;
 		if (d == SP_NDIM)
 			return cp_fail(e, CP_DATA, "%s: unknown key '%.64s'", where, it->string);
+		if (cJSON_IsObject(it)) {
+			if (range_from_json(sp, d, it, where, e) < 0)
+				return -1;
+			continue;
+		}
 		if (!cJSON_IsArray(it))
-			return cp_fail(e, CP_DATA, "%s.%s: must be an array of numbers", where, it->string);
+			return cp_fail(e, CP_DATA, "%s.%s: must be an array of numbers or a range "
+			               "{\"low\":..,\"high\":..}", where, it->string);
 		int n = cJSON_GetArraySize(it);
 		if (n < 1 || n > SP_MAX_VALUES)
 			return cp_fail(e, CP_DATA, "%s.%s: must list 1 to %d values", where, it->string,
@@ -170,10 +242,120 @@ void sp_config(const sp_space *sp, int idx, fc_config *out)
 	out->top_p = sp->v[SP_TOPP][i[SP_TOPP]];
 }
 
+cJSON *sp_range_json(const sp_range *r)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "low", r->low);
+	cJSON_AddNumberToObject(o, "high", r->high);
+	if (r->step > 0)
+		cJSON_AddNumberToObject(o, "step", r->step);
+	cJSON_AddBoolToObject(o, "log", r->log);
+	return o;
+}
+
+int sp_has_ranges(const sp_space *sp)
+{
+	for (int d = 0; d < SP_NDIM; d++)
+		if (sp->r[d].on)
+			return 1;
+	return 0;
+}
+
+int sp_has(const sp_space *sp, int d)
+{
+	return sp->r[d].on || sp->n[d] > 0;
+}
+
+double sp_max(const sp_space *sp, int d)
+{
+	if (sp->r[d].on)
+		return sp->r[d].high;
+	double m = 0;
+	for (int i = 0; i < sp->n[d]; i++)
+		m = i == 0 || sp->v[d][i] > m ? sp->v[d][i] : m;
+	return m;
+}
+
+int sp_expand(sp_space *sp, const char *where, int code, cp_err *e)
+{
+	for (int d = 0; d < SP_NDIM; d++) {
+		const sp_range r = sp->r[d];
+		if (!r.on)
+			continue;
+		if (r.step <= 0)
+			return cp_fail(e, code, "%s: \"%s\" is a range without a step: only --method "
+			               "tpe samples it", where, sp_dim_name[d]);
+		double k = floor((r.high - r.low) / r.step + 1e-9) + 1;
+		if (k > SP_MAX_VALUES)
+			return cp_fail(e, code, "%s: \"%s\" has %.0f values, more than %d: use --method "
+			               "tpe or a larger step", where, sp_dim_name[d], k, SP_MAX_VALUES);
+		double v[SP_MAX_VALUES];
+		for (int i = 0; i < (int)k; i++)
+			v[i] = r.low + i * r.step;
+		set_dim(sp, d, v, (int)k);
+	}
+	return 0;
+}
+
+double sp_tpe_size(const sp_space *sp)
+{
+	double size = 1;
+	for (int d = 0; d < SP_NDIM; d++) {
+		const sp_range *r = &sp->r[d];
+		if (!r->on)
+			size *= sp->n[d];
+		else if (r->step > 0)
+			size *= floor((r->high - r->low) / r->step + 1e-9) + 1;
+		else if (dim_is_int[d])
+			size *= r->high - r->low + 1;
+		else
+			return INFINITY;
+	}
+	return size;
+}
+
+int sp_tpe_params(const sp_space *sp, tpe_param *p, int *dim)
+{
+	int np = 0;
+	for (int d = 0; d < SP_NDIM; d++) {
+		if (sp->r[d].on) {
+			range_param(d, &sp->r[d], &p[np]);
+		} else if (sp->n[d] > 1) {
+			memset(&p[np], 0, sizeof(p[np]));
+			p[np].kind = TPE_CAT;
+			p[np].nchoices = sp->n[d];
+		} else {
+			continue;
+		}
+		dim[np++] = d;
+	}
+	return np;
+}
+
+void sp_tpe_config(const sp_space *sp, const double *x, const int *dim, int np, fc_config *out)
+{
+	double v[SP_NDIM];
+	for (int d = 0; d < SP_NDIM; d++)
+		v[d] = sp->r[d].on ? sp->r[d].low : sp->v[d][0];
+	for (int i = 0; i < np; i++) {
+		int d = dim[i];
+		v[d] = sp->r[d].on ? x[i] : sp->v[d][(int)x[i]];
+	}
+	out->context_length = (int)v[SP_CTX];
+	out->num_samples = (int)v[SP_SAMPLES];
+	out->temperature = v[SP_TEMP];
+	out->top_k = (int)v[SP_TOPK];
+	out->top_p = v[SP_TOPP];
+}
+
 cJSON *sp_to_json(const sp_space *sp)
 {
 	cJSON *j = cJSON_CreateObject();
 	for (int d = 0; d < SP_NDIM; d++) {
+		if (sp->r[d].on) {
+			cJSON_AddItemToObject(j, sp_dim_name[d], sp_range_json(&sp->r[d]));
+			continue;
+		}
 		cJSON *a = cJSON_AddArrayToObject(j, sp_dim_name[d]);
 		for (int i = 0; i < sp->n[d]; i++)
 			cJSON_AddItemToArray(a, cJSON_CreateNumber(sp->v[d][i]));

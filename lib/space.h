@@ -6,6 +6,7 @@
 #include "common.h"
 #include "forecast.h"
 #include <cJSON.h>
+#include "tpe.h"
 
 #define SP_MAX_VALUES 64       /* per dimension */
 #define SP_MAX_CONFIGS 10000   /* whole grid (scores are kept per config and window) */
@@ -14,9 +15,21 @@
  * values in the double arrays too (exact for the allowed ranges). */
 enum { SP_CTX, SP_SAMPLES, SP_TEMP, SP_TOPK, SP_TOPP, SP_NDIM };
 
+/* A dimension given as a range, {"low":..,"high":..,"step":..,"log":..}
+ * in the settings: only the TPE search samples it as it is; the other
+ * methods take a range with a step as the list of its values (sp_expand). */
+typedef struct {
+	int on;              /* 1: this dimension is a range (n[d] is 0) */
+	double low, high;    /* inclusive */
+	double step;         /* 0: continuous (floats, log ints); integers
+	                        default to 1 unless log */
+	int log;             /* sampled on a log scale (low > 0, no step) */
+} sp_range;
+
 typedef struct {
 	int n[SP_NDIM];
 	double v[SP_NDIM][SP_MAX_VALUES];
+	sp_range r[SP_NDIM];
 } sp_space;
 
 /* Names as in the settings file: "context_length", "num_samples",
@@ -49,13 +62,42 @@ int sp_check(const sp_space *sp, const char *where, int code, cp_err *e);
  * values every stage reads; the model ignores them). */
 void sp_quantile_model(sp_space *sp);
 
-/* Number of grid points. */
+/* 1 when some dimension is a range. */
+int sp_has_ranges(const sp_space *sp);
+/* 1 when dimension d has values (a list or a range). */
+int sp_has(const sp_space *sp, int d);
+/* The largest value dimension d can take (list maximum or range high). */
+double sp_max(const sp_space *sp, int d);
+
+/* Turn every range into the list of its values, for the methods that
+ * enumerate a grid: a range needs a step and at most SP_MAX_VALUES values,
+ * else `code` "<where>: "<dim>" is a range without a step: only --method
+ * tpe samples it" (or "... has N values, more than 64 ..."). */
+int sp_expand(sp_space *sp, const char *where, int code, cp_err *e);
+
+/* The TPE view of a space (tpe.h): one parameter per dimension that has
+ * more than one value: a list becomes a categorical over its values (as
+ * Optuna's suggest_categorical), a range an int or float distribution.
+ * p[] and dim[] hold SP_NDIM entries; dim[i] is the dimension of p[i].
+ * Returns the number of parameters. */
+int sp_tpe_params(const sp_space *sp, tpe_param *p, int *dim);
+/* How many distinct configs the space holds for TPE (lists, stepped and
+ * integer ranges); INFINITY when a float range is continuous. */
+double sp_tpe_size(const sp_space *sp);
+/* The config of TPE values x[np] (as sp_tpe_params laid them out); the
+ * dimensions with one value take it. */
+void sp_tpe_config(const sp_space *sp, const double *x, const int *dim, int np, fc_config *out);
+
+/* Number of grid points (a range counts as one: expand it first). */
 int sp_size(const sp_space *sp);
 /* Grid point idx (0 <= idx < sp_size): context_length varies slowest, then
  * num_samples, temperature, top_k, top_p (fastest). */
 void sp_config(const sp_space *sp, int idx, fc_config *out);
 
-/* The space as {"context_length":[..],...}; caller owns it. */
+/* A range as {"low":..,"high":..,"step":..,"log":..}; caller owns it. */
+cJSON *sp_range_json(const sp_range *r);
+
+/* The space as {"context_length":[..],...} (ranges as objects); caller owns it. */
 cJSON *sp_to_json(const sp_space *sp);
 
 /* Random search: pick min(k, size) distinct grid indices uniformly without

@@ -35,7 +35,7 @@ untimed() {
 	[ "${stderr_lines[0]}" = "opt-search: unknown option or missing argument '--bogus'" ]
 	run --separate-stderr opt-search --method annealing
 	assert_failure 2
-	[ "$stderr" = "opt-search: --method: 'annealing' is not grid, random or halving
+	[ "$stderr" = "opt-search: --method: 'annealing' is not grid, random, halving or tpe
 Try 'opt-search --help'." ]
 	run --separate-stderr opt-search --jobs 0
 	assert_failure 2
@@ -45,7 +45,7 @@ Try 'opt-search --help'." ]
 	[ "$stderr" = "opt-search: --plan, --run-unit and --reduce exclude each other" ]
 	run --separate-stderr opt-search --plan --method halving
 	assert_failure 2
-	[ "$stderr" = "opt-search: --plan does not support --method halving (its later rungs depend on earlier results)" ]
+	[ "$stderr" = "opt-search: --plan does not support --method halving (its later trials depend on earlier results)" ]
 	run --separate-stderr opt-search --temperatures 1,,2 < <(envelope 7d 7 drift)
 	assert_failure 2
 	[ "$stderr" = "opt-search: --temperatures: '1,,2' is not a comma-separated list of numbers" ]
@@ -317,7 +317,7 @@ two_lines() {
 		[ "$(jq -r .search.status out)" = done ]
 		n=$((n + 1))
 	done
-	[ "$n" = 2 ]
+	[ "$n" = 3 ]
 	opt-search --plan <env | parallel --pipe -N1 opt-search --run-unit | opt-search --reduce | untimed >a
 	opt-search <env | untimed >b
 	cmp a b
@@ -412,4 +412,161 @@ opt-search: warning: 7d: context_length 270 is longer than the model's max_conte
 		[ "$stderr" = "opt-search: ${o%% *}: chronos-bolt is a quantile model: it draws no samples, so num_samples, temperature, top_k and top_p do not apply (search context_length only)" ]
 		[ -z "$output" ]
 	done
+}
+
+# TPE: the demo model on a small space, few windows (fast).
+tpe_env() {
+	envelope 7d 7 "$CHRONOPT_ROOT/models/chronos-demo" >env
+}
+TPE_SPACE=(--windows 6 --holdout 5 --context-lengths 32,64,128 --num-samples 10,20 --temperatures 0.7,0.8,0.9,1.0,1.1)
+
+@test "tpe: the budget counts configs scored, each a config of the space, the best a completed one" {
+	tpe_env
+	run --separate-stderr opt-search --method tpe --trials 14 "${TPE_SPACE[@]}" <env
+	assert_success
+	echo "$output" >out
+	[ "$(jq -r .search.method out)" = tpe ]
+	[ "$(jq -r .search.status out)" = done ]
+	[ "$(jq .search.tpe.budget out)" = 14 ]
+	[ "$(jq -r .search.tpe.stopped out)" = budget ]
+	[ "$(jq .search.tpe.configs out)" = 14 ]
+	[ "$(jq '.search.tpe.sequence | length' out)" = "$(jq .search.tpe.trials out)" ]
+	# Repeated suggestions are free: trials = distinct configs + repeats.
+	[ "$(jq '.search.tpe.configs + .search.tpe.repeated' out)" = "$(jq .search.tpe.trials out)" ]
+	[ "$(jq '.search.tpe.sequence | unique | length' out)" = 14 ]
+	[ "$(jq '.search.trials | length' out)" = "$(jq .search.tpe.configs out)" ]
+	[ "$(jq '[.search.trials[].config | [.context_length, .num_samples, .temperature]] | unique | length' out)" = "$(jq .search.tpe.configs out)" ]
+	jq -e '.search.trials | all(.config.context_length as $c | [32,64,128] | index($c) != null)' out
+	jq -e '.search.trials | all(.config.temperature as $t | [0.7,0.8,0.9,1.0,1.1] | index($t) != null)' out
+	# Pruned trials stop at the pruning windows; the best is the lowest RMSE of the completed.
+	jq -e '.search.tpe.prune_windows == 2 and (.search.trials | all(if .pruned then .windows == 2 else .windows == 6 end))' out
+	[ "$(jq '[.search.trials[] | select(.pruned)] | length' out)" = "$(jq .search.tpe.pruned out)" ]
+	[ "$(jq '[.search.trials[] | select(.pruned | not)] | min_by(.metrics.rmse) | .trial' out)" = "$(jq .search.best.trial out)" ]
+}
+
+@test "tpe: seeded and deterministic, the same with any --jobs; another seed, another sequence" {
+	tpe_env
+	opt-search --method tpe --trials 12 "${TPE_SPACE[@]}" <env | untimed >a
+	opt-search --method tpe --trials 12 --jobs 2 "${TPE_SPACE[@]}" <env | untimed >b
+	cmp <(jq -S 'del(.search.candidate.timestamp)' a) <(jq -S 'del(.search.candidate.timestamp)' b)
+	opt-search --method tpe --trials 12 --seed 7 "${TPE_SPACE[@]}" <env | untimed >c
+	[ "$(jq -c .search.tpe.sequence a)" != "$(jq -c .search.tpe.sequence c)" ] ||
+		[ "$(jq -c '[.search.trials[].config]' a)" != "$(jq -c '[.search.trials[].config]' c)" ]
+}
+
+@test "tpe: a budget larger than the space scores each config once and says the space is exhausted" {
+	# (How well TPE searches is measured in test/unit/test_tpe.c against
+	# random search, and in make bench against the exhaustive grid.)
+	tpe_env
+	opt-search --method tpe --trials 30 --windows 6 --holdout 5 --context-lengths 64 \
+		--num-samples 10 --temperatures 0.05,0.6,0.8,1.0 --seed 3 <env >out
+	[ "$(jq '.search.trials | length' out)" = 4 ]
+	[ "$(jq .search.tpe.budget out)" = 30 ]
+	[ "$(jq -r .search.tpe.stopped out)" = "space exhausted" ]
+	[ "$(jq '.search.tpe.sequence | unique' -c out)" = "[0,1,2,3]" ]
+	opt-search --method grid --windows 6 --holdout 5 --context-lengths 64 \
+		--num-samples 10 --temperatures 0.05,0.6,0.8,1.0 --seed 3 <env >grid
+	# Same configs, same windows, same seed: the same scores as the grid.
+	[ "$(jq -c '[.search.trials[] | select(.pruned | not) | [.config.temperature, .metrics.rmse]] | sort' out)" = \
+	  "$(jq -c --slurpfile t out '[.search.trials[] | [.config.temperature, .metrics.rmse] | select(.[0] as $x | $t[0].search.trials | any(.config.temperature == $x and (.pruned | not)))] | sort' grid)" ]
+}
+
+@test "tpe: ranges from the settings, sampled inside them; grid refuses a range without a step" {
+	tpe_env
+	jq '.search.spaces["7d"] = {"context_length":{"low":16,"high":128,"step":16},"num_samples":[10],"temperature":{"low":0.5,"high":1.5},"top_k":[0],"top_p":[1.0]}' \
+		"$CHRONOPT_ROOT/configs/chronopt.json" >settings.json
+	run --separate-stderr opt-search --config settings.json --method tpe --trials 12 --windows 6 --holdout 5 <env
+	assert_success
+	echo "$output" >out
+	jq -e '.search.space.temperature == {"low":0.5,"high":1.5,"log":false}' out
+	jq -e '.search.trials | all(.config.temperature >= 0.5 and .config.temperature <= 1.5)' out
+	jq -e '.search.trials | all(.config.context_length % 16 == 0 and .config.context_length >= 16 and .config.context_length <= 128)' out
+	# Not only the list-like values: a continuous range gives other temperatures.
+	jq -e '[.search.trials[].config.temperature] | any(. * 10 | . != floor)' out
+	cp settings.json before.json
+	run --separate-stderr opt-search --config settings.json --method grid --windows 6 --holdout 5 <env
+	assert_failure 7
+	[[ $stderr == *'"temperature" is a range without a step: only --method tpe samples it'* ]]
+	[ "$(jq -r .search.status <<<"$output")" = error ]
+	cmp settings.json before.json
+	# A range with a step is its list for grid.
+	jq '.search.spaces["7d"].temperature = {"low":0.8,"high":1.0,"step":0.1}' settings.json >s2.json
+	run --separate-stderr opt-search --config s2.json --method grid --windows 6 --holdout 5 <env
+	assert_success
+	[ "$(jq .search.trials_planned <<<"$output")" = 24 ]
+}
+
+@test "tpe: bad ranges and settings are refused with the reason" {
+	tpe_env
+	for bad in '{"low":2,"high":1}' '{"low":0,"high":1,"log":true}' '{"low":1}' '{"low":0.5,"high":1,"steps":1}' '{"low":0.5,"high":1.5,"step":0.3}'; do
+		jq --argjson b "$bad" '.search.spaces["7d"].temperature = $b' "$CHRONOPT_ROOT/configs/chronopt.json" >s.json
+		run --separate-stderr opt-search --config s.json --method tpe --trials 12 --windows 6 --holdout 5 <env
+		assert_failure 7
+		[[ $stderr == *"search.spaces.7d"* || $stderr == *"temperature"* ]]
+	done
+	for kv in 'prune_fraction=1' 'tpe_batch=0' 'tpe_candidates=0'; do
+		jq --arg k "${kv%%=*}" --argjson v "${kv#*=}" '.search[$k] = $v' "$CHRONOPT_ROOT/configs/chronopt.json" >s.json
+		run --separate-stderr opt-search --config s.json --method tpe <env
+		assert_failure 3
+		[[ $stderr == *"search.${kv%%=*}"* ]]
+		[ -z "$output" ]
+	done
+	run --separate-stderr opt-search --plan --method tpe <env
+	assert_failure 2
+	[ "$stderr" = "opt-search: --plan does not support --method tpe (its later trials depend on earlier results)" ]
+}
+
+@test "tpe: prune_fraction 0 scores every trial on every window" {
+	tpe_env
+	jq '.search.prune_fraction = 0' "$CHRONOPT_ROOT/configs/chronopt.json" >s.json
+	opt-search --config s.json --method tpe --trials 12 "${TPE_SPACE[@]}" <env >out
+	[ "$(jq .search.tpe.pruned out)" = 0 ]
+	jq -e '.search.trials | all(.windows == 6 and (.pruned | not))' out
+}
+
+@test "tpe: --max-seconds 0 stops after the first batch, partial" {
+	tpe_env
+	opt-search --method tpe --trials 12 --max-seconds 0 "${TPE_SPACE[@]}" <env >out
+	[ "$(jq -r .search.status out)" = partial ]
+	[ "$(jq .search.tpe.configs out)" -lt 12 ]
+	[ "$(jq .search.tpe.configs out)" -ge 1 ]
+	[ "$(jq -r .search.tpe.stopped out)" = max-seconds ]
+}
+
+@test "objectives rmse,cost: the Pareto front is non-dominated and the candidate is its cheapest config within the tolerance" {
+	tpe_env
+	run --separate-stderr opt-search --objectives rmse,cost --windows 6 --holdout 5 \
+		--context-lengths 32,64,128 --num-samples 10,20 --temperatures 0.8,1.0 <env
+	assert_success
+	echo "$output" >out
+	jq -e '.search.pareto.objectives == ["rmse","cost"] and .search.pareto.tolerance_pct == 2' out
+	# cost = context + num_samples x steps for a sampling model.
+	jq -e '.search.trials | all(.cost == .config.context_length + .config.num_samples * 7)' out
+	# Every front point is dominated by no trial; every other trial is dominated by some front point.
+	jq -e '.search.trials as $t | .search.pareto.front | all(. as $f | $t | all((.metrics.rmse <= $f.rmse and .cost <= $f.cost and (.metrics.rmse < $f.rmse or .cost < $f.cost)) | not))' out
+	jq -e '.search.pareto.front as $f | [.search.pareto.front[].trial] as $ids | .search.trials | map(select(.trial as $i | $ids | index($i) | not)) | all(. as $x | $f | any(.rmse <= $x.metrics.rmse and .cost <= $x.cost))' out
+	jq -e '[.search.pareto.front[].cost] | . == sort' out
+	lim=$(jq '[.search.trials[].metrics.rmse] | min * 1.02' out)
+	mincost=$(jq --argjson l "$lim" '[.search.trials[] | select(.metrics.rmse <= $l) | .cost] | min' out)
+	[ "$(jq '.search.trials[] | select(.trial == '"$(jq .search.pareto.chosen out)"') | .cost' out)" = "$mincost" ]
+	[ "$(jq .search.best.trial out)" = "$(jq .search.pareto.chosen out)" ]
+	jq -e '.search.best.config.context_length == .search.candidate.context_length and .search.best.config.num_samples == .search.candidate.num_samples' out
+	# In this space the cheapest near-best is not the lowest RMSE: the choice matters.
+	[ "$(jq .search.pareto.chosen out)" != "$(jq .search.pareto.lowest_rmse_trial out)" ]
+	# Tolerance 0: the lowest RMSE.
+	jq '.search.pareto_tolerance_pct = 0' "$CHRONOPT_ROOT/configs/chronopt.json" >s.json
+	opt-search --config s.json --objectives rmse,cost --windows 6 --holdout 5 \
+		--context-lengths 32,64,128 --num-samples 10,20 --temperatures 0.8,1.0 <env >out0
+	[ "$(jq .search.pareto.chosen out0)" = "$(jq .search.pareto.lowest_rmse_trial out0)" ]
+	# Without objectives: no pareto section, the lowest RMSE.
+	opt-search --windows 6 --holdout 5 --context-lengths 32,64,128 --num-samples 10,20 --temperatures 0.8,1.0 <env >out1
+	jq -e '.search.pareto == null' out1
+	[ "$(jq .search.best.trial out1)" = "$(jq .search.pareto.lowest_rmse_trial out)" ]
+	run --separate-stderr opt-search --objectives rmse,latency <env
+	assert_failure 2
+	[[ ${stderr_lines[0]} == "opt-search: --objectives: 'rmse,latency' is not rmse, rmse,seconds or rmse,cost" ]]
+	jq '.search.objectives = "cost"' "$CHRONOPT_ROOT/configs/chronopt.json" >s.json
+	run --separate-stderr opt-search --config s.json <env
+	assert_failure 3
+	[[ $stderr == *'"search.objectives" must be "rmse", "rmse,seconds" or "rmse,cost"'* ]]
 }
