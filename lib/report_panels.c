@@ -89,11 +89,12 @@ static int32_t age_days(const cJSON *j, const char *generated_at)
 	return b - a;
 }
 
-/* "stale", "fresh" or "unchecked" as the run's data check judged it. */
+/* "stale", "fresh" or "unchecked" as the run's data check judged it (a
+ * check that was off, stale_after_steps null, judged nothing). */
 static const char *staleness(const cJSON *j)
 {
 	const cJSON *s = at(j, "series.stale");
-	if (cJSON_IsBool(s))
+	if (cJSON_IsBool(s) && (cJSON_IsTrue(s) || cJSON_IsNumber(at(j, "series.stale_after_steps"))))
 		return cJSON_IsTrue(s) ? "stale" : "fresh";
 	return "unchecked";
 }

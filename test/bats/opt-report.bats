@@ -80,7 +80,7 @@ model drift
 
 # rec ID HORIZON DATE OUTCOME [STALE]: one history record of series ID.
 rec() {
-	printf '{"schema":"chronopt-history/1","run_id":"r-%s","horizon":"%s","optimization_date":"%sT02:00:00Z","outcome":"%s","series":{"id":"%s","path":"%s.csv","last_date":"2026-09-23","length":500,"stale":%s},"model":{"dir":"drift"}}\n' \
+	printf '{"schema":"chronopt-history/1","run_id":"r-%s","horizon":"%s","optimization_date":"%sT02:00:00Z","outcome":"%s","series":{"id":"%s","path":"%s.csv","last_date":"2026-09-23","length":500,"stale_after_steps":5,"stale":%s},"model":{"dir":"drift"}}\n' \
 		"$3" "$2" "$3" "$4" "$1" "$1" "${5:-false}"
 }
 
