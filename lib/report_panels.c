@@ -302,7 +302,10 @@ static void slot_plot(FILE *out, const char *aria, double W, double H, int nslot
 	double t0 = ceil(lo / step) * step;
 	fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#cbd5e1\"/>",
 	        left, top, pw, ph);
-	for (double t = t0; t <= hi + step * 1e-9; t += step) {
+	/* at most 12 gridlines: a step too small to move t (values of 1e15
+	 * with a span of 1e-3) must not loop forever */
+	for (int g = 0; g < 12 && t0 + g * step <= hi + step * 1e-9; g++) {
+		double t = t0 + g * step;
 		double y = top + ph * (1 - (t - lo) / (hi - lo));
 		fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eef2f7\"/>", left, y,
 		        left + pw, y);
@@ -535,7 +538,8 @@ static void forecast_chart(FILE *out, const report_data *r, const hstat *h)
 #define FY(v) (top + ph * (1 - ((v) - lo) / (hi - lo)))
 	fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"#cbd5e1\"/>",
 	        left, top, pw, ph);
-	for (double t = ceil(lo / step) * step; t <= hi; t += step) {
+	for (int g = 0; g < 12 && ceil(lo / step) * step + g * step <= hi; g++) {
+		double t = ceil(lo / step) * step + g * step;
 		fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#eef2f7\"/>", left, FY(t),
 		        left + pw, FY(t));
 		char b[32];

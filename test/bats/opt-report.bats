@@ -124,3 +124,14 @@ rec() {
 	# the three of 2026-11-01 share the day's x, one lane each
 	[ "$(cut -d' ' -f2 <<<"$tl" | sort | uniq -c | sort -rn | head -n 1 | awk '{print $1}')" -eq 3 ]
 }
+
+@test "figures too large for their differences (1e17 apart by one unit in the last place) still make a page" {
+	for d in 2026-11-01 2026-11-08; do
+		printf '{"schema":"chronopt-history/1","run_id":"r-%s","horizon":"7d","optimization_date":"%sT02:00:00Z","outcome":"not_approved","validation":{"status":"done","approved":false,"candidate":{"rmse":1e17},"random_walk":{"rmse":1.0000000000000002e17},"windows":{"count":2}},"drift":{"ks_statistic":1e17,"psi":1.0000000000000002e17}}\n' "$d" "$d"
+	done >h.jsonl
+	# timeout only guards against the endless gridline loop this test is about
+	run --separate-stderr timeout 20 opt-report --history h.jsonl --config-dir none
+	assert_success
+	assert_output --partial 'aria-label="held-out RMSE over time"'
+	[ "$(grep -c '<line x1=[^>]*stroke="#eef2f7"' <<<"$output")" -le 24 ]
+}
