@@ -21,11 +21,19 @@
 #          [--change-date DATE] [--next N] [--no-score | --score-only]
 #                        what chronopt would have done: run --all every simulated
 #                        week on the series as known that day, then score it
+#   ids                  the series ids a run would take (--ids), one a line
+#   summary RUN_ID       many series: the report and the one mail of run RUN_ID
+#                        after its series were run elsewhere (GNU parallel)
 #
 # Options (anywhere on the line; each overrides the env file's KEY):
 #   --env FILE           env file (default $CHRONOPT_ENV, else ./chronopt.env if present)
 #   --series FILE        CHRONOPT_SERIES     series CSV (default: bundled testdata/usdclp_daily.csv)
 #   --series-id ID       CHRONOPT_SERIES_ID  id in a long-format CSV (default: the tools' default)
+#   --ids all|ID,ID      CHRONOPT_IDS        many series in one workspace: every id of the
+#                                            long-format CSV, or these; each has its own
+#                                            configs, history, runs and logs (paths with
+#                                            {id}, default series/{id}/...), run in parallel
+#                                            (--jobs); one report and one mail for all
 #   --model SPEC         CHRONOPT_MODEL      Chronos checkpoint dir or baseline name; run
 #                                            refuses to start without one (exit 2); demo
 #                                            defaults to the bundled models/chronos-demo
@@ -62,7 +70,8 @@
 #
 # Exit status: 0 ok; 2 usage; 3 bad input; 4 I/O; 5 busy (another run holds
 # the lock); 7 partly failed (some horizons failed, the others went through
-# every stage); otherwise the failing stage's exit code (chronopt-envelope(7)).
+# every stage; with --ids: some series failed, the others ran); otherwise
+# the failing stage's exit code (chronopt-envelope(7)).
 set -euo pipefail
 
 prog=pipeline.sh
@@ -126,10 +135,11 @@ trap 'exit 143' TERM
 
 # ------------------------------------------------------------ configuration
 
-keys=(SERIES SERIES_ID MODEL CONFIG CONFIG_DIR HISTORY RUN_DIR LOG_DIR REPORT MAIL_TO
+keys=(SERIES SERIES_ID IDS MODEL CONFIG CONFIG_DIR HISTORY RUN_DIR LOG_DIR REPORT MAIL_TO
 	MAIL_COMMAND BIN SEED JOBS LOG_FILE SYSLOG FORECAST_LOG)
 path_keys=" SERIES CONFIG CONFIG_DIR HISTORY RUN_DIR LOG_DIR REPORT BIN LOG_FILE FORECAST_LOG "
 declare -A opt=() file=()
+env_dir="" # the env file's directory, once read
 
 # Read the env file as data: KEY=VALUE, nothing evaluated.
 read_env_file() {
@@ -138,6 +148,7 @@ read_env_file() {
 		die 4 "cannot read env file '$f'"
 	fi
 	dir=$(cd "$(dirname "$f")" && pwd -P)
+	env_dir=$dir
 	while IFS= read -r line || [ -n "$line" ]; do
 		n=$((n + 1))
 		line=${line%$'\r'}
@@ -650,6 +661,7 @@ cmd_run() {
 		body_lines=("the run stopped at a stage that failed (exit $rc); see the *.stderr files")
 		[ $dry = 0 ] && mail_report "$run_id" "$rundir" "$rundir/00-trigger.ndjson"
 		[ $dry = 0 ] && { log_line "run $run_id exit $rc: a stage failed" || true; }
+		[ $dry = 0 ] && { printf '%d\n' "$rc" >"$rundir/exit"; } 2>/dev/null
 		warn "run $run_id failed; envelopes and stderr in $rundir"
 		return $rc
 	fi
@@ -687,6 +699,8 @@ cmd_run() {
 	fi
 	log_line "run $run_id exit $final: $what" || final=4
 	mail_report "$run_id" "$rundir" "$last"
+	# the run's exit code, read by `summary` when series ran elsewhere
+	{ printf '%d\n' "$final" >"$rundir/exit"; } 2>/dev/null || warn "cannot write '$rundir/exit'"
 	return $final
 }
 
@@ -1327,6 +1341,404 @@ replay_score() { # replay_score OPT_REPLAY WORKSPACE NEXT: the KPI report, its t
 	printf '\nKPI report: %s (JSON), %s (page)\n' "$ws/replay-kpi.json" "$ws/replay.html"
 }
 
+# ------------------------------------------------ many series (issue 17)
+# A workspace of many series: CHRONOPT_IDS (--ids) is "all" (every id of
+# the long-format CSV) or a comma-separated list.  Each id has its own
+# configs, history, runs and logs: the paths CONFIG_DIR, HISTORY, RUN_DIR,
+# LOG_DIR (and FORECAST_LOG) hold "{id}", replaced by the id (default
+# W/series/{id}/configs, .../history.jsonl, .../runs, .../logs, W the env
+# file's directory or the working directory).  Every command runs this
+# script once per id, as a workspace of one series (--ids '' --series-id
+# ID and the id's paths); run does so in parallel, then writes one report
+# (W/report.html) and sends one mail; W/runs/RUN_ID/ keeps each id's
+# output (ID.out, ID.err) and exit code (ID.rc).
+# Ids are hostile input: only plain names (series_id_ok in lib/series.c)
+# become directory names; anything else is refused before a file is written.
+
+multi=0
+id_ok() { [[ $1 =~ ^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$ ]]; }
+
+# user_set KEY: the key was given by option, env file or environment.
+user_set() {
+	local e=CHRONOPT_$1
+	[ -n "${opt[$1]+x}${file[$1]+x}${!e:-}" ]
+}
+
+# After resolve_config: the mode, the per-id path templates, the syntax of
+# the ids given.
+multi_settings() {
+	multi=0
+	[ -n "$cfg_IDS" ] || return 0
+	multi=1
+	[ -z "$cfg_SERIES_ID" ] || die 2 "give --series-id ID (one series) or --ids (several), not both"
+	ws_root=${env_dir:-$PWD}
+	local kv k sub v
+	for kv in CONFIG_DIR:configs HISTORY:history.jsonl RUN_DIR:runs LOG_DIR:logs; do
+		k=${kv%%:*} sub=${kv#*:}
+		if user_set "$k"; then
+			v=cfg_$k
+			[[ ${!v} == *"{id}"* ]] ||
+				die 2 "${k}: with several series (--ids) each needs its own: the path must contain {id} (e.g. series/{id}/$sub)"
+		else
+			printf -v "cfg_$k" '%s' "$ws_root/series/{id}/$sub"
+		fi
+	done
+	user_set REPORT || cfg_REPORT=$ws_root/report.html
+	[[ $cfg_REPORT != *"{id}"* ]] || die 2 "REPORT: one report for all series: its path cannot contain {id}"
+	if [ "$cfg_IDS" != all ]; then
+		local a
+		local -a want
+		IFS=, read -r -a want <<<"$cfg_IDS,"
+		[ ${#want[@]} -gt 0 ] || die 2 "--ids: no series id given"
+		for a in "${want[@]}"; do
+			id_ok "$a" || die 2 "series id '$(flat "$a" 80)' is not a plain name (1-64 letters, digits, '.', '_' or '-', not starting with '.' or '-')"
+		done
+	fi
+}
+
+# multi_ids: ids (the selection, in the CSV's order for all, else as
+# given, each once) and csv_ids (every id of the CSV), checked by
+# opt-trigger --list-ids: a CSV with an id that is not plain stops here
+# (exit 3), before anything is written.
+multi_ids() {
+	local out a t
+	t=$(tool opt-trigger)
+	out=$("$t" --list-ids --series "$cfg_SERIES") || exit $?
+	mapfile -t csv_ids <<<"$out"
+	ids=()
+	if [ "$cfg_IDS" = all ]; then
+		ids=("${csv_ids[@]}")
+		return 0
+	fi
+	local -a want
+	IFS=, read -r -a want <<<"$cfg_IDS,"
+	for a in "${want[@]}"; do
+		case " ${csv_ids[*]} " in
+		*" $a "*) ;;
+		*) die 2 "series id '$a' is not in '$(flat "$cfg_SERIES")' (it has: $(flat "${csv_ids[*]}" 200))" ;;
+		esac
+		case " ${ids[*]+"${ids[*]}"} " in *" $a "*) continue ;; esac
+		ids+=("$a")
+	done
+}
+
+idpath() { printf '%s' "${1//\{id\}/$2}"; } # idpath TEMPLATE ID
+
+# child_args ID [JOBS]: the options of this script for series ID alone
+# (into the array ca): a workspace of one series at the id's paths, no mail.
+child_args() {
+	local id=$1 hist
+	hist=$(idpath "$cfg_HISTORY" "$id")
+	ca=(--ids "" --series "$cfg_SERIES" --series-id "$id" --config "$cfg_CONFIG"
+		--config-dir "$(idpath "$cfg_CONFIG_DIR" "$id")" --history "$hist"
+		--run-dir "$(idpath "$cfg_RUN_DIR" "$id")" --log-dir "$(idpath "$cfg_LOG_DIR" "$id")"
+		--report "$(dirname "$hist")/report.html" --mail-to "" --bin "$cfg_BIN" --seed "$cfg_SEED"
+		--jobs "${2:-$cfg_JOBS}")
+	[ -n "$cfg_MODEL" ] && ca+=(--model "$cfg_MODEL")
+	[ -n "$cfg_LOG_FILE" ] && ca+=(--log "$cfg_LOG_FILE")
+	[ "$cfg_SYSLOG" = 1 ] && ca+=(--syslog)
+	[ -n "$cfg_FORECAST_LOG" ] && ca+=(--forecast-log "$(idpath "$cfg_FORECAST_LOG" "$id")")
+	return 0
+}
+
+multi_list() {
+	[ $# -eq 0 ] || die 2 "ids: unexpected argument '$(flat "$1" 80)'"
+	if [ "$multi" = 0 ]; then
+		[ -n "$cfg_SERIES_ID" ] && { printf '%s\n' "$cfg_SERIES_ID"; return 0; }
+		"$(tool opt-trigger)" --list-ids --series "$cfg_SERIES"
+		return
+	fi
+	multi_ids
+	printf '%s\n' "${ids[@]}"
+}
+
+multi_run() {
+	local a hset=0 all=0 dry=0
+	local -a args=("$@")
+	# the run's own arguments, checked once here rather than once per series
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--horizon)
+			[ $# -ge 2 ] || die 2 "option '--horizon' needs a value"
+			name_ok "$2" || die 2 "horizon '$(flat "$2" 40)' is not a plain name ([A-Za-z0-9_-], 1-32 chars)"
+			hset=1
+			shift
+			;;
+		--all) all=1 ;;
+		--dry-run) dry=1 ;;
+		--force) ;;
+		*) die 2 "run: unknown argument '$(flat "$1" 80)'" ;;
+		esac
+		shift
+	done
+	[ $hset = 1 ] && [ $all = 1 ] && die 2 "run: give --horizon H or --all, not both"
+	ops_require_model
+	command -v jq >/dev/null || die 4 "jq not found: run scripts/install-deps"
+	multi_ids
+	local run_id=${CHRONOPT_RUN_ID:-$(date -u +%Y%m%dT%H%M%SZ)-$$}
+	name_ok "$run_id" || die 2 "run id '$(flat "$run_id" 40)' is not a plain name"
+	export CHRONOPT_RUN_ID=$run_id
+	local mdir
+	if [ $dry = 1 ]; then
+		mdir=$(mktemp -d "${TMPDIR:-/tmp}/chronopt-dry-run.XXXXXX" 2>/dev/null) ||
+			die 4 "cannot create a temporary directory in '${TMPDIR:-/tmp}'"
+	else
+		mdir=$ws_root/runs/$run_id
+		# several machines may run the ids of one run (GNU parallel): the
+		# directory may exist, an id's files may not
+		mkdirs "$mdir"
+	fi
+	local n=${#ids[@]} par jobs
+	par=$((cfg_JOBS < n ? cfg_JOBS : n))
+	jobs=$((cfg_JOBS / par))
+	[ "$jobs" -ge 1 ] || jobs=1
+	printf '%s: run %s: %d series (%s), %d at a time, %d search job%s each, model %s\n' "$prog" "$run_id" "$n" \
+		"$(flat "${ids[*]}" 200)" "$par" "$jobs" "$([ $jobs = 1 ] || echo s)" "$(flat "$cfg_MODEL" 120)" >&2
+	ops_event info "run $run_id: $n series started ($(flat "${ids[*]}" 300))"
+	local id running=0
+	for id in "${ids[@]}"; do
+		if [ $running -ge $par ]; then
+			wait -n || true
+			running=$((running - 1))
+		fi
+		rm -f -- "$mdir/$id.rc"
+		(
+			child_args "$id" "$jobs"
+			rc=0
+			"$self" "${ca[@]}" run "${args[@]+"${args[@]}"}" >"$mdir/$id.out" 2>"$mdir/$id.err" </dev/null || rc=$?
+			printf '%d\n' "$rc" >"$mdir/$id.rc"
+		) &
+		running=$((running + 1))
+	done
+	wait || true
+	multi_summary "$run_id" "$mdir" "$dry"
+}
+
+# multi_why STDERR-FILE: the line that says why a series' run failed: the
+# tool's own message when there is one, else the script's.
+multi_why() {
+	local l
+	l=$(grep -v '^pipeline.sh: ' "$1" 2>/dev/null | head -n 1) || true
+	[ -n "$l" ] || l=$(grep -v '^pipeline.sh: run ' "$1" 2>/dev/null | head -n 1) || true
+	printf '%s' "${l#"${l%%[![:space:]]*}"}"
+}
+
+# multi_summary RUN_ID DIR DRY: per series what its run did, then (unless
+# a dry run) the report of every series and one mail; returns 0 when every
+# series' run exited 0, 7 when some failed or partly failed, the first
+# failure's code when all failed.
+multi_summary() {
+	local run_id=$1 mdir=$2 dry=$3 id rc what first_rc=0 nfail=0 npart=0 nok=0 n_dep=0 n_trig=0 events=0
+	local -a failed=() lines=()
+	for id in "${ids[@]}"; do
+		rc=""
+		[ -f "$mdir/$id.rc" ] && read -r rc <"$mdir/$id.rc"
+		if [ -z "$rc" ]; then
+			# ran elsewhere: its run directory says how it ended
+			local rd
+			rd=$(idpath "$cfg_RUN_DIR" "$id")/$run_id
+			[ -f "$rd/exit" ] && read -r rc <"$rd/exit"
+		fi
+		[[ $rc =~ ^[0-9]+$ ]] || rc=""
+		what=""
+		[ -f "$mdir/$id.out" ] && { what=$(grep -E '^[0-9]+ triggered|^nothing to do' "$mdir/$id.out" | tail -n 1) || true; }
+		printf '== %s: ' "$id"
+		if [ -z "$rc" ]; then
+			printf 'no record of run %s for this series\n' "$run_id"
+			nfail=$((nfail + 1)) failed+=("$id") events=1
+			[ "$first_rc" != 0 ] || first_rc=4
+			lines+=("$id: no record of run $run_id")
+			continue
+		fi
+		if [ "$rc" = 0 ]; then
+			nok=$((nok + 1))
+			printf '%s\n' "${what:-done}"
+		else
+			nfail=$((nfail + 1)) failed+=("$id") events=1
+			[ "$rc" = 7 ] && npart=$((npart + 1))
+			[ "$first_rc" != 0 ] || first_rc=$rc
+			[ "$rc" = 7 ] && printf 'partly failed (exit 7): %s\n' "${what:-}" ||
+				printf 'FAILED (exit %s): %s\n' "$rc" "$(flat "$(multi_why "$mdir/$id.err")" 300)"
+		fi
+		if [[ $what =~ ^([0-9]+)\ triggered.*\ ([0-9]+)\ deployed ]]; then
+			n_trig=$((n_trig + BASH_REMATCH[1])) n_dep=$((n_dep + BASH_REMATCH[2]))
+			[ "${BASH_REMATCH[1]}" -gt 0 ] && events=1
+		fi
+		if [ "$rc" != 0 ] && [ "$rc" != 7 ]; then
+			lines+=("$id: exit $rc: $(multi_why "$mdir/$id.err")")
+		else
+			lines+=("$id: exit $rc: ${what:-done}")
+		fi
+		[ -f "$mdir/$id.out" ] && grep -vE '^[0-9]+ triggered|^nothing to do|^envelopes' "$mdir/$id.out" | sed 's/^/   /' || true
+	done
+	local sum="${#ids[@]} series: $n_trig horizons triggered, $n_dep deployed, $((nfail - npart)) series failed, $npart partly"
+	printf '%s\n' "$sum"
+	[ $dry = 1 ] && printf '(dry run: nothing deployed or recorded, no mail sent; output in %s)\n' "$mdir"
+	[ $dry = 1 ] || printf 'outputs: %s\n' "$mdir"
+	ops_event "$([ $nfail -gt 0 ] && echo warning || echo info)" "run $run_id: done: $sum"
+	local final=0
+	if [ $nfail -gt 0 ]; then
+		final=7
+		[ $nok -eq 0 ] && [ $nfail -eq ${#ids[@]} ] && [ "$first_rc" != 7 ] && final=$first_rc
+	fi
+	[ $dry = 1 ] && return $final
+	multi_report || true
+	if [ -n "$cfg_MAIL_TO" ] && [ $events = 1 ]; then
+		local body subject m=${cfg_MODEL%/}
+		[[ $m == */* ]] && m=$(basename -- "$m")
+		body=$(mktemp_or_die "${TMPDIR:-/tmp}/chronopt-mail.XXXXXX")
+		tmpfiles+=("$body")
+		subject="chronopt ${#ids[@]} series (model $(flat "$m" 60)): $n_dep deployed"
+		[ $nfail -gt 0 ] && subject="$subject, $nfail series failed or partly failed ($(flat "${failed[*]}" 80))"
+		{
+			printf 'chronopt run %s: %s\n\n' "$run_id" "$sum"
+			for a in "${lines[@]}"; do printf '%s\n' "$(flat "$a" 600)"; done
+			for id in "${ids[@]}"; do
+				printf '\n======== series %s\n' "$id"
+				local rd
+				rd=$(idpath "$cfg_RUN_DIR" "$id")/$run_id
+				if [ -s "$rd/40-history.ndjson" ]; then
+					"$cfg_BIN/opt-report" --format text <"$rd/40-history.ndjson" 2>/dev/null ||
+						printf '(the text report could not be made)\n'
+				elif [ -s "$mdir/$id.err" ]; then
+					printf 'the run of this series failed:\n'
+					tail -n 8 "$mdir/$id.err" | while IFS= read -r a; do printf '  %s\n' "$(flat "$a" 400)"; done
+				else
+					printf 'no run directory %s\n' "$(flat "$rd")"
+				fi
+			done
+			printf '\nreport: %s\noutputs: %s\n' "$(flat "$cfg_REPORT")" "$(flat "$mdir")"
+		} >"$body"
+		mail_send "$subject" "$body" || true
+	fi
+	return $final
+}
+
+# multi_report: one dashboard of every series of the CSV that has a
+# history (and of those just run).
+multi_report() {
+	local id h
+	local -a pairs=()
+	for id in "${csv_ids[@]}"; do
+		h=$(idpath "$cfg_HISTORY" "$id")
+		case " ${ids[*]} " in
+		*" $id "*) ;;
+		*) [ -f "$h" ] || continue ;;
+		esac
+		pairs+=(--history "$h" --config-dir "$(idpath "$cfg_CONFIG_DIR" "$id")")
+	done
+	[ ${#pairs[@]} -gt 0 ] || return 0
+	mkdirs "$(dirname "$cfg_REPORT")"
+	"$cfg_BIN/opt-report" "${pairs[@]}" --html "$cfg_REPORT" || {
+		warn "warning: the report '$cfg_REPORT' could not be written"
+		return 1
+	}
+}
+
+multi_report_cmd() {
+	[ $# -eq 0 ] || die 2 "report: unexpected argument '$(flat "$1" 80)'"
+	tool opt-report >/dev/null
+	multi_ids
+	multi_report || exit 4
+	printf 'report: %s\n' "$cfg_REPORT"
+}
+
+# summary RUN_ID: what `run` prints, reports and mails at its end, for a
+# run whose series ran elsewhere (each by `--ids ID --mail-to '' run`).
+multi_summary_cmd() {
+	[ $# -eq 1 ] || die 2 "summary: which run? (pipeline.sh summary RUN_ID)"
+	name_ok "$1" || die 2 "run id '$(flat "$1" 40)' is not a plain name"
+	tool opt-report >/dev/null
+	command -v jq >/dev/null || die 4 "jq not found: run scripts/install-deps"
+	multi_ids
+	mkdirs "$ws_root/runs/$1"
+	multi_summary "$1" "$ws_root/runs/$1" 0
+}
+
+# status for every series: text, a header per series; --json one object
+# {"workspace","series":[<status --json of each>]}.
+multi_status() {
+	local json=0 id rc=0 out
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--json) json=1 ;;
+		*) die 2 "status: unexpected argument '$(flat "$1" 80)'" ;;
+		esac
+		shift
+	done
+	multi_ids
+	if [ $json = 1 ]; then
+		command -v jq >/dev/null || die 4 "jq not found: run scripts/install-deps"
+		out=$(mktemp_or_die "${TMPDIR:-/tmp}/chronopt-status.XXXXXX")
+		tmpfiles+=("$out")
+		for id in "${ids[@]}"; do
+			child_args "$id"
+			"$self" "${ca[@]}" status --json >>"$out" || return $?
+		done
+		jq -c -s --arg ws "$ws_root" '{workspace: $ws, series: .}' "$out"
+		return
+	fi
+	local first=1
+	for id in "${ids[@]}"; do
+		[ $first = 1 ] || printf '\n'
+		first=0
+		printf '== series %s\n' "$id"
+		child_args "$id"
+		"$self" "${ca[@]}" status || rc=$?
+	done
+	return $rc
+}
+
+# multi_each CMD ARGS: CMD for every series in turn, a header before each;
+# the first failure's exit code, after all.
+multi_each() {
+	local cmd=$1 id rc=0 r first=1
+	shift
+	multi_ids
+	for id in "${ids[@]}"; do
+		[ $first = 1 ] || printf '\n'
+		first=0
+		printf '== series %s\n' "$id"
+		child_args "$id"
+		r=0
+		"$self" "${ca[@]}" "$cmd" "$@" || r=$?
+		[ $rc -ne 0 ] || rc=$r
+	done
+	return $rc
+}
+
+# multi_one CMD ARGS: CMD for the one series --ids names.
+multi_one() {
+	local cmd=$1
+	shift
+	multi_ids
+	[ ${#ids[@]} -eq 1 ] || die 2 "$cmd: one series at a time: give --ids ID"
+	child_args "${ids[0]}"
+	"$self" "${ca[@]}" "$cmd" "$@"
+}
+
+multi_check() {
+	[ $# -eq 0 ] || die 2 "check: unexpected argument '$(flat "$1" 80)'"
+	ops_require_model
+	multi_ids
+	local id
+	for id in "${ids[@]}"; do
+		child_args "$id"
+		"$self" "${ca[@]}" check >/dev/null || exit $?
+	done
+	printf 'series      %s\n' "$cfg_SERIES"
+	printf 'series ids  %s\n' "$(flat "${ids[*]}" 400)"
+	printf 'model       %s\n' "$cfg_MODEL"
+	printf 'settings    %s\n' "$cfg_CONFIG"
+	printf 'configs     %s\n' "$cfg_CONFIG_DIR"
+	printf 'history     %s\n' "$cfg_HISTORY"
+	printf 'runs        %s\n' "$cfg_RUN_DIR"
+	printf 'logs        %s\n' "$cfg_LOG_DIR"
+	printf 'report      %s (all series)\n' "$cfg_REPORT"
+	printf 'tools       %s\n' "$cfg_BIN"
+	printf 'mail to     %s\n' "${cfg_MAIL_TO:-(nobody)}"
+}
+
 # --------------------------------------------------------------------- main
 
 main() {
@@ -1338,13 +1750,14 @@ main() {
 			exit 0
 			;;
 		--syslog) opt[SYSLOG]=1 ;;
-		--env | --series | --series-id | --model | --config | --config-dir | --history | --run-dir | \
+		--env | --series | --series-id | --ids | --model | --config | --config-dir | --history | --run-dir | \
 			--log-dir | --report | --mail-to | --mail-command | --bin | --seed | --jobs | --log | --forecast-log)
 			[ $# -ge 2 ] || die 2 "option '$1' needs a value"
 			case "$1" in
 			--env) env_file=$2 ;;
 			--series) opt[SERIES]=$2 ;;
 			--series-id) opt[SERIES_ID]=$2 ;;
+			--ids) opt[IDS]=$2 ;;
 			--model) opt[MODEL]=$2 ;;
 			--config) opt[CONFIG]=$2 ;;
 			--config-dir) opt[CONFIG_DIR]=$2 ;;
@@ -1372,7 +1785,7 @@ main() {
 		esac
 		shift
 	done
-	[ -n "$cmd" ] || die 2 "missing command: run, status, history, rollback, report, demo, check, watch or replay (try --help)"
+	[ -n "$cmd" ] || die 2 "missing command: run, status, history, rollback, report, demo, check, watch, replay, ids or summary (try --help)"
 	if [ -z "$env_file" ]; then
 		if [ -n "${CHRONOPT_ENV:-}" ]; then
 			env_file=$CHRONOPT_ENV
@@ -1383,7 +1796,26 @@ main() {
 	[ -n "$env_file" ] && read_env_file "$env_file"
 	resolve_config
 	ops_settings
+	multi_settings
+	if [ "$multi" = 1 ]; then
+		case "$cmd" in
+		run) multi_run "${rest[@]+"${rest[@]}"}" ;;
+		status) multi_status "${rest[@]+"${rest[@]}"}" ;;
+		history) multi_each history "${rest[@]+"${rest[@]}"}" ;;
+		rollback) multi_one rollback "${rest[@]+"${rest[@]}"}" ;;
+		report) multi_report_cmd "${rest[@]+"${rest[@]}"}" ;;
+		check) multi_check "${rest[@]+"${rest[@]}"}" ;;
+		watch) multi_each watch "${rest[@]+"${rest[@]}"}" ;;
+		ids) multi_list "${rest[@]+"${rest[@]}"}" ;;
+		summary) multi_summary_cmd "${rest[@]+"${rest[@]}"}" ;;
+		demo | replay) die 2 "$cmd runs one series: give --series-id ID instead of --ids" ;;
+		*) die 2 "unknown command '$(flat "$cmd" 40)' (try --help)" ;;
+		esac
+		return
+	fi
 	case "$cmd" in
+	ids) multi_list "${rest[@]+"${rest[@]}"}" ;;
+	summary) die 2 "summary: only a workspace of many series (--ids) has run summaries" ;;
 	run) cmd_run "${rest[@]+"${rest[@]}"}" ;;
 	status) cmd_status "${rest[@]+"${rest[@]}"}" ;;
 	history) cmd_history "${rest[@]+"${rest[@]}"}" ;;

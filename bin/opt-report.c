@@ -13,11 +13,14 @@
 static void usage(FILE *fp)
 {
 	fputs("usage: opt-report [--history FILE] [--config-dir DIR] [--html FILE]\n"
+	      "       opt-report --history FILE --config-dir DIR --history FILE --config-dir DIR ... [--html FILE]\n"
 	      "       opt-report --format text < envelopes\n"
 	      "Write the HTML dashboard of the optimization history (to FILE, or stdout),\n"
 	      "or a plain-text report of envelopes as they were decided (nothing recomputed).\n"
-	      "  --history FILE     history file (default $CHRONOPT_HISTORY, else history.jsonl)\n"
-	      "  --config-dir DIR   deployed configs (default $CHRONOPT_CONFIG_DIR, else configs)\n"
+	      "  --history FILE     history file (default $CHRONOPT_HISTORY, else history.jsonl);\n"
+	      "                     repeated: one series each, with an overview of them all\n"
+	      "  --config-dir DIR   deployed configs (default $CHRONOPT_CONFIG_DIR, else configs);\n"
+	      "                     with several --history, one each, in the same order\n"
 	      "  --html FILE        write the page to FILE, replaced atomically (default stdout)\n"
 	      "  --format html|text html: the dashboard (default); text: the report of the\n"
 	      "                     envelopes on standard input\n"
@@ -25,9 +28,8 @@ static void usage(FILE *fp)
 	      fp);
 }
 
-int main(int argc, char **argv)
+static int report_main(int argc, char **argv, const char **hists, const char **dirs)
 {
-	cp_progname = "opt-report";
 	argv[0] = (char *)cp_progname; /* getopt's messages name the tool, not its path */
 	const char *history = getenv("CHRONOPT_HISTORY");
 	const char *config_dir = getenv("CHRONOPT_CONFIG_DIR");
@@ -48,8 +50,8 @@ int main(int argc, char **argv)
 	int c;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'H': history = optarg, history_given = 1; break;
-		case 'd': config_dir = optarg, dir_given = 1; break;
+		case 'H': hists[history_given++] = optarg; break;
+		case 'd': dirs[dir_given++] = optarg; break;
 		case 'o': html = optarg; break;
 		case 'f':
 			if (strcmp(optarg, "text") && strcmp(optarg, "html")) {
@@ -72,6 +74,20 @@ int main(int argc, char **argv)
 		return CP_USAGE;
 	}
 
+	if (history_given > 1 && dir_given != history_given) {
+		fprintf(stderr, "opt-report: %d --history files need as many --config-dir, one each in the same "
+		                "order (%d given)\n", history_given, dir_given);
+		return CP_USAGE;
+	}
+	if (history_given <= 1 && dir_given > 1) {
+		fprintf(stderr, "opt-report: one --config-dir per --history\n");
+		return CP_USAGE;
+	}
+	if (!history_given)
+		hists[0] = history;
+	if (!dir_given)
+		dirs[0] = config_dir;
+	int nsrc = history_given > 1 ? history_given : 1;
 	cp_err e = {0};
 	if (text) {
 		/* the envelopes say everything: nothing else is read */
@@ -84,27 +100,39 @@ int main(int argc, char **argv)
 			return cp_die_closing(&e);
 		return cp_close_stdout();
 	}
-	report_data r;
-	report_init(&r);
-	if (report_load(&r, history, &e) < 0)
-		return cp_die(&e);
-	if (r.torn_tail)
-		fprintf(stderr, "opt-report: warning: %s: last line is incomplete (interrupted write), left out\n",
-		        history);
+	report_data *r = calloc((size_t)nsrc, sizeof(*r));
+	if (!r) {
+		fprintf(stderr, "opt-report: out of memory\n");
+		return CP_IO;
+	}
+	for (int i = 0; i < nsrc; i++) {
+		report_init(&r[i]);
+		if (report_load(&r[i], hists[i], &e) < 0) {
+			for (int k = 0; k <= i; k++)
+				report_release(&r[k]);
+			free(r);
+			return cp_die(&e);
+		}
+		if (r[i].torn_tail)
+			fprintf(stderr, "opt-report: warning: %s: last line is incomplete (interrupted write), left out\n",
+			        hists[i]);
+	}
 	char now[21];
 	env_utc_now(now);
 	char *page = NULL;
 	size_t len = 0;
 	FILE *mem = open_memstream(&page, &len);
+	int rc;
 	if (!mem) {
-		report_release(&r);
-		cp_fail_errno(&e, "cannot allocate the page");
-		return cp_die(&e);
+		rc = cp_fail_errno(&e, "cannot allocate the page");
+	} else {
+		rc = report_html_many(mem, r, dirs, (size_t)nsrc, now, &e);
+		if (fclose(mem) != 0 && rc == 0)
+			rc = cp_fail_errno(&e, "cannot finish the page");
 	}
-	int rc = report_html(mem, &r, config_dir, now, &e);
-	if (fclose(mem) != 0 && rc == 0)
-		rc = cp_fail_errno(&e, "cannot finish the page");
-	report_release(&r);
+	for (int i = 0; i < nsrc; i++)
+		report_release(&r[i]);
+	free(r);
 	if (rc == 0) {
 		if (html)
 			rc = durable_write(html, page, len, &e);
@@ -115,4 +143,16 @@ int main(int argc, char **argv)
 	if (rc != 0)
 		return cp_die_closing(&e);
 	return cp_close_stdout();
+}
+
+int main(int argc, char **argv)
+{
+	cp_progname = "opt-report";
+	/* one (history, config dir) pair per series; at most argc of each */
+	const char **hists = calloc((size_t)argc + 1, sizeof(*hists));
+	const char **dirs = calloc((size_t)argc + 1, sizeof(*dirs));
+	int rc = hists && dirs ? report_main(argc, argv, hists, dirs) : (fputs("opt-report: out of memory\n", stderr), CP_IO);
+	free(hists);
+	free(dirs);
+	return rc;
 }

@@ -21,6 +21,8 @@ static const char usage_text[] =
 	"  --id ID                 series id in a long-format CSV\n"
 	"  --missing MODE          missing values (empty, NA, NaN, null): error (default),\n"
 	"                          nan (kept, skipped by the forecasters and scores), drop\n"
+	"  --list-ids              print the series ids of the --series CSV, one a line, and\n"
+	"                          exit (exit 3 when one is not a plain name)\n"
 	"  --horizon H             one horizon from the settings' horizons\n"
 	"  --all                   every horizon in the settings\n"
 	"  --model SPEC            forecaster for the performance check (default random_walk;\n"
@@ -60,7 +62,8 @@ static const char usage_text[] =
 enum {
 	O_SERIES = 256, O_ID, O_MISSING, O_HORIZON, O_ALL, O_MODEL, O_SEED, O_LOG, O_ASOF, O_FORCE, O_EXITCODE,
 	O_CONFIG, O_CONFDIR, O_HISTORY, O_DEG, O_ORIG, O_BASEW, O_RECW, O_MINSEV, O_PLOW, O_PMED,
-	O_PHIGH, O_DMED, O_DHIGH, O_PSIB, O_PSIE, O_MAXD, O_MINNEW, O_CDD, O_CDS, O_CDF, O_STALE, O_MAXGAP, O_GAPS, O_HELP
+	O_PHIGH, O_DMED, O_DHIGH, O_PSIB, O_PSIE, O_MAXD, O_MINNEW, O_CDD, O_CDS, O_CDF, O_STALE, O_MAXGAP, O_GAPS, O_HELP,
+	O_LISTIDS
 };
 
 static const struct option longopts[] = {
@@ -99,6 +102,7 @@ static const struct option longopts[] = {
 	{"max-gap-steps", required_argument, 0, O_MAXGAP},
 	{"gaps", required_argument, 0, O_GAPS},
 	{"help", no_argument, 0, O_HELP},
+	{"list-ids", no_argument, 0, O_LISTIDS},
 	{0, 0, 0, 0}};
 
 /* Option overrides are kept as (option, text) and applied after the
@@ -327,9 +331,26 @@ static int from_stdin(const cli *c, const trigger_opts *o, int *any, cp_err *e)
 	return rc;
 }
 
+/* --list-ids: the ids of the series CSV, one a line (series_ids). */
+static int list_ids(const char *path)
+{
+	cp_err e = {0};
+	char **ids;
+	int n;
+	if (series_ids(path, &ids, &n, &e) < 0)
+		return cp_die(&e);
+	for (int i = 0; i < n; i++) {
+		printf("%s\n", ids[i]);
+		free(ids[i]);
+	}
+	free(ids);
+	return cp_close_stdout();
+}
+
 int main(int argc, char **argv)
 {
 	cp_progname = "opt-trigger";
+	int listing = 0;
 	cli c = {.model = "random_walk", .seed = 42};
 	cp_err e = {0};
 	int ch;
@@ -364,6 +385,7 @@ int main(int argc, char **argv)
 		case O_HELP:
 			fputs(usage_text, stdout);
 			return cp_close_stdout();
+		case O_LISTIDS: listing = 1; break;
 		case '?':
 			for (const struct option *p = longopts; optopt && p->name; p++)
 				if (p->val == optopt)
@@ -379,6 +401,11 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (listing) {
+		if (!c.series_path || c.horizon || c.all || c.id)
+			return usage_error("%s", "--list-ids takes --series CSV and nothing else");
+		return list_ids(c.series_path);
+	}
 	if (c.series_path && !c.horizon && !c.all)
 		return usage_error("%s", "--series needs --horizon H or --all");
 	if (c.horizon && c.all)

@@ -245,6 +245,28 @@ static cJSON *held_out_section(const cJSON *val)
 	return h;
 }
 
+/* The named keys of the trigger's check `name` (trigger.checks.<name>),
+ * for the dashboard's panels over time; null when the check is absent. */
+static cJSON *check_section(const cJSON *trig, const char *name, const char *const *keys)
+{
+	const cJSON *c = get(get(trig, "checks"), name);
+	if (!cJSON_IsObject(c))
+		return cJSON_CreateNull();
+	cJSON *o = cJSON_CreateObject();
+	for (; *keys; keys++) {
+		const cJSON *v = get(c, *keys);
+		if (v && !cJSON_IsObject(v) && !cJSON_IsArray(v))
+			cJSON_AddItemToObject(o, *keys, cJSON_Duplicate(v, 0));
+	}
+	return o;
+}
+
+static const char *const drift_keys[] = {"evaluated", "fired", "severity", "ks_statistic", "ks_pvalue", "psi",
+                                         "recent_start", "recent_end", "baseline_sd", "recent_sd", NULL};
+static const char *const perf_keys[] = {"evaluated", "fired", "source", "rmse", "baseline_rmse",
+                                        "degradation_pct", "threshold_pct", "origins", "first_origin_date",
+                                        "last_origin_date", "reason", NULL};
+
 cJSON *history_record_new(const cJSON *env, const char *now)
 {
 	char reason[1024];
@@ -279,6 +301,8 @@ cJSON *history_record_new(const cJSON *env, const char *now)
 	add_copy(r, "performance_degradation_pct", trigger_field(trig, "performance_degradation_pct"));
 	add_copy(r, "drift_severity", trigger_field(trig, "drift_severity"));
 	add_copy(r, "days_since_last", trigger_field(trig, "days_since_last"));
+	cJSON_AddItemToObject(r, "drift", check_section(trig, "drift", drift_keys));
+	cJSON_AddItemToObject(r, "performance", check_section(trig, "performance", perf_keys));
 
 	const cJSON *val = get(env, "validation");
 	const cJSON *vc = get(val, "candidate");

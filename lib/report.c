@@ -328,7 +328,7 @@ static void load_configs(hstat **hs, size_t *n, const char *dir)
 
 /* ----------------------------------------------------------------- tables */
 
-static const char *decision(const report_rec *rec)
+const char *report_decision(const report_rec *rec)
 {
 	const cJSON *oc = report_get(rec->j, "outcome");
 	if (cJSON_IsString(oc) && (strcmp(oc->valuestring, "error") == 0 ||
@@ -407,7 +407,7 @@ static void table_last(FILE *out, const report_data *r, const hstat *hs, size_t 
 			fputs("never", out);
 		}
 		fputs("</td><td>", out);
-		fputs(lo ? decision(lo) : "&ndash;", out);
+		fputs(lo ? report_decision(lo) : "&ndash;", out);
 		if (lo && !isnan(num_of(lo->j, P("validation.candidate.rmse")))) {
 			/* the held-out numbers beside the verdict */
 			fputs("<br><span class=\"small\">held-out RMSE ", out);
@@ -456,7 +456,7 @@ static void table_history(FILE *out, const report_data *r)
 		report_escape(out, rec->when[0] ? rec->when : "?");
 		fputs("</td><td class=\"h\">", out);
 		report_escape(out, rec->horizon[0] ? rec->horizon : "?");
-		fprintf(out, "</td><td>%s</td>", decision(rec));
+		fprintf(out, "</td><td>%s</td>", report_decision(rec));
 		td(out, rec->j, F_FIRED);
 		td(out, rec->j, F_DEGR);
 		td(out, rec->j, F_DRIFT);
@@ -486,73 +486,33 @@ static void table_history(FILE *out, const report_data *r)
 
 /* ------------------------------------------------------------------- page */
 
-/* The header: what the page is about.  One line per series id of the
- * history (newest record of each): the series, the last observation date
- * that record's run saw, the model and the run.  Records without a series
- * (rollbacks) name none. */
-static void header_names(FILE *out, const report_data *r)
-{
-	size_t shown = 0;
-	for (size_t k = r->n; k-- > 0;) {
-		const cJSON *j = r->recs[k].j;
-		const char *id = str_of(j, P("series.id"));
-		const char *path = str_of(j, P("series.path"));
-		if (!id && !path)
-			continue;
-		int seen = 0;
-		for (size_t m = k + 1; m < r->n && !seen; m++) {
-			const cJSON *o = r->recs[m].j;
-			const char *oid = str_of(o, P("series.id")), *opath = str_of(o, P("series.path"));
-			if (!oid && !opath)
-				continue;
-			seen = (id ? oid && !strcmp(id, oid) : !oid) && (id || (opath && !strcmp(path, opath)));
-		}
-		if (seen)
-			continue;
-		if (shown++ == 0)
-			fputs("<div class=\"head\">\n", out);
-		fputs("<p><span class=\"hl\">Series ", out);
-		report_escape(out, id ? id : path);
-		fputs("</span> &mdash; last observation ", out);
-		const char *last = str_of(j, P("series.last_date"));
-		report_escape(out, last ? last : "unknown");
-		double len = num_of(j, P("series.length"));
-		if (!isnan(len))
-			fprintf(out, " (%.0f observations)", len);
-		fputs(" &middot; model ", out);
-		const char *model = str_of(j, P("model.dir", "config.model.dir"));
-		report_escape(out, model ? model : "unknown");
-		fputs(" &middot; last run ", out);
-		const char *run = str_of(j, P("run_id"));
-		report_escape(out, run ? run : "?");
-		fputs(" at ", out);
-		report_escape(out, r->recs[k].when[0] ? r->recs[k].when : "?");
-		if (path && id) {
-			fputs("<br><span class=\"small\">", out);
-			report_escape(out, path);
-			fputs("</span>", out);
-		}
-		fputs("</p>\n", out);
-	}
-	if (shown)
-		fputs("</div>\n", out);
-	else
-		fputs("<p class=\"note\">No series recorded yet.</p>\n", out);
-}
-
 static const char CSS[] =
-	"body{font:14px/1.45 'DejaVu Sans',Arial,sans-serif;color:#0f172a;margin:24px 32px;max-width:1100px}"
-	"h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #e2e8f0;"
-	"padding-bottom:4px}.meta,.note,.small{color:#475569;font-size:12px}"
+	"body{font:14px/1.45 'DejaVu Sans',Arial,sans-serif;color:#0f172a;margin:20px 28px}"
+	"h1{font-size:24px;margin:0 0 4px}h2{font-size:18px;margin:26px 0 8px;border-bottom:1px solid #e2e8f0;"
+	"padding-bottom:4px}h2.sh{font-size:21px;border-bottom:3px solid #0f172a;margin-top:34px}"
+	"h3{font-size:16px;margin:14px 0 6px}.meta,.note,.small{color:#475569;font-size:12px}"
 	".head{border:1px solid #cbd5e1;background:#f8fafc;padding:2px 12px;margin:8px 0}.head p{margin:6px 0}"
 	".warn{background:#fef3c7;border:1px solid #f59e0b;padding:6px 10px}"
+	".stale,.bad{color:#fff;background:#dc2626;font-weight:bold;padding:1px 6px;border-radius:3px}"
+	".unchecked{color:#7c2d12;background:#fed7aa;padding:1px 6px;border-radius:3px}"
+	".fresh{color:#14532d;background:#dcfce7;padding:1px 6px;border-radius:3px}.dword{font-weight:bold}"
+	".hz{border-top:1px solid #e2e8f0;margin:6px 0 14px}.dec p{margin:4px 0}"
+	".pair{display:grid;grid-template-columns:1fr 1fr;gap:18px}.chart{min-width:0}.ct{font-weight:bold;margin:6px 0 2px}"
 	"table{border-collapse:collapse;width:100%;font-size:12px}th,td{border:1px solid #e2e8f0;"
 	"padding:4px 6px;text-align:left;vertical-align:top}th{background:#f8fafc}td.h{font-weight:bold}"
-	"td.why{max-width:360px}svg{display:block;max-width:100%;height:auto}"
-	"svg text{font-family:'DejaVu Sans',Arial,sans-serif}.hl{font-size:14px;font-weight:bold}"
-	".lg,.v{font-size:12px}.ax{font-size:10px;fill:#475569}";
+	"td.why{max-width:360px}svg{display:block;width:100%;height:auto}"
+	"svg text{font-family:'DejaVu Sans',Arial,sans-serif}.hl{font-size:15px;font-weight:bold}"
+	".lg,.v{font-size:12px}.ax{font-size:10px;fill:#475569}"
+	"@media (max-width:900px){.pair{grid-template-columns:1fr}}"
+	"@media print{@page{size:A4 landscape;margin:12mm}body{margin:0;font-size:11px}"
+	"h2,h3{break-after:avoid}.hz,.head,svg,tr{break-inside:avoid}section.series{break-before:page}"
+	"section.series:first-of-type{break-before:auto}a{color:inherit;text-decoration:none}"
+	"*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}";
 
-int report_html(FILE *out, const report_data *r, const char *config_dir, const char *generated_at, cp_err *e)
+/* What the page knows of the horizons of r: from its records and the
+ * deployed configs in config_dir (NULL: none), sorted by steps in the name.
+ * *hs is the caller's to free with free_hstats. */
+static size_t horizon_stats(const report_data *r, const char *config_dir, hstat **out)
 {
 	hstat *hs = NULL;
 	size_t nh = 0;
@@ -584,30 +544,33 @@ int report_html(FILE *out, const report_data *r, const char *config_dir, const c
 	load_configs(&hs, &nh, config_dir);
 	if (nh)
 		qsort(hs, nh, sizeof(*hs), hcmp);
+	*out = hs;
+	return nh;
+}
 
-	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-	      "<meta name=\"viewport\" content=\"width=device-width\">\n"
-	      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
-	      "img-src data:\">\n<title>chronopt report</title>\n<style>",
-	      out);
-	fputs(CSS, out);
-	fputs("</style>\n</head>\n<body>\n<h1>chronopt &mdash; optimization report</h1>\n<p class=\"meta\">History ",
-	      out);
-	report_escape(out, r->path ? r->path : "?");
-	fprintf(out, " (%zu records)", r->n);
-	if (config_dir) {
-		fputs(", deployed configs in ", out);
-		report_escape(out, config_dir);
-	}
-	fputs(". Generated ", out);
-	report_escape(out, generated_at ? generated_at : "?");
-	fputs(".</p>\n", out);
-	header_names(out, r);
+static void free_hstats(hstat *hs, size_t nh)
+{
+	for (size_t i = 0; i < nh; i++)
+		cJSON_Delete(hs[i].config);
+	free(hs);
+}
+
+/* The sections of one series (one history file and its configs). */
+static void series_sections(FILE *out, const report_data *r, const char *config_dir, const hstat *hs, size_t nh,
+                            const char *generated_at)
+{
+	panel_header(out, r, generated_at);
 	if (r->missing)
 		fputs("<p class=\"warn\">The history file does not exist yet: no run has been recorded.</p>\n", out);
 	if (r->torn_tail)
 		fputs("<p class=\"warn\">The last line of the history file is incomplete (an interrupted write) "
 		      "and is not shown.</p>\n", out);
+	fputs("<h2>Per horizon: what is deployed, how it forecasts, how it compares</h2>\n", out);
+	for (size_t i = 0; i < nh; i++)
+		panel_horizon(out, r, &hs[i]);
+	if (!nh)
+		fputs("<p class=\"note\">No horizons recorded yet.</p>\n", out);
+	panel_drift(out, r);
 
 	fputs("<h2>Optimization frequency per horizon</h2>\n", out);
 	if (nh) {
@@ -644,18 +607,86 @@ int report_html(FILE *out, const report_data *r, const char *config_dir, const c
 	if (nh)
 		chart_rmse(out, r, hs, nh);
 	fputs("<h2>Deployed configs and last optimization</h2>\n", out);
+	if (config_dir) {
+		fputs("<p class=\"note\">Deployed configs in ", out);
+		report_escape(out, config_dir);
+		fputs(".</p>\n", out);
+	}
 	table_last(out, r, hs, nh);
 	fputs("<h2>Trigger history</h2>\n", out);
 	if (nh)
 		chart_timeline(out, r, hs, nh);
 	table_history(out, r);
+}
+
+int report_html(FILE *out, const report_data *r, const char *config_dir, const char *generated_at, cp_err *e)
+{
+	return report_html_many(out, r, &config_dir, 1, generated_at, e);
+}
+
+int report_html_many(FILE *out, const report_data *rs, const char *const *config_dirs, size_t n,
+                     const char *generated_at, cp_err *e)
+{
+	hstat **hs = cp_calloc(n ? n : 1, sizeof(*hs));
+	size_t *nh = cp_calloc(n ? n : 1, sizeof(*nh));
+	for (size_t s = 0; s < n; s++)
+		nh[s] = horizon_stats(&rs[s], config_dirs[s], &hs[s]);
+
+	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+	      "<meta name=\"viewport\" content=\"width=device-width\">\n"
+	      "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
+	      "img-src data:\">\n<title>chronopt report</title>\n<style>",
+	      out);
+	fputs(CSS, out);
+	fputs("</style>\n</head>\n<body>\n<h1>chronopt &mdash; ", out);
+	size_t named = 0;
+	for (size_t s = 0; s < n && named < 6; s++) {
+		const char *nm = report_series_name(&rs[s]);
+		if (!nm)
+			continue;
+		fputs(named++ ? ", " : "", out);
+		report_escape(out, nm);
+	}
+	if (n > 6 && named == 6)
+		fprintf(out, " and %zu more", n - 6);
+	if (!named)
+		fputs("optimization report", out);
+	fputs("</h1>\n<p class=\"meta\">", out);
+	if (n == 1) {
+		fputs("History ", out);
+		report_escape(out, rs[0].path ? rs[0].path : "?");
+		fprintf(out, " (%zu records)", rs[0].n);
+		if (config_dirs[0]) {
+			fputs(", deployed configs in ", out);
+			report_escape(out, config_dirs[0]);
+		}
+		fputs(". ", out);
+	} else {
+		fprintf(out, "%zu series. ", n);
+	}
+	fputs("Generated ", out);
+	report_escape(out, generated_at ? generated_at : "?");
+	fputs(".</p>\n", out);
+	if (n > 1)
+		panel_overview(out, rs, (const hstat *const *)hs, nh, n, generated_at);
+	for (size_t s = 0; s < n; s++) {
+		fprintf(out, "<section class=\"series\" id=\"series-%zu\">\n", s + 1);
+		if (n > 1) {
+			const char *nm = report_series_name(&rs[s]);
+			fputs("<h2 class=\"sh\">Series ", out);
+			report_escape(out, nm ? nm : rs[s].path ? rs[s].path : "?");
+			fputs("</h2>\n", out);
+		}
+		series_sections(out, &rs[s], config_dirs[s], hs[s], nh[s], generated_at);
+		fputs("</section>\n", out);
+	}
 	fputs("<p class=\"meta\">Made by opt-report from the history file; static page, no scripts, "
 	      "no network.</p>\n</body>\n</html>\n",
 	      out);
-
-	for (size_t i = 0; i < nh; i++)
-		cJSON_Delete(hs[i].config);
+	for (size_t s = 0; s < n; s++)
+		free_hstats(hs[s], nh[s]);
 	free(hs);
+	free(nh);
 	if (ferror(out))
 		return cp_fail(e, CP_IO, "error writing the report");
 	return 0;

@@ -64,6 +64,13 @@ int report_load(report_data *r, const char *path, cp_err *e);
 int report_html(FILE *out, const report_data *r, const char *config_dir,
                 const char *generated_at, cp_err *e);
 
+/* The page of n series workspaces: rs[i] loaded from a history file,
+ * config_dirs[i] its deployed configs (NULL: none).  With n > 1 an overview
+ * table of the series comes first, then each series' sections.  Returns 0,
+ * or -1 with CP_IO when writing fails. */
+int report_html_many(FILE *out, const report_data *rs, const char *const *config_dirs, size_t n,
+                     const char *generated_at, cp_err *e);
+
 /* opt-report --format text: read envelopes (chronopt-envelope(7)) from in
  * (named in_name in messages) and write, for people and mail, what each
  * line says as it was decided: the run, series (id, last date, length) and

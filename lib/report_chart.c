@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const C_CHECK = "#cbd5e1", *const C_OPT = "#3b82f6", *const C_DEP = "#16a34a",
@@ -27,7 +28,7 @@ void chart_frequency(FILE *out, const hstat *hs, size_t nh)
 	double row = 62, left = 90, width = 760;
 	double height = 40 + row * (double)nh;
 	fprintf(out, "<svg role=\"img\" aria-label=\"optimizations per horizon\" viewBox=\"0 0 1000 %.0f\" "
-	             "width=\"1000\" height=\"%.0f\" xmlns=\"http://www.w3.org/2000/svg\">\n", height, height);
+	             "xmlns=\"http://www.w3.org/2000/svg\">\n", height);
 	const char *lab[3] = {"trigger checks", "optimizations", "deployments"};
 	const char *col[3] = {C_CHECK, C_OPT, C_DEP};
 	for (int k = 0; k < 3; k++) {
@@ -57,7 +58,7 @@ void chart_success(FILE *out, const hstat *hs, size_t nh)
 	double row = 34, left = 90, width = 600;
 	double height = 16 + row * (double)nh;
 	fprintf(out, "<svg role=\"img\" aria-label=\"validation success rate\" viewBox=\"0 0 1000 %.0f\" "
-	             "width=\"1000\" height=\"%.0f\" xmlns=\"http://www.w3.org/2000/svg\">\n", height, height);
+	             "xmlns=\"http://www.w3.org/2000/svg\">\n", height);
 	for (size_t i = 0; i < nh; i++) {
 		double y = 8 + row * (double)i;
 		svg_text(out, left - 10, y + 17, "end", "hl", hs[i].name);
@@ -88,8 +89,7 @@ void chart_rmse(FILE *out, const report_data *r, const hstat *hs, size_t nh)
 	size_t cols = 2, rows = (nh + cols - 1) / cols;
 	double height = 34 + ph * (double)(rows ? rows : 1);
 	fprintf(out, "<svg role=\"img\" aria-label=\"RMSE before and after each deployment\" "
-	             "viewBox=\"0 0 1000 %.0f\" width=\"1000\" height=\"%.0f\" "
-	             "xmlns=\"http://www.w3.org/2000/svg\">\n", height, height);
+	             "viewBox=\"0 0 1000 %.0f\" xmlns=\"http://www.w3.org/2000/svg\">\n", height);
 	const char *lab[3] = {"before (incumbent)", "before (random walk, first deployment)", "after (deployed)"};
 	const char *col[3] = {C_BEFORE, C_RW, C_OPT};
 	const double lx[3] = {10, 190, 480};
@@ -163,6 +163,35 @@ void chart_rmse(FILE *out, const report_data *r, const hstat *hs, size_t nh)
 	fputs("</svg>\n", out);
 }
 
+/* The lane of every record of horizon h in the timeline: marks of one row
+ * closer than a mark's width go to the next lane down, so records of the
+ * same day (or of days a pixel apart) never cover each other.  lane[k] is
+ * -1 for records not in the row; returns the number of lanes (>= 1). */
+static int timeline_lanes(const report_data *r, const char *h, int32_t lo, double span, double width, int *lane)
+{
+	double last[64];
+	int nl = 0;
+	for (size_t k = 0; k < r->n; k++) {
+		const report_rec *rec = &r->recs[k];
+		lane[k] = -1;
+		if (rec->day == INT32_MIN || strcmp(rec->horizon, h) != 0)
+			continue;
+		double x = width * (rec->day - lo) / span;
+		int l = 0;
+		while (l < nl && x - last[l] < 12)
+			l++;
+		if (l == nl) {
+			if (nl == 64) /* 64 marks on one spot: the newest share the last lane */
+				l = 63;
+			else
+				nl++;
+		}
+		last[l] = x;
+		lane[k] = l;
+	}
+	return nl ? nl : 1;
+}
+
 void chart_timeline(FILE *out, const report_data *r, const hstat *hs, size_t nh)
 {
 	int32_t lo = INT32_MAX, hi = INT32_MIN;
@@ -183,36 +212,46 @@ void chart_timeline(FILE *out, const report_data *r, const hstat *hs, size_t nh)
 		lo -= 7;
 		hi += 7;
 	}
-	double left = 90, width = 860, row = 30;
-	double height = 70 + row * (double)nh;
-	fprintf(out, "<svg role=\"img\" aria-label=\"trigger history\" viewBox=\"0 0 1000 %.0f\" width=\"1000\" "
-	             "height=\"%.0f\" xmlns=\"http://www.w3.org/2000/svg\">\n", height, height);
+	double left = 90, width = 860, lane_h = 12;
+	double span = (double)(hi - lo);
+	int *lane = cp_malloc((r->n ? r->n : 1) * sizeof(int));
+	int *lanes = cp_malloc((nh ? nh : 1) * sizeof(int));
+	double height = 62;
+	for (size_t i = 0; i < nh; i++) {
+		lanes[i] = timeline_lanes(r, hs[i].name, lo, span, width, lane);
+		height += 18 + lane_h * lanes[i];
+	}
+	fprintf(out, "<svg role=\"img\" aria-label=\"trigger history\" viewBox=\"0 0 1000 %.0f\" "
+	             "xmlns=\"http://www.w3.org/2000/svg\">\n", height);
 	const char *lab[4] = {"not triggered", "triggered, not deployed", "deployed", "rolled back"};
 	const char *col[4] = {C_CHECK, C_REJ, C_DEP, C_RB};
 	for (int k = 0; k < 4; k++) {
-		fprintf(out, "<circle cx=\"%.0f\" cy=\"13\" r=\"6\" fill=\"%s\"/>", left + 200.0 * k, col[k]);
+		fprintf(out, "<circle cx=\"%.0f\" cy=\"13\" r=\"5\" fill=\"%s\"/>", left + 200.0 * k, col[k]);
 		svg_text(out, left + 200.0 * k + 12, 18, "start", "lg", lab[k]);
 	}
-	double span = (double)(hi - lo);
+	double y0 = 36;
 	for (size_t i = 0; i < nh; i++) {
-		double y = 44 + row * (double)i;
-		svg_text(out, left - 10, y + 5, "end", "hl", hs[i].name);
-		fprintf(out, "<line x1=\"%.0f\" y1=\"%.0f\" x2=\"%.0f\" y2=\"%.0f\" stroke=\"#e2e8f0\"/>", left, y,
-		        left + width, y);
+		double rowh = 18 + lane_h * lanes[i];
+		double y = y0 + 9;
+		timeline_lanes(r, hs[i].name, lo, span, width, lane);
+		svg_text(out, left - 10, y + lane_h * (lanes[i] - 1) / 2.0 + 5, "end", "hl", hs[i].name);
+		fprintf(out, "<rect x=\"%.0f\" y=\"%.1f\" width=\"%.0f\" height=\"%.1f\" fill=\"%s\"/>", left,
+		        y0 + 2, width, rowh - 4, i % 2 ? "#ffffff" : "#f8fafc");
 		for (size_t k = 0; k < r->n; k++) {
 			const report_rec *rec = &r->recs[k];
-			if (rec->day == INT32_MIN || strcmp(rec->horizon, hs[i].name) != 0)
+			if (lane[k] < 0)
 				continue;
 			int c = rec->rollback ? 3 : rec->deployed ? 2 : rec->triggered == 1 ? 1 : 0;
 			double x = left + width * (rec->day - lo) / span;
-			fprintf(out, "<circle cx=\"%.1f\" cy=\"%.0f\" r=\"7\" fill=\"%s\" stroke=\"#fff\"><title>", x, y,
-			        col[c]);
+			fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"%s\" stroke=\"#fff\"><title>", x,
+			        y + lane_h * lane[k], col[c]);
 			report_escape(out, rec->when);
 			fprintf(out, " %s</title></circle>", lab[c]);
 		}
 		fputc('\n', out);
+		y0 += rowh;
 	}
-	double ya = 44 + row * (double)nh;
+	double ya = y0 + 10;
 	for (int t = 0; t <= 5; t++) {
 		int32_t d = lo + (int32_t)((hi - lo) * (double)t / 5);
 		char ds[11];
@@ -223,5 +262,6 @@ void chart_timeline(FILE *out, const report_data *r, const hstat *hs, size_t nh)
 		svg_text(out, x, ya + 12, t == 0 ? "start" : t == 5 ? "end" : "middle", "ax", ds);
 	}
 	fputs("\n</svg>\n", out);
+	free(lane);
+	free(lanes);
 }
-

@@ -18,4 +18,24 @@ void chart_success(FILE *out, const hstat *hs, size_t nh);
 void chart_rmse(FILE *out, const report_data *r, const hstat *hs, size_t nh);
 void chart_timeline(FILE *out, const report_data *r, const hstat *hs, size_t nh);
 
+/* report.c: what a record's decision was, in words ("deployed",
+ * "validation failed", "failed", "rolled back by watch", ...). */
+const char *report_decision(const report_rec *rec);
+
+/* report_panels.c: the name of the series of r (id, else path, of its
+ * newest record that names one), NULL when none. */
+const char *report_series_name(const report_data *r);
+/* The header of one series: id, last observation (age, stale flag), model,
+ * last run, paths.  generated_at is the page's time (age is counted to it). */
+void panel_header(FILE *out, const report_data *r, const char *generated_at);
+/* The overview table of n series: rs[s] with its horizons hs[s][0..nh[s]). */
+void panel_overview(FILE *out, const report_data *rs, const hstat *const *hs, const size_t *nh, size_t n,
+                    const char *generated_at);
+/* The drift statistics of the series' runs over time (records' "drift"). */
+void panel_drift(FILE *out, const report_data *r);
+/* Horizon h: the deployed config and the last decision with its held-out
+ * numbers, the deployed config's forecasts against actuals, and held-out
+ * RMSE over time against the random walk. */
+void panel_horizon(FILE *out, const report_data *r, const hstat *h);
+
 #endif

@@ -434,6 +434,111 @@ out:
 	return rc;
 }
 
+int series_id_ok(const char *id)
+{
+	size_t n = strlen(id);
+	if (n < 1 || n > 64 || id[0] == '.' || id[0] == '-')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = id[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+		      c == '_' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+int series_ids(const char *path, char ***ids, int *n, cp_err *e)
+{
+	*ids = NULL;
+	*n = 0;
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return cp_fail_errno(e, "cannot open '%s'", path);
+	line_reader *r = cp_calloc(1, sizeof(*r));
+	fields *fs = cp_malloc(sizeof(*fs));
+	struct csv_parser p;
+	r->fp = fp;
+	r->path = path;
+	csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL);
+	csv_set_space_func(&p, no_space);
+	enum layout lay = TWO_COLUMN;
+	char **list = NULL;
+	int cnt = 0, cap = 0, rc = -1, got, last = -1;
+	char b[CP_SHOWN_MAX];
+
+	got = read_line(r, e);
+	if (got < 0)
+		goto out;
+	if (got == 0) {
+		cp_fail(e, CP_DATA, "%s:1: empty file (expected a header)", path);
+		goto out;
+	}
+	if (r->len >= 3 && !memcmp(r->buf, "\xEF\xBB\xBF", 3)) {
+		memmove(r->buf, r->buf + 3, r->len - 2);
+		r->len -= 3;
+	}
+	if (split_line(&p, r, fs, e) || check_header(r, fs, &lay, e))
+		goto out;
+	if (lay != LONG_FORMAT) {
+		cp_fail(e, CP_DATA, "%s:1: not a long-format file (unique_id,ds,y): it has no series ids", path);
+		goto out;
+	}
+	while ((got = read_line(r, e)) > 0) {
+		if (r->len == 0) {
+			cp_fail(e, CP_DATA, "%s:%ld: empty line", path, r->lineno);
+			goto out;
+		}
+		if (split_line(&p, r, fs, e))
+			goto out;
+		if (fs->n != 3) {
+			cp_fail(e, CP_DATA, "%s:%ld: expected 3 fields, found %d", path, r->lineno, fs->n);
+			goto out;
+		}
+		const char *id = fs->f[0];
+		/* rows of one id are usually together: the last one first */
+		if (last >= 0 && !strcmp(list[last], id))
+			continue;
+		int k = 0;
+		while (k < cnt && strcmp(list[k], id))
+			k++;
+		if (k < cnt) {
+			last = k;
+			continue;
+		}
+		if (!series_id_ok(id)) {
+			cp_fail(e, CP_DATA, "%s:%ld: series id '%s' is not a plain name (1-64 letters, digits, '.', "
+			        "'_' or '-', not starting with '.' or '-')", path, r->lineno, cp_shown(id, b));
+			goto out;
+		}
+		if (cnt == cap) {
+			cap = cap ? 2 * cap : 16;
+			list = cp_realloc(list, (size_t)cap * sizeof(*list));
+		}
+		list[cnt] = cp_strdup(id);
+		last = cnt++;
+	}
+	if (got < 0)
+		goto out;
+	if (cnt == 0) {
+		cp_fail(e, CP_DATA, "%s:1: header only, no observations", path);
+		goto out;
+	}
+	*ids = list;
+	*n = cnt;
+	list = NULL;
+	rc = 0;
+out:
+	for (int i = 0; list && i < cnt; i++)
+		free(list[i]);
+	free(list);
+	csv_free(&p);
+	fclose(fp);
+	free(fs);
+	free(r);
+	return rc;
+}
+
 void series_free(series *s)
 {
 	if (!s)

@@ -56,6 +56,22 @@ int series_load(series *s, const char *path, const char *id, int min_obs, cp_err
  * CP_DATA "<path>: every value is missing". */
 int series_load_missing(series *s, const char *path, const char *id, int min_obs, series_missing mode,
                         cp_err *e);
+
+/* A series id that is safe as a directory name and in a mail: 1-64 bytes
+ * of letters, digits, '.', '_' and '-', not starting with '.' or '-'.
+ * Returns 1 when plain. */
+int series_id_ok(const char *id);
+
+/* The distinct ids of the long-format CSV at path, in order of first
+ * appearance, into *ids (n strings; caller frees each and the array).
+ * The header and every line's quoting and field count are checked as
+ * series_load does; dates and values are checked when an id is loaded.
+ * A two-column file has no ids: CP_DATA "<path>:1: not a long-format file
+ * (unique_id,ds,y): it has no series ids".  An id that is not plain
+ * (series_id_ok): CP_DATA "<path>:<line>: series id '<id>' is not a plain
+ * name ...".  Returns 0, or -1 with *ids NULL. */
+int series_ids(const char *path, char ***ids, int *n, cp_err *e);
+
 /* Free what series_load filled and empty *s; s may be NULL. */
 void series_free(series *s);
 

@@ -3,6 +3,7 @@
 #include "backtest.h"
 #include "depconfig.h"
 #include "envelope.h"
+#include "fcband.h"
 #include "forecast.h"
 #include "series.h"
 #include "validate.h"
@@ -18,6 +19,9 @@ typedef struct {
 	const char *sha256;     /* from the config, may be NULL */
 	fc_config cfg;
 	bt_result r;
+	fc_bands bands;         /* the forecast at the horizon of each window */
+	int want_bands;         /* candidate and incumbent: recorded for the dashboard */
+	cJSON *bands_json;      /* their JSON, owned until contender_json takes it */
 	int done;
 } contender;
 
@@ -32,7 +36,14 @@ static int score(contender *c, const series *s, const int *origins, int n, int s
 			e->code = CP_DATA;
 		return cp_prefix(e, "%s", c->label);
 	}
-	int rc = bt_run(f, &c->cfg, s, origins, n, steps, seed, batch, &c->r, e);
+	fc_bands_init(&c->bands, s, f->nquantiles > 0 ? f->levels : NULL);
+	int rc = bt_run_cb(f, &c->cfg, s, origins, n, steps, seed, batch,
+	                   c->want_bands ? fc_bands_collect : NULL, &c->bands, &c->r, e);
+	/* the bands' JSON is made while f (which owns a quantile model's
+	 * levels) is still open: nothing of it is kept past this call */
+	if (rc == 0 && c->want_bands)
+		c->bands_json = fc_bands_json(&c->bands, 0);
+	fc_bands_release(&c->bands);
 	f->free(f);
 	if (rc < 0)
 		return cp_prefix(e, "%s", c->label);
@@ -53,12 +64,25 @@ static cJSON *contender_json(const contender *c)
 	return j;
 }
 
+/* contender_json plus the forecasts at the horizon (moved out of c). */
+static cJSON *contender_json_bands(contender *c)
+{
+	cJSON *j = contender_json(c);
+	if (c->bands_json) {
+		cJSON_AddItemToObject(j, "forecasts", c->bands_json);
+		c->bands_json = NULL;
+	}
+	return j;
+}
+
 /* Free what scoring the three contenders of one line left behind. */
 static void release_scores(contender c[3], int *origins, series *s, cJSON *inc)
 {
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 3; i++) {
 		if (c[i].done)
 			bt_result_free(&c[i].r);
+		cJSON_Delete(c[i].bands_json);
+	}
 	free(origins);
 	series_free(s);
 	cJSON_Delete(inc);
@@ -137,6 +161,7 @@ int vd_line(cJSON *env, const vd_options *o, cp_err *e)
 	contender c[3];
 	memset(c, 0, sizeof(c));
 	c[0].label = "candidate";
+	c[0].want_bands = c[1].want_bands = 1;
 	char what[80];
 	snprintf(what, sizeof(what), "horizon '%s': search.candidate", h);
 	if (dc_settings(cand, what, &c[0].cfg, &c[0].spec, e) < 0)
@@ -232,9 +257,9 @@ int vd_line(cJSON *env, const vd_options *o, cp_err *e)
 		cJSON_AddBoolToObject(w, "same_as_search_holdout", strcmp(sf, d0) == 0 && strcmp(sl, d1) == 0);
 	else
 		cJSON_AddNullToObject(w, "same_as_search_holdout");
-	cJSON_AddItemToObject(v, "candidate", contender_json(&c[0]));
+	cJSON_AddItemToObject(v, "candidate", contender_json_bands(&c[0]));
 	if (inc) {
-		cJSON *ij = contender_json(&c[1]);
+		cJSON *ij = contender_json_bands(&c[1]);
 		char path[4096];
 		dc_path(path, sizeof(path), o->config_dir, h, e);
 		cJSON_AddStringToObject(ij, "path", path);

@@ -168,10 +168,20 @@ envelope() { # run_id horizon
 	assert_output ""
 }
 
+@test "a record keeps the trigger's drift statistics and performance check, and nothing else of the checks" {
+	printf '%s\n' '{"schema":"chronopt/1","run_id":"r1","seed":1,"horizon":{"name":"7d","steps":7},"trigger":{"status":"done","should_optimize":false,"summary":"quiet","checks":{"drift":{"evaluated":true,"fired":false,"severity":"LOW","ks_statistic":0.21,"ks_pvalue":0.08,"psi":0.3,"recent_end":"2026-09-23","recent_sd":0.01,"baseline_sd":0.008,"severity_rule":{"p_low":0.1},"psi_bins":5},"performance":{"evaluated":true,"fired":false,"source":"backtest","rmse":12.5,"baseline_rmse":11,"degradation_pct":13.6,"origins":9,"last_origin_date":"2026-09-10","details":{"mae":3}},"time":{"max_days":14}}}}' |
+		opt-history record --file "$H" >/dev/null
+	run opt-history show --file "$H" --json
+	assert_success
+	[ "$(jq -c '.drift' <<<"$output")" = '{"evaluated":true,"fired":false,"severity":"LOW","ks_statistic":0.21,"ks_pvalue":0.08,"psi":0.3,"recent_end":"2026-09-23","baseline_sd":0.008,"recent_sd":0.01}' ]
+	[ "$(jq -c '.performance' <<<"$output")" = '{"evaluated":true,"fired":false,"source":"backtest","rmse":12.5,"baseline_rmse":11,"degradation_pct":13.6,"origins":9,"last_origin_date":"2026-09-10"}' ]
+	! grep -q '"time"\|severity_rule\|details' "$H"
+}
+
 @test "a record carries outcome, triggers, held-out figures, config, validation, deployment and durations" {
 	make_fixture_history "$H"
 	run opt-history show --file "$H" --json --limit 1 --horizon 7d
-	assert_output '{"schema":"chronopt-history/1","run_id":"run-04","horizon":"7d","steps":7,"optimization_date":"2026-11-08T02:00:00Z","outcome":"deployed","success":true,"reason":null,"triggered_by":["performance","drift"],"performance_degradation_pct":22.75,"drift_severity":"MEDIUM","days_since_last":9,"validation_rmse":6,"validation_mape":0.56,"validation_mae":4.75,"held_out":{"windows":null,"first_date":null,"last_date":null,"candidate":{"rmse":6,"mape":0.56,"mae":4.75,"bias":null,"cov95":null},"incumbent":null,"random_walk":null},"config":{"context_length":256,"search_rmse":5.875,"search_mape":0.55,"search_mae":4.5},"validation":{"status":"done","approved":true,"summary":"better","candidate":{"rmse":6,"mape":0.56,"mae":4.75},"seconds":3},"deployment":{"status":"done","deployed":true,"seconds":0.5},"durations":{"trigger":0.5,"search":15,"validation":3,"deployment":0.5,"total":19},"seed":42,"series":null,"model":null,"record":7}'
+	assert_output '{"schema":"chronopt-history/1","run_id":"run-04","horizon":"7d","steps":7,"optimization_date":"2026-11-08T02:00:00Z","outcome":"deployed","success":true,"reason":null,"triggered_by":["performance","drift"],"performance_degradation_pct":22.75,"drift_severity":"MEDIUM","days_since_last":9,"drift":null,"performance":null,"validation_rmse":6,"validation_mape":0.56,"validation_mae":4.75,"held_out":{"windows":null,"first_date":null,"last_date":null,"candidate":{"rmse":6,"mape":0.56,"mae":4.75,"bias":null,"cov95":null},"incumbent":null,"random_walk":null},"config":{"context_length":256,"search_rmse":5.875,"search_mape":0.55,"search_mae":4.5},"validation":{"status":"done","approved":true,"summary":"better","candidate":{"rmse":6,"mape":0.56,"mae":4.75},"seconds":3},"deployment":{"status":"done","deployed":true,"seconds":0.5},"durations":{"trigger":0.5,"search":15,"validation":3,"deployment":0.5,"total":19},"seed":42,"series":null,"model":null,"record":7}'
 	# per-window losses and trial arrays are not copied into the history
 	run grep -c 'window_losses\|"losses"' "$H"
 	assert_output 0

@@ -77,3 +77,61 @@ model drift
 	# the per-horizon table counts it
 	assert_output --regexp "<td class=\"h\">7d</td><td>0</td><td>0</td><td>0</td><td>1</td>"
 }
+
+# rec ID HORIZON DATE OUTCOME [STALE]: one history record of series ID.
+rec() {
+	printf '{"schema":"chronopt-history/1","run_id":"r-%s","horizon":"%s","optimization_date":"%sT02:00:00Z","outcome":"%s","series":{"id":"%s","path":"%s.csv","last_date":"2026-09-23","length":500,"stale_after_steps":5,"stale":%s},"model":{"dir":"drift"}}\n' \
+		"$3" "$2" "$3" "$4" "$1" "$1" "${5:-false}"
+}
+
+@test "several histories: an overview of the series first, then each series with its own configs" {
+	mkdir -p a/cfg b/cfg
+	{ rec AAA 7d 2026-11-01 deployed; rec AAA 30d 2026-11-01 failed; } >a/h.jsonl
+	rec BBB 7d 2026-11-02 not_approved true >b/h.jsonl
+	printf '{"horizon":"7d","context_length":90,"num_samples":50,"temperature":1,"validation_rmse":3}\n' >a/cfg/7d.json
+	CHRONOPT_NOW=2026-11-23T02:00:00Z run --separate-stderr opt-report --history a/h.jsonl --config-dir a/cfg \
+		--history b/h.jsonl --config-dir b/cfg --html page.html
+	assert_success
+	grep -q '<h1>chronopt &mdash; AAA, BBB</h1>' page.html
+	grep -q '<h2>Overview</h2>' page.html
+	# one row per series: its data state, and per horizon the last decision
+	grep -q '<tr><td class="h"><a href="#series-1">AAA</a></td><td>2026-09-23<br><span class="small">61 days ago</span></td><td><span class="fresh">fresh</span></td><td>drift</td>' page.html
+	grep -q '<b>7d</b> deployed <span class="small">(a config is deployed)</span><br><b>30d</b> failed <span class="small">(none deployed)</span></td><td class="bad">1</td></tr>' page.html
+	grep -q '<a href="#series-2">BBB</a></td><td>2026-09-23<br><span class="small">61 days ago</span></td><td><span class="stale">STALE</span>' page.html
+	grep -q '<section class="series" id="series-2">' page.html
+	grep -q '<h2 class="sh">Series BBB</h2>' page.html
+	# a history that is not there is a series with no run yet, not an error
+	run --separate-stderr opt-report --history a/h.jsonl --config-dir a/cfg --history c/none.jsonl --config-dir c/cfg
+	assert_success
+	assert_output --partial "The history file does not exist yet"
+	# --config-dir once per --history, in the same order
+	run --separate-stderr opt-report --history a/h.jsonl --history b/h.jsonl --config-dir a/cfg --html x.html
+	assert_failure 2
+	[ "$stderr" = "opt-report: 2 --history files need as many --config-dir, one each in the same order (1 given)" ]
+	[ ! -e x.html ]
+	run --separate-stderr opt-report --history a/h.jsonl --config-dir a/cfg --config-dir b/cfg
+	assert_failure 2
+	[ "$stderr" = "opt-report: one --config-dir per --history" ]
+}
+
+@test "records of the same day do not cover each other on the trigger timeline" {
+	{ rec S 7d 2026-11-01 not_triggered; rec S 7d 2026-11-01 deployed; rec S 7d 2026-11-01 not_approved; rec S 7d 2026-11-20 not_triggered; } >h.jsonl
+	run --separate-stderr opt-report --history h.jsonl --config-dir none
+	assert_success
+	tl=$(sed -n '/aria-label="trigger history"/,/<\/svg>/p' <<<"$output" | grep -oE 'circle cx="[0-9.]+" cy="[0-9.]+" r="5" fill="[^"]+" stroke="#fff"')
+	[ "$(wc -l <<<"$tl")" -eq 4 ]
+	[ "$(cut -d' ' -f2,3 <<<"$tl" | sort -u | wc -l)" -eq 4 ]
+	# the three of 2026-11-01 share the day's x, one lane each
+	[ "$(cut -d' ' -f2 <<<"$tl" | sort | uniq -c | sort -rn | head -n 1 | awk '{print $1}')" -eq 3 ]
+}
+
+@test "figures too large for their differences (1e17 apart by one unit in the last place) still make a page" {
+	for d in 2026-11-01 2026-11-08; do
+		printf '{"schema":"chronopt-history/1","run_id":"r-%s","horizon":"7d","optimization_date":"%sT02:00:00Z","outcome":"not_approved","validation":{"status":"done","approved":false,"candidate":{"rmse":1e17},"random_walk":{"rmse":1.0000000000000002e17},"windows":{"count":2}},"drift":{"ks_statistic":1e17,"psi":1.0000000000000002e17}}\n' "$d" "$d"
+	done >h.jsonl
+	# timeout only guards against the endless gridline loop this test is about
+	run --separate-stderr timeout 20 opt-report --history h.jsonl --config-dir none
+	assert_success
+	assert_output --partial 'aria-label="held-out RMSE over time"'
+	[ "$(grep -c '<line x1=[^>]*stroke="#eef2f7"' <<<"$output")" -le 24 ]
+}

@@ -872,3 +872,28 @@ na_series() {
 	assert_failure 3
 	[[ "$stderr" == *"na.csv:18: missing value 'NA' (--missing nan keeps it, --missing drop leaves the row out)" ]]
 }
+
+@test "--list-ids prints the ids of a long-format CSV and refuses one that is not a plain name" {
+	printf 'unique_id,ds,y\nB,2026-01-01,1\nA,2026-01-01,2\nB,2026-01-02,1\n"A",2026-01-02,2\nC.x_1-2,2026-01-01,3\n' >ids.csv
+	run --separate-stderr opt-trigger --list-ids --series ids.csv
+	assert_success
+	assert_output "$(printf 'B\nA\nC.x_1-2')"
+	printf 'unique_id,ds,y\nA,2026-01-01,1\n../x,2026-01-01,2\n' >bad.csv
+	run --separate-stderr opt-trigger --list-ids --series bad.csv
+	assert_failure 3
+	[ "$stderr" = "opt-trigger: bad.csv:3: series id '../x' is not a plain name (1-64 letters, digits, '.', '_' or '-', not starting with '.' or '-')" ]
+	assert_output ""
+	for id in a/b .a -a "$(printf 'a\033b')" "$(printf '%065d' 0)"; do
+		printf 'unique_id,ds,y\n"%s",2026-01-01,1\n' "$id" >bad.csv
+		run --separate-stderr opt-trigger --list-ids --series bad.csv
+		assert_failure 3
+	done
+	printf 'date,value\n2026-01-01,1\n' >two.csv
+	run --separate-stderr opt-trigger --list-ids --series two.csv
+	assert_failure 3
+	[ "$stderr" = "opt-trigger: two.csv:1: not a long-format file (unique_id,ds,y): it has no series ids" ]
+	run --separate-stderr opt-trigger --list-ids --series ids.csv --all
+	assert_failure 2
+	run --separate-stderr opt-trigger --list-ids
+	assert_failure 2
+}

@@ -181,9 +181,46 @@ lenient() {
 	need_tools
 	CHRONOPT_RUN_ID=run-1 run pipe run --horizon 7d
 	assert_success
-	grep -q '<span class="hl">Series USDCLP</span> &mdash; last observation 2026-09-23 (1000 observations) &middot; model random_walk &middot; last run run-1 at 2026-11-23T02:00:00Z' report.html
+	grep -q '<span class="hl">Series USDCLP</span> &mdash; last observation <b>2026-09-23</b>, [0-9]* days before this page (1000 observations, business-daily)' report.html
+	grep -q 'model <b>random_walk</b> &middot; last run <b>run-1</b> at 2026-11-23T02:00:00Z' report.html
 	# the last decision with its held-out numbers beside it
 	grep -Eq '<td>(deployed|validation failed)<br><span class="small">held-out RMSE [0-9.]+, random walk [0-9.]+, incumbent none</span>' report.html
+}
+
+@test "the dashboard shows per horizon the deployed config's forecasts against actuals, held-out RMSE over time and drift" {
+	need_tools
+	lenient
+	CHRONOPT_RUN_ID=run-1 run pipe run --all
+	assert_success
+	CHRONOPT_NOW=2026-12-08T02:00:00Z CHRONOPT_RUN_ID=run-2 run pipe run --all --force
+	assert_success
+	# The forecasts come from the history: the held-out windows of the
+	# validation that deployed each config (30 by the settings), with bands.
+	[ "$(jq -s '[.[] | select(.run_id == "run-2" and .horizon == "15d") | .validation.candidate.forecasts | length][0]' history.jsonl)" -eq 30 ]
+	jq -e -s '[.[] | .validation.candidate.forecasts[]? | select(.lo95 <= .lo80 and .lo80 <= .median and .median <= .hi80 and .hi80 <= .hi95 and (.target_date > .origin_date))] | length == 240' history.jsonl
+	jq -e -s 'all(.[]; (.drift.ks_statistic | type) == "number" and (.drift.severity | type) == "string")' history.jsonl
+	grep -q 'Deployed config: forecast 15d ahead against the actual, by target date' report.html
+	[ "$(grep -c 'aria-label="forecasts against actuals"' report.html)" -eq 4 ]
+	[ "$(grep -c 'aria-label="held-out RMSE over time"' report.html)" -eq 4 ]
+	grep -q 'aria-label="drift statistics per run"' report.html
+	grep -q '30 held-out origins, the candidate of run run-2' report.html
+	# the last decision with its held-out numbers
+	grep -Eq '<b>Last decision:</b> <span class="dword">deployed</span> at 2026-12-08T02:00:00Z \(run run-2\)<br>held-out RMSE: candidate <b>[0-9.]+</b>, random walk <b>[0-9.]+</b>' report.html
+	# No two marks of a chart on the same spot: every (x, y) of the circles
+	# and squares of the forecast and RMSE charts is distinct within its chart.
+	awk '/^svg /{n++} /^circle |^rect x=[^>]*width="5"/{print n, $0}' RS='<' report.html |
+		grep -oE '^[0-9]+ (circle cx="[0-9.]+" cy="[0-9.]+"|rect x="[0-9.]+" y="[0-9.]+")' | sort >marks
+	[ "$(wc -l <marks)" -gt 200 ]
+	[ -z "$(uniq -d marks)" ]
+}
+
+@test "the dashboard header flags a stale series" {
+	need_tools
+	jq '.trigger.stale_after_steps = 20' "$FIX/settings.json" >stale.json
+	sed -i "s|^CHRONOPT_CONFIG=.*|CHRONOPT_CONFIG=$ws/stale.json|" chronopt.env
+	CHRONOPT_RUN_ID=run-1 run pipe run --horizon 7d
+	assert_success
+	grep -Eq '<span class="stale">STALE: [0-9]+ steps without a new observation, the limit is 20</span>' report.html
 }
 
 @test "--jobs reaches opt-search and does not change what the search decides" {
@@ -565,7 +602,7 @@ render() {
 	[ -z "$stderr" ]
 	run --separate-stderr "$PIPE"
 	assert_failure 2
-	[ "$stderr" = "pipeline.sh: missing command: run, status, history, rollback, report, demo, check, watch or replay (try --help)" ]
+	[ "$stderr" = "pipeline.sh: missing command: run, status, history, rollback, report, demo, check, watch, replay, ids or summary (try --help)" ]
 	run --separate-stderr "$PIPE" frobnicate
 	assert_failure 2
 	[ "$stderr" = "pipeline.sh: unknown command 'frobnicate' (try --help)" ]

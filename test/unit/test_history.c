@@ -102,6 +102,7 @@ static void test_record(void)
 		"\"optimization_date\":\"2026-11-23T02:00:00Z\",\"outcome\":\"deployed\",\"success\":true,"
 		"\"reason\":null,\"triggered_by\":[\"drift\",\"time\"],\"performance_degradation_pct\":null,"
 		"\"drift_severity\":\"HIGH\",\"days_since_last\":null,"
+		"\"drift\":null,\"performance\":null,"
 		"\"validation_rmse\":null,\"validation_mape\":null,\"validation_mae\":null,\"held_out\":null,"
 		"\"config\":{\"context_length\":128,\"search_rmse\":2.5},"
 		"\"validation\":{\"status\":\"done\",\"approved\":true,\"reasons\":[\"a\",\"b\"],\"seconds\":\"oops\"},"
