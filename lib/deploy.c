@@ -509,6 +509,12 @@ int dp_deploy_line(cJSON *env, const dp_options *o, cp_err *e)
 			if (cJSON_IsNumber(v))
 				env_add_number(hold, keys[i], v->valuedouble);
 		}
+		/* the random walk on the same windows: opt-trigger's performance
+		 * check compares the config with it */
+		const cJSON *rwr = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(val, "random_walk"),
+		                                                    "rmse");
+		if (cJSON_IsNumber(rwr))
+			env_add_number(hold, "random_walk_rmse", rwr->valuedouble);
 		const cJSON *w = cJSON_GetObjectItemCaseSensitive(val, "windows");
 		const cJSON *wc = cJSON_GetObjectItemCaseSensitive(w, "count");
 		const cJSON *sec = cJSON_GetObjectItemCaseSensitive(vc, "seconds");
