@@ -365,3 +365,15 @@ ckpt_case() {
 	refuse 3 "opt-history: h5.jsonl:1: not UTF-8 at column 101" opt-history show --file h5.jsonl
 }
 
+
+# ------------------------------------------- opt-search units and results
+@test "opt-search --run-unit and --reduce: lines that break the strict JSON rules, and an envelope the schema refuses" {
+	printf '{"schema":"chronopt-search-unit/1","i":1,"i":2}\n' >"$BATS_TEST_TMPDIR/in"
+	refuse 3 "opt-search: <stdin>:1: duplicate key 'i'" opt-search --run-unit
+	printf '{"schema":"chronopt-search-result/1","x":"\\u0000"}\n' >"$BATS_TEST_TMPDIR/in"
+	refuse 3 'opt-search: <stdin>:1: string holds \u0000 (NUL) at column 43' opt-search --reduce
+	printf '{"schema":"chronopt-search-result/1","n":1e400}\n' >"$BATS_TEST_TMPDIR/in"
+	refuse 3 "opt-search: <stdin>:1: number '1e400' at column 42 does not fit (not a finite double)" opt-search --reduce
+	printf '{"schema":"chronopt-search-result/1","line":1,"unit":0,"units":1,"plan":{},"envelope":{"schema":"chronopt/1","run_id":"r","seed":-5,"horizon":{"name":"7d","steps":7}}}\n' >"$BATS_TEST_TMPDIR/in"
+	refuse 3 'opt-search: <stdin>: envelope 1: envelope "seed" must be an integer in 0..999999999999999' opt-search --reduce
+}
