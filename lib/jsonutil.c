@@ -31,27 +31,26 @@ static long column(const char *text, const char *p)
 	return (long)(p - text) + 1;
 }
 
-/* The number token at p: refused (*bad, e) when it does not fit. Returns
- * the byte after it. A token that is no JSON number is left to cJSON. */
+/* The number token at p: refused (*bad, e) when it is not finite (1e999:
+ * strtod's HUGE_VAL). Whole numbers past 2^53 are left alone: a double
+ * that large prints as 17 plain digits, and fields that must be exact
+ * integers (seed, steps, length) have ranges of their own. Returns the
+ * byte after the token; a token that is no JSON number is left to cJSON. */
 static const char *check_number(const char *text, const char *p, cp_err *e, int *bad)
 {
 	const char *start = p;
-	int whole = 1;
-	while (*p == '-' || *p == '+' || *p == '.' || *p == 'e' || *p == 'E' || (*p >= '0' && *p <= '9')) {
-		if (*p == '.' || *p == 'e' || *p == 'E')
-			whole = 0;
+	while (*p == '-' || *p == '+' || *p == '.' || *p == 'e' || *p == 'E' || (*p >= '0' && *p <= '9'))
 		p++;
-	}
 	char *end;
 	double v = strtod(start, &end);
-	if (end != p || (isfinite(v) && (!whole || fabs(v) < 9007199254740992.0)))
+	if (end != p || isfinite(v))
 		return p;
 	char shown[CP_SHOWN_MAX], cut[48];
 	int n = (int)(p - start);
 	snprintf(cut, sizeof(cut), "%.*s", n < 41 ? n : 41, start);
 	*bad = 1;
-	cp_fail(e, CP_DATA, "number '%s' at column %ld does not fit (%s)", cp_shown(cut, shown),
-	        column(text, start), whole ? "a whole number of 2^53 or more" : "not a finite double");
+	cp_fail(e, CP_DATA, "number '%s' at column %ld does not fit a double", cp_shown(cut, shown),
+	        column(text, start));
 	return p;
 }
 

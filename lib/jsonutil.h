@@ -19,9 +19,7 @@ const cJSON *cp_json_path(const cJSON *j, const char *dotted);
  *   - no raw control character (below 0x20) stands anywhere, except the
  *     blanks space, tab, CR and LF between tokens,
  *   - no string holds the escape \u0000 (it would end the C string),
- *   - every number is finite, and a whole number written without a
- *     fraction or exponent is below 2^53 in size (it must read back
- *     exactly),
+ *   - every number is finite (1e999 does not fit a double),
  *   - no object has two members of the same name.
  * Blank text after the value is allowed; anything else after it is not.
  * Returns the value (caller owns, cJSON_Delete) or NULL with CP_DATA and a

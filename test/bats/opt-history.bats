@@ -423,7 +423,7 @@ envelope() { # run_id horizon
 	printf '{"schema":"chronopt-history/1","horizon":"7d","optimization_date":"2026-11-01T02:00:00Z","outcome":"error","performance_degradation_pct":1e999,"drift_severity":-1e999,"seed":5}\n' >"$H"
 	run --separate-stderr opt-history export --format csv --file "$H"
 	assert_failure 3
-	[ "$stderr" = "opt-history: $H:1: number '1e999' at column 138 does not fit (not a finite double)" ]
+	[ "$stderr" = "opt-history: $H:1: number '1e999' at column 138 does not fit a double" ]
 	[ -z "$output" ]
 }
 

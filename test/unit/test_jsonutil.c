@@ -73,12 +73,10 @@ int main(void)
 		{"{\"a\":\001 1}", 0, "raw control character 0x01 at column 6"},
 		{"{\"a\":\"\\u0000\"}", 0, "string holds \\u0000 (NUL) at column 7"},
 		{"{\"a\\u0000b\":1}", 0, "string holds \\u0000 (NUL) at column 4"},
-		{"{\"a\":1e999}", 0, "number '1e999' at column 6 does not fit (not a finite double)"},
-		{"{\"a\":-1e400}", 0, "number '-1e400' at column 6 does not fit (not a finite double)"},
-		{"{\"a\":18446744073709551616}", 0,
-		 "number '18446744073709551616' at column 6 does not fit (a whole number of 2^53 or more)"},
-		{"{\"a\":9007199254740993}", 0,
-		 "number '9007199254740993' at column 6 does not fit (a whole number of 2^53 or more)"},
+		{"{\"a\":1e999}", 0, "number '1e999' at column 6 does not fit a double"},
+		{"{\"a\":[1,-1e400]}", 0, "number '-1e400' at column 9 does not fit a double"},
+		{"{\"a\":1.5e308000000000000000000000000000000000000000000000}", 0,
+		 "number '1.5e308000000000000000000000000000000000...' at column 6 does not fit a double"},
 		{"{\"a\":\"\xc3\"}", 0, "not UTF-8 at column 7"},
 		{"{\"a\":1}\0", 8, "NUL byte at column 8"},
 		{"{\"a\":1} 2", 0, "more than one JSON value (column 9)"},
@@ -97,6 +95,7 @@ int main(void)
 		"{\"a\":1,\"b\":{\"a\":2},\"c\":[{\"a\":3},{\"a\":4}]}", /* same name, other objects */
 		"{\"a\":\"\\u0001 \\\\u0000 \\\"\",\"b\":\"\\t\"}",     /* escapes, an escaped backslash */
 		" {\"s\":999999999999999,\"n\":-9007199254740991,\"f\":1.5e300,\"z\":1e-400}\r\n",
+		"[18446744073709551617,12345678901234568]", /* large whole numbers: a double prints them so */
 		"[\"\xc3\xa9\xe2\x82\xac\"]",
 	};
 	for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) {
