@@ -163,8 +163,10 @@ static int check_model(const cJSON *m, cp_err *e)
 		return 0;
 	if (!cJSON_IsObject(m))
 		return cp_fail(e, CP_DATA, "envelope \"model\" must be an object");
+	/* sha256 is null for a baseline, which has no weights */
+	const cJSON *sha = cJSON_GetObjectItemCaseSensitive(m, "sha256");
 	return check_string(m, "model", "dir", 0, 1, ENV_TEXT_MAX, e) < 0 ||
-	               check_string(m, "model", "sha256", 0, 0, ENV_TEXT_MAX, e) < 0
+	               (!cJSON_IsNull(sha) && check_string(m, "model", "sha256", 0, 0, ENV_TEXT_MAX, e) < 0)
 	               ? -1
 	               : 0;
 }
