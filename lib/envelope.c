@@ -207,12 +207,14 @@ int env_check(const cJSON *env, cp_err *e)
 	const char *h;
 	int steps;
 	uint64_t seed;
+	series_missing missing;
 	if (!cJSON_IsObject(env))
 		return cp_fail(e, CP_DATA, "envelope is not a JSON object");
 	if (env_horizon(env, &h, &steps, e) < 0 ||
 	    check_string(env, NULL, "run_id", 1, 1, ENV_TEXT_MAX, e) < 0 ||
 	    env_seed(env, &seed, e) < 0 ||
 	    check_series(cJSON_GetObjectItemCaseSensitive(env, "series"), e) < 0 ||
+	    env_series_missing(env, &missing, e) < 0 ||
 	    check_model(cJSON_GetObjectItemCaseSensitive(env, "model"), e) < 0)
 		return -1;
 	for (size_t i = 0; i < NSTAGES; i++)

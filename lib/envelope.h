@@ -67,8 +67,8 @@ int env_series_missing(const cJSON *env, series_missing *m, cp_err *e);
 /* The one schema of the common fields, checked by env_read for every
  * stage: "horizon" (env_horizon), "run_id" (a non-empty string), "seed"
  * (env_seed); "series" when present an object with "path" (non-empty),
- * "id" (strings), "last_date" (a date) and "length" (integer
- * 1..2147483647); "model" when present an object whose "dir" is a string
+ * "id" (strings), "last_date" (a date), "length" (integer
+ * 1..2147483647) and "missing" (env_series_missing); "model" when present an object whose "dir" is a string
  * and "sha256" a string or null; each stage section present (trigger, search, validation,
  * deployment, history) an object with "status" done, skipped, partial or
  * error, string "reason"/"summary", "seconds" >= 0 (or null), "exit" in

@@ -100,6 +100,8 @@ ENV[series_length_string]='{"schema":"chronopt/1","run_id":"r","seed":1,"horizon
 EMSG[series_length_string]='envelope "series"."length" must be an integer in 1..2147483647'
 ENV[series_bad_date]='{"schema":"chronopt/1","run_id":"r","seed":1,"horizon":{"name":"7d","steps":7},"series":{"path":"s.csv","id":"X","last_date":"2026-02-30","length":30}}'
 EMSG[series_bad_date]='envelope "series"."last_date" must be a date (YYYY-MM-DD)'
+ENV[series_missing_unknown]='{"schema":"chronopt/1","run_id":"r","seed":1,"horizon":{"name":"7d","steps":7},"series":{"path":"s.csv","id":"X","last_date":"2026-01-02","length":30,"missing":"ignore"}}'
+EMSG[series_missing_unknown]='envelope "series"."missing" must be "error", "nan" or "drop"'
 ENV[model_wrong_type]='{"schema":"chronopt/1","run_id":"r","seed":1,"horizon":{"name":"7d","steps":7},"series":{"path":"s.csv","id":"X","last_date":"2026-01-02","length":30},"model":"random_walk"}'
 EMSG[model_wrong_type]='envelope "model" must be an object'
 ENV[section_not_object]='{"schema":"chronopt/1","run_id":"r","seed":1,"horizon":{"name":"7d","steps":7},"trigger":[]}'
@@ -155,6 +157,7 @@ env_cases() {
 @test "every stage: series of the wrong type is refused" { env_cases series_wrong_type; }
 @test "every stage: a series length given as a string is refused" { env_cases series_length_string; }
 @test "every stage: a series last_date that is no calendar date is refused" { env_cases series_bad_date; }
+@test "every stage: a series.missing rule that does not exist is refused" { env_cases series_missing_unknown; }
 @test "every stage: a model that is not an object is refused" { env_cases model_wrong_type; }
 @test "every stage: a stage section that is an array is refused" { env_cases section_not_object; }
 @test "every stage: a section status outside done/skipped/partial/error is refused" { env_cases status_unknown; }
