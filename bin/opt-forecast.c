@@ -119,6 +119,44 @@ static cJSON *num_array(const double *v, int n, int *bad)
 	return a;
 }
 
+/* What a quantile model's run was, for quantile_json. */
+typedef struct {
+	const char *model, *family;
+	int context_length, steps, prediction_length, context_used;
+	double loc, scale;
+} quantile_run;
+
+/* The output object of a quantile model (Bolt, Chronos-2): the run, the
+ * model's levels, each requested level once (res: nreq rows of steps) and
+ * the median. *bad is set when a value is not finite. Caller owns it. */
+static cJSON *quantile_json(const quantile_run *r, const double *levels, int Q, const double *req, int nreq,
+                            const double *res, const double *med, int *bad)
+{
+	int H = r->steps;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "format", "chronopt-forecast-1");
+	cJSON_AddStringToObject(o, "model", r->model);
+	cJSON_AddStringToObject(o, "family", r->family);
+	cJSON_AddNumberToObject(o, "threads", mm_threads());
+	cJSON *set = cJSON_AddObjectToObject(o, "settings");
+	cJSON_AddNumberToObject(set, "context_length", r->context_length);
+	cJSON_AddNumberToObject(o, "steps", H);
+	cJSON_AddNumberToObject(o, "prediction_length", r->prediction_length);
+	cJSON_AddNumberToObject(o, "context_used", r->context_used);
+	cJSON_AddNumberToObject(o, "loc", r->loc);
+	cJSON_AddNumberToObject(o, "scale", r->scale);
+	cJSON_AddItemToObject(o, "model_levels", cJSON_CreateDoubleArray(levels, Q));
+	cJSON *qo = cJSON_AddObjectToObject(o, "quantiles");
+	for (int i = 0; i < nreq; i++) {
+		char key[32];
+		snprintf(key, sizeof(key), "%g", req[i]);
+		if (!cJSON_GetObjectItemCaseSensitive(qo, key))
+			cJSON_AddItemToObject(qo, key, num_array(res + (size_t)i * H, H, bad));
+	}
+	cJSON_AddItemToObject(o, "median", num_array(med, H, bad));
+	return o;
+}
+
 static cJSON *int_array(const int *v, int n)
 {
 	cJSON *a = cJSON_CreateArray();
@@ -199,27 +237,8 @@ static int forecast_quantiles(chronos_model *m, const char *model, const double 
 		med[h] = out[(size_t)mid * H + h];
 	}
 	int bad = 0;
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "format", "chronopt-forecast-1");
-	cJSON_AddStringToObject(o, "model", model);
-	cJSON_AddStringToObject(o, "family", cc_family_name(mc->family));
-	cJSON_AddNumberToObject(o, "threads", mm_threads());
-	cJSON *set = cJSON_AddObjectToObject(o, "settings");
-	cJSON_AddNumberToObject(set, "context_length", cl);
-	cJSON_AddNumberToObject(o, "steps", H);
-	cJSON_AddNumberToObject(o, "prediction_length", mc->prediction_length);
-	cJSON_AddNumberToObject(o, "context_used", used);
-	cJSON_AddNumberToObject(o, "loc", loc);
-	cJSON_AddNumberToObject(o, "scale", scale);
-	cJSON_AddItemToObject(o, "model_levels", cJSON_CreateDoubleArray(mc->quantiles, Q));
-	cJSON *qo = cJSON_AddObjectToObject(o, "quantiles");
-	for (int i = 0; i < nreq; i++) {
-		char key[32];
-		snprintf(key, sizeof(key), "%g", req[i]);
-		if (!cJSON_GetObjectItemCaseSensitive(qo, key))
-			cJSON_AddItemToObject(qo, key, num_array(res + (size_t)i * H, H, &bad));
-	}
-	cJSON_AddItemToObject(o, "median", num_array(med, H, &bad));
+	quantile_run run = {model, cc_family_name(mc->family), cl, H, mc->prediction_length, used, loc, scale};
+	cJSON *o = quantile_json(&run, mc->quantiles, Q, req, nreq, res, med, &bad);
 	int status = CP_OK;
 	if (bad) {
 		cp_fail(&e, CP_DATA, "forecast is not finite (loc %g, scale %g)", loc, scale);
@@ -291,27 +310,8 @@ static int forecast_chronos2(const char *model, const double *y, int n, int ctxl
 	float loc, scale;
 	chronos2_scaling(m, x, used, &loc, &scale);
 	int bad = 0;
-	cJSON *o = cJSON_CreateObject();
-	cJSON_AddStringToObject(o, "format", "chronopt-forecast-1");
-	cJSON_AddStringToObject(o, "model", model);
-	cJSON_AddStringToObject(o, "family", "chronos-2");
-	cJSON_AddNumberToObject(o, "threads", mm_threads());
-	cJSON *set = cJSON_AddObjectToObject(o, "settings");
-	cJSON_AddNumberToObject(set, "context_length", cl);
-	cJSON_AddNumberToObject(o, "steps", H);
-	cJSON_AddNumberToObject(o, "prediction_length", plen);
-	cJSON_AddNumberToObject(o, "context_used", used);
-	cJSON_AddNumberToObject(o, "loc", loc);
-	cJSON_AddNumberToObject(o, "scale", scale);
-	cJSON_AddItemToObject(o, "model_levels", cJSON_CreateDoubleArray(mc->quantiles, Q));
-	cJSON *qo = cJSON_AddObjectToObject(o, "quantiles");
-	for (int i = 0; i < nreq; i++) {
-		char key[32];
-		snprintf(key, sizeof(key), "%g", req[i]);
-		if (!cJSON_GetObjectItemCaseSensitive(qo, key))
-			cJSON_AddItemToObject(qo, key, num_array(res + (size_t)i * H, H, &bad));
-	}
-	cJSON_AddItemToObject(o, "median", num_array(med, H, &bad));
+	quantile_run run = {model, "chronos-2", cl, H, plen, used, loc, scale};
+	cJSON *o = quantile_json(&run, mc->quantiles, Q, req, nreq, res, med, &bad);
 	if (bad || mid < 0) {
 		cp_fail(&e, CP_DATA, mid < 0 ? "%s/config.json: the model's quantiles do not include 0.5, the point "
 		        "forecast" : "%s: forecast is not finite", model);

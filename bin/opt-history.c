@@ -1,6 +1,7 @@
 /* opt-history — the optimization history: record, show, last, export,
  * repair. See opt-history(1); the logic is in lib/history.c. */
 #include "common.h"
+#include "cli.h"
 #include "history.h"
 
 #include <getopt.h>
@@ -29,14 +30,6 @@ static const char usage[] =
 enum { O_FILE = 1, O_WAIT, O_HORIZON, O_SINCE, O_LIMIT, O_JSON, O_DEPLOYED, O_FORMAT,
        O_CONFIG, O_CONFIG_DIR };
 
-static int misuse(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "%s: ", cp_progname);
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'opt-history --help'.\n");
-	return CP_USAGE;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -55,7 +48,7 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	/* which options each subcommand takes */
-	static const struct { const char *name; const char *allowed; } cmds[] = {
+	static const cli_command cmds[] = {
 		{"record", "\001\002\011\012"},
 		{"show", "\001\003\004\005\006"},
 		{"last", "\001\003\007"},
@@ -64,18 +57,10 @@ int main(int argc, char **argv)
 	};
 	cp_progname = "opt-history";
 	argv[0] = (char *)cp_progname; /* getopt's messages name the tool, not its path */
-	if (argc < 2)
-		return misuse("%s", "missing command (record, show, last, export or repair)");
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		fputs(usage, stdout);
-		return cp_close_stdout();
-	}
-	int cmd = -1;
-	for (int i = 0; i < 5; i++)
-		if (!strcmp(argv[1], cmds[i].name))
-			cmd = i;
+	int status;
+	int cmd = cli_command_of(argc, argv, cmds, 5, usage, "record, show, last, export or repair", &status);
 	if (cmd < 0)
-		return misuse("unknown command '%s'", argv[1]);
+		return status;
 
 	const char *file = getenv("CHRONOPT_HISTORY");
 	const char *format = NULL;
@@ -83,47 +68,30 @@ int main(int argc, char **argv)
 	int json = 0, deployed = 0;
 	history_filter f = {NULL, 0, 0, -1};
 	int c;
-	optind = 2;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(usage, stdout);
-			return cp_close_stdout();
-		}
-		if (c == '?') {
-			/* getopt has said what is wrong, on one line */
-			fprintf(stderr, "Try 'opt-history --help'.\n");
-			return CP_USAGE;
-		}
-		if (!strchr(cmds[cmd].allowed, c)) {
-			const char *name = "?";
-			for (int i = 0; opts[i].name; i++)
-				if (opts[i].val == c)
-					name = opts[i].name;
-			fprintf(stderr, "%s: option '--%s' does not apply to '%s'\n"
-			        "Try 'opt-history --help'.\n", cp_progname, name, argv[1]);
-			return CP_USAGE;
-		}
+	while ((c = cli_next_option(argc, argv, opts, &cmds[cmd], usage, &status)) != -1) {
+		if (c == -2)
+			return status;
 		switch (c) {
 		case O_FILE:
 			file = optarg;
 			break;
 		case O_WAIT:
 			if (cp_parse_long(optarg, 0, 86400000L, &wait_ms))
-				return misuse("--wait '%s' is not a number of milliseconds", optarg);
+				return cli_misuse("--wait '%s' is not a number of milliseconds", optarg);
 			break;
 		case O_HORIZON:
 			if (!cp_name_ok(optarg))
-				return misuse("--horizon '%s' is not a plain name", optarg);
+				return cli_misuse("--horizon '%s' is not a plain name", optarg);
 			f.horizon = optarg;
 			break;
 		case O_SINCE:
 			if (cp_parse_date(optarg, &f.since))
-				return misuse("--since '%s' is not a date (YYYY-MM-DD)", optarg);
+				return cli_misuse("--since '%s' is not a date (YYYY-MM-DD)", optarg);
 			f.has_since = 1;
 			break;
 		case O_LIMIT:
 			if (cp_parse_long(optarg, 0, 1L << 40, &f.limit))
-				return misuse("--limit '%s' is not a count", optarg);
+				return cli_misuse("--limit '%s' is not a count", optarg);
 			break;
 		case O_JSON:
 			json = 1;
@@ -139,11 +107,11 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind < argc)
-		return misuse("unexpected argument '%s'", argv[optind]);
+		return cli_misuse("unexpected argument '%s'", argv[optind]);
 	if (!file || !*file)
 		file = "history.jsonl";
 	if (cmd == 3 && (!format || strcmp(format, "csv")))
-		return misuse("%s", format ? "--format must be 'csv'" : "export needs --format csv");
+		return cli_misuse("%s", format ? "--format must be 'csv'" : "export needs --format csv");
 
 	cp_err e = {0};
 	history h;

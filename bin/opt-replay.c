@@ -2,6 +2,7 @@
  * list the simulated cron days, make a synthetic series with a regime
  * change, write the first incumbent, and score a replay workspace into the
  * KPI report.  See opt-replay(1); the logic is in lib/replay*.c. */
+#include "cli.h"
 #include "common.h"
 #include "envelope.h"
 #include "replay.h"
@@ -53,14 +54,6 @@ enum { O_SERIES = 1, O_ID, O_UNTIL, O_FROM, O_TO, O_DAY, O_SEED, O_START, O_LENG
        O_CHANGE, O_VOLF, O_SHIFT, O_CONFIG, O_MODEL, O_HORIZON, O_ALL, O_FROMDIR, O_WS, O_NEXT,
        O_NOGATES, O_NOHIND, O_FORMAT, O_HTML, O_TEXT };
 
-static int misuse(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "%s: ", cp_progname);
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'opt-replay --help'.\n");
-	return CP_USAGE;
-}
-
 static int date_opt(const char *opt, const char *arg, int32_t *out)
 {
 	if (cp_parse_date(arg, out) < 0) {
@@ -91,7 +84,7 @@ typedef struct {
 static int cmd_cut(const args *a, cp_err *e)
 {
 	if (!a->series || !a->have_until)
-		return misuse("%s", "cut needs --series and --until");
+		return cli_misuse("%s", "cut needs --series and --until");
 	series s;
 	if (series_load(&s, a->series, a->id, 1, e) < 0)
 		return -1;
@@ -103,7 +96,7 @@ static int cmd_cut(const args *a, cp_err *e)
 static int cmd_weeks(const args *a, cp_err *e)
 {
 	if (!a->have_from || a->have_to == !!a->series)
-		return misuse("%s", "weeks needs --from, and --to or --series");
+		return cli_misuse("%s", "weeks needs --from, and --to or --series");
 	int32_t to = a->to;
 	if (a->series) {
 		series s;
@@ -131,7 +124,7 @@ static int cmd_weeks(const args *a, cp_err *e)
 static int cmd_synth(const args *a, cp_err *e)
 {
 	if (!a->have_change)
-		return misuse("%s", "synth needs --change DATE");
+		return cli_misuse("%s", "synth needs --change DATE");
 	rp_synth_opts o = {a->seed, a->start, a->length, a->level, a->vol, a->change, a->volf, a->shift};
 	return rp_synth(&o, stdout, e);
 }
@@ -139,9 +132,9 @@ static int cmd_synth(const args *a, cp_err *e)
 static int cmd_incumbent(const args *a, cp_err *e)
 {
 	if (!a->series || !a->model)
-		return misuse("%s", "incumbent needs --series and --model");
+		return cli_misuse("%s", "incumbent needs --series and --model");
 	if (!a->all == !a->horizon)
-		return misuse("%s", "incumbent needs --horizon H or --all");
+		return cli_misuse("%s", "incumbent needs --horizon H or --all");
 	cJSON *st = settings_load(a->config, e);
 	if (!st)
 		return -1;
@@ -183,7 +176,7 @@ out:
 static int cmd_score(const args *a, cp_err *e)
 {
 	if (!a->workspace)
-		return misuse("%s", "score needs --workspace DIR");
+		return cli_misuse("%s", "score needs --workspace DIR");
 	rp_score_opts o = {a->workspace, a->next, a->gates, a->hindsight};
 	cJSON *r = rp_score(&o, e);
 	if (!r)
@@ -250,28 +243,22 @@ int main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	/* which options each subcommand takes */
-	static const struct { const char *name; const char *allowed; int (*run)(const args *, cp_err *); } cmds[] = {
-		{"cut", "\001\002\003", cmd_cut},
-		{"weeks", "\001\002\004\005\006", cmd_weeks},
-		{"synth", "\007\010\011\012\013\014\015\016", cmd_synth},
-		{"incumbent", "\001\002\007\017\020\021\022\023", cmd_incumbent},
-		{"score", "\024\025\026\027\030\031\032", cmd_score},
+	/* which options each subcommand takes, and what runs it */
+	static const cli_command cmds[] = {
+		{"cut", "\001\002\003"},
+		{"weeks", "\001\002\004\005\006"},
+		{"synth", "\007\010\011\012\013\014\015\016"},
+		{"incumbent", "\001\002\007\017\020\021\022\023"},
+		{"score", "\024\025\026\027\030\031\032"},
 	};
+	static int (*const run[])(const args *, cp_err *) = {cmd_cut, cmd_weeks, cmd_synth, cmd_incumbent,
+	                                                     cmd_score};
 	cp_progname = "opt-replay";
 	argv[0] = (char *)cp_progname; /* getopt's messages name the tool, not its path */
-	if (argc < 2)
-		return misuse("%s", "missing command (cut, weeks, synth, incumbent or score)");
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		fputs(usage, stdout);
-		return cp_close_stdout();
-	}
-	int cmd = -1;
-	for (int i = 0; i < (int)(sizeof cmds / sizeof cmds[0]); i++)
-		if (!strcmp(argv[1], cmds[i].name))
-			cmd = i;
+	int status;
+	int cmd = cli_command_of(argc, argv, cmds, 5, usage, "cut, weeks, synth, incumbent or score", &status);
 	if (cmd < 0)
-		return misuse("unknown command '%s'", argv[1]);
+		return status;
 
 	args a;
 	memset(&a, 0, sizeof a);
@@ -281,25 +268,9 @@ int main(int argc, char **argv)
 	a.length = 1000, a.level = 100, a.vol = 0.006, a.volf = 3, a.shift = 10;
 	a.next = 4, a.gates = 1, a.hindsight = 1;
 	int c;
-	optind = 2;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(usage, stdout);
-			return cp_close_stdout();
-		}
-		if (c == '?') {
-			fprintf(stderr, "Try 'opt-replay --help'.\n");
-			return CP_USAGE;
-		}
-		if (!strchr(cmds[cmd].allowed, c)) {
-			const char *name = "?";
-			for (int i = 0; opts[i].name; i++)
-				if (opts[i].val == c)
-					name = opts[i].name;
-			fprintf(stderr, "%s: option '--%s' does not apply to '%s'\n"
-			        "Try 'opt-replay --help'.\n", cp_progname, name, argv[1]);
-			return CP_USAGE;
-		}
+	while ((c = cli_next_option(argc, argv, opts, &cmds[cmd], usage, &status)) != -1) {
+		if (c == -2)
+			return status;
 		cp_err ue = {0};
 		switch (c) {
 		case O_SERIES: a.series = optarg; break;
@@ -322,11 +293,11 @@ int main(int argc, char **argv)
 		case O_DAY:
 			a.day = rp_parse_weekday(optarg);
 			if (a.day < 0)
-				return misuse("--day '%s' is not a weekday (sun..sat or 0..6)", optarg);
+				return cli_misuse("--day '%s' is not a weekday (sun..sat or 0..6)", optarg);
 			break;
 		case O_SEED:
 			if (cp_parse_u64(optarg, &a.seed) < 0 || a.seed > CP_SEED_MAX)
-				return misuse("--seed '%s' is not an integer in " CP_SEED_RANGE, optarg);
+				return cli_misuse("--seed '%s' is not an integer in " CP_SEED_RANGE, optarg);
 			break;
 		case O_START:
 			if (date_opt("--start", optarg, &a.start) < 0)
@@ -361,7 +332,7 @@ int main(int argc, char **argv)
 		case O_MODEL: a.model = optarg; break;
 		case O_HORIZON:
 			if (!cp_name_ok(optarg))
-				return misuse("--horizon '%s' is not a plain name", optarg);
+				return cli_misuse("--horizon '%s' is not a plain name", optarg);
 			a.horizon = optarg;
 			break;
 		case O_ALL: a.all = 1; break;
@@ -377,18 +348,18 @@ int main(int argc, char **argv)
 			if (!strcmp(optarg, "text"))
 				a.text = 1;
 			else if (strcmp(optarg, "json") != 0)
-				return misuse("--format '%s' is not json or text", optarg);
+				return cli_misuse("--format '%s' is not json or text", optarg);
 			break;
 		case O_HTML: a.html = optarg; break;
 		case O_TEXT: a.textfile = optarg; break;
 		}
 	}
 	if (optind < argc)
-		return misuse("unexpected argument '%s'", argv[optind]);
+		return cli_misuse("unexpected argument '%s'", argv[optind]);
 	cp_err e = {0};
-	int rc = cmds[cmd].run(&a, &e);
+	int rc = run[cmd](&a, &e);
 	if (rc == CP_USAGE)
-		return CP_USAGE; /* misuse() has said why */
+		return CP_USAGE; /* cli_misuse() has said why */
 	if (rc < 0)
 		return cp_die_closing(&e);
 	return cp_close_stdout();

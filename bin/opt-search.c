@@ -4,6 +4,7 @@
  * (envelopes out). The work itself is in lib/search.c. */
 #include "common.h"
 #include "envelope.h"
+#include "jsonutil.h"
 #include "forecast.h"
 #include "search.h"
 #include "search_dist.h"
@@ -355,9 +356,11 @@ static int read_obj(char **buf, size_t *cap, long *lineno, const char *schema, c
 			p++;
 		if (!*p)
 			continue;
-		cJSON *j = cJSON_Parse(*buf);
+		cJSON *j = cp_json_parse_strict(*buf, (size_t)n, e);
+		if (!j)
+			return cp_prefix(e, "<stdin>:%ld", *lineno);
 		const cJSON *sc = cJSON_GetObjectItemCaseSensitive(j, "schema");
-		if (!j || !cJSON_IsObject(j)) {
+		if (!cJSON_IsObject(j)) {
 			cJSON_Delete(j);
 			return cp_fail(e, CP_DATA, "<stdin>:%ld: not a JSON object", *lineno);
 		}

@@ -40,6 +40,9 @@ static const char usage_text[] =
 	"  --history FILE          optimization history (default $CHRONOPT_HISTORY or history.jsonl)\n"
 	"thresholds and windows (settings section \"trigger\" gives the defaults):\n"
 	"  --degradation-pct X     performance fires at RMSE >= X % worse (15)\n"
+	"  --performance-baseline B  random_walk: worse relative to the random walk on the\n"
+	"                          same origins than at validation (default); validation:\n"
+	"                          worse than the validation RMSE\n"
 	"  --recent-origins N      origins scored (14)\n"
 	"  --baseline-window N     drift baseline log-returns (90)\n"
 	"  --recent-window N       drift recent log-returns (30)\n"
@@ -47,8 +50,13 @@ static const char usage_text[] =
 	"  --drift-p-low X, --drift-p-medium X, --drift-p-high X   (0.10, 0.05, 0.001)\n"
 	"  --drift-d-medium X, --drift-d-high X                    (0.25, 0.35)\n"
 	"  --psi-bins N            (5)      --psi-epsilon X   (0.0001)\n"
+	"  --volatility-window N   drift also fires when the mean |log-return| of the last N\n"
+	"  --volatility-factor X   is >= X times the baseline window's (5, 2.5; N 0: off)\n"
 	"  --max-days N            time fires at N days since the last optimization (14)\n"
 	"  --min-new-origins N     ...and N new observations since it (15; 0: one is enough)\n"
+	"  --backoff-max N         max days, new origins and cooldown double after each\n"
+	"                          optimization that deployed nothing,\n"
+	"                          at most N times (3; 0: off)\n"
 	"  --cooldown-days N       no re-trigger within N days of the last optimization (7)\n"
 	"  --cooldown-severity S   ...unless drift reaches S (HIGH)\n"
 	"  --cooldown-factor X     ...or degradation >= X times the threshold (2)\n"
@@ -62,8 +70,8 @@ static const char usage_text[] =
 enum {
 	O_SERIES = 256, O_ID, O_MISSING, O_HORIZON, O_ALL, O_MODEL, O_SEED, O_LOG, O_ASOF, O_FORCE, O_EXITCODE,
 	O_CONFIG, O_CONFDIR, O_HISTORY, O_DEG, O_ORIG, O_BASEW, O_RECW, O_MINSEV, O_PLOW, O_PMED,
-	O_PHIGH, O_DMED, O_DHIGH, O_PSIB, O_PSIE, O_MAXD, O_MINNEW, O_CDD, O_CDS, O_CDF, O_STALE, O_MAXGAP, O_GAPS, O_HELP,
-	O_LISTIDS
+	O_PHIGH, O_DMED, O_DHIGH, O_PSIB, O_PSIE, O_MAXD, O_MINNEW, O_CDD, O_CDS, O_CDF, O_STALE, O_MAXGAP, O_GAPS,
+	O_PERFB, O_VOLW, O_VOLF, O_BACKOFF, O_HELP, O_LISTIDS
 };
 
 static const struct option longopts[] = {
@@ -101,6 +109,10 @@ static const struct option longopts[] = {
 	{"stale-after-steps", required_argument, 0, O_STALE},
 	{"max-gap-steps", required_argument, 0, O_MAXGAP},
 	{"gaps", required_argument, 0, O_GAPS},
+	{"performance-baseline", required_argument, 0, O_PERFB},
+	{"volatility-window", required_argument, 0, O_VOLW},
+	{"volatility-factor", required_argument, 0, O_VOLF},
+	{"backoff-max", required_argument, 0, O_BACKOFF},
 	{"help", no_argument, 0, O_HELP},
 	{"list-ids", no_argument, 0, O_LISTIDS},
 	{0, 0, 0, 0}};
@@ -130,7 +142,13 @@ static int apply(trigger_opts *o, const override *ov, cp_err *e)
 			name = p->name;
 	int is_int = ov->opt == O_ORIG || ov->opt == O_BASEW || ov->opt == O_RECW || ov->opt == O_PSIB ||
 	             ov->opt == O_MAXD || ov->opt == O_MINNEW || ov->opt == O_CDD || ov->opt == O_STALE ||
-	             ov->opt == O_MAXGAP;
+	             ov->opt == O_MAXGAP || ov->opt == O_VOLW || ov->opt == O_BACKOFF;
+	if (ov->opt == O_PERFB) {
+		if (trigger_perf_baseline_parse(ov->arg, &o->perf_vs_random_walk) < 0)
+			return cp_fail(e, CP_USAGE, "--performance-baseline: '%s' is not 'random_walk' or 'validation'",
+			               ov->arg);
+		return 0;
+	}
 	if (ov->opt == O_GAPS) {
 		if (trigger_gaps_parse(ov->arg, &o->gaps_refuse) < 0)
 			return cp_fail(e, CP_USAGE, "--gaps: '%s' is not 'refuse' or 'warn'", ov->arg);
@@ -164,6 +182,9 @@ static int apply(trigger_opts *o, const override *ov, cp_err *e)
 	case O_CDF: o->cooldown_factor = d; break;
 	case O_STALE: o->data.stale_after_steps = (int)l; break;
 	case O_MAXGAP: o->data.max_gap_steps = (int)l; break;
+	case O_VOLW: o->vol_window = (int)l; break;
+	case O_BACKOFF: o->backoff_max = (int)l; break;
+	case O_VOLF: o->vol_factor = d; break;
 	}
 	return 0;
 }

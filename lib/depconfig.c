@@ -1,6 +1,8 @@
 /* depconfig.c — see depconfig.h. */
 #include "depconfig.h"
 
+#include "jsonutil.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -82,9 +84,9 @@ int dc_settings(const cJSON *j, const char *what, fc_config *cfg, const char **m
 
 cJSON *dc_parse(const char *text, const char *what, const char *horizon, cp_err *e)
 {
-	cJSON *j = cJSON_ParseWithOpts(text, NULL, 1);
+	cJSON *j = cp_json_parse_strict(text, strlen(text), e);
 	if (!j)
-		return cp_fail(e, CP_DATA, "%s: invalid JSON", what), NULL;
+		return cp_prefix(e, "%s", what), NULL;
 	const cJSON *h = cJSON_GetObjectItemCaseSensitive(j, "horizon");
 	fc_config cfg;
 	if (!cJSON_IsObject(j)) {
@@ -92,8 +94,9 @@ cJSON *dc_parse(const char *text, const char *what, const char *horizon, cp_err 
 	} else if (!cJSON_IsString(h)) {
 		cp_fail(e, CP_DATA, "%s: \"horizon\" is missing", what);
 	} else if (strcmp(h->valuestring, horizon) != 0) {
-		cp_fail(e, CP_DATA, "%s: config is for horizon '%.40s', not '%s'", what,
-		        h->valuestring, horizon);
+		char b[CP_SHOWN_MAX];
+		cp_fail(e, CP_DATA, "%s: config is for horizon '%s', not '%s'", what,
+		        cp_shown(h->valuestring, b), horizon);
 	} else if (dc_settings(j, what, &cfg, NULL, e) == 0) {
 		return j;
 	}

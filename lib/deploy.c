@@ -164,7 +164,11 @@ static int backups_dir_ok(const char *dir, cp_err *e)
 
 /* Lock, clear what a killed change left, read the current config, open (or
  * create) the repository. */
-static int change_lock(change *c, cp_err *e)
+/* Lock, clear what a killed change left, read the current config and open
+ * (or create) the repository. A current config that does not parse stops
+ * here, before anything is created, when corrupt_hint is set: CP_DATA
+ * "<why>; <corrupt_hint>". */
+static int change_lock(change *c, const char *corrupt_hint, cp_err *e)
 {
 	char lockbase[PATH_MAX_];
 	if (ensure_dir(c->o->config_dir, e) < 0)
@@ -183,6 +187,8 @@ static int change_lock(change *c, cp_err *e)
 		return -1;
 	if (read_current(c, e) < 0)
 		return -1;
+	if (corrupt_hint && c->old && !c->oldj)
+		return cp_fail(e, CP_DATA, "%s; %s", c->olderr, corrupt_hint);
 	c->repo = gr_open(c->o->config_dir, 1, NULL, e);
 	if (!c->repo)
 		return -1;
@@ -409,12 +415,10 @@ int dp_deploy(const dp_options *o, const char *h, const cJSON *candidate, const 
 		return 0;
 	}
 
-	if (change_lock(&c, e) < 0)
+	char hint[128];
+	snprintf(hint, sizeof(hint), "fix it or use 'opt-deploy rollback %s --to ...'", h);
+	if (change_lock(&c, hint, e) < 0)
 		goto fail;
-	if (c.old && !c.oldj) {
-		cp_fail(e, CP_DATA, "%s; fix it or use 'opt-deploy rollback %s --to ...'", c.olderr, h);
-		goto fail;
-	}
 	/* the new config: the candidate, plus extra fields, plus the chain */
 	cJSON *cfg = cJSON_Duplicate(candidate, 1);
 	if (!ch)
@@ -492,8 +496,16 @@ int dp_deploy_line(cJSON *env, const dp_options *o, cp_err *e)
 	                                                     "candidate");
 	if (!cJSON_IsObject(cand))
 		return cp_fail(e, CP_DATA, "horizon '%s': envelope has no \"search\".\"candidate\"", h);
-	cJSON *extra = cJSON_CreateObject();
+	/* the reasons go into the config and the commit message: words only */
 	const cJSON *reasons = cJSON_GetObjectItemCaseSensitive(val, "reasons");
+	const cJSON *it;
+	if (cJSON_IsArray(reasons))
+		cJSON_ArrayForEach(it, reasons)
+			if (!cJSON_IsString(it))
+				reasons = NULL;
+	if (cJSON_GetObjectItemCaseSensitive(val, "reasons") && !cJSON_IsArray(reasons))
+		return cp_fail(e, CP_DATA, "horizon '%s': \"validation\".\"reasons\" must be an array of strings", h);
+	cJSON *extra = cJSON_CreateObject();
 	if (cJSON_IsArray(reasons))
 		cJSON_AddItemToObject(extra, "reasons", cJSON_Duplicate(reasons, 1));
 	const cJSON *run = cJSON_GetObjectItemCaseSensitive(env, "run_id");
@@ -509,6 +521,12 @@ int dp_deploy_line(cJSON *env, const dp_options *o, cp_err *e)
 			if (cJSON_IsNumber(v))
 				env_add_number(hold, keys[i], v->valuedouble);
 		}
+		/* the random walk on the same windows: opt-trigger's performance
+		 * check compares the config with it */
+		const cJSON *rwr = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(val, "random_walk"),
+		                                                    "rmse");
+		if (cJSON_IsNumber(rwr))
+			env_add_number(hold, "random_walk_rmse", rwr->valuedouble);
 		const cJSON *w = cJSON_GetObjectItemCaseSensitive(val, "windows");
 		const cJSON *wc = cJSON_GetObjectItemCaseSensitive(w, "count");
 		const cJSON *sec = cJSON_GetObjectItemCaseSensitive(vc, "seconds");
@@ -655,7 +673,7 @@ int dp_rollback(const dp_options *o, const char *h, const char *to, const char *
 	int nbk = 0;
 
 	if (!o->dry_run) {
-		if (change_lock(&c, e) < 0)
+		if (change_lock(&c, to ? NULL : "name the version to restore with --to", e) < 0)
 			goto fail;
 	} else if (read_current(&c, e) < 0) {
 		goto fail;

@@ -1,6 +1,8 @@
 /* envelope.c — see envelope.h and chronopt-envelope(7). */
 #include "envelope.h"
 
+#include "jsonutil.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -82,20 +84,9 @@ int env_read(env_reader *r, cJSON **out, cp_err *e)
 			return cp_fail(e, CP_DATA, "%s:%ld: line not terminated", r->name, r->lineno);
 		if (blank(r->buf))
 			continue;
-		const char *bad = cp_utf8_bad(r->buf);
-		if (bad)
-			return cp_fail(e, CP_DATA, "%s:%ld: not UTF-8 at column %ld", r->name, r->lineno,
-			               (long)(bad - r->buf) + 1);
-		const char *end = NULL;
-		cJSON *j = cJSON_ParseWithOpts(r->buf, &end, 0);
-		if (!j) {
-			long col = end ? (long)(end - r->buf) + 1 : 0;
-			return cp_fail(e, CP_DATA, "%s:%ld: invalid JSON near column %ld", r->name, r->lineno, col);
-		}
-		if (end && !blank(end)) {
-			cJSON_Delete(j);
-			return cp_fail(e, CP_DATA, "%s:%ld: more than one JSON value on the line", r->name, r->lineno);
-		}
+		cJSON *j = cp_json_parse_strict(r->buf, (size_t)n, e);
+		if (!j)
+			return cp_prefix(e, "%s:%ld", r->name, r->lineno);
 		if (!cJSON_IsObject(j)) {
 			cJSON_Delete(j);
 			return cp_fail(e, CP_DATA, "%s:%ld: envelope is not a JSON object", r->name, r->lineno);
@@ -106,20 +97,130 @@ int env_read(env_reader *r, cJSON **out, cp_err *e)
 			return cp_fail(e, CP_DATA, "%s:%ld: envelope has no \"schema\"", r->name, r->lineno);
 		}
 		if (strcmp(sc->valuestring, ENV_SCHEMA) != 0) {
-			cp_fail(e, CP_DATA, "%s:%ld: unsupported schema '%.64s' (expected '%s')",
-			        r->name, r->lineno, sc->valuestring, ENV_SCHEMA);
+			char b[CP_SHOWN_MAX];
+			cp_fail(e, CP_DATA, "%s:%ld: unsupported schema '%s' (expected '%s')",
+			        r->name, r->lineno, cp_shown(sc->valuestring, b), ENV_SCHEMA);
 			cJSON_Delete(j);
 			return -1;
 		}
-		const char *hn;
-		int steps;
-		if (env_horizon(j, &hn, &steps, e) < 0) {
+		if (env_check(j, e) < 0) {
 			cJSON_Delete(j);
 			return cp_prefix(e, "%s:%ld", r->name, r->lineno);
 		}
 		*out = j;
 		return 1;
 	}
+}
+/* ------------------------------------------------------------- the schema */
+
+static const char *const stage_order[] = {"trigger", "search", "validation", "deployment", "history"};
+#define NSTAGES (sizeof(stage_order) / sizeof(stage_order[0]))
+
+static int is_whole(const cJSON *v, double lo, double hi)
+{
+	return cJSON_IsNumber(v) && v->valuedouble == floor(v->valuedouble) && v->valuedouble >= lo &&
+	       v->valuedouble <= hi;
+}
+
+/* A string member: required or not, 1..max bytes when nonempty is set. */
+static int check_string(const cJSON *obj, const char *sec, const char *key, int required, int nonempty,
+                        size_t max, cp_err *e)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	if (!v && !required)
+		return 0;
+	if (!cJSON_IsString(v) || (nonempty && !v->valuestring[0]) || strlen(v->valuestring) > max) {
+		const char *what = nonempty ? "a non-empty string" : "a string";
+		if (sec)
+			return cp_fail(e, CP_DATA, "envelope \"%s\".\"%s\" must be %s of at most %zu bytes", sec,
+			               key, what, max);
+		return cp_fail(e, CP_DATA, "envelope \"%s\" must be %s of at most %zu bytes", key, what, max);
+	}
+	return 0;
+}
+
+static int check_series(const cJSON *s, cp_err *e)
+{
+	if (!s)
+		return 0;
+	if (!cJSON_IsObject(s))
+		return cp_fail(e, CP_DATA, "envelope \"series\" must be an object");
+	if (check_string(s, "series", "path", 1, 1, ENV_TEXT_MAX, e) < 0 ||
+	    check_string(s, "series", "id", 1, 0, ENV_TEXT_MAX, e) < 0)
+		return -1;
+	const cJSON *d = cJSON_GetObjectItemCaseSensitive(s, "last_date");
+	int32_t day;
+	if (!cJSON_IsString(d) || cp_parse_date(d->valuestring, &day) < 0)
+		return cp_fail(e, CP_DATA, "envelope \"series\".\"last_date\" must be a date (YYYY-MM-DD)");
+	if (!is_whole(cJSON_GetObjectItemCaseSensitive(s, "length"), 1, 2147483647.0))
+		return cp_fail(e, CP_DATA, "envelope \"series\".\"length\" must be an integer in 1..2147483647");
+	return 0;
+}
+
+static int check_model(const cJSON *m, cp_err *e)
+{
+	if (!m)
+		return 0;
+	if (!cJSON_IsObject(m))
+		return cp_fail(e, CP_DATA, "envelope \"model\" must be an object");
+	/* sha256 is null for a baseline, which has no weights */
+	const cJSON *sha = cJSON_GetObjectItemCaseSensitive(m, "sha256");
+	return check_string(m, "model", "dir", 0, 1, ENV_TEXT_MAX, e) < 0 ||
+	               (!cJSON_IsNull(sha) && check_string(m, "model", "sha256", 0, 0, ENV_TEXT_MAX, e) < 0)
+	               ? -1
+	               : 0;
+}
+
+/* The fields of a stage section every stage reads (the stop rule,
+ * chronopt-envelope(7) rule 2): status, reason, summary, seconds, exit,
+ * trigger.should_optimize, validation.approved. */
+static int check_section(const cJSON *env, const char *name, cp_err *e)
+{
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(env, name);
+	if (!s)
+		return 0;
+	if (!cJSON_IsObject(s))
+		return cp_fail(e, CP_DATA, "envelope \"%s\" must be an object", name);
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(s, "status");
+	if (!cJSON_IsString(st) || (strcmp(st->valuestring, "done") && strcmp(st->valuestring, "skipped") &&
+	                            strcmp(st->valuestring, "partial") && strcmp(st->valuestring, "error")))
+		return cp_fail(e, CP_DATA, "envelope \"%s\".\"status\" must be done, skipped, partial or error",
+		               name);
+	if (check_string(s, name, "reason", 0, 0, ENV_TEXT_MAX, e) < 0 ||
+	    check_string(s, name, "summary", 0, 0, ENV_TEXT_MAX, e) < 0)
+		return -1;
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(s, "seconds");
+	if (v && !cJSON_IsNull(v) && !(cJSON_IsNumber(v) && v->valuedouble >= 0))
+		return cp_fail(e, CP_DATA, "envelope \"%s\".\"seconds\" must be a number >= 0", name);
+	v = cJSON_GetObjectItemCaseSensitive(s, "exit");
+	if (v && !is_whole(v, 1, CP_PARTIAL))
+		return cp_fail(e, CP_DATA, "envelope \"%s\".\"exit\" must be an integer in 1..%d", name, CP_PARTIAL);
+	const char *flag = !strcmp(name, "trigger") ? "should_optimize" : !strcmp(name, "validation") ? "approved" : NULL;
+	v = flag ? cJSON_GetObjectItemCaseSensitive(s, flag) : NULL;
+	if (v && !cJSON_IsBool(v))
+		return cp_fail(e, CP_DATA, "envelope \"%s\".\"%s\" must be true or false", name, flag);
+	return 0;
+}
+
+int env_check(const cJSON *env, cp_err *e)
+{
+	const char *h;
+	int steps;
+	uint64_t seed;
+	series_missing missing;
+	if (!cJSON_IsObject(env))
+		return cp_fail(e, CP_DATA, "envelope is not a JSON object");
+	if (env_horizon(env, &h, &steps, e) < 0 ||
+	    check_string(env, NULL, "run_id", 1, 1, ENV_TEXT_MAX, e) < 0 ||
+	    env_seed(env, &seed, e) < 0 ||
+	    check_series(cJSON_GetObjectItemCaseSensitive(env, "series"), e) < 0 ||
+	    env_series_missing(env, &missing, e) < 0 ||
+	    check_model(cJSON_GetObjectItemCaseSensitive(env, "model"), e) < 0)
+		return -1;
+	for (size_t i = 0; i < NSTAGES; i++)
+		if (check_section(env, stage_order[i], e) < 0)
+			return -1;
+	return 0;
 }
 
 int env_write(FILE *fp, const cJSON *env, cp_err *e)
@@ -215,11 +316,9 @@ const char *env_string(const cJSON *env, const char *section, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static const char *const stage_order[] = {"trigger", "search", "validation", "deployment", "history"};
-
 const char *env_stop_reason(const cJSON *env, const char *upto, char *buf, size_t len)
 {
-	for (size_t i = 0; i < sizeof(stage_order) / sizeof(stage_order[0]); i++) {
+	for (size_t i = 0; i < NSTAGES; i++) {
 		const char *name = stage_order[i];
 		if (upto && strcmp(name, upto) == 0)
 			break;
@@ -278,7 +377,7 @@ cJSON *env_error(const cp_err *e)
 
 const char *env_failed_stage(const cJSON *env)
 {
-	for (size_t i = 0; i < sizeof(stage_order) / sizeof(stage_order[0]); i++) {
+	for (size_t i = 0; i < NSTAGES; i++) {
 		const char *st = env_string(env, stage_order[i], "status");
 		if (st && strcmp(st, "error") == 0)
 			return stage_order[i];

@@ -37,10 +37,11 @@ void env_reader_release(env_reader *r);
 
 /* Read the next non-empty line and parse it. Returns 1 with *out (caller
  * owns, cJSON_Delete), 0 at end of input, -1 on error: CP_DATA
- * "<name>:<line>: ..." for bad JSON, a non-object, a missing or unknown
- * "schema", a missing/invalid "horizon", or a line longer than
- * r->max_line ("<name>:<line>: line is longer than N bytes"); CP_IO for read
- * errors. */
+ * "<name>:<line>: ..." for JSON that cp_json_parse_strict refuses (not
+ * UTF-8, a NUL, a raw control character, \u0000, a number that does not
+ * fit, a duplicate key), a non-object, a missing or unknown "schema", an
+ * envelope env_check refuses, or a line longer than r->max_line
+ * ("<name>:<line>: line is longer than N bytes"); CP_IO for read errors. */
 int env_read(env_reader *r, cJSON **out, cp_err *e);
 
 /* Write env as one line: the whole line is formatted first, then written
@@ -58,6 +59,23 @@ cJSON *env_new(const char *run_id, uint64_t seed, const char *series_path,
  * (absent or null: "error", the loader's default). Returns 0, or -1 with
  * CP_DATA "envelope \"series\".\"missing\" must be ..." for another value. */
 int env_series_missing(const cJSON *env, series_missing *m, cp_err *e);
+
+/* Longest string env_check accepts in the common fields (run_id, series
+ * path and id, model dir, a section's reason and summary). */
+#define ENV_TEXT_MAX 4096
+
+/* The one schema of the common fields, checked by env_read for every
+ * stage: "horizon" (env_horizon), "run_id" (a non-empty string), "seed"
+ * (env_seed); "series" when present an object with "path" (non-empty),
+ * "id" (strings), "last_date" (a date), "length" (integer
+ * 1..2147483647) and "missing" (env_series_missing); "model" when present an object whose "dir" is a string
+ * and "sha256" a string or null; each stage section present (trigger, search, validation,
+ * deployment, history) an object with "status" done, skipped, partial or
+ * error, string "reason"/"summary", "seconds" >= 0 (or null), "exit" in
+ * 1..7, boolean trigger.should_optimize and validation.approved.  Strings
+ * are at most ENV_TEXT_MAX bytes.  Returns 0, or -1 with CP_DATA naming the
+ * field. A stage checks the other fields of the sections it reads itself. */
+int env_check(const cJSON *env, cp_err *e);
 
 /* Accessors (return 0 and fill, or -1 with CP_DATA naming the field). */
 int env_horizon(const cJSON *env, const char **name, int *steps, cp_err *e);

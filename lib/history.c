@@ -3,6 +3,7 @@
 
 #include "durable.h"
 #include "envelope.h"
+#include "jsonutil.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -427,19 +428,9 @@ static int parse_all(history *h, const char *path, const char *buf, size_t len, 
 		size_t n = (size_t)(nl - p);
 		if (n == 0 || (n == 1 && p[0] == '\r'))
 			return cp_fail(e, CP_DATA, "%s:%ld: empty line", path, line);
-		if (memchr(p, '\0', n))
-			return cp_fail(e, CP_DATA, "%s:%ld: NUL byte in record", path, line);
-		const char *stop = NULL;
-		cJSON *r = cJSON_ParseWithLengthOpts(p, n, &stop, 0);
+		cJSON *r = cp_json_parse_strict(p, n, e);
 		if (!r)
-			return cp_fail(e, CP_DATA, "%s:%ld: invalid JSON near column %ld", path, line,
-			               stop ? (long)(stop - p) + 1 : 1L);
-		for (; stop && stop < nl; stop++)
-			if (*stop != ' ' && *stop != '\t' && *stop != '\r') {
-				cJSON_Delete(r);
-				return cp_fail(e, CP_DATA, "%s:%ld: more than one JSON value on the line",
-				               path, line);
-			}
+			return cp_prefix(e, "%s:%ld", path, line);
 		if (h->n == cap)
 			h->rec = cp_realloc(h->rec, (size_t)(cap = cap ? 2 * cap : 64) * sizeof(*h->rec));
 		h->rec[h->n++] = r;

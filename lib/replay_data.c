@@ -216,8 +216,10 @@ cJSON *rp_incumbent(const series *s, const cJSON *settings, const char *settings
 	bt_plan plan = {so.holdout > 0 ? so.holdout : 30, so.holdout_stride, 0};
 	int *origins = NULL;
 	forecaster *f = NULL;
-	bt_result r;
+	bt_result r, rw;
 	memset(&r, 0, sizeof r);
+	memset(&rw, 0, sizeof rw);
+	int rw_done = 0;
 	cJSON *env = NULL;
 	if (bt_origins(s, steps, 2, &plan, &origins, e) < 0)
 		goto out;
@@ -231,6 +233,16 @@ cJSON *rp_incumbent(const series *s, const cJSON *settings, const char *settings
 		        r.sum.rmse);
 		goto out;
 	}
+	/* the random walk on the same windows, as opt-validate reports it:
+	 * opt-deploy records it for opt-trigger's performance check */
+	forecaster *fr = forecaster_open("random_walk", e);
+	if (!fr)
+		goto out;
+	int rrc = bt_run(fr, &cfg, s, origins, plan.count, steps, seed, 0, &rw, e);
+	fr->free(fr);
+	if (rrc < 0)
+		goto out;
+	rw_done = 1;
 
 	char last[11], d0[11], d1[11], now[21];
 	cp_format_date(s->day[s->n - 1], last);
@@ -274,11 +286,17 @@ cJSON *rp_incumbent(const series *s, const cJSON *settings, const char *settings
 	cJSON_AddItemToObject(vc, "config", fc_config_json(&cfg));
 	cJSON_AddItemToObject(val, "candidate", vc);
 	cJSON_AddNullToObject(val, "incumbent");
+	cJSON *rj = mt_summary_json(&rw.sum);
+	cJSON *rm = cJSON_AddObjectToObject(rj, "model");
+	cJSON_AddStringToObject(rm, "dir", "random_walk");
+	cJSON_AddItemToObject(val, "random_walk", rj);
 	cJSON_AddNumberToObject(val, "seconds", 0);
 out:
 	if (f)
 		f->free(f);
 	bt_result_free(&r);
+	if (rw_done)
+		bt_result_free(&rw);
 	free(origins);
 	cJSON_Delete(file);
 	if (!env)

@@ -181,6 +181,10 @@ static cJSON *reduce_line(const entry *E, int n, cp_err *e)
 		cJSON_Delete(env);
 		return cp_fail(e, CP_DATA, "<stdin>: envelope %ld: result has no \"envelope\"", L), NULL;
 	}
+	if (env_check(env, e) < 0) { /* it goes out as an envelope: the same schema */
+		cJSON_Delete(env);
+		return cp_prefix(e, "<stdin>: envelope %ld", L), NULL;
+	}
 	const cJSON *skip = item(E[0].j, "skip"), *err = item(E[0].j, "error");
 	if (cJSON_IsObject(err)) {
 		env_set(env, "search", cJSON_Duplicate(err, 1));

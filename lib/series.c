@@ -63,6 +63,15 @@ static int read_line(line_reader *r, cp_err *e)
 	if (memchr(r->buf, '\r', r->len))
 		return cp_fail(e, CP_DATA, "%s:%ld: carriage return inside the line "
 		               "(only \\n and \\r\\n line ends are accepted)", r->path, r->lineno);
+	/* ids and names go into envelopes and messages: UTF-8 text only */
+	const char *bad = cp_utf8_bad(r->buf);
+	if (bad)
+		return cp_fail(e, CP_DATA, "%s:%ld: not UTF-8 at column %ld", r->path, r->lineno,
+		               (long)(bad - r->buf) + 1);
+	for (size_t i = 0; i < r->len; i++)
+		if ((unsigned char)r->buf[i] < 0x20 || r->buf[i] == 0x7f)
+			return cp_fail(e, CP_DATA, "%s:%ld: control character 0x%02x at column %zu", r->path,
+			               r->lineno, (unsigned char)r->buf[i], i + 1);
 	return 1;
 }
 

@@ -40,8 +40,10 @@ const char *series_missing_name(series_missing m);
  * N/A, NaN, null: see series_load_missing), non-numeric/inf/
  * hexadecimal/overflowing values, whitespace around a date or value (never
  * trimmed), empty lines (also at the end), a NUL byte, a CR not followed by
- * LF, empty file, header only, quoting errors (a quoted field cannot span
- * lines), lines over 4096 bytes, fewer than `min_obs` rows of the chosen id.
+ * LF, a line that is not UTF-8 or holds a control character (tab included:
+ * ids and names go into envelopes and messages), empty file, header only,
+ * quoting errors (a quoted field cannot span lines), lines over 4096 bytes,
+ * fewer than `min_obs` rows of the chosen id.
  * testdata/bad-csv/README.md lists one file per rule with its message.
  * Unreadable file: CP_IO. On success fills *s (caller frees with
  * series_free) and returns 0; on failure *s is left empty and -1 returned.

@@ -20,15 +20,19 @@
 void trigger_opts_default(trigger_opts *o)
 {
 	o->degradation_pct = 15.0;
+	o->perf_vs_random_walk = 1;
 	o->recent_origins = 14;
 	o->drift_baseline = 90;
 	o->drift_recent = 30;
 	o->drift_min = DRIFT_MEDIUM;
 	drift_rule_default(&o->rule);
+	o->vol_window = 5;
+	o->vol_factor = 2.5;
 	o->psi_bins = 5;
 	o->psi_eps = 1e-4;
 	o->max_days = 14;
 	o->min_new_origins = TRIGGER_MIN_NEW_ORIGINS;
+	o->backoff_max = 3;
 	o->cooldown_days = 7;
 	o->cooldown_severity = DRIFT_HIGH;
 	o->cooldown_factor = 2.0;
@@ -86,19 +90,37 @@ int trigger_opts_from_settings(trigger_opts *o, const cJSON *st, cp_err *e)
 	    set_num(st, "drift_p_high", 0, 1, &o->rule.p_high, e) < 0 ||
 	    set_num(st, "drift_d_medium", 0, 1, &o->rule.d_medium, e) < 0 ||
 	    set_num(st, "drift_d_high", 0, 1, &o->rule.d_high, e) < 0 ||
+	    set_int(st, "drift_volatility_window", 0, 1000000, &o->vol_window, e) < 0 ||
+	    set_num(st, "drift_volatility_factor", 1, 1e6, &o->vol_factor, e) < 0 ||
 	    set_int(st, "psi_bins", 2, 1000, &o->psi_bins, e) < 0 ||
 	    set_num(st, "psi_epsilon", 1e-12, 0.1, &o->psi_eps, e) < 0 ||
 	    set_int(st, "max_days_since_last", 0, 100000, &o->max_days, e) < 0 ||
 	    set_int(st, "time_min_new_origins", 0, 100000, &o->min_new_origins, e) < 0 ||
+	    set_int(st, "backoff_max", 0, 10, &o->backoff_max, e) < 0 ||
 	    set_int(st, "cooldown_days", 0, 100000, &o->cooldown_days, e) < 0 ||
 	    set_sev(st, "cooldown_override_severity", &o->cooldown_severity, e) < 0 ||
 	    set_num(st, "cooldown_override_factor", 0, 1e6, &o->cooldown_factor, e) < 0 ||
 	    set_int(st, "stale_after_steps", 0, 1000000, &o->data.stale_after_steps, e) < 0 ||
 	    set_int(st, "max_gap_steps", 1, 1000000, &o->data.max_gap_steps, e) < 0)
 		return -1;
+	const cJSON *pb = settings_node(st, "trigger.performance_baseline");
+	if (pb && (!cJSON_IsString(pb) || trigger_perf_baseline_parse(pb->valuestring, &o->perf_vs_random_walk) < 0))
+		return cp_fail(e, CP_DATA,
+		               "settings: \"trigger.performance_baseline\" must be \"random_walk\" or \"validation\"");
 	const cJSON *g = settings_node(st, "trigger.gaps");
 	if (g && (!cJSON_IsString(g) || trigger_gaps_parse(g->valuestring, &o->gaps_refuse) < 0))
 		return cp_fail(e, CP_DATA, "settings: \"trigger.gaps\" must be \"warn\" or \"refuse\"");
+	return 0;
+}
+
+int trigger_perf_baseline_parse(const char *s, int *vs_random_walk)
+{
+	if (strcmp(s, "random_walk") == 0)
+		*vs_random_walk = 1;
+	else if (strcmp(s, "validation") == 0)
+		*vs_random_walk = 0;
+	else
+		return -1;
 	return 0;
 }
 
@@ -128,6 +150,13 @@ int trigger_opts_check(const trigger_opts *o, cp_err *e)
 		return cp_fail(e, CP_USAGE, "PSI epsilon '%g' must be in (0, 0.1]", o->psi_eps);
 	if (o->max_days < 0 || o->cooldown_days < 0 || o->min_new_origins < 0)
 		return cp_fail(e, CP_USAGE, "day counts must not be negative");
+	if (o->backoff_max < 0 || o->backoff_max > 10)
+		return cp_fail(e, CP_USAGE, "backoff '%d' must be in 0..10", o->backoff_max);
+	if (o->vol_window < 0 || o->vol_window > o->drift_recent)
+		return cp_fail(e, CP_USAGE, "volatility window '%d' must be in 0..%d (the recent window)", o->vol_window,
+		               o->drift_recent);
+	if (!(o->vol_factor >= 1) || !isfinite(o->vol_factor))
+		return cp_fail(e, CP_USAGE, "volatility factor '%g' must be >= 1", o->vol_factor);
 	if (o->data.max_gap_steps < 1)
 		return cp_fail(e, CP_USAGE, "gap limit '%d' must be at least 1 step", o->data.max_gap_steps);
 	if (o->data.stale_after_steps < 0)
@@ -176,7 +205,7 @@ int trigger_last_optimization(const char *path, const char *horizon, int32_t upt
 	history h;
 	if (history_load(&h, path, HISTORY_WAIT_MS, e) < 0)
 		return -1;
-	int found = 0;
+	int found = 0, streak = 0;
 	int32_t best = 0;
 	long at = -1;
 	for (long i = 0; i < h.n; i++) {
@@ -192,12 +221,15 @@ int trigger_last_optimization(const char *path, const char *horizon, int32_t upt
 		snprintf(date, sizeof date, "%s", od);
 		if (cp_parse_date(date, &dd) < 0) /* history_load checked it */
 			continue;
+		if (dd <= upto)
+			streak = strcmp(oc, "deployed") == 0 ? 0 : streak + 1;
 		if (dd <= upto && (!found || dd >= best)) {
 			best = dd;
 			at = i;
 			found = 1;
 		}
 	}
+	out->unproductive = streak;
 	if (found) {
 		/* the data it saw: the last date the trigger checked (--as-of),
 		 * else the series' last date */
@@ -217,6 +249,7 @@ int trigger_last_optimization(const char *path, const char *horizon, int32_t upt
 
 typedef struct {
 	int evaluated, fired;
+	int vol_fired;  /* the volatility check fired (fired includes it) */
 	drift_severity sev;
 } drift_out;
 
@@ -225,7 +258,7 @@ static int check_drift(const series *sv, const char *variable, const trigger_opt
 {
 	int B = o->drift_baseline, R = o->drift_recent;
 	long need = (long)B + R + 1;
-	dout->evaluated = dout->fired = 0;
+	dout->evaluated = dout->fired = dout->vol_fired = 0;
 	dout->sev = DRIFT_NONE;
 	cJSON_AddStringToObject(sec, "variable", variable);
 	cJSON_AddNumberToObject(sec, "baseline_window", B);
@@ -286,9 +319,30 @@ static int check_drift(const series *sv, const char *variable, const trigger_opt
 		return -1;
 	}
 	drift_severity sev = drift_grade(&o->rule, ks.d, ks.p);
+	/* The volatility check.  KS on the signed log-returns cannot see a
+	 * change of scale: two zero-mean distributions whose spreads differ
+	 * threefold are at most D = 0.245 apart (normal), under d_medium, so a
+	 * tripled volatility never graded MEDIUM, and a 30-step window needs
+	 * weeks to fill.  The mean magnitude of the last vol_window log-returns
+	 * against the baseline's is scale-free and reacts within one window. */
+	int S = o->vol_window;
+	double vol_ratio = NAN;
+	int vol_fired = 0;
+	if (S > 0) {
+		double mb = 0, mr = 0;
+		for (int i = 0; i < B; i++)
+			mb += fabs(base[i]);
+		for (int i = R - S; i < R; i++)
+			mr += fabs(rec[i]);
+		mb /= B;
+		mr /= S;
+		vol_ratio = mb > 0 ? mr / mb : (mr > 0 ? INFINITY : NAN);
+		vol_fired = !isnan(vol_ratio) && vol_ratio >= o->vol_factor;
+	}
 	dout->evaluated = 1;
 	dout->sev = sev;
-	dout->fired = sev >= o->drift_min;
+	dout->vol_fired = vol_fired;
+	dout->fired = sev >= o->drift_min || vol_fired;
 	cJSON_AddBoolToObject(sec, "evaluated", 1);
 	cJSON_AddBoolToObject(sec, "fired", dout->fired);
 	cJSON_AddStringToObject(sec, "severity", drift_severity_name(sev));
@@ -306,10 +360,25 @@ static int check_drift(const series *sv, const char *variable, const trigger_opt
 	env_add_number(sec, "recent_mean", mean_of(rec, R));
 	env_add_number(sec, "baseline_sd", sd_of(base, B));
 	env_add_number(sec, "recent_sd", sd_of(rec, R));
+	cJSON *vol = cJSON_AddObjectToObject(sec, "volatility");
+	cJSON_AddNumberToObject(vol, "window", S);
+	env_add_number(vol, "factor", o->vol_factor);
+	if (S > 0) {
+		add_date(vol, "start", sv->day[idx[B + R - S]]);
+		env_add_number(vol, "ratio", vol_ratio);
+	} else {
+		cJSON_AddNullToObject(vol, "start");
+		cJSON_AddNullToObject(vol, "ratio");
+	}
+	cJSON_AddBoolToObject(vol, "fired", vol_fired);
+	char vb[200] = "";
+	if (S > 0)
+		snprintf(vb, sizeof vb, "; the mean magnitude of the last %d is %.2f times the baseline's (fires at %g "
+		         "times)", S, vol_ratio, o->vol_factor);
 	add_reason(reasons, "drift %s: severity %s (KS D %.3f, p %.3g; PSI %.3f) between the last %d %s "
-	           "and the %d before them (fires at %s or above)",
-	           dout->fired ? "fired" : "quiet", drift_severity_name(sev), ks.d, ks.p, psi, R, variable, B,
-	           drift_severity_name(o->drift_min));
+	           "and the %d before them (fires at %s or above)%s",
+	           dout->fired ? "fired" : "quiet", drift_severity_name(sev), ks.d, ks.p, psi, R, variable,
+	           B, drift_severity_name(o->drift_min), vb);
 	free(lr);
 	free(idx);
 	return 0;
@@ -320,6 +389,7 @@ typedef struct {
 	int days;
 	int no_new;      /* the last optimization saw the data there is now */
 	int fresh;       /* new origins: observations after the last optimization's data */
+	int backoff;     /* the bars and the cooldown are 2^backoff times the settings' */
 } time_out;
 
 /* The time check: fires when the horizon was never optimized, or was last
@@ -346,7 +416,16 @@ static int check_time(const trigger_input *in, const series *sv, int32_t ref, co
 	}
 	cJSON_AddStringToObject(sec, "history", in->history_path);
 	add_date(sec, "reference_date", ref);
-	cJSON_AddNumberToObject(sec, "max_days", o->max_days);
+	/* Backoff: each optimization since the last deployment that deployed
+	 * nothing doubles both bars, up to backoff_max times.  A periodic
+	 * re-tune that keeps finding nothing better gets rarer; drift and
+	 * performance still fire at once, and a deployment resets it. */
+	int k = rc ? lo.unproductive : 0;
+	if (k > o->backoff_max)
+		k = o->backoff_max;
+	long maxd = (long)o->max_days << k, minnew = (long)o->min_new_origins << k;
+	to->backoff = k;
+	cJSON_AddNumberToObject(sec, "max_days", (double)maxd);
 	cJSON_AddBoolToObject(sec, "evaluated", 1);
 	to->never = rc == 0;
 	to->days = rc ? ref - last : -1;
@@ -357,9 +436,13 @@ static int check_time(const trigger_input *in, const series *sv, int32_t ref, co
 	else if (!to->never)
 		for (int i = sv->n - 1; i >= 0 && sv->day[i] > last; i--)
 			to->fresh++;
-	int enough = to->fresh >= o->min_new_origins;
-	to->fired = to->never || (to->days >= o->max_days && !to->no_new && enough);
-	cJSON_AddNumberToObject(sec, "min_new_origins", o->min_new_origins);
+	int enough = to->fresh >= minnew;
+	to->fired = to->never || (to->days >= maxd && !to->no_new && enough);
+	cJSON_AddNumberToObject(sec, "min_new_origins", (double)minnew);
+	cJSON *bo = cJSON_AddObjectToObject(sec, "backoff");
+	cJSON_AddNumberToObject(bo, "unproductive", rc ? lo.unproductive : 0);
+	cJSON_AddNumberToObject(bo, "max", o->backoff_max);
+	cJSON_AddNumberToObject(bo, "factor", (double)(1L << k));
 	if (to->never)
 		cJSON_AddNullToObject(sec, "new_origins");
 	else
@@ -378,14 +461,18 @@ static int check_time(const trigger_input *in, const series *sv, int32_t ref, co
 	cJSON_AddNumberToObject(sec, "days_since_last", to->days);
 	char lb[11], then[11];
 	cp_format_date(last, lb);
-	int short_of = to->days >= o->max_days && !to->no_new && !enough;
+	char bsuf[160] = "";
+	if (k > 0)
+		snprintf(bsuf, sizeof bsuf, "; %d times the usual: %d optimization%s since the last deployment "
+		         "deployed nothing", 1 << k, lo.unproductive, lo.unproductive == 1 ? "" : "s");
+	int short_of = to->days >= (int)maxd && !to->no_new && !enough;
 	if (newobs < 0) {
 		cJSON_AddNullToObject(sec, "last_date_then");
 		cJSON_AddNullToObject(sec, "new_observations");
 		add_reason(reasons, "time %s: last optimized on %s, %d day%s ago, %s%d new observation%s since "
-		           "(fires at %d days and %d new observations)", to->fired ? "fired" : "quiet", lb,
+		           "(fires at %d days and %d new observations%s)", to->fired ? "fired" : "quiet", lb,
 		           to->days, to->days == 1 ? "" : "s", short_of ? "but only " : "", to->fresh,
-		           to->fresh == 1 ? "" : "s", o->max_days, o->min_new_origins);
+		           to->fresh == 1 ? "" : "s", (int)maxd, (int)minnew, bsuf);
 		return 0;
 	}
 	cp_format_date(lo.series_last, then);
@@ -393,14 +480,14 @@ static int check_time(const trigger_input *in, const series *sv, int32_t ref, co
 	cJSON_AddNumberToObject(sec, "new_observations", newobs);
 	if (to->no_new)
 		add_reason(reasons, "time quiet: last optimized on %s, %d day%s ago, and no observation has arrived "
-		           "since (its last date then, %s, is still the last; fires at %d days with new data)",
-		           lb, to->days, to->days == 1 ? "" : "s", then, o->max_days);
+		           "since (its last date then, %s, is still the last; fires at %d days with new data%s)",
+		           lb, to->days, to->days == 1 ? "" : "s", then, (int)maxd, bsuf);
 	else
 		add_reason(reasons, "time %s: last optimized on %s, %d day%s ago, %s%d new observation%s since its "
-		           "last date then, %s (fires at %d days and %d new observations)",
+		           "last date then, %s (fires at %d days and %d new observations%s)",
 		           to->fired ? "fired" : "quiet", lb, to->days, to->days == 1 ? "" : "s",
-		           short_of ? "but only " : "", newobs, newobs == 1 ? "" : "s", then, o->max_days,
-		           o->min_new_origins);
+		           short_of ? "but only " : "", newobs, newobs == 1 ? "" : "s", then, (int)maxd,
+		           (int)minnew, bsuf);
 	return 0;
 }
 
@@ -522,14 +609,19 @@ cJSON *trigger_evaluate(const trigger_input *in, const trigger_opts *o, cp_err *
 
 	/* cooldown */
 	cJSON *cd = cJSON_CreateObject();
-	int active = !to.never && to.days < o->cooldown_days;
-	int over_sev = dout.evaluated && dout.sev >= o->cooldown_severity;
+	/* the cooldown backs off like the time check: repeated optimizations
+	 * that deployed nothing lengthen it; a volatility jump, drift at the
+	 * override severity or a large degradation still get through */
+	long cdays = (long)o->cooldown_days << to.backoff;
+	int active = !to.never && to.days < cdays;
+	int over_sev = dout.evaluated && (dout.sev >= o->cooldown_severity || dout.vol_fired);
 	double over_deg = o->cooldown_factor * o->degradation_pct;
 	int over_perf = po.evaluated && po.degradation >= over_deg;
 	int anyfired = po.fired || dout.fired || to.fired;
 	int blocked = active && anyfired && !over_sev && !over_perf && !in->force;
 	int should = in->force || (anyfired && !blocked && !data_block);
-	cJSON_AddNumberToObject(cd, "days", o->cooldown_days);
+	cJSON_AddNumberToObject(cd, "days", (double)cdays);
+	cJSON_AddNumberToObject(cd, "backoff_factor", (double)(1L << to.backoff));
 	cJSON_AddBoolToObject(cd, "active", active);
 	if (to.never)
 		cJSON_AddNullToObject(cd, "days_since_last");
@@ -542,19 +634,19 @@ cJSON *trigger_evaluate(const trigger_input *in, const trigger_opts *o, cp_err *
 	if (active) {
 		if (!anyfired)
 			add_reason(reasons, "cooldown active (optimized %d day%s ago, cooldown %d days) but nothing fired",
-			           to.days, to.days == 1 ? "" : "s", o->cooldown_days);
+			           to.days, to.days == 1 ? "" : "s", (int)cdays);
 		else if (in->force)
 			add_reason(reasons, "cooldown active (optimized %d day%s ago) but --force overrides it", to.days,
 			           to.days == 1 ? "" : "s");
 		else if (over_sev || over_perf)
 			add_reason(reasons, "cooldown active (optimized %d day%s ago, cooldown %d days) but overridden: %s",
-			           to.days, to.days == 1 ? "" : "s", o->cooldown_days,
-			           over_sev ? "drift severity reaches the override level" :
+			           to.days, to.days == 1 ? "" : "s", (int)cdays,
+			           over_sev ? (dout.vol_fired ? "a volatility jump" : "drift severity reaches the override level") :
 			                      "degradation reaches the override level");
 		else
 			add_reason(reasons, "cooldown blocks re-optimization: optimized %d day%s ago, within the %d-day "
 			           "cooldown, and neither drift is %s nor degradation >= %g%%",
-			           to.days, to.days == 1 ? "" : "s", o->cooldown_days,
+			           to.days, to.days == 1 ? "" : "s", (int)cdays,
 			           drift_severity_name(o->cooldown_severity), over_deg);
 	}
 	if (in->force)
@@ -566,15 +658,23 @@ cJSON *trigger_evaluate(const trigger_input *in, const trigger_opts *o, cp_err *
 	char buf[200];
 	if (po.fired) {
 		cJSON_AddItemToArray(fired, cJSON_CreateString("performance"));
-		snprintf(buf, sizeof buf, "RMSE %.1f%% worse than at validation", po.degradation);
+		snprintf(buf, sizeof buf, o->perf_vs_random_walk ? "RMSE %.1f%% worse relative to the random walk "
+		         "than at validation" : "RMSE %.1f%% worse than at validation", po.degradation);
 		strbuf_add(what, sizeof what, ", ", buf);
 		strbuf_add(names, sizeof names, " and ", "performance");
 	} else
 		cJSON_AddItemToArray(quiet, cJSON_CreateString("performance"));
 	if (dout.fired) {
 		cJSON_AddItemToArray(fired, cJSON_CreateString("drift"));
-		snprintf(buf, sizeof buf, "%s drift in the %s", drift_severity_name(dout.sev),
-		         series_returns_words(rep.f.freq));
+		int ks_fired = dout.sev >= o->drift_min;
+		if (ks_fired && dout.vol_fired)
+			snprintf(buf, sizeof buf, "%s drift and a volatility jump in the %s", drift_severity_name(dout.sev),
+			         series_returns_words(rep.f.freq));
+		else if (ks_fired)
+			snprintf(buf, sizeof buf, "%s drift in the %s", drift_severity_name(dout.sev),
+			         series_returns_words(rep.f.freq));
+		else
+			snprintf(buf, sizeof buf, "a volatility jump in the %s", series_returns_words(rep.f.freq));
 		strbuf_add(what, sizeof what, ", ", buf);
 		strbuf_add(names, sizeof names, " and ", "drift");
 	} else
@@ -611,7 +711,7 @@ cJSON *trigger_evaluate(const trigger_input *in, const trigger_opts *o, cp_err *
 	else if (blocked)
 		snprintf(summary, sizeof summary,
 		         "do not optimize %s: %s fired but %s was optimized %d day%s ago (cooldown %d days)",
-		         in->horizon, names, in->horizon, to.days, to.days == 1 ? "" : "s", o->cooldown_days);
+		         in->horizon, names, in->horizon, to.days, to.days == 1 ? "" : "s", (int)cdays);
 	else
 		snprintf(summary, sizeof summary, "do not optimize %s: no trigger fired", in->horizon);
 

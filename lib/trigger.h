@@ -21,13 +21,19 @@
 
 typedef struct {
 	/* performance */
-	double degradation_pct;      /* fires at RMSE >= (1 + pct/100) * validation RMSE; 15 */
+	double degradation_pct;      /* fires at a degradation >= pct; 15 */
+	int perf_vs_random_walk;     /* 1: the degradation is of the RMSE relative to the random
+	                                walk's on the same origins (against the same ratio at
+	                                validation); 0: of the RMSE against the validation RMSE */
 	int recent_origins;          /* most recent walk-forward origins scored; 14 */
 	/* drift */
 	int drift_baseline;          /* log-returns in the baseline window; 90 */
 	int drift_recent;            /* log-returns in the recent window; 30 */
 	drift_severity drift_min;    /* fires at this severity or above; MEDIUM */
 	drift_rule rule;             /* severity grades, drift.h */
+	int vol_window;              /* the volatility check: mean |log-return| of the last
+	                                vol_window steps (5; 0: off) ... */
+	double vol_factor;           /* ...>= vol_factor times the baseline window's fires; 2.5 */
 	int psi_bins;                /* 10 */
 	double psi_eps;              /* 1e-4 */
 	/* time */
@@ -35,6 +41,9 @@ typedef struct {
 	int min_new_origins;         /* ...and at least this many observations arrived since
 	                                the last optimization (new origins with a known
 	                                outcome); 0: no such condition */
+	int backoff_max;             /* max_days, min_new_origins and cooldown_days double
+	                                after each optimization since the last deployment that
+	                                deployed nothing, at most this many times; 3 (0: off) */
 	/* cooldown */
 	int cooldown_days;           /* optimized less than this many days ago: veto; 7 */
 	drift_severity cooldown_severity; /* ...unless drift is at least this; HIGH */
@@ -51,6 +60,8 @@ void trigger_opts_default(trigger_opts *o);
  * opt-trigger(1) and configs/chronopt.json). Absent keys keep their value;
  * a present key of the wrong type or range: CP_DATA naming "trigger.<key>". */
 int trigger_opts_from_settings(trigger_opts *o, const cJSON *settings, cp_err *e);
+/* "random_walk" -> 1, "validation" -> 0; else -1. */
+int trigger_perf_baseline_parse(const char *s, int *vs_random_walk);
 /* "refuse" -> 1, "warn" -> 0; else -1. */
 int trigger_gaps_parse(const char *s, int *refuse);
 /* Range checks of the final values (CP_USAGE naming the option). */
@@ -96,6 +107,8 @@ typedef struct {
 	int32_t day;           /* optimization date */
 	int has_series;        /* the record says which data it saw: */
 	int32_t series_last;   /* series.last_date_checked, else series.last_date */
+	int unproductive;      /* optimizations up to it, in the file's order, since the
+	                          last one that deployed (all of them when none did) */
 } trigger_last_opt;
 
 /* Last optimization of `horizon` in the opt-history(1) file at or before

@@ -22,6 +22,7 @@ typedef struct {
 	char path[4200];
 	fc_config cfg;
 	double val_rmse;
+	double val_rw_rmse;      /* the random walk's RMSE on the validation windows, or NAN */
 	int32_t validated_until; /* last origin date it was validated on, or INT32_MIN */
 	const char *timestamp;  /* into json, may be NULL */
 	const char *model_dir;  /* into json, may be NULL */
@@ -57,6 +58,12 @@ static int load_deployed(const char *dir, const char *horizon, deployed *d, cp_e
 		cp_fail(e, CP_DATA, "%s: \"validation\".\"last_origin_date\" '%.20s' is not a date", d->path, vu);
 	} else {
 		d->val_rmse = vr->valuedouble;
+		/* deployed by opt-deploy since the performance check became
+		 * relative to the random walk; absent in older configs */
+		const cJSON *rw = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "validation"),
+		                                                   "random_walk_rmse");
+		d->val_rw_rmse = cJSON_IsNumber(rw) && isfinite(rw->valuedouble) && rw->valuedouble > 0 ?
+		                     rw->valuedouble : NAN;
 		const cJSON *ts = cJSON_GetObjectItemCaseSensitive(j, "timestamp");
 		d->timestamp = cJSON_IsString(ts) ? ts->valuestring : NULL;
 		d->found = 1;
@@ -211,6 +218,24 @@ static int find_day(const series *s, int n, int32_t day)
 	return -1;
 }
 
+/* Index of the last observed (not missing) value dated on or before day, or -1. */
+static int last_on_or_before(const series *s, int32_t day)
+{
+	int lo = 0, hi = s->n - 1, k = -1;
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+		if (s->day[mid] <= day) {
+			k = mid;
+			lo = mid + 1;
+		} else {
+			hi = mid - 1;
+		}
+	}
+	while (k >= 0 && isnan(s->y[k]))
+		k--;
+	return k;
+}
+
 static int cmp_i32_desc(const void *a, const void *b)
 {
 	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
@@ -241,7 +266,7 @@ int trigger_check_performance(const trigger_input *in, const series *sv, const t
 		cJSON_AddStringToObject(sec, "reason", "no deployed config");
 		return 0;
 	}
-	double rmse = NAN;
+	double rmse = NAN, rw_rmse = NAN;
 	int norig = 0, nrows = 0;
 	int32_t first = 0, last = 0;
 	const char *why_not = NULL;
@@ -310,6 +335,24 @@ int trigger_check_performance(const trigger_input *in, const series *sv, const t
 				return -1;
 			}
 			rmse = r.sum.rmse;
+			if (o->perf_vs_random_walk) {
+				/* the random walk on the same origins */
+				bt_result rr;
+				forecaster *fr = forecaster_open("random_walk", e);
+				if (!fr || bt_run(fr, &d.cfg, sv, orig, plan.count, in->steps, in->seed, 0, &rr, e) < 0) {
+					if (fr)
+						fr->free(fr);
+					bt_result_free(&r);
+					free(orig);
+					f->free(f);
+					cJSON_Delete(src);
+					cJSON_Delete(d.json);
+					return -1;
+				}
+				rw_rmse = rr.sum.rmse;
+				bt_result_free(&rr);
+				fr->free(fr);
+			}
 			norig = plan.count;
 			nrows = plan.count * in->steps;
 			/* origin dates as in bt_result_json: the last context observation */
@@ -376,8 +419,8 @@ int trigger_check_performance(const trigger_input *in, const series *sv, const t
 					distinct++;
 					cutoff = fd[i];
 				}
-			double sse = 0;
-			int cov = 0;
+			double sse = 0, rwsse = 0;
+			int cov = 0, rwrows = 0;
 			first = cutoff;
 			last = fd[0];
 			for (int i = 0; i < n; i++) {
@@ -387,9 +430,18 @@ int trigger_check_performance(const trigger_input *in, const series *sv, const t
 				sse += err * err;
 				cov += rows[i].lo <= a && a <= rows[i].hi;
 				nrows++;
+				/* the random walk: the last observed value on or before the forecast date */
+				int k = last_on_or_before(sv, rows[i].fdate);
+				if (k >= 0) {
+					double rerr = sv->y[k] - a;
+					rwsse += rerr * rerr;
+					rwrows++;
+				}
 			}
 			norig = distinct;
 			rmse = sqrt(sse / nrows);
+			if (rwrows == nrows)
+				rw_rmse = sqrt(rwsse / nrows);
 			env_add_number(src, "interval_coverage", (double)cov / nrows);
 		}
 		free(act);
@@ -410,12 +462,25 @@ judged:
 		cJSON_Delete(d.json);
 		return 0;
 	}
-	double deg = 100.0 * (rmse / d.val_rmse - 1.0);
+	double abs_deg = 100.0 * (rmse / d.val_rmse - 1.0);
+	/* Relative to the random walk: a rise of volatility raises every
+	 * forecaster's RMSE alike, and re-tuning cannot undo it; what re-tuning
+	 * can fix is the deployed config losing ground against the random walk
+	 * on the same origins.  The ratio at validation is the record's
+	 * validation.random_walk_rmse; a config without it is held to 1 (no
+	 * worse than the random walk). */
+	double ratio = rmse / rw_rmse;
+	double val_ratio = isnan(d.val_rw_rmse) ? 1.0 : d.val_rmse / d.val_rw_rmse;
+	double deg = abs_deg;
+	if (o->perf_vs_random_walk)
+		/* both zero (a forecaster equal to the random walk on a flat stretch): no change */
+		deg = rmse == rw_rmse ? 100.0 * (1.0 / val_ratio - 1.0) : 100.0 * (ratio / val_ratio - 1.0);
 	po->evaluated = 1;
 	po->degradation = deg;
 	/* +inf (an error too large for a double, or a tiny validation RMSE) is
 	 * as degraded as it gets; only NaN is not a verdict */
 	po->fired = !isnan(deg) && deg >= o->degradation_pct;
+	cJSON_AddStringToObject(sec, "baseline", o->perf_vs_random_walk ? "random_walk" : "validation");
 	cJSON_AddBoolToObject(sec, "evaluated", 1);
 	cJSON_AddBoolToObject(sec, "fired", po->fired);
 	cJSON_AddNumberToObject(sec, "origins", norig);
@@ -423,12 +488,27 @@ judged:
 	add_date(sec, "first_origin_date", first);
 	add_date(sec, "last_origin_date", last);
 	env_add_number(sec, "rmse", rmse);
+	env_add_number(sec, "random_walk_rmse", rw_rmse);
+	env_add_number(sec, "validation_random_walk_rmse", d.val_rw_rmse);
+	env_add_number(sec, "rmse_vs_random_walk", o->perf_vs_random_walk ? ratio : NAN);
+	env_add_number(sec, "validation_vs_random_walk", o->perf_vs_random_walk ? val_ratio : NAN);
+	env_add_number(sec, "absolute_degradation_pct", abs_deg);
 	env_add_number(sec, "degradation_pct", deg);
-	add_reason(reasons, "performance %s: RMSE %.6g on the last %d %s is %.1f%% %s than the validation RMSE %.6g "
-	           "(fires at %g%% worse)",
-	           po->fired ? "fired" : "quiet", rmse, norig,
-	           in->forecast_log ? "forecast dates of the forecast log" : "walk-forward origins",
-	           fabs(deg), deg >= 0 ? "worse" : "better", d.val_rmse, o->degradation_pct);
+	const char *where = in->forecast_log ? "forecast dates of the forecast log" : "walk-forward origins";
+	if (o->perf_vs_random_walk)
+		add_reason(reasons, "performance %s: RMSE %.6g on the last %d %s is %.3f times the random walk's (%.6g) "
+		           "against %.3f %s: %.1f%% %s relative to the random walk (fires at %g%% worse; %.1f%% %s "
+		           "than the validation RMSE %.6g)",
+		           po->fired ? "fired" : "quiet", rmse, norig, where, ratio, rw_rmse, val_ratio,
+		           isnan(d.val_rw_rmse) ? "assumed at validation (the config does not record it)" :
+		                                  "at validation",
+		           fabs(deg), deg >= 0 ? "worse" : "better", o->degradation_pct, fabs(abs_deg),
+		           abs_deg >= 0 ? "worse" : "better", d.val_rmse);
+	else
+		add_reason(reasons, "performance %s: RMSE %.6g on the last %d %s is %.1f%% %s than the validation RMSE "
+		           "%.6g (fires at %g%% worse)",
+		           po->fired ? "fired" : "quiet", rmse, norig, where, fabs(abs_deg),
+		           abs_deg >= 0 ? "worse" : "better", d.val_rmse, o->degradation_pct);
 	cJSON_Delete(d.json);
 	return 0;
 }

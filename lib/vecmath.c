@@ -103,6 +103,32 @@ void vm_rmsnorm(float *out, const float *x, const float *w, int rows, int d, flo
 	}
 }
 
+/* The scalar pieces both softmax widths share. A row masked whole
+ * (every score -inf): uniform weights, or their sum when not normalized. */
+static float softmax_masked(float *s, int n, int normalize)
+{
+	for (int j = 0; j < n; j++)
+		s[j] = normalize ? 1.0f / (float)n : 1.0f;
+	return normalize ? 1.0f : (float)n;
+}
+
+/* exp(s[j] - mx) for the tail j..n-1 (a masked -inf gives 0); sum plus
+ * what it added. */
+static float exp_tail(float *s, int j, int n, float mx, float sum)
+{
+	for (; j < n; j++) {
+		s[j] = s[j] == -INFINITY ? 0.0f : expf(s[j] - mx);
+		sum += s[j];
+	}
+	return sum;
+}
+
+static void div_tail(float *s, int j, int n, float sum)
+{
+	for (; j < n; j++)
+		s[j] /= sum;
+}
+
 float vm_softmax_generic(float *s, int n, const float *mbias, int normalize)
 {
 	if (mbias)
@@ -116,11 +142,8 @@ float vm_softmax_generic(float *s, int n, const float *mbias, int normalize)
 	float mx = fmaxf(fmaxf(m4[0], m4[1]), fmaxf(m4[2], m4[3]));
 	for (; j < n; j++)
 		mx = s[j] > mx ? s[j] : mx;
-	if (mx == -INFINITY) {
-		for (j = 0; j < n; j++)
-			s[j] = normalize ? 1.0f / (float)n : 1.0f;
-		return normalize ? 1.0f : (float)n;
-	}
+	if (mx == -INFINITY)
+		return softmax_masked(s, n, normalize);
 	v4f sum4 = sp4(0);
 	for (j = 0; j + 4 <= n; j += 4) {
 		v4f x = ld4(s + j);
@@ -128,17 +151,12 @@ float vm_softmax_generic(float *s, int n, const float *mbias, int normalize)
 		st4(s + j, e);
 		sum4 += e;
 	}
-	float sum = hsum4(sum4);
-	for (; j < n; j++) {
-		s[j] = s[j] == -INFINITY ? 0.0f : expf(s[j] - mx);
-		sum += s[j];
-	}
+	float sum = exp_tail(s, j, n, mx, hsum4(sum4));
 	if (!normalize)
 		return sum;
 	for (j = 0; j + 4 <= n; j += 4)
 		st4(s + j, ld4(s + j) / sp4(sum));
-	for (; j < n; j++)
-		s[j] /= sum;
+	div_tail(s, j, n, sum);
 	return 1.0f;
 }
 
@@ -223,11 +241,8 @@ VM_AVX2 static float softmax_avx2(float *s, int n, const float *mbias, int norma
 		mx = m8[l] > mx ? m8[l] : mx;
 	for (; j < n; j++)
 		mx = s[j] > mx ? s[j] : mx;
-	if (mx == -INFINITY) {
-		for (j = 0; j < n; j++)
-			s[j] = normalize ? 1.0f / (float)n : 1.0f;
-		return normalize ? 1.0f : (float)n;
-	}
+	if (mx == -INFINITY)
+		return softmax_masked(s, n, normalize);
 	v8f sum8 = SP8(0);
 	for (j = 0; j + 8 <= n; j += 8) {
 		v8f x = LD8(s + j), e;
@@ -236,17 +251,12 @@ VM_AVX2 static float softmax_avx2(float *s, int n, const float *mbias, int norma
 		ST8(s + j, e);
 		sum8 += e;
 	}
-	float sum = HSUM8(sum8);
-	for (; j < n; j++) {
-		s[j] = s[j] == -INFINITY ? 0.0f : expf(s[j] - mx);
-		sum += s[j];
-	}
+	float sum = exp_tail(s, j, n, mx, HSUM8(sum8));
 	if (!normalize)
 		return sum;
 	for (j = 0; j + 8 <= n; j += 8)
 		ST8(s + j, LD8(s + j) / SP8(sum));
-	for (; j < n; j++)
-		s[j] /= sum;
+	div_tail(s, j, n, sum);
 	return 1.0f;
 }
 

@@ -237,7 +237,7 @@ ctx() { jq -r .context_length "$CFG/7d.json"; }
 	before=$(tree_sum "$CFG")
 	run --separate-stderr sh -c 'printf "%s\n" "$1" | opt-deploy deploy --config-dir "$2"' sh "$(envelope 2 180 9)" "$CFG"
 	assert_failure 3
-	[[ "$stderr" == "opt-deploy: <stdin>:1: horizon '7d': "*"cfg/7d.json: invalid JSON; fix it or use 'opt-deploy rollback 7d --to ...'" ]]
+	[[ "$stderr" == "opt-deploy: <stdin>:1: horizon '7d': "*"cfg/7d.json: invalid JSON near column 33; fix it or use 'opt-deploy rollback 7d --to ...'" ]]
 	[ -z "$output" ]
 	[ "$(tree_sum "$CFG")" = "$before" ]
 }
@@ -258,7 +258,7 @@ ctx() { jq -r .context_length "$CFG/7d.json"; }
 	[ "$(printf '%s' "$output" | jq -r '.horizons[0].state')" = corrupt ]
 	run --separate-stderr opt-deploy rollback 7d --config-dir "$CFG"
 	assert_failure 3
-	[[ "$stderr" == *"invalid JSON; name the version to restore with --to" ]]
+	[[ "$stderr" == *"invalid JSON near column 1; name the version to restore with --to" ]]
 	run --separate-stderr opt-deploy rollback 7d --to 7d_20261123T020000Z.json --config-dir "$CFG"
 	assert_success
 	[ "$(ctx)" = 90 ]

@@ -322,7 +322,7 @@ envelope() { # run_id horizon
 }
 
 @test "a bad envelope is exit 3 and nothing of it is recorded" {
-	run --separate-stderr bash -c "{ echo '{\"schema\":\"chronopt/1\",\"horizon\":{\"name\":\"7d\",\"steps\":7}}'; echo '{oops'; } | opt-history record --file '$H'"
+	run --separate-stderr bash -c "{ echo '{\"schema\":\"chronopt/1\",\"run_id\":\"r\",\"seed\":1,\"horizon\":{\"name\":\"7d\",\"steps\":7}}'; echo '{oops'; } | opt-history record --file '$H'"
 	assert_failure 3
 	[ "$stderr" = "opt-history: <stdin>:2: invalid JSON near column 3" ]
 	[ "${#lines[@]}" -eq 1 ]
@@ -419,11 +419,12 @@ envelope() { # run_id horizon
 	opt-history export --format csv --file "$H" | iconv -f UTF-8 -t UTF-8 >/dev/null
 }
 
-@test "numbers that are not finite (1e999 in the file) are empty CSV fields, as null is" {
+@test "a number that does not fit (1e999 in the file) is bad input, as in an envelope" {
 	printf '{"schema":"chronopt-history/1","horizon":"7d","optimization_date":"2026-11-01T02:00:00Z","outcome":"error","performance_degradation_pct":1e999,"drift_severity":-1e999,"seed":5}\n' >"$H"
 	run --separate-stderr opt-history export --format csv --file "$H"
-	assert_success
-	assert_line --index 1 '1,,"7d",,"2026-11-01T02:00:00Z","error",,,,,,,,,,,,,,5'
+	assert_failure 3
+	[ "$stderr" = "opt-history: $H:1: number '1e999' at column 138 does not fit a double" ]
+	[ -z "$output" ]
 }
 
 @test "show never cuts a huge number into a wrong one" {

@@ -89,6 +89,9 @@ setup() {
 	[ "$(jq -r .context_length ws/incumbent/7d.json)" = 60 ]
 	[ "$(jq -r .context_length ws/incumbent/15d.json)" = 60 ]
 	jq -e '.validation_rmse > 0' ws/incumbent/7d.json >/dev/null
+	# opt-deploy records the random walk on the same windows (here the incumbent is the random walk)
+	jq -e '.validation.random_walk_rmse == .validation_rmse' ws/incumbent/7d.json >/dev/null
+	jq -e '.validation.random_walk_rmse == .validation.rmse' ws/incumbent/15d.json >/dev/null
 	first=$(head -n 1 ws/weeks.tsv | cut -f 1)
 	[ "$(jq -r 'select(.horizon.name == "15d") | .validation.incumbent.config.context_length' "ws/runs/replay-$first/20-validate.ndjson")" = 60 ]
 	# the first incumbent is not recorded as an optimization

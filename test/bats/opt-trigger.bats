@@ -151,12 +151,12 @@ days() { awk -F, -v a="$1" -v b="$2" '$2 >= a && $2 <= b { print $2 }' "$DATA"; 
 @test "drift: the minimum severity comes from the settings file, the option overrides it" {
 	jq '.trigger.drift_min_severity = "HIGH"' "$SETTINGS" >s.json
 	run --separate-stderr opt-trigger --config s.json --config-dir cfg --history empty.jsonl \
-		--series "$DATA" --horizon 7d --as-of 2019-11-29
+		--series "$DATA" --horizon 7d --as-of 2019-11-29 --volatility-window 0
 	assert_success
 	[ "$(field .trigger.checks.drift.fired)" = false ]
 	[ "$(field .trigger.checks.drift.min_severity)" = HIGH ]
 	run --separate-stderr opt-trigger --config s.json --config-dir cfg --history empty.jsonl \
-		--series "$DATA" --horizon 7d --as-of 2019-11-29 --drift-min-severity MEDIUM
+		--series "$DATA" --horizon 7d --as-of 2019-11-29 --volatility-window 0 --drift-min-severity MEDIUM
 	[ "$(field .trigger.checks.drift.fired)" = true ]
 }
 
@@ -189,12 +189,112 @@ days() { awk -F, -v a="$1" -v b="$2" '$2 >= a && $2 <= b { print $2 }' "$DATA"; 
 	[ "${stderr_lines[0]}" = "opt-trigger: 7d: z.csv: value on 2024-03-01 (0) is not positive; log-returns need positive values" ]
 }
 
+@test "drift: a volatility that triples on 2024-06-03 fires drift within 7 days; KS of the log-returns alone never does" {
+	# a business-daily random walk, sd 0.0066 of the log-returns, 0.019 from 2024-06-03 (no level shift)
+	opt-replay synth --seed 1 --start 2019-01-01 --length 1500 --change 2024-06-03 --vol-factor 3 --level-shift-pct 0 >v.csv
+	run --separate-stderr trig --series v.csv --horizon 7d --as-of 2024-06-02
+	assert_success
+	[ "$(field .trigger.checks.drift.fired)" = false ]
+	[ "$(field '.trigger.checks.drift.volatility.ratio < 2.5')" = true ]
+	run --separate-stderr trig --series v.csv --horizon 7d --as-of 2024-06-09
+	assert_success
+	[ "$(field .trigger.checks.drift.fired)" = true ]
+	[ "$(field .trigger.checks.drift.severity)" = NONE ]
+	[ "$(jq -c '.trigger.checks.drift.volatility | .ratio |= (. * 1e6 | round)' <<<"$output")" = '{"window":5,"factor":2.5,"start":"2024-06-03","ratio":4549245,"fired":true}' ]
+	[ "$(field '.trigger.fired | index("drift") != null')" = true ]
+	[[ "$(field .trigger.summary)" == "optimize 7d: a volatility jump in the business-daily log-returns"* ]]
+	[[ "$(field '.trigger.reasons[1]')" == "drift fired: severity NONE "*"; the mean magnitude of the last 5 is 4.55 times the baseline's (fires at 2.5 times)" ]]
+	# the KS test of the signed log-returns: two zero-mean samples whose spreads differ threefold are
+	# at most D = 0.245 apart, under d_medium 0.25; it stays NONE even when the recent window is all new
+	for d in 2024-06-09 2024-06-16 2024-06-30 2024-07-14; do
+		run --separate-stderr trig --series v.csv --horizon 7d --as-of $d --volatility-window 0
+		[ "$(field .trigger.checks.drift.fired)" = false ]
+		[ "$(field .trigger.checks.drift.severity)" = NONE ]
+		[ "$(field .trigger.checks.drift.volatility.ratio)" = null ]
+	done
+	# a volatility jump gets through the cooldown, MEDIUM drift does not
+	printf '{"schema":"chronopt-history/1","horizon":"7d","optimization_date":"2024-06-07T02:00:00Z","outcome":"deployed","success":true}\n' >h.jsonl
+	HIST=h.jsonl run --separate-stderr trig --series v.csv --horizon 7d --as-of 2024-06-09
+	[ "$(jq -c '.trigger.cooldown | {active, overridden, blocked}' <<<"$output")" = '{"active":true,"overridden":true,"blocked":false}' ]
+	[ "$(field .trigger.should_optimize)" = true ]
+	[[ "$(field '.trigger.reasons | join("|")')" == *"but overridden: a volatility jump"* ]]
+}
+
+@test "drift: the volatility check's window and factor come from the settings and options, checked" {
+	opt-replay synth --seed 1 --start 2019-01-01 --length 1500 --change 2024-06-03 --vol-factor 3 --level-shift-pct 0 >v.csv
+	jq '.trigger.drift_volatility_factor = 5' "$SETTINGS" >s.json
+	run --separate-stderr opt-trigger --config s.json --config-dir cfg --history empty.jsonl --series v.csv --horizon 7d --as-of 2024-06-09
+	[ "$(field .trigger.checks.drift.fired)" = false ]
+	[ "$(field .trigger.checks.drift.volatility.factor)" = 5 ]
+	run --separate-stderr opt-trigger --config s.json --config-dir cfg --history empty.jsonl --series v.csv --horizon 7d --as-of 2024-06-09 --volatility-factor 4.5
+	[ "$(field .trigger.checks.drift.fired)" = true ]
+	run --separate-stderr trig --series v.csv --horizon 7d --as-of 2024-06-09 --volatility-window 2
+	[ "$(field .trigger.checks.drift.volatility.start)" = 2024-06-06 ]
+	run --separate-stderr trig --series v.csv --horizon 7d --volatility-factor 0.5
+	assert_failure 2
+	[ "${stderr_lines[0]}" = "opt-trigger: volatility factor '0.5' must be >= 1" ]
+	run --separate-stderr trig --series v.csv --horizon 7d --volatility-window 31
+	assert_failure 2
+	[ "${stderr_lines[0]}" = "opt-trigger: volatility window '31' must be in 0..30 (the recent window)" ]
+	jq '.trigger.drift_volatility_window = "five"' "$SETTINGS" >bad.json
+	run --separate-stderr opt-trigger --config bad.json --config-dir cfg --history empty.jsonl --series v.csv --horizon 7d
+	assert_failure 3
+	[[ "${stderr_lines[0]}" == *'"trigger.drift_volatility_window"'* ]]
+}
+
 # ---------------------------------------------------------------- performance
 
-@test "performance: fires when the deployed config is 15% worse than at validation" {
-	deploy7d 3.0
+@test "performance: relative to the random walk, a forecaster no worse than it stays quiet however the RMSE rose" {
+	deploy7d 3.0  # the deployed forecaster is the random walk itself, validated at RMSE 3
 	optimized 7d 2017-06-20
 	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30
+	assert_success
+	[ "$(field .trigger.checks.performance.baseline)" = random_walk ]
+	[ "$(field '.trigger.checks.performance.absolute_degradation_pct | round')" = 37 ]
+	[ "$(field .trigger.checks.performance.rmse)" = "$(field .trigger.checks.performance.random_walk_rmse)" ]
+	[ "$(field .trigger.checks.performance.rmse_vs_random_walk)" = 1 ]
+	[ "$(field .trigger.checks.performance.validation_vs_random_walk)" = 1 ]
+	[ "$(field .trigger.checks.performance.validation_random_walk_rmse)" = null ]
+	[ "$(field .trigger.checks.performance.degradation_pct)" = 0 ]
+	[ "$(field .trigger.checks.performance.fired)" = false ]
+	[[ "$(field '.trigger.reasons[0]')" == "performance quiet: RMSE "*" on the last 14 walk-forward origins is 1.000 times the random walk's ("*") against 1.000 assumed at validation (the config does not record it): 0.0% worse relative to the random walk (fires at 15% worse; 37.1% worse than the validation RMSE 3)" ]]
+	# validated at 0.8 times the random walk (3.0 against 3.75), now level with it: 25 % worse, fires
+	jq -c '.validation = {"rmse": 3.0, "random_walk_rmse": 3.75}' cfg/7d.json >c && mv c cfg/7d.json
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30
+	[ "$(field .trigger.checks.performance.validation_vs_random_walk)" = 0.8 ]
+	[ "$(field '.trigger.checks.performance.degradation_pct * 1e6 | round')" = 25000000 ]
+	[ "$(field .trigger.checks.performance.fired)" = true ]
+	[ "$(field .trigger.summary)" = "optimize 7d: RMSE 25.0% worse relative to the random walk than at validation" ]
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30 --performance-baseline best
+	assert_failure 2
+	[ "${stderr_lines[0]}" = "opt-trigger: --performance-baseline: 'best' is not 'random_walk' or 'validation'" ]
+	jq '.trigger.performance_baseline = "validation"' "$SETTINGS" >s.json
+	run --separate-stderr opt-trigger --config s.json --config-dir cfg --history hist.jsonl --series "$DATA" --horizon 7d --as-of 2017-06-30
+	[ "$(field .trigger.checks.performance.baseline)" = validation ]
+	[ "$(field '.trigger.checks.performance.degradation_pct | round')" = 37 ]
+}
+
+@test "performance: relative to the random walk with a forecast log, the random walk is the last value on or before each forecast date" {
+	deploy7d 2.0
+	optimized 7d 2017-06-20
+	act() { awk -F, -v d="$1" '$2 == d { print $3 }' "$DATA"; }
+	# forecasts equal to the random walk's: the last value on or before the forecast date
+	{
+		echo "forecast_date,target_date,predicted,lower,upper"
+		echo "2017-06-27,2017-06-29,$(act 2017-06-27),600,700"
+		echo "2017-06-25,2017-06-30,$(act 2017-06-23),600,700"
+	} >log.csv
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30 --forecast-log log.csv
+	assert_success
+	[ "$(field .trigger.checks.performance.rmse)" = "$(field .trigger.checks.performance.random_walk_rmse)" ]
+	[ "$(field .trigger.checks.performance.degradation_pct)" = 0 ]
+}
+
+
+@test "performance (--performance-baseline validation): fires when the deployed config is 15% worse than at validation" {
+	deploy7d 3.0
+	optimized 7d 2017-06-20
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30 --performance-baseline validation
 	assert_success
 	[ "$(field .trigger.checks.performance.source)" = backtest ]
 	[ "$(field .trigger.checks.performance.fired)" = true ]
@@ -231,10 +331,10 @@ days() { awk -F, -v a="$1" -v b="$2" '$2 >= a && $2 <= b { print $2 }' "$DATA"; 
 	[[ "$stderr" == *"cfg/7d.json: \"validation\".\"last_origin_date\" 'June' is not a date" ]]
 }
 
-@test "performance: stays quiet when the error is within 15% of validation" {
+@test "performance (--performance-baseline validation): stays quiet when the error is within 15% of validation" {
 	deploy7d 4.0
 	optimized 7d 2017-06-20
-	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30 --performance-baseline validation
 	assert_success
 	[ "$(field .trigger.checks.performance.fired)" = false ]
 	[ "$(field '.trigger.checks.performance.degradation_pct | round')" = 3 ]
@@ -246,7 +346,7 @@ days() { awk -F, -v a="$1" -v b="$2" '$2 >= a && $2 <= b { print $2 }' "$DATA"; 
 @test "performance: the threshold is an option" {
 	deploy7d 4.0
 	optimized 7d 2017-06-20
-	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30 --degradation-pct 2
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30 --performance-baseline validation --degradation-pct 2
 	[ "$(field .trigger.checks.performance.fired)" = true ]
 	[ "$(field .trigger.checks.performance.threshold_pct)" = 2 ]
 }
@@ -305,7 +405,7 @@ cfg_error_is() {
 		echo "2017-06-28,2017-06-30,$p3,600,700"
 		echo "2017-06-28,2017-07-03,650,600,700"
 	} >log.csv
-	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30 --forecast-log log.csv
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30 --performance-baseline validation --forecast-log log.csv
 	assert_success
 	[ "$(field .trigger.checks.performance.source)" = forecast_log ]
 	[ "$(field '.trigger.checks.performance.rmse * 1e6 | round')" = 3000000 ]
@@ -315,7 +415,7 @@ cfg_error_is() {
 	[ "$(field .trigger.checks.performance.details.rows_pending)" = 1 ]
 	[ "$(field .trigger.checks.performance.details.rows_without_actual)" = 1 ]
 	deploy7d 3.0
-	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30 --forecast-log log.csv
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30 --performance-baseline validation --forecast-log log.csv
 	[ "$(field .trigger.checks.performance.fired)" = false ]
 	[ "$(field '.trigger.checks.performance.degradation_pct * 1e6 | round')" = 0 ]
 }
@@ -458,7 +558,7 @@ cfg_error_is() {
 
 @test "cooldown: drift fires but an optimization 3 days ago blocks it" {
 	optimized 7d 2019-11-26
-	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2019-11-29
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2019-11-29 --volatility-window 0
 	assert_success
 	[ "$(field .trigger.checks.drift.fired)" = true ]
 	[ "$(field .trigger.checks.drift.severity)" = MEDIUM ]
@@ -473,7 +573,7 @@ cfg_error_is() {
 	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2019-11-29
 	[ "$(field .trigger.cooldown.active)" = false ]
 	[ "$(field .trigger.should_optimize)" = true ]
-	[ "$(field .trigger.summary)" = "optimize 7d: MEDIUM drift in the business-daily log-returns" ]
+	[ "$(field .trigger.summary)" = "optimize 7d: MEDIUM drift and a volatility jump in the business-daily log-returns" ]
 }
 
 @test "cooldown: HIGH drift overrides it" {
@@ -482,18 +582,18 @@ cfg_error_is() {
 	[ "$(field .trigger.checks.drift.severity)" = HIGH ]
 	[ "$(field .trigger.cooldown.overridden)" = true ]
 	[ "$(field .trigger.should_optimize)" = true ]
-	[ "$(field .trigger.summary)" = "optimize 7d: HIGH drift in the business-daily log-returns (cooldown overridden)" ]
+	[ "$(field .trigger.summary)" = "optimize 7d: HIGH drift and a volatility jump in the business-daily log-returns (cooldown overridden)" ]
 }
 
 @test "cooldown: degradation of twice the threshold overrides it, less does not" {
 	optimized 7d 2017-06-27
 	deploy7d 3.0
-	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30 --performance-baseline validation
 	[ "$(field .trigger.cooldown.override_degradation_pct)" = 30 ]
 	[ "$(field .trigger.should_optimize)" = true ]
 	[ "$(field .trigger.cooldown.overridden)" = true ]
 	deploy7d 3.4
-	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30 --performance-baseline validation
 	[ "$(field .trigger.checks.performance.fired)" = true ]
 	[ "$(field .trigger.cooldown.blocked)" = true ]
 	[ "$(field .trigger.should_optimize)" = false ]
@@ -700,7 +800,7 @@ series() {
 	[ "$(field .series.steps_since_last)" = 0 ]
 	[ "$(field .series.stale)" = false ]
 	[ "$(field .trigger.checks.drift.variable)" = "weekly log-returns" ]
-	[ "$(field '.trigger.reasons[1]')" = "drift quiet: severity NONE (KS D 0.100, p 0.972; PSI 0.057) between the last 30 weekly log-returns and the 90 before them (fires at MEDIUM or above)" ]
+	[ "$(field '.trigger.reasons[1]')" = "drift quiet: severity NONE (KS D 0.100, p 0.972; PSI 0.057) between the last 30 weekly log-returns and the 90 before them (fires at MEDIUM or above); the mean magnitude of the last 5 is 0.81 times the baseline's (fires at 2.5 times)" ]
 	[ "$(field '.trigger.reasons[-2]')" = "data: weekly series (median spacing 7 days, 204 observations); horizon 7d is 7 weeks ahead" ]
 	[ "$(field '.trigger.reasons[-1]')" = "data: last observation 2026-11-20, 0 weeks before 2026-11-23 (stale after 5)" ]
 	# six weeks later it is stale
@@ -762,10 +862,43 @@ series() {
 	[ "$(field .trigger.summary)" = "do not optimize 7d: the series is stale: its last observation, 2026-08-31, is 6 months before 2027-02-01 (limit 5)" ]
 }
 
+@test "time: each optimization that deployed nothing doubles the bars, up to backoff_max; a deployment resets it" {
+	rec() { printf '{"schema":"chronopt-history/1","horizon":"7d","optimization_date":"%sT02:00:00Z","outcome":"%s","success":%s}\n' "$1" "$2" "$3" >>hist.jsonl; }
+	rec 2026-08-03 deployed true
+	rec 2026-08-10 not_approved false
+	rec 2026-08-20 not_approved false
+	HIST=hist.jsonl run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2026-09-10
+	assert_success
+	[ "$(jq -c .trigger.checks.time.backoff <<<"$output")" = '{"unproductive":2,"max":3,"factor":4}' ]
+	[ "$(field .trigger.checks.time.max_days)" = 56 ]
+	[ "$(field .trigger.checks.time.min_new_origins)" = 60 ]
+	[ "$(field .trigger.checks.time.fired)" = false ]
+	[ "$(jq -c '.trigger.cooldown | {days, backoff_factor, active}' <<<"$output")" = '{"days":28,"backoff_factor":4,"active":true}' ]
+	[[ "$(field '.trigger.reasons[2]')" == "time quiet: last optimized on 2026-08-20, 21 days ago, "*" (fires at 56 days and 60 new observations; 4 times the usual: 2 optimizations since the last deployment deployed nothing)" ]]
+	# capped at backoff_max; 0 turns it off
+	HIST=hist.jsonl run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2026-09-10 --backoff-max 1
+	[ "$(field .trigger.checks.time.backoff.factor)" = 2 ]
+	[ "$(field .trigger.checks.time.max_days)" = 28 ]
+	HIST=hist.jsonl run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2026-09-10 --backoff-max 0
+	[ "$(field .trigger.checks.time.max_days)" = 14 ]
+	[ "$(field .trigger.checks.time.min_new_origins)" = 15 ]
+	[ "$(field .trigger.checks.time.new_origins)" -ge 15 ]
+	[ "$(field .trigger.checks.time.fired)" = true ]
+	# a deployment resets it
+	rec 2026-08-25 deployed true
+	HIST=hist.jsonl run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2026-09-10
+	[ "$(jq -c .trigger.checks.time.backoff <<<"$output")" = '{"unproductive":0,"max":3,"factor":1}' ]
+	[ "$(field .trigger.checks.time.max_days)" = 14 ]
+	jq '.trigger.backoff_max = 11' "$SETTINGS" >bad.json
+	run --separate-stderr opt-trigger --config bad.json --config-dir cfg --history hist.jsonl --series "$DATA" --horizon 7d
+	assert_failure 3
+	[[ "${stderr_lines[0]}" == *'"trigger.backoff_max"'* ]]
+}
+
 @test "time: no new observation since the last optimization keeps time quiet; one new one lets it fire" {
 	series weekly.csv 2022-12-30 204 weeks
 	rec() { # optimization date, the series' last date it saw
-		printf '{"schema":"chronopt-history/1","horizon":"7d","optimization_date":"%sT02:00:00Z","outcome":"not_approved","success":false,"series":{"path":"weekly.csv","last_date":"%s","length":204}}\n' "$1" "$2" >hist.jsonl
+		printf '{"schema":"chronopt-history/1","horizon":"7d","optimization_date":"%sT02:00:00Z","outcome":"deployed","success":true,"series":{"path":"weekly.csv","last_date":"%s","length":204}}\n' "$1" "$2" >hist.jsonl
 	}
 	rec 2026-11-01 2026-11-20
 	HIST=hist.jsonl run --separate-stderr trig --series weekly.csv --horizon 7d --exit-code

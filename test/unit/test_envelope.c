@@ -92,7 +92,7 @@ int main(void)
 	CHECK(read_one("{\"schema\":\"chronopt/1\",\"horizon\":{\"name\":\"7d\",\"steps\":7}} {}\n", &j, &e) < 0 &&
 	      strstr(e.msg, "more than one JSON value"), "two values on one line are rejected");
 
-	const char *good = "{\"schema\":\"chronopt/1\",\"seed\":42,\"horizon\":{\"name\":\"7d\",\"steps\":7},"
+	const char *good = "{\"schema\":\"chronopt/1\",\"run_id\":\"r\",\"seed\":42,\"horizon\":{\"name\":\"7d\",\"steps\":7},"
 	                   "\"custom\":{\"x\":[1,2,3]}}\n";
 	CHECK(read_one("{\"schema\":\"chronopt/1\",\"run_id\":\"r\xff\",\"horizon\":{\"name\":\"7d\",\"steps\":7}}\n",
 	               &j, &e) < 0 && e.code == CP_DATA && strcmp(e.msg, "<stdin>:1: not UTF-8 at column 35") == 0,
@@ -110,6 +110,7 @@ int main(void)
 
 	char buf[256];
 	cJSON *t = cJSON_CreateObject();
+	cJSON_AddStringToObject(t, "status", "done");
 	cJSON_AddFalseToObject(t, "should_optimize");
 	cJSON_AddStringToObject(t, "summary", "no trigger fired");
 	env_set(j, "trigger", t);
@@ -209,7 +210,8 @@ int main(void)
 		CHECK(r0.max_line == ENV_LINE_MAX && ENV_LINE_MAX >= ((size_t)1 << 20),
 		      "the reader's default line limit is ENV_LINE_MAX");
 		env_reader_release(&r0);
-		const char *line = "{\"schema\":\"chronopt/1\",\"horizon\":{\"name\":\"7d\",\"steps\":7}}\n";
+		const char *line = "{\"schema\":\"chronopt/1\",\"run_id\":\"r\",\"seed\":1,"
+		                   "\"horizon\":{\"name\":\"7d\",\"steps\":7}}\n";
 		size_t len = strlen(line);
 		cJSON *jj = NULL;
 		CHECK(read_max(line, len, &jj, &e) == 1, "a line of exactly max_line bytes is read");

@@ -187,13 +187,13 @@ static void test_load(void)
 		{"x", 0, "1: torn last record (no newline); run 'opt-history repair'"},
 		{REC("7d", "2026-01-01", "deployed") "\n", 0, "2: empty line"},
 		{"[1]\n", 0, "1: record is not a JSON object"},
-		{"{} {}\n", 0, "1: more than one JSON value on the line"},
+		{"{} {}\n", 0, "1: more than one JSON value (column 4)"},
 		{"{\"horizon\":\"7d\"}\n", 0, "1: record has no \"schema\""},
 		{"{\"schema\":\"chronopt-history/1\",\"horizon\":\"../x\"}\n", 0, "1: record has no valid \"horizon\""},
 		{REC("7d", "2026-02-30", "deployed"), 0, "1: record has no valid \"optimization_date\""},
 		{"{\"schema\":\"chronopt-history/1\",\"horizon\":\"7d\",\"optimization_date\":\"2026-01-01\"}\n", 0,
 		 "1: record has no \"outcome\""},
-		{"{\"a\":\"\0\"}\n", 10, "1: NUL byte in record"},
+		{"{\"a\":\"\0\"}\n", 10, "1: NUL byte at column 7"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		put(p, bad[i].text, bad[i].len ? bad[i].len : strlen(bad[i].text));

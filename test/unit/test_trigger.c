@@ -131,7 +131,9 @@ int main(void)
 	CHECK(t && cJSON_IsTrue(at(t, "should_optimize", NULL)) && cJSON_IsTrue(at(t, "cooldown", "overridden")),
 	      "HIGH drift overrides the cooldown");
 	cJSON_Delete(t);
-	/* the same drift graded only MEDIUM by a stricter HIGH rule: blocked */
+	/* the same drift graded only MEDIUM by a stricter HIGH rule: blocked
+	 * (the volatility check off: a volatility jump would override it) */
+	o.vol_window = 0;
 	o.rule.d_high = 1.0;
 	o.rule.p_high = 1e-300;
 	t = trigger_evaluate(&in, &o, &e);
