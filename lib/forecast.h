@@ -46,6 +46,15 @@ struct forecaster {
 	 * Chronos continues past its prediction_length from the median of all
 	 * samples, so there the first k paths depend on num_samples. */
 	int prefix_horizon;
+	/* 1 when the first k steps of a forecast of any length equal a k-step
+	 * forecast with the same settings (num_samples included): the model
+	 * draws step after step from the window's stream and never looks at
+	 * how many steps are asked for (Chronos-T5, the baselines). 0 when the
+	 * number of steps changes the earlier ones (Chronos-2 attends over its
+	 * output patches; Chronos-Bolt is left out to be safe). The forecast
+	 * cache (fcache.h) serves shorter horizons from longer decodes only
+	 * when this is 1. */
+	int steps_prefix;
 	/*
 	 * Quantile models (Chronos-Bolt, Chronos-2) forecast quantiles, not
 	 * sample paths: nquantiles > 0 and levels[0..nquantiles-1] (owned by
@@ -107,9 +116,12 @@ forecaster *baseline_new(const char *name, int period, cp_err *e);
  * name ("random_walk", "drift", "seasonal_naive" with period 5, or
  * "seasonal_naive:P") or a model directory, whose config.json says the
  * family (cc_family_of): Chronos-T5, Chronos-Bolt (chronos.h) or Chronos-2
- * (chronos2.h). Returns a forecaster the caller frees with
- * f->free(f), or NULL with e filled (CP_USAGE for an unknown name, CP_DATA
- * or CP_IO for a directory that does not load). */
+ * (chronos2.h). A model directory's forecaster reads and writes the
+ * forecast cache named by $CHRONOPT_CACHE when that is set and not empty
+ * (fcache.h; results are the same bytes either way). Returns a forecaster
+ * the caller frees with f->free(f), or NULL with e filled (CP_USAGE for an
+ * unknown name or a bad $CHRONOPT_CACHE_MAX_MB, CP_DATA or CP_IO for a
+ * directory that does not load or a cache directory that cannot be made). */
 forecaster *forecaster_open(const char *spec, cp_err *e);
 
 #endif

@@ -5,6 +5,7 @@
 #include "chronos.h"
 #include "chronos2.h"
 #include "envelope.h"
+#include "fcache.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -50,9 +51,9 @@ forecaster *forecaster_open(const char *spec, cp_err *e)
 		free(cfg);
 		if (rc < 0)
 			return NULL;
-		if (family == CC_CHRONOS2)
-			return chronos2_forecaster_new(spec, (int)threads, e);
-		return chronos_forecaster_new(spec, (int)threads, e);
+		forecaster *f = family == CC_CHRONOS2 ? chronos2_forecaster_new(spec, (int)threads, e)
+		                                      : chronos_forecaster_new(spec, (int)threads, e);
+		return fcache_from_env(f, spec, e);
 	}
 	if (strchr(spec, '/')) {
 		errno = ENOENT;
