@@ -234,3 +234,12 @@ cstat() {
 	assert_failure 2
 	assert_output --partial "cache cap 'x' is not an integer"
 }
+
+@test "the examples of opt-cache(1) run: the second search is all hits" {
+	cp -r "$CHRONOPT_ROOT/testdata" "$CHRONOPT_ROOT/models" .
+	sed -n '/^\.EX/,/^\.EE/p' "$CHRONOPT_ROOT/man/man1/opt-cache.1" | grep -v '^\.E[XE]' | sed 's/\\-/-/g' >ex.sh
+	run bash -e ex.sh
+	assert_success
+	assert_line "usage       2 forecaster calls, 8 windows: 4 hits, 4 misses (50.0 % hits)"
+	assert_line --regexp "^removed 0 files; 4 entries"
+}
