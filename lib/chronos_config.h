@@ -85,6 +85,11 @@ int cc_load(cc_config *c, const char *path, cp_err *e);
  * Returns 0, or -1 with e filled (CP_IO unreadable, CP_DATA bad). */
 int cc_detect(const char *path, int *family, cp_err *e);
 
+/* The activation called s in a config.json ("relu", "gelu_new",
+ * "gelu_pytorch_tanh", "gelu", "silu", "swish") into *act: 0, or -1 when
+ * s is none of them (the caller refuses the checkpoint). */
+int cc_act_lookup(const char *s, int *act);
+
 /* Name of an activation ("relu", "gelu_new", ...). */
 const char *cc_act_name(int act);
 

@@ -1,6 +1,5 @@
 /* forecast_registry.c — the one place where model specs map to
- * constructors (see forecaster_open in forecast.h), and the one place
- * where an fc_config becomes JSON. */
+ * constructors (see forecaster_open in forecast.h). */
 #include "forecast.h"
 #include "chronos.h"
 #include "chronos2.h"
@@ -68,20 +67,4 @@ forecaster *forecaster_open(const char *spec, cp_err *e)
 int fc_rows(const forecaster *f, const fc_config *cfg)
 {
 	return f->nquantiles > 0 ? f->nquantiles : cfg->num_samples;
-}
-
-void fc_config_add_json(cJSON *o, const fc_config *c)
-{
-	cJSON_AddNumberToObject(o, "context_length", c->context_length);
-	cJSON_AddNumberToObject(o, "num_samples", c->num_samples);
-	env_add_number(o, "temperature", c->temperature);
-	cJSON_AddNumberToObject(o, "top_k", c->top_k);
-	env_add_number(o, "top_p", c->top_p);
-}
-
-cJSON *fc_config_json(const fc_config *c)
-{
-	cJSON *j = cJSON_CreateObject();
-	fc_config_add_json(j, c);
-	return j;
 }

@@ -6,10 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const sp_dim_name[SP_NDIM] = {
-	"context_length", "num_samples", "temperature", "top_k", "top_p"};
-
-static const int dim_is_int[SP_NDIM] = {1, 1, 0, 1, 0};
 
 static void set_dim(sp_space *sp, int d, const double *v, int n)
 {
@@ -45,27 +41,6 @@ int sp_default(sp_space *sp, const char *name)
 	return -1;
 }
 
-/* Range of one value; returns a description of the problem or NULL. */
-static const char *bad_value(int d, double x)
-{
-	if (!isfinite(x))
-		return "is not a finite number";
-	if (dim_is_int[d] && x != floor(x))
-		return "is not an integer";
-	switch (d) {
-	case SP_CTX:
-		return x >= 1 && x <= 100000 ? NULL : "is not in 1..100000";
-	case SP_SAMPLES:
-		return x >= 1 && x <= 100000 ? NULL : "is not in 1..100000";
-	case SP_TEMP:
-		return x > 0 && x <= 100 ? NULL : "is not in (0, 100]";
-	case SP_TOPK:
-		return x >= 0 && x <= 100000 ? NULL : "is not in 0..100000";
-	default:
-		return x > 0 && x <= 1 ? NULL : "is not in (0, 1]";
-	}
-}
-
 int sp_check(const sp_space *sp, const char *where, int code, cp_err *e)
 {
 	double size = 1;
@@ -73,7 +48,7 @@ int sp_check(const sp_space *sp, const char *where, int code, cp_err *e)
 		if (sp->n[d] < 1)
 			return cp_fail(e, code, "%s: \"%s\" has no values", where, sp_dim_name[d]);
 		for (int i = 0; i < sp->n[d]; i++) {
-			const char *why = bad_value(d, sp->v[d][i]);
+			const char *why = fc_value_problem(d, sp->v[d][i]);
 			if (why)
 				return cp_fail(e, code, "%s: \"%s\" value %.17g %s", where, sp_dim_name[d],
 				               sp->v[d][i], why);

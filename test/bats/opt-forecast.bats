@@ -17,7 +17,7 @@ setup() {
 @test "misuse is reported on stderr with exit 2" {
 	run --separate-stderr opt-forecast --values 1,2,3
 	assert_failure 2
-	[[ "$stderr" == "opt-forecast: --model is required"* ]]
+	[[ "$stderr" == "opt-forecast: --model or --config is required"* ]]
 	run --separate-stderr opt-forecast --model "$M" --values 1,x,3
 	assert_failure 2
 	[[ "$stderr" == "opt-forecast: --values '1,x,3' is not a comma-separated list of numbers"* ]]
@@ -293,4 +293,50 @@ setup() {
 	[ "$(jq -c '[.input_token_ids[0,1,3,5] | . > 1] | unique' <<<"$output")" = '[true]' ]
 	run --separate-stderr opt-forecast --model "$M" --values 1,2 --missing nan
 	assert_failure 2
+}
+
+@test "--config takes the model and the five settings of a deployed config; options win over it" {
+	cd "$BATS_TEST_TMPDIR"
+	printf '{"horizon":"7d","context_length":4,"num_samples":3,"temperature":0.7,"top_k":5,"top_p":0.9,"model":{"dir":"%s"}}\n' "$M" >7d.json
+	run --separate-stderr opt-forecast --config 7d.json --values 1,2,3,4,5,6 --steps 2 --seed 1
+	assert_success
+	echo "$output" | jq -e '.settings == {"context_length":4,"num_samples":3,"temperature":0.7,"top_k":5,"top_p":0.9} and
+		.context_used == 4 and (.samples | length) == 3'
+	a=$(echo "$output" | jq -c .samples)
+	# the same as typing the settings
+	b=$(opt-forecast --model "$M" --values 1,2,3,4,5,6 --steps 2 --seed 1 --context-length 4 --num-samples 3 \
+		--temperature 0.7 --top-k 5 --top-p 0.9 | jq -c .samples)
+	[ "$a" = "$b" ]
+	run --separate-stderr opt-forecast --config 7d.json --values 1,2,3,4,5,6 --steps 2 --top-p 0.5
+	assert_success
+	echo "$output" | jq -e '.settings.top_p == 0.5 and .settings.top_k == 5'
+	# the same domain as everywhere: top_p 0 is refused from the file and from the option
+	sed -i 's/"top_p":0.9/"top_p":0/' 7d.json
+	run --separate-stderr opt-forecast --config 7d.json --values 1,2,3
+	assert_failure 3
+	[ "$stderr" = "opt-forecast: 7d.json: 'top_p' must be a number in (0, 1]" ]
+	[ -z "$output" ]
+	run --separate-stderr opt-forecast --model "$M" --values 1,2,3 --top-p 0
+	assert_failure 2
+	[ "${stderr_lines[0]}" = "opt-forecast: --top-p: '0' is not in (0, 1]" ]
+	echo '{"horizon":"7d","context_length":4,"num_samples":3}' >nomodel.json
+	run --separate-stderr opt-forecast --config nomodel.json --values 1,2,3
+	assert_failure 3
+	[ "$stderr" = "opt-forecast: nomodel.json: names no model (\"model\".\"dir\"): give --model" ]
+}
+
+@test "--config for a quantile model: only context_length; a sampling setting in the file is refused saying why" {
+	cd "$BATS_TEST_TMPDIR"
+	for d in bolt/tiny chronos2/tiny; do
+		printf '{"horizon":"7d","context_length":6,"num_samples":1,"temperature":1,"top_k":0,"top_p":0.95,"model":{"dir":"%s"}}\n' \
+			"$CHRONOPT_ROOT/testdata/$d" >q.json
+		run --separate-stderr opt-forecast --config q.json --values 1,2,3,4,5,6,7,8 --steps 2
+		assert_failure 3
+		[[ "$stderr" == "opt-forecast: q.json: 'top_p' is 0.94999999999999996, but chronos-"*" is a quantile model: it draws no samples, so num_samples, temperature, top_k and top_p must be 1, 1, 0 and 1" ]]
+		[ -z "$output" ]
+		sed -i 's/"top_p":0.95/"top_p":1/' q.json
+		run --separate-stderr opt-forecast --config q.json --values 1,2,3,4,5,6,7,8 --steps 2
+		assert_success
+		echo "$output" | jq -e '.settings == {"context_length": 6} and .context_used == 6'
+	done
 }
