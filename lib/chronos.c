@@ -186,8 +186,19 @@ chronos_model *chronos_load(const char *dir, cp_err *e)
 	snprintf(path, n, "%s/config.json", dir);
 	if (cc_load(&m->c, path, e) < 0)
 		goto fail;
-	snprintf(path, n, "%s/model.safetensors", dir);
-	if (st_open(&m->st, path, e) < 0)
+	snprintf(path, n, "%s/generation_config.json", dir);
+	int missing = 0;
+	size_t glen;
+	char *gen = cp_read_file(path, 4u << 20, &glen, &missing, e);
+	if (!gen && !missing)
+		goto fail;
+	if (gen) {
+		int grc = cc_generation(&m->c, gen, glen, path, e);
+		free(gen);
+		if (grc < 0)
+			goto fail;
+	}
+	if (st_open_dir(&m->st, dir, e) < 0)
 		goto fail;
 	m->inner = m->c.num_heads * m->c.d_kv;
 	m->head_scale = m->c.tie_word_embeddings ? (float)pow(m->c.d_model, -0.5) : 1.0f;

@@ -74,6 +74,7 @@ static int parse_t5(cc_config *c, const cJSON *r, const char *p, cp_err *e)
 	    jf_int(r, "decoder_start_token_id", 0, c->vocab_size - 1, HF, &c->decoder_start_token_id, W, e))
 		return -1;
 	(void)eos;
+	c->decoder_start_set = c->decoder_start_token_id >= 0;
 	if (c->num_decoder_layers < 0)
 		c->num_decoder_layers = c->num_layers;
 	if (c->decoder_start_token_id < 0) {
@@ -330,6 +331,50 @@ int cc_load(cc_config *c, const char *path, cp_err *e)
 		return -1;
 	int rc = cc_parse(c, buf, n, path, e);
 	free(buf);
+	return rc;
+}
+
+int cc_generation(cc_config *c, const char *json, size_t len, const char *path, cp_err *e)
+{
+	if (len > CC_MAX_CONFIG)
+		return cp_fail(e, CP_DATA, "%s: implausibly large (%zu bytes)", path, len);
+	cJSON *r = cJSON_ParseWithLength(json, len);
+	int rc = 0;
+	if (!cJSON_IsObject(r)) {
+		rc = cp_fail(e, CP_DATA, "%s: not a valid JSON object", path);
+		goto done;
+	}
+	int ds = -1;
+	if (jf_int(r, "decoder_start_token_id", 0, c->vocab_size - 1, HF, &ds, path, e) < 0) {
+		rc = -1;
+		goto done;
+	}
+	if (ds >= 0 && c->decoder_start_set && ds != c->decoder_start_token_id) {
+		rc = cp_fail(e, CP_DATA, "%s: decoder_start_token_id %d disagrees with config.json's %d", path, ds,
+		             c->decoder_start_token_id);
+		goto done;
+	}
+	if (ds >= 0)
+		c->decoder_start_token_id = ds;
+	const cJSON *eos = cJSON_GetObjectItemCaseSensitive(r, "eos_token_id");
+	if (!eos || cJSON_IsNull(eos))
+		goto done;
+	int n = cJSON_IsArray(eos) ? cJSON_GetArraySize(eos) : 1, found = 0;
+	for (int i = 0; i < n; i++) {
+		const cJSON *v = cJSON_IsArray(eos) ? cJSON_GetArrayItem(eos, i) : eos;
+		if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < 0 ||
+		    v->valuedouble >= c->vocab_size) {
+			rc = cp_fail(e, CP_DATA, "%s: 'eos_token_id' must be a token id in [0, %d] or a list of them",
+			             path, c->vocab_size - 1);
+			goto done;
+		}
+		found |= (int)v->valuedouble == c->eos_token_id;
+	}
+	if (c->family == CC_T5 && !found)
+		rc = cp_fail(e, CP_DATA, "%s: eos_token_id does not include config.json's chronos_config "
+		             "eos_token_id %d, the token the sampler keeps out", path, c->eos_token_id);
+done:
+	cJSON_Delete(r);
 	return rc;
 }
 
