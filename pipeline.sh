@@ -24,6 +24,8 @@
 #   ids                  the series ids a run would take (--ids), one a line
 #   summary RUN_ID       many series: the report and the one mail of run RUN_ID
 #                        after its series were run elsewhere (GNU parallel)
+#   cache stats [--json] | cache prune [--max-mb N] [--verify]
+#                        the forecast cache (opt-cache(1))
 #
 # Options (anywhere on the line; each overrides the env file's KEY):
 #   --env FILE           env file (default $CHRONOPT_ENV, else ./chronopt.env if present)
@@ -54,6 +56,12 @@
 #   --seed N             CHRONOPT_SEED       seed of every random stream (default 42)
 #   --jobs N             CHRONOPT_JOBS       opt-search worker processes (default: the number
 #                                            of CPUs; results do not depend on it)
+#   --cache DIR          CHRONOPT_CACHE      forecast cache shared by the runs (default ./cache;
+#                                            replay: the replay workspace's cache, unless given);
+#                                            "off" for none; results do not depend on it
+#   --no-cache           CHRONOPT_CACHE=off
+#   --cache-max-mb N     CHRONOPT_CACHE_MAX_MB
+#                                            cache cap, least recently used evicted (default 1024)
 #   --log FILE           CHRONOPT_LOG_FILE   also log every event to FILE, one tagged line each
 #   --syslog             CHRONOPT_SYSLOG=1   also log every event to syslog (logger, tag chronopt)
 #   --forecast-log TPL   CHRONOPT_FORECAST_LOG
@@ -136,8 +144,8 @@ trap 'exit 143' TERM
 # ------------------------------------------------------------ configuration
 
 keys=(SERIES SERIES_ID IDS MODEL CONFIG CONFIG_DIR HISTORY RUN_DIR LOG_DIR REPORT MAIL_TO
-	MAIL_COMMAND BIN SEED JOBS LOG_FILE SYSLOG FORECAST_LOG)
-path_keys=" SERIES CONFIG CONFIG_DIR HISTORY RUN_DIR LOG_DIR REPORT BIN LOG_FILE FORECAST_LOG "
+	MAIL_COMMAND BIN SEED JOBS LOG_FILE SYSLOG FORECAST_LOG CACHE CACHE_MAX_MB)
+path_keys=" SERIES CONFIG CONFIG_DIR HISTORY RUN_DIR LOG_DIR REPORT BIN LOG_FILE FORECAST_LOG CACHE "
 declare -A opt=() file=()
 env_dir="" # the env file's directory, once read
 
@@ -167,7 +175,7 @@ read_env_file() {
 		else
 			val=${val%"${val##*[![:space:]]}"}
 		fi
-		if [ -n "$val" ] && [[ $path_keys == *" $key "* ]]; then
+		if [ -n "$val" ] && [[ $path_keys == *" $key "* ]] && [ "$key:$val" != CACHE:off ]; then
 			# A baseline name is a model spec, not a path.
 			val=$(abspath "$val" "$dir")
 		fi
@@ -192,11 +200,17 @@ resolve_config() {
 		else
 			v=""
 		fi
-		if [ -n "$v" ] && [[ $path_keys == *" $k "* ]]; then
+		if [ -n "$v" ] && [[ $path_keys == *" $k "* ]] && [ "$k:$v" != CACHE:off ]; then
 			v=$(abspath "$v" "$PWD")
 		fi
 		printf -v "cfg_$k" '%s' "$v"
 	done
+	cache_given=0
+	[ -n "$cfg_CACHE" ] && cache_given=1
+	: "${cfg_CACHE:=$PWD/cache}"
+	if [ -n "$cfg_CACHE_MAX_MB" ] && [[ ! $cfg_CACHE_MAX_MB =~ ^[1-9][0-9]{0,6}$ ]]; then
+		die 2 "cache cap '$(flat "$cfg_CACHE_MAX_MB" 40)' is not an integer in 1..1048576 (MiB)"
+	fi
 	: "${cfg_SERIES:=$data/testdata/usdclp_daily.csv}"
 	# No default model: run refuses without one (ops_require_model); the
 	# demo names the bundled one itself.
@@ -225,7 +239,7 @@ resolve_config() {
 	fi
 	local p
 	for p in cfg_SERIES cfg_MODEL cfg_CONFIG cfg_CONFIG_DIR cfg_HISTORY cfg_RUN_DIR cfg_LOG_DIR cfg_REPORT cfg_BIN \
-		cfg_LOG_FILE cfg_FORECAST_LOG; do
+		cfg_LOG_FILE cfg_FORECAST_LOG cfg_CACHE; do
 		case "${!p}" in
 		*$'\n'*) die 2 "${p#cfg_}: a path cannot contain a newline" ;;
 		esac
@@ -624,6 +638,7 @@ cmd_run() {
 	: >"$rundir/input.ndjson"
 	pin_settings
 
+	cache_env "$dry"
 	local -a common=(--config "$rundir/settings.json" --config-dir "$cfg_CONFIG_DIR" --history "$cfg_HISTORY")
 	local -a pinned=(--config "$rundir/settings.json" --config-dir "$rundir/deployed" --history "$cfg_HISTORY")
 	local -a trig=("$t_trigger" --series "$cfg_SERIES" --model "$cfg_MODEL" --seed "$cfg_SEED" "${common[@]}")
@@ -704,7 +719,28 @@ cmd_run() {
 	return $final
 }
 
+# cache_env DRY: the forecast cache the stages use (CHRONOPT_CACHE, read by
+# every tool that opens a model); none for a dry run, which touches no file.
+cache_env() {
+	if [ "$1" = 1 ] || [ "$cfg_CACHE" = off ]; then
+		export CHRONOPT_CACHE=
+	else
+		export CHRONOPT_CACHE=$cfg_CACHE
+	fi
+	if [ -n "$cfg_CACHE_MAX_MB" ]; then export CHRONOPT_CACHE_MAX_MB=$cfg_CACHE_MAX_MB; fi
+}
+
 # ------------------------------------------------------------ other commands
+
+# cache stats|prune: opt-cache on the workspace's cache.
+cmd_cache() {
+	[ $# -ge 1 ] || die 2 "cache: give stats or prune"
+	[ "$cfg_CACHE" != off ] || die 2 "cache: the cache is off (CHRONOPT_CACHE=off)"
+	local t
+	t=$(tool opt-cache)
+	cache_env 0
+	"$t" "$@" --cache "$cfg_CACHE"
+}
 
 # status: text for people, or with --json one JSON object for machines;
 # never both.
@@ -1243,6 +1279,13 @@ cmd_replay() {
 	t_replay=$(tool opt-replay)
 	t_deploy=$(tool opt-deploy)
 	command -v jq >/dev/null || die 4 "jq not found: run scripts/install-deps"
+	# One forecast cache for the incumbent, every simulated week and the
+	# scoring: each week re-scores last week's windows from it. A --cache
+	# given (option, env file, environment) is shared; else the replay
+	# workspace has its own.
+	[ $cache_given = 1 ] || cfg_CACHE=$ws/cache
+	cache_env 0
+
 	if [ $only = 1 ]; then
 		[ -f "$ws/replay.json" ] || die 3 "'$(flat "$ws")' is not a replay workspace (no replay.json)"
 		replay_score "$t_replay" "$ws" "$next"
@@ -1301,6 +1344,14 @@ cmd_replay() {
 		--history "$ws/history.jsonl" --run-dir "$ws/runs" --log-dir "$ws/logs" --report "$ws/report.html"
 		--bin "$cfg_BIN" --seed "$cfg_SEED" --jobs "$cfg_JOBS")
 	[ -n "$cfg_SERIES_ID" ] && pass+=(--series-id "$cfg_SERIES_ID")
+	# one cache for every simulated week: each week re-scores last week's
+	# windows from it (a --cache given is shared with other workspaces)
+	if [ "$cfg_CACHE" = off ]; then
+		pass+=(--no-cache)
+	else
+		pass+=(--cache "$cfg_CACHE")
+	fi
+	[ -n "$cfg_CACHE_MAX_MB" ] && pass+=(--cache-max-mb "$cfg_CACHE_MAX_MB")
 	printf '%s: replay of %s from %s: %d weeks (%s), model %s, workspace %s\n' "$prog" \
 		"$(flat "$(basename "$cfg_SERIES")" 80)" "$from" "${#weeks[@]}" "$day" "$(flat "$cfg_MODEL" 120)" \
 		"$(flat "$ws")" >&2
@@ -1750,8 +1801,10 @@ main() {
 			exit 0
 			;;
 		--syslog) opt[SYSLOG]=1 ;;
+		--no-cache) opt[CACHE]=off ;;
 		--env | --series | --series-id | --ids | --model | --config | --config-dir | --history | --run-dir | \
-			--log-dir | --report | --mail-to | --mail-command | --bin | --seed | --jobs | --log | --forecast-log)
+			--log-dir | --report | --mail-to | --mail-command | --bin | --seed | --jobs | --log | --forecast-log | \
+			--cache | --cache-max-mb)
 			[ $# -ge 2 ] || die 2 "option '$1' needs a value"
 			case "$1" in
 			--env) env_file=$2 ;;
@@ -1772,6 +1825,8 @@ main() {
 			--jobs) opt[JOBS]=$2 ;;
 			--log) opt[LOG_FILE]=$2 ;;
 			--forecast-log) opt[FORECAST_LOG]=$2 ;;
+			--cache) opt[CACHE]=$2 ;;
+			--cache-max-mb) opt[CACHE_MAX_MB]=$2 ;;
 			esac
 			shift
 			;;
@@ -1785,7 +1840,7 @@ main() {
 		esac
 		shift
 	done
-	[ -n "$cmd" ] || die 2 "missing command: run, status, history, rollback, report, demo, check, watch, replay, ids or summary (try --help)"
+	[ -n "$cmd" ] || die 2 "missing command: run, status, history, rollback, report, demo, check, watch, replay, ids, summary or cache (try --help)"
 	if [ -z "$env_file" ]; then
 		if [ -n "${CHRONOPT_ENV:-}" ]; then
 			env_file=$CHRONOPT_ENV
@@ -1825,6 +1880,7 @@ main() {
 	check) cmd_check "${rest[@]+"${rest[@]}"}" ;;
 	watch) cmd_watch "${rest[@]+"${rest[@]}"}" ;;
 	replay) cmd_replay "${rest[@]+"${rest[@]}"}" ;;
+	cache) cmd_cache "${rest[@]+"${rest[@]}"}" ;;
 	*) die 2 "unknown command '$(flat "$cmd" 40)' (try --help)" ;;
 	esac
 }

@@ -2,8 +2,10 @@
  * JSON object (a debugging tool; see opt-backtest(1)). */
 #include "backtest.h"
 #include "common.h"
+#include "depconfig.h"
 #include "durable.h"
 #include "forecast.h"
+#include "jsonutil.h"
 #include "series.h"
 
 #include <getopt.h>
@@ -15,11 +17,15 @@
 static const char usage_text[] =
 	"usage: opt-backtest --series CSV [--id ID] [--missing error|nan|drop] [--model SPEC] [--steps N]\n"
 	"                    [--origins W] [--stride S] [--holdout H]\n"
-	"                    [--context-length L] [--num-samples N] [--temperature T]\n"
+	"                    [--config FILE] [--context-length L] [--num-samples N]\n"
+	"                    [--temperature T] [--top-k K] [--top-p P]\n"
 	"                    [--seed SEED] [--batch B] [--windows] [--samples FILE]\n"
+	"  FILE: a deployed config (<config-dir>/<horizon>.json): its settings and model,\n"
+	"        under the options given\n"
 	"  SPEC: random_walk (default), drift, seasonal_naive[:P], or a model directory\n"
 	"  defaults: --steps 7 --origins 250 --stride 1 --holdout 0 --context-length 512\n"
-	"            --num-samples 20 --temperature 1 --seed 42 --batch 0 (all windows)\n";
+	"            --num-samples 20 --temperature 1 --top-k 0 --top-p 1 --seed 42\n"
+	"            --batch 0 (all windows)\n";
 
 /* The --samples dump: one JSON object, windows written as they are scored. */
 typedef struct {
@@ -78,18 +84,21 @@ static int dump_window(void *arg, int origin, const double *actual, const double
 }
 
 typedef struct {
-	const char *series_path, *id, *model, *samples;
+	const char *series_path, *id, *model, *samples, *config;
 	int steps, with_windows, batch;
-	const char *sampling_opt;  /* --num-samples or --temperature, when given */
+	const char *sampling_opt;  /* a sampling option (--num-samples ...), when given */
 	series_missing missing;
 	bt_plan plan;
 	fc_config cfg;
+	fc_config given;           /* settings given as options ... */
+	unsigned given_mask;       /* ... bit FC_* set for each */
+	char *config_model;        /* --config's model.dir (owned) */
 	uint64_t seed;
 } options;
 
 static int parse_args(int argc, char **argv, options *o, cp_err *e)
 {
-	enum { O_ID = 256, O_CTX, O_NS, O_TEMP, O_SEED, O_BATCH, O_HOLD, O_MISSING };
+	enum { O_ID = 256, O_SEED, O_BATCH, O_HOLD, O_MISSING, O_CONFIG, O_SET = 512 };
 	static const struct option longopts[] = {
 		{"series", required_argument, NULL, 'i'},
 		{"id", required_argument, NULL, O_ID},
@@ -99,9 +108,12 @@ static int parse_args(int argc, char **argv, options *o, cp_err *e)
 		{"origins", required_argument, NULL, 'w'},
 		{"stride", required_argument, NULL, 's'},
 		{"holdout", required_argument, NULL, O_HOLD},
-		{"context-length", required_argument, NULL, O_CTX},
-		{"num-samples", required_argument, NULL, O_NS},
-		{"temperature", required_argument, NULL, O_TEMP},
+		{"config", required_argument, NULL, O_CONFIG},
+		{"context-length", required_argument, NULL, O_SET + FC_CTX},
+		{"num-samples", required_argument, NULL, O_SET + FC_SAMPLES},
+		{"temperature", required_argument, NULL, O_SET + FC_TEMP},
+		{"top-k", required_argument, NULL, O_SET + FC_TOPK},
+		{"top-p", required_argument, NULL, O_SET + FC_TOPP},
 		{"seed", required_argument, NULL, O_SEED},
 		{"batch", required_argument, NULL, O_BATCH},
 		{"windows", no_argument, NULL, 'W'},
@@ -125,20 +137,8 @@ static int parse_args(int argc, char **argv, options *o, cp_err *e)
 		case 'w': rc = cp_opt_int("--origins", optarg, 1, 10000000, &o->plan.count, e); break;
 		case 's': rc = cp_opt_int("--stride", optarg, 1, 10000000, &o->plan.stride, e); break;
 		case O_HOLD: rc = cp_opt_int("--holdout", optarg, 0, 10000000, &o->plan.holdout, e); break;
-		case O_CTX:
-			rc = cp_opt_int("--context-length", optarg, 1, 10000000,
-			                   &o->cfg.context_length, e);
-			break;
-		case O_NS:
-			o->sampling_opt = "--num-samples";
-			rc = cp_opt_int("--num-samples", optarg, 1, 100000, &o->cfg.num_samples, e);
-			break;
+		case O_CONFIG: o->config = optarg; break;
 		case O_BATCH: rc = cp_opt_int("--batch", optarg, 0, 10000000, &o->batch, e); break;
-		case O_TEMP:
-			o->sampling_opt = "--temperature";
-			if (cp_parse_double(optarg, &o->cfg.temperature) < 0 || !(o->cfg.temperature > 0))
-				rc = cp_fail(e, CP_USAGE, "--temperature: '%s' is not a number > 0", optarg);
-			break;
 		case O_SEED:
 			/* Seeds are JSON numbers in every output: keep them exact. */
 			if (cp_parse_u64(optarg, &o->seed) < 0 || o->seed > CP_SEED_MAX)
@@ -149,6 +149,13 @@ static int parse_args(int argc, char **argv, options *o, cp_err *e)
 		case 'S': o->samples = optarg; break;
 		case 'h': return 1;
 		default:
+			if (c >= O_SET && c < O_SET + FC_NKEYS) {
+				if (c != O_SET + FC_CTX)
+					o->sampling_opt = fc_option[c - O_SET];
+				rc = fc_config_parse_option(c - O_SET, optarg, fc_option[c - O_SET], &o->given, e);
+				o->given_mask |= 1u << (c - O_SET);
+				break;
+			}
 			if (optopt && optopt < 256)
 				return cp_fail(e, CP_USAGE, "unknown option '-%c'", optopt);
 			return cp_fail(e, CP_USAGE, "unknown option or missing argument '%s'",
@@ -223,10 +230,12 @@ static int run(const options *o, cp_err *e)
 	if (!(f = forecaster_open(o->model, e)))
 		goto done;
 	if (f->nquantiles > 0 && o->sampling_opt) {
-		cp_fail(e, CP_USAGE, "%s: %s is a quantile model: it draws no samples, so num_samples and "
-		        "temperature do not apply", o->sampling_opt, f->family);
+		cp_fail(e, CP_USAGE, "%s: %s is a quantile model: it draws no samples, so num_samples, "
+		        "temperature, top_k and top_p do not apply", o->sampling_opt, f->family);
 		goto done;
 	}
+	if (f->nquantiles > 0 && o->config && fc_config_quantile_check(&o->cfg, f->family, o->config, e) < 0)
+		goto done;
 	if (bt_origins(&s, o->steps, o->cfg.context_length, &o->plan, &orig, e) < 0)
 		goto done;
 	if (o->samples) {
@@ -263,7 +272,7 @@ static int run(const options *o, cp_err *e)
 	}
 	out = header_json(o, &s, f, orig);
 	cJSON_AddItemToObject(out, "metrics", bt_result_json(&r, &s, o->with_windows));
-	char *txt = cJSON_PrintUnformatted(out);
+	char *txt = cp_json_print(out, 0); /* every figure exact */
 	if (!txt) {
 		cp_fail(e, CP_INTERNAL, "cannot format the output");
 		goto done;
@@ -288,7 +297,6 @@ int main(int argc, char **argv)
 	cp_progname = "opt-backtest";
 	cp_err e = {0};
 	options o = {
-		.model = "random_walk",
 		.steps = 7,
 		.plan = {.count = 250, .stride = 1, .holdout = 0},
 		.cfg = {.context_length = 512, .num_samples = 20, .temperature = 1.0,
@@ -305,8 +313,14 @@ int main(int argc, char **argv)
 		fputs(usage_text, stderr);
 		return code;
 	}
-	if (run(&o, &e) < 0) {
+	const fc_config dflt = o.cfg;
+	if (dc_resolve(o.config, &dflt, &o.given, o.given_mask, &o.cfg, &o.config_model, &e) < 0)
+		return cp_die(&e);
+	if (!o.model)
+		o.model = o.config_model ? o.config_model : "random_walk";
+	int rc = run(&o, &e);
+	free(o.config_model);
+	if (rc < 0)
 		return cp_die_closing(&e);
-	}
 	return cp_close_stdout();
 }

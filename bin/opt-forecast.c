@@ -3,6 +3,8 @@
 #include "chronos.h"
 #include "chronos_bolt.h"
 #include "chronos2.h"
+#include "depconfig.h"
+#include "jsonutil.h"
 #include "series.h"
 
 #include <cjson/cJSON.h>
@@ -17,7 +19,10 @@ static const char usage[] =
 	"                    [--missing error|nan|drop] [--end DATE | --origin N])\n"
 	"                    [--steps N] [--context-length N]\n"
 	"                    [--num-samples N] [--temperature T] [--top-k K] [--top-p P]\n"
-	"                    [--seed S] [--threads N] [--tokens] [--quantiles Q,Q,...]\n";
+	"                    [--seed S] [--threads N] [--tokens] [--quantiles Q,Q,...]\n"
+	"                    [--config FILE]\n"
+	"  FILE: a deployed config (<config-dir>/<horizon>.json): its settings and model\n"
+	"        (--model may then be left out), under the options given\n";
 
 static const double quant_levels[] = {0.025, 0.1, 0.5, 0.9, 0.975};
 
@@ -244,7 +249,7 @@ static int forecast_quantiles(chronos_model *m, const char *model, const double 
 		cp_fail(&e, CP_DATA, "forecast is not finite (loc %g, scale %g)", loc, scale);
 		status = cp_die(&e);
 	} else {
-		char *txt = cJSON_Print(o);
+		char *txt = cp_json_print(o, 1);
 		fputs(txt, stdout);
 		fputc('\n', stdout);
 		free(txt);
@@ -317,7 +322,7 @@ static int forecast_chronos2(const char *model, const double *y, int n, int ctxl
 		        "forecast" : "%s: forecast is not finite", model);
 		status = cp_die(&e);
 	} else {
-		char *txt = cJSON_Print(o);
+		char *txt = cp_json_print(o, 1);
 		fputs(txt, stdout);
 		fputc('\n', stdout);
 		free(txt);
@@ -331,28 +336,30 @@ done:
 	return cp_close_stdout();
 }
 
-int main(int argc, char **argv)
+/* The whole tool; *owned: memory main frees after it (--config's model). */
+static int forecast_main(int argc, char **argv, char **owned)
 {
-	cp_progname = "opt-forecast";
-	argv[0] = (char *)cp_progname; /* getopt's messages name the tool, not its path */
-	enum { O_MODEL = 256, O_SERIES, O_ID, O_MISSING, O_END, O_ORIGIN, O_VALUES, O_STEPS, O_CTX, O_NS,
-	       O_TEMP, O_TOPK, O_TOPP, O_SEED, O_THREADS, O_TOKENS, O_QUANT, O_HELP };
+	enum { O_MODEL = 256, O_SERIES, O_ID, O_MISSING, O_END, O_ORIGIN, O_VALUES, O_STEPS, O_SEED,
+	       O_THREADS, O_TOKENS, O_QUANT, O_HELP, O_CONFIG, O_SET = 512 };
 	static const struct option opts[] = {
 		{"model", required_argument, 0, O_MODEL}, {"series", required_argument, 0, O_SERIES},
 		{"id", required_argument, 0, O_ID}, {"end", required_argument, 0, O_END},
 		{"missing", required_argument, 0, O_MISSING},
 		{"origin", required_argument, 0, O_ORIGIN}, {"values", required_argument, 0, O_VALUES},
-		{"steps", required_argument, 0, O_STEPS}, {"context-length", required_argument, 0, O_CTX},
-		{"num-samples", required_argument, 0, O_NS}, {"temperature", required_argument, 0, O_TEMP},
-		{"top-k", required_argument, 0, O_TOPK}, {"top-p", required_argument, 0, O_TOPP},
+		{"steps", required_argument, 0, O_STEPS}, {"context-length", required_argument, 0, O_SET + FC_CTX},
+		{"num-samples", required_argument, 0, O_SET + FC_SAMPLES},
+		{"temperature", required_argument, 0, O_SET + FC_TEMP},
+		{"top-k", required_argument, 0, O_SET + FC_TOPK}, {"top-p", required_argument, 0, O_SET + FC_TOPP},
+		{"config", required_argument, 0, O_CONFIG},
 		{"seed", required_argument, 0, O_SEED}, {"threads", required_argument, 0, O_THREADS},
 		{"tokens", no_argument, 0, O_TOKENS}, {"quantiles", required_argument, 0, O_QUANT},
 		{"help", no_argument, 0, O_HELP}, {0, 0, 0, 0},
 	};
 	const char *model = NULL, *series_path = NULL, *id = NULL, *end = NULL, *values = NULL;
-	const char *quantiles = NULL, *sampling_opt = NULL;
-	long origin = -1, steps = 0, ctxlen = 0, ns = 0, topk = -1, threads = 1;
-	double temp = NAN, topp = NAN;
+	const char *quantiles = NULL, *sampling_opt = NULL, *config = NULL;
+	long origin = -1, steps = 0, threads = 1;
+	fc_config given = {0}, file = {0};
+	unsigned given_mask = 0;
 	uint64_t seed = 0;
 	int tokens = 0, c, missing_given = 0;
 	series_missing missing = SERIES_MISSING_ERROR;
@@ -376,30 +383,7 @@ int main(int argc, char **argv)
 			if (cp_parse_long(optarg, 1, 100000, &steps) < 0)
 				return bad_usage("--steps '%s' is not an integer in [1, 100000]", optarg);
 			break;
-		case O_CTX:
-			if (cp_parse_long(optarg, 1, 1L << 20, &ctxlen) < 0)
-				return bad_usage("--context-length '%s' is not a positive integer", optarg);
-			break;
-		case O_NS:
-			sampling_opt = "--num-samples";
-			if (cp_parse_long(optarg, 1, 100000, &ns) < 0)
-				return bad_usage("--num-samples '%s' is not an integer in [1, 100000]", optarg);
-			break;
-		case O_TEMP:
-			sampling_opt = "--temperature";
-			if (cp_parse_double(optarg, &temp) < 0 || !(temp > 0))
-				return bad_usage("--temperature '%s' is not a positive number", optarg);
-			break;
-		case O_TOPK:
-			sampling_opt = "--top-k";
-			if (cp_parse_long(optarg, 0, 1L << 30, &topk) < 0)
-				return bad_usage("--top-k '%s' is not a non-negative integer", optarg);
-			break;
-		case O_TOPP:
-			sampling_opt = "--top-p";
-			if (cp_parse_double(optarg, &topp) < 0 || topp < 0 || topp > 1)
-				return bad_usage("--top-p '%s' is not a number in [0, 1]", optarg);
-			break;
+		case O_CONFIG: config = optarg; break;
 		case O_SEED:
 			sampling_opt = "--seed";
 			/* Seeds are JSON numbers in the output: keep them exact. */
@@ -419,14 +403,23 @@ int main(int argc, char **argv)
 			fputs(usage, stdout);
 			return cp_close_stdout();
 		default:
+			if (c >= O_SET && c < O_SET + FC_NKEYS) {
+				cp_err oe = {0};
+				if (c != O_SET + FC_CTX)
+					sampling_opt = fc_option[c - O_SET];
+				if (fc_config_parse_option(c - O_SET, optarg, fc_option[c - O_SET], &given, &oe) < 0)
+					return bad_usage("%s", oe.msg);
+				given_mask |= 1u << (c - O_SET);
+				break;
+			}
 			fputs(usage, stderr);
 			return CP_USAGE;
 		}
 	}
 	if (optind < argc)
 		return bad_usage("unexpected argument '%s'", argv[optind]);
-	if (!model)
-		return bad_usage("%s", "--model is required");
+	if (!model && !config)
+		return bad_usage("%s", "--model or --config is required");
 	if (!!values + !!series_path != 1)
 		return bad_usage("%s", "give exactly one of --values and --series");
 	if (end && origin > 0)
@@ -435,6 +428,18 @@ int main(int argc, char **argv)
 		return bad_usage("%s", "--id, --missing, --end and --origin go with --series");
 
 	cp_err e = {0};
+	char *config_model = NULL;
+	if (config && dc_read_settings(config, &file, &config_model, &e) < 0)
+		return cp_die(&e);
+	*owned = config_model;
+	if (!model)
+		model = config_model;
+	if (!model) {
+		cp_fail(&e, CP_DATA, "%s: names no model (\"model\".\"dir\"): give --model", config);
+		return cp_die(&e);
+	}
+	/* a quantile model uses only the context length: the option's, else the file's */
+	long ctxlen = given_mask & (1u << FC_CTX) ? given.context_length : config ? file.context_length : 0;
 	double *y = NULL;
 	int n = 0;
 	if (values) {
@@ -454,6 +459,10 @@ int main(int argc, char **argv)
 		int rc = cc_detect(cfg, &family, &e);
 		free(cfg);
 		if (rc == 0 && family == CC_CHRONOS2) {
+			if (config && fc_config_quantile_check(&file, "chronos-2", config, &e) < 0) {
+				free(y);
+				return cp_die(&e);
+			}
 			int st = forecast_chronos2(model, y, n, (int)ctxlen, (int)steps, quantiles, sampling_opt);
 			free(y);
 			return st;
@@ -465,6 +474,11 @@ int main(int argc, char **argv)
 		return cp_die(&e);
 	}
 	if (m->c.family == CC_BOLT) {
+		if (config && fc_config_quantile_check(&file, cc_family_name(CC_BOLT), config, &e) < 0) {
+			chronos_free(m);
+			free(y);
+			return cp_die(&e);
+		}
 		int st = forecast_quantiles(m, model, y, n, (int)ctxlen, (int)steps, quantiles, sampling_opt);
 		chronos_free(m);
 		free(y);
@@ -477,11 +491,12 @@ int main(int argc, char **argv)
 		                 "prints its sample quantiles at 0.025, 0.1, 0.5, 0.9, 0.975");
 	}
 	const cc_config *mc = &m->c;
-	chronos_sampling sp = {
-		ns ? (int)ns : mc->num_samples, isnan(temp) ? mc->temperature : temp,
-		topk >= 0 ? (int)topk : mc->top_k, isnan(topp) ? mc->top_p : topp,
-	};
-	int cl = ctxlen ? (int)ctxlen : mc->context_length;
+	/* the checkpoint's own settings, under the file's, under the options */
+	fc_config run = {mc->context_length, mc->num_samples, mc->temperature, mc->top_k, mc->top_p};
+	char *none;
+	dc_resolve(NULL, config ? &file : &run, &given, given_mask, &run, &none, &e);
+	chronos_sampling sp = {run.num_samples, run.temperature, run.top_k, run.top_p};
+	int cl = run.context_length;
 	if (cl > mc->context_length)
 		cl = mc->context_length;
 	int H = steps ? (int)steps : mc->prediction_length;
@@ -547,7 +562,7 @@ int main(int argc, char **argv)
 		cp_fail(&e, CP_DATA, "forecast is not finite (scale %g)", scale);
 		status = cp_die(&e);
 	} else {
-		char *txt = cJSON_Print(o);
+		char *txt = cp_json_print(o, 1);
 		fputs(txt, stdout);
 		fputc('\n', stdout);
 		free(txt);
@@ -558,4 +573,14 @@ int main(int argc, char **argv)
 	if (status != CP_OK)
 		return status;
 	return cp_close_stdout();
+}
+
+int main(int argc, char **argv)
+{
+	cp_progname = "opt-forecast";
+	argv[0] = (char *)cp_progname; /* getopt's messages name the tool, not its path */
+	char *owned = NULL;
+	int st = forecast_main(argc, argv, &owned);
+	free(owned);
+	return st;
 }

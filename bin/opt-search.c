@@ -6,6 +6,7 @@
 #include "envelope.h"
 #include "jsonutil.h"
 #include "forecast.h"
+#include "fcache.h"
 #include "search.h"
 #include "search_dist.h"
 #include "series.h"
@@ -63,6 +64,8 @@ static void usage(FILE *fp)
 	        "                        front, the cheapest config near the lowest RMSE\n"
 	        "  --jobs N              worker processes (default 1; same results)\n"
 	        "  --max-seconds S       stop starting work after S seconds (status partial)\n"
+	        "  --cache DIR           forecast cache (default $CHRONOPT_CACHE; opt-cache(1))\n"
+	        "  --no-cache            compute every window (same results)\n"
 	        "  --plan, --run-unit, --reduce   split the work (see opt-search(1))\n"
 	        "  --config FILE         settings file (default configs/chronopt.json)\n"
 	        "  --config-dir DIR, --history FILE   accepted for symmetry with the other stages\n"
@@ -432,8 +435,9 @@ int main(int argc, char **argv)
 {
 	cp_progname = "opt-search";
 	enum { O_METHOD = 256, O_TRIALS, O_ETA, O_MINW, O_WINDOWS, O_STRIDE, O_HOLDOUT, O_BATCH,
-	       O_NOREUSE, O_CTX, O_NS, O_TEMP, O_TOPK, O_TOPP, O_MODEL, O_SEED, O_SSEED, O_OBJ, O_JOBS, O_MAXS,
-	       O_PLAN, O_RUNUNIT, O_REDUCE, O_CONFIG, O_CONFIGDIR, O_HISTORY, O_HELP };
+	       O_NOREUSE, O_CTX, O_NS, O_TEMP, O_TOPK, O_TOPP, O_MODEL, O_SEED, O_SSEED, O_OBJ, O_JOBS,
+	       O_MAXS, O_PLAN, O_RUNUNIT, O_REDUCE, O_CONFIG, O_CONFIGDIR, O_HISTORY, O_CACHE,
+	       O_NOCACHE, O_HELP };
 	static const struct option lo[] = {
 		{"method", 1, 0, O_METHOD}, {"trials", 1, 0, O_TRIALS}, {"eta", 1, 0, O_ETA},
 		{"min-windows", 1, 0, O_MINW}, {"windows", 1, 0, O_WINDOWS}, {"stride", 1, 0, O_STRIDE},
@@ -445,7 +449,8 @@ int main(int argc, char **argv)
 		{"jobs", 1, 0, O_JOBS},
 		{"max-seconds", 1, 0, O_MAXS}, {"plan", 0, 0, O_PLAN}, {"run-unit", 0, 0, O_RUNUNIT},
 		{"reduce", 0, 0, O_REDUCE}, {"config", 1, 0, O_CONFIG}, {"config-dir", 1, 0, O_CONFIGDIR},
-		{"history", 1, 0, O_HISTORY}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
+		{"history", 1, 0, O_HISTORY}, {"cache", 1, 0, O_CACHE}, {"no-cache", 0, 0, O_NOCACHE},
+		{"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
 	cp_err e = {0};
 	int c, modes = 0;
 	opterr = 0;
@@ -500,6 +505,12 @@ int main(int argc, char **argv)
 		case O_REDUCE: opt.mode = MODE_REDUCE, modes++; break;
 		case O_CONFIG: opt.config = optarg; break;
 		case O_CONFIGDIR: case O_HISTORY: break;
+		case O_CACHE:
+			if (!*optarg)
+				rc = cp_fail(&e, CP_USAGE, "--cache: the directory name is empty");
+			fcache_select(optarg);
+			break;
+		case O_NOCACHE: fcache_select(NULL); break;
 		case O_HELP:
 			usage(stdout);
 			return cp_close_stdout();

@@ -3,6 +3,7 @@
  * here, the work in lib/validate.c and lib/validate_run.c. */
 #include "common.h"
 #include "envelope.h"
+#include "fcache.h"
 #include "settings.h"
 #include "validate.h"
 
@@ -33,13 +34,16 @@ static void usage(FILE *fp)
 	      "  --batch N                   windows per forecaster call (0: all)\n"
 	      "  --format json|text          envelopes (default) or a plain-text report\n"
 	      "  --exit-code                 exit 1 when a line is not approved\n"
+	      "  --cache DIR                 forecast cache (default $CHRONOPT_CACHE)\n"
+	      "  --no-cache                  compute every window (same results)\n"
 	      "  --config FILE --config-dir DIR --history FILE --help\n"
 	      "see opt-validate(1)\n", fp);
 }
 
 enum {
 	O_CONFIG = 256, O_CONFIG_DIR, O_HISTORY, O_PRESET, O_RMSE, O_MAPE, O_STD, O_TIME, O_FLOOR,
-	O_COV, O_BIAS, O_BIAS_PCT, O_RW, O_SIG, O_ALPHA, O_LAGS, O_ORIGINS, O_STRIDE, O_BATCH, O_FORMAT, O_EXIT
+	O_COV, O_BIAS, O_BIAS_PCT, O_RW, O_SIG, O_ALPHA, O_LAGS, O_ORIGINS, O_STRIDE, O_BATCH, O_FORMAT, O_EXIT,
+	O_CACHE, O_NOCACHE
 };
 
 static const struct option longopts[] = {
@@ -64,6 +68,8 @@ static const struct option longopts[] = {
 	{"batch", required_argument, NULL, O_BATCH},
 	{"format", required_argument, NULL, O_FORMAT},
 	{"exit-code", no_argument, NULL, O_EXIT},
+	{"cache", required_argument, NULL, O_CACHE},
+	{"no-cache", no_argument, NULL, O_NOCACHE},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -125,6 +131,12 @@ int main(int argc, char **argv)
 		case O_ALPHA: n = &alpha; break;
 		case O_SIG: sig = 1; break;
 		case O_EXIT: exit_code = 1; break;
+		case O_CACHE:
+			if (!*optarg)
+				return bad("--cache: the directory name is empty%s", "");
+			fcache_select(optarg);
+			break;
+		case O_NOCACHE: fcache_select(NULL); break;
 		case O_LAGS:
 			if (cp_parse_long(optarg, 0, 10000, &l) < 0)
 				return bad("--dm-lags '%s' must be an integer in 0..10000", optarg);

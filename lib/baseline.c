@@ -167,6 +167,7 @@ forecaster *baseline_new(const char *name, int period, cp_err *e)
 		b->f.forecast = bl_forecast;
 		b->f.max_context = 0;
 		b->f.prefix_horizon = 0;
+		b->f.steps_prefix = 1;
 		b->f.free = bl_free;
 		return &b->f;
 	}

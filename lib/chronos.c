@@ -186,8 +186,19 @@ chronos_model *chronos_load(const char *dir, cp_err *e)
 	snprintf(path, n, "%s/config.json", dir);
 	if (cc_load(&m->c, path, e) < 0)
 		goto fail;
-	snprintf(path, n, "%s/model.safetensors", dir);
-	if (st_open(&m->st, path, e) < 0)
+	snprintf(path, n, "%s/generation_config.json", dir);
+	int missing = 0;
+	size_t glen;
+	char *gen = cp_read_file(path, 4u << 20, &glen, &missing, e);
+	if (!gen && !missing)
+		goto fail;
+	if (gen) {
+		int grc = cc_generation(&m->c, gen, glen, path, e);
+		free(gen);
+		if (grc < 0)
+			goto fail;
+	}
+	if (st_open_dir(&m->st, dir, e) < 0)
 		goto fail;
 	m->inner = m->c.num_heads * m->c.d_kv;
 	m->head_scale = m->c.tie_word_embeddings ? (float)pow(m->c.d_model, -0.5) : 1.0f;
@@ -540,9 +551,23 @@ int chronos_predict(chronos_model *m, const chronos_sampling *sp, int nwin,
 	if (nwin == 0)
 		return 0;
 	int ns = sp->num_samples, P = c->prediction_length, V = c->vocab_size, d = c->d_model;
+	if (nwin > 1) {
+		/* One window at a time: OpenBLAS's sgemm rounds a row differently
+		 * with the row count and the row's place in the product, so a
+		 * window decoded among others would not give the bytes it gives
+		 * alone, in another batch, or from the forecast cache. */
+		size_t per = (size_t)ns * steps;
+		for (int w = 0; w < nwin; w++)
+			if (chronos_predict(m, sp, 1, ctx + w, nctx + w, steps, seed, stream + w, paths + w * per,
+			                    tokens ? tokens + w * per : NULL, e) < 0)
+				return -1;
+		return 0;
+	}
 	int T = steps < P ? steps : P, N = c->context_length + 1, CL = c->context_length;
 	long total = (long)nwin * ns;
-	size_t kv_row = (size_t)2 * c->num_decoder_layers * T * m->inner * sizeof(float);
+	/* rows per chunk from prediction_length, not T: the same chunks (so the
+	 * same bytes) for every horizon */
+	size_t kv_row = (size_t)2 * c->num_decoder_layers * P * m->inner * sizeof(float);
 	long R = m->max_rows > 0 ? m->max_rows : (long)(KV_BUDGET / kv_row);
 	R = R < 8 ? 8 : R > 1024 ? 1024 : R;
 	if (R > total)

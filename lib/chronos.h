@@ -109,9 +109,14 @@ void chronos_encode_embeds(chronos_model *m, float *x, const unsigned char *mask
 void chronos_logits(chronos_model *m, const int *ids, const unsigned char *mask, int n,
                     const int *prefix, int len, float *logits);
 
-/* Sample nwin windows at once.  Window w's context is ctx[w][0..nctx[w]-1]
+/* Sample nwin windows.  Window w's context is ctx[w][0..nctx[w]-1]
  * (NaN = missing; only its last context_length values are used).  Path s of
- * window w uses only the PRNG stream (seed, stream[w], s).  Writes
+ * window w uses only the PRNG stream (seed, stream[w], s).  Windows are
+ * decoded one after the other, their rows in chunks that depend only on the
+ * model and num_samples (never on steps or the other windows), so a
+ * window's paths are the same bytes whatever else is in the call, and its
+ * first k steps are those of any longer run with the same num_samples
+ * (the forecast cache relies on both).  Writes
  * paths[(w * num_samples + s) * steps + h] and, when tokens is non-NULL,
  * the sampled token ids at the same index.  Returns 0, or -1 with e filled
  * (CP_USAGE for bad settings). */

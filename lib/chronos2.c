@@ -100,8 +100,7 @@ chronos2_model *chronos2_load(const char *dir, cp_err *e)
 	snprintf(path, n, "%s/config.json", dir);
 	if (c2_config_load(&m->c, path, e) < 0)
 		goto fail;
-	snprintf(path, n, "%s/model.safetensors", dir);
-	if (st_open(&m->st, path, e) < 0)
+	if (st_open_dir(&m->st, dir, e) < 0)
 		goto fail;
 	m->inner = m->c.num_heads * m->c.d_kv;
 	m->gemm = mm_gemm;

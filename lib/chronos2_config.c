@@ -1,6 +1,7 @@
 /* chronos2_config.c — see chronos2_config.h. */
 #include "chronos2_config.h"
 #include "chronos_config.h"
+#include "jsonutil.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -10,78 +11,13 @@
 
 #define C2_MAX_CONFIG (4u << 20)
 
-/* Key `k` of o: NULL when absent or null. */
-static const cJSON *item(const cJSON *o, const char *k)
-{
-	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, k);
-	return j && !cJSON_IsNull(j) ? j : NULL;
-}
+#define HF JF_NULL_ABSENT                /* Hugging Face writes unset keys as null */
+#define HF_REQ (JF_NULL_ABSENT | JF_REQUIRED)
 
-/* Integer key in [lo, hi]; absent: *v keeps its default unless required. */
-static int get_int(const cJSON *o, const char *k, long lo, long hi, int required, int *v,
-                   const char *path, const char *where, cp_err *e)
-{
-	const cJSON *j = item(o, k);
-	if (!j)
-		return required ? cp_fail(e, CP_DATA, "%s: %s'%s' is missing", path, where, k) : 0;
-	if (!cJSON_IsNumber(j) || j->valuedouble != floor(j->valuedouble) ||
-	    j->valuedouble < (double)lo || j->valuedouble > (double)hi)
-		return cp_fail(e, CP_DATA, "%s: %s'%s' must be an integer in [%ld, %ld]", path, where, k, lo, hi);
-	*v = (int)j->valuedouble;
-	return 0;
-}
-
-static int get_num(const cJSON *o, const char *k, double lo, double hi, double *v,
-                   const char *path, const char *where, cp_err *e)
-{
-	const cJSON *j = item(o, k);
-	if (!j)
-		return 0;
-	if (!cJSON_IsNumber(j) || !isfinite(j->valuedouble) || j->valuedouble < lo || j->valuedouble > hi)
-		return cp_fail(e, CP_DATA, "%s: %s'%s' must be a number in [%g, %g]", path, where, k, lo, hi);
-	*v = j->valuedouble;
-	return 0;
-}
-
-static int get_bool(const cJSON *o, const char *k, int *v, const char *path, const char *where, cp_err *e)
-{
-	const cJSON *j = item(o, k);
-	if (!j)
-		return 0;
-	if (!cJSON_IsBool(j))
-		return cp_fail(e, CP_DATA, "%s: %s'%s' must be true or false", path, where, k);
-	*v = cJSON_IsTrue(j);
-	return 0;
-}
-
-static int get_str(const cJSON *o, const char *k, const char **v, const char *path, cp_err *e)
-{
-	const cJSON *j = item(o, k);
-	if (!j)
-		return 0;
-	if (!cJSON_IsString(j))
-		return cp_fail(e, CP_DATA, "%s: '%s' must be a string", path, k);
-	*v = j->valuestring;
-	return 0;
-}
-
-static int act_lookup(const char *s, int *act)
-{
-	static const struct { const char *n; int a; } tab[] = {
-		{"relu", CC_RELU}, {"gelu_new", CC_GELU_NEW}, {"gelu_pytorch_tanh", CC_GELU_NEW},
-		{"gelu", CC_GELU}, {"silu", CC_SILU}, {"swish", CC_SILU},
-	};
-	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
-		if (strcmp(s, tab[i].n) == 0) {
-			*act = tab[i].a;
-			return 0;
-		}
-	return -1;
-}
 
 static int parse_core(c2_config *c, const cJSON *r, const char *p, cp_err *e)
 {
-	const char *w = "";
+	const char *W = p;
 	c->d_model = 512;
 	c->d_kv = 64;
 	c->d_ff = 2048;
@@ -89,13 +25,13 @@ static int parse_core(c2_config *c, const cJSON *r, const char *p, cp_err *e)
 	c->num_heads = 8;
 	c->layer_norm_epsilon = 1e-6;
 	c->rope_theta = 10000.0;
-	if (get_int(r, "d_model", 1, 16384, 0, &c->d_model, p, w, e) ||
-	    get_int(r, "d_kv", 1, 4096, 0, &c->d_kv, p, w, e) ||
-	    get_int(r, "d_ff", 1, 262144, 0, &c->d_ff, p, w, e) ||
-	    get_int(r, "num_layers", 1, 256, 0, &c->num_layers, p, w, e) ||
-	    get_int(r, "num_heads", 1, 256, 0, &c->num_heads, p, w, e) ||
-	    get_num(r, "layer_norm_epsilon", 0, 1, &c->layer_norm_epsilon, p, w, e) ||
-	    get_num(r, "rope_theta", 1e-6, 1e12, &c->rope_theta, p, w, e))
+	if (jf_int(r, "d_model", 1, 16384, HF, &c->d_model, W, e) ||
+	    jf_int(r, "d_kv", 1, 4096, HF, &c->d_kv, W, e) ||
+	    jf_int(r, "d_ff", 1, 262144, HF, &c->d_ff, W, e) ||
+	    jf_int(r, "num_layers", 1, 256, HF, &c->num_layers, W, e) ||
+	    jf_int(r, "num_heads", 1, 256, HF, &c->num_heads, W, e) ||
+	    jf_num(r, "layer_norm_epsilon", 0, 1, HF, &c->layer_norm_epsilon, W, e) ||
+	    jf_num(r, "rope_theta", 1e-6, 1e12, HF, &c->rope_theta, W, e))
 		return -1;
 	if (!(c->layer_norm_epsilon > 0))
 		return cp_fail(e, CP_DATA, "%s: 'layer_norm_epsilon' must be positive", p);
@@ -106,7 +42,7 @@ static int parse_core(c2_config *c, const cJSON *r, const char *p, cp_err *e)
 	if ((long)c->num_heads * c->d_kv > 65536)
 		return cp_fail(e, CP_DATA, "%s: num_heads * d_kv = %ld is too large", p, (long)c->num_heads * c->d_kv);
 	const char *proj = "relu", *daf = NULL;
-	if (get_str(r, "feed_forward_proj", &proj, p, e) || get_str(r, "dense_act_fn", &daf, p, e))
+	if (jf_str(r, "feed_forward_proj", HF, &proj, p, e) || jf_str(r, "dense_act_fn", HF, &daf, p, e))
 		return -1;
 	char shown[CP_SHOWN_MAX];
 	const char *dash = strrchr(proj, '-');
@@ -117,13 +53,13 @@ static int parse_core(c2_config *c, const cJSON *r, const char *p, cp_err *e)
 		return cp_fail(e, CP_DATA, "%s: 'feed_forward_proj' '%s': gated feed-forward layers are not "
 		               "part of Chronos-2", p, cp_shown(proj, shown));
 	int gated = 0;
-	if (get_bool(r, "is_gated_act", &gated, p, w, e))
+	if (jf_bool(r, "is_gated_act", HF, &gated, W, e))
 		return -1;
 	if (gated)
 		return cp_fail(e, CP_DATA, "%s: 'is_gated_act' true: gated feed-forward layers are not part of Chronos-2", p);
 	if (daf)
 		actname = daf;
-	if (act_lookup(actname, &c->act) < 0)
+	if (cc_act_lookup(actname, &c->act) < 0)
 		return cp_fail(e, CP_DATA, "%s: activation '%s' is not supported (relu, gelu_new, gelu, silu)",
 		               p, cp_shown(actname, shown));
 	return 0;
@@ -151,19 +87,21 @@ static int parse_forecasting(c2_config *c, const cJSON *r, const char *p, cp_err
 			               p, cp_shown(it->string, shown));
 	}
 	const char *w = "chronos_config: ";
+	char W[512];
+	snprintf(W, sizeof(W), "%s: chronos_config", p);
 	int in_size = 0, out_size = 0, stride = 0;
 	c->max_output_patches = 1;
 	c->time_encoding_scale = -1;
 	c->use_reg_token = 0;
 	c->use_arcsinh = 0;
-	if (get_int(cc, "context_length", 1, 1 << 20, 1, &c->context_length, p, w, e) ||
-	    get_int(cc, "input_patch_size", 1, 4096, 1, &in_size, p, w, e) ||
-	    get_int(cc, "input_patch_stride", 1, 4096, 1, &stride, p, w, e) ||
-	    get_int(cc, "output_patch_size", 1, 4096, 1, &out_size, p, w, e) ||
-	    get_int(cc, "max_output_patches", 1, 65536, 0, &c->max_output_patches, p, w, e) ||
-	    get_int(cc, "time_encoding_scale", 1, 1 << 30, 0, &c->time_encoding_scale, p, w, e) ||
-	    get_bool(cc, "use_reg_token", &c->use_reg_token, p, w, e) ||
-	    get_bool(cc, "use_arcsinh", &c->use_arcsinh, p, w, e))
+	if (jf_int(cc, "context_length", 1, 1 << 20, HF_REQ, &c->context_length, W, e) ||
+	    jf_int(cc, "input_patch_size", 1, 4096, HF_REQ, &in_size, W, e) ||
+	    jf_int(cc, "input_patch_stride", 1, 4096, HF_REQ, &stride, W, e) ||
+	    jf_int(cc, "output_patch_size", 1, 4096, HF_REQ, &out_size, W, e) ||
+	    jf_int(cc, "max_output_patches", 1, 65536, HF, &c->max_output_patches, W, e) ||
+	    jf_int(cc, "time_encoding_scale", 1, 1 << 30, HF, &c->time_encoding_scale, W, e) ||
+	    jf_bool(cc, "use_reg_token", HF, &c->use_reg_token, W, e) ||
+	    jf_bool(cc, "use_arcsinh", HF, &c->use_arcsinh, W, e))
 		return -1;
 	if (c->time_encoding_scale < 0)
 		c->time_encoding_scale = c->context_length;

@@ -14,8 +14,6 @@ typedef struct {
 	int mid;                          /* j of level 0.5 */
 } c2_fc;
 
-/* Rows one forward pass may hold: bounds the run state whatever nwin is. */
-#define C2_CHUNK_ROWS 4096
 
 static int c2_fc_forecast(forecaster *f, const fc_config *cfg, int nwin,
                           const double *const *ctx, const int *nctx, int steps,
@@ -25,7 +23,7 @@ static int c2_fc_forecast(forecaster *f, const fc_config *cfg, int nwin,
 	c2_fc *st = f->state;
 	chronos2_model *m = st->m;
 	const c2_config *c = &m->c;
-	int Q = c->num_quantiles, p = c->patch_size;
+	int Q = c->num_quantiles;
 	(void)seed, (void)stream;
 	if (cfg->context_length < 1)
 		return cp_fail(e, CP_USAGE, "context_length must be positive");
@@ -39,16 +37,11 @@ static int c2_fc_forecast(forecaster *f, const fc_config *cfg, int nwin,
 				return cp_fail(e, CP_DATA, "window %d: value %g at position %d is not finite as a float",
 				               w, ctx[w][i], i + 1);
 	}
-	/* rows per window: kept patches, [REG], output patches; times the
-	 * unrolled copies when the horizon is rolled out */
 	int use = cfg->context_length < c->context_length ? cfg->context_length : c->context_length;
-	int nout = (steps + p - 1) / p;
-	nout = nout < c->max_output_patches ? nout : c->max_output_patches;
-	long rows = (long)(use + p - 1) / p + 1 + nout;
-	if ((long)nout * p < steps)
-		rows *= 9;
-	int chunk = (int)(C2_CHUNK_ROWS / rows);
-	chunk = chunk < 1 ? 1 : chunk;
+	/* one window per forward pass: a window's quantiles are then the same
+	 * bytes whatever else is asked with it (sgemm rounds a row differently
+	 * with the row count), which the forecast cache relies on */
+	int chunk = 1;
 	c2_series *s = cp_calloc((size_t)(chunk > nwin ? (nwin ? nwin : 1) : chunk), sizeof(c2_series));
 	float *buf = cp_malloc(sizeof(float) * (size_t)(chunk < nwin ? chunk : (nwin ? nwin : 1)) * use);
 	float *out = cp_malloc(sizeof(float) * (size_t)(chunk < nwin ? chunk : (nwin ? nwin : 1)) * Q * steps);

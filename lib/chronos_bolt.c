@@ -375,7 +375,12 @@ static int bolt_fc_forecast(forecaster *f, const fc_config *cfg, int nwin,
 		nc[w] = nctx[w] < cfg->context_length ? nctx[w] : cfg->context_length;
 		cx[w] = ctx[w] + nctx[w] - nc[w];
 	}
-	int rc = bolt_predict(m, nwin, cx, nc, steps, out, e);
+	/* one window per pass: a window's quantiles are then the same bytes
+	 * whatever else is asked with it (sgemm rounds a row differently with
+	 * the row count), which the forecast cache relies on */
+	int rc = 0;
+	for (int w = 0; w < nwin && rc == 0; w++)
+		rc = bolt_predict(m, 1, cx + w, nc + w, steps, out + (size_t)w * Q * steps, e);
 	if (rc == 0)
 		for (int w = 0; w < nwin; w++) {
 			for (size_t i = 0; i < (size_t)Q * steps; i++)

@@ -1,5 +1,7 @@
 /* chronos_config.c — see chronos_config.h. */
 #include "chronos_config.h"
+#include "forecast.h"
+#include "jsonutil.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -17,7 +19,7 @@ const char *cc_act_name(int act)
 	return act >= 0 && act < 4 ? act_names[act] : "?";
 }
 
-static int act_lookup(const char *s, int *act)
+int cc_act_lookup(const char *s, int *act)
 {
 	static const struct { const char *n; int a; } tab[] = {
 		{"relu", CC_RELU}, {"gelu_new", CC_GELU_NEW}, {"gelu_pytorch_tanh", CC_GELU_NEW},
@@ -31,53 +33,8 @@ static int act_lookup(const char *s, int *act)
 	return -1;
 }
 
-/* Integer key `k` of object o in [lo, hi]; absent: *v keeps its default
- * unless `required`.  Returns -1 with e filled on a bad value. */
-static int get_int(const cJSON *o, const char *k, long lo, long hi, int required,
-                   int *v, const char *path, const char *where, cp_err *e)
-{
-	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, k);
-	if (!j || cJSON_IsNull(j)) {
-		if (required)
-			return cp_fail(e, CP_DATA, "%s: %s'%s' is missing", path, where, k);
-		return 0;
-	}
-	if (!cJSON_IsNumber(j) || j->valuedouble != floor(j->valuedouble) ||
-	    j->valuedouble < (double)lo || j->valuedouble > (double)hi)
-		return cp_fail(e, CP_DATA, "%s: %s'%s' must be an integer in [%ld, %ld]", path, where, k, lo, hi);
-	*v = (int)j->valuedouble;
-	return 0;
-}
-
-static int get_num(const cJSON *o, const char *k, double lo, double hi, int required,
-                   double *v, const char *path, const char *where, cp_err *e)
-{
-	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, k);
-	if (!j || cJSON_IsNull(j)) {
-		if (required)
-			return cp_fail(e, CP_DATA, "%s: %s'%s' is missing", path, where, k);
-		return 0;
-	}
-	if (!cJSON_IsNumber(j) || !isfinite(j->valuedouble) || j->valuedouble < lo || j->valuedouble > hi)
-		return cp_fail(e, CP_DATA, "%s: %s'%s' must be a number in [%g, %g]", path, where, k, lo, hi);
-	*v = j->valuedouble;
-	return 0;
-}
-
-static int get_bool(const cJSON *o, const char *k, int required, int *v,
-                    const char *path, const char *where, cp_err *e)
-{
-	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, k);
-	if (!j || cJSON_IsNull(j)) {
-		if (required)
-			return cp_fail(e, CP_DATA, "%s: %s'%s' is missing", path, where, k);
-		return 0;
-	}
-	if (!cJSON_IsBool(j))
-		return cp_fail(e, CP_DATA, "%s: %s'%s' must be true or false", path, where, k);
-	*v = cJSON_IsTrue(j);
-	return 0;
-}
+#define HF JF_NULL_ABSENT                /* Hugging Face writes unset keys as null */
+#define HF_REQ (JF_NULL_ABSENT | JF_REQUIRED)
 
 static const char *get_str(const cJSON *o, const char *k)
 {
@@ -87,7 +44,7 @@ static const char *get_str(const cJSON *o, const char *k)
 
 static int parse_t5(cc_config *c, const cJSON *r, const char *p, cp_err *e)
 {
-	const char *w = "";
+	const char *W = p;
 	c->vocab_size = 32128;
 	c->d_model = 512;
 	c->d_kv = 64;
@@ -101,22 +58,23 @@ static int parse_t5(cc_config *c, const cJSON *r, const char *p, cp_err *e)
 	c->tie_word_embeddings = 1;
 	int pad = 0, eos = 1;
 	c->decoder_start_token_id = -1;
-	if (get_int(r, "vocab_size", 1, 1 << 20, 0, &c->vocab_size, p, w, e) ||
-	    get_int(r, "d_model", 1, 16384, 0, &c->d_model, p, w, e) ||
-	    get_int(r, "d_kv", 1, 4096, 0, &c->d_kv, p, w, e) ||
-	    get_int(r, "d_ff", 1, 262144, 0, &c->d_ff, p, w, e) ||
-	    get_int(r, "num_layers", 1, 256, 0, &c->num_layers, p, w, e) ||
-	    get_int(r, "num_decoder_layers", 1, 256, 0, &c->num_decoder_layers, p, w, e) ||
-	    get_int(r, "num_heads", 1, 256, 0, &c->num_heads, p, w, e) ||
-	    get_int(r, "relative_attention_num_buckets", 4, 4096, 0, &c->num_buckets, p, w, e) ||
-	    get_int(r, "relative_attention_max_distance", 1, 1 << 20, 0, &c->max_distance, p, w, e) ||
-	    get_num(r, "layer_norm_epsilon", 0, 1, 0, &c->layer_norm_epsilon, p, w, e) ||
-	    get_bool(r, "tie_word_embeddings", 0, &c->tie_word_embeddings, p, w, e) ||
-	    get_int(r, "pad_token_id", 0, 1 << 20, 0, &pad, p, w, e) ||
-	    get_int(r, "eos_token_id", 0, 1 << 20, 0, &eos, p, w, e) ||
-	    get_int(r, "decoder_start_token_id", 0, c->vocab_size - 1, 0, &c->decoder_start_token_id, p, w, e))
+	if (jf_int(r, "vocab_size", 1, 1 << 20, HF, &c->vocab_size, W, e) ||
+	    jf_int(r, "d_model", 1, 16384, HF, &c->d_model, W, e) ||
+	    jf_int(r, "d_kv", 1, 4096, HF, &c->d_kv, W, e) ||
+	    jf_int(r, "d_ff", 1, 262144, HF, &c->d_ff, W, e) ||
+	    jf_int(r, "num_layers", 1, 256, HF, &c->num_layers, W, e) ||
+	    jf_int(r, "num_decoder_layers", 1, 256, HF, &c->num_decoder_layers, W, e) ||
+	    jf_int(r, "num_heads", 1, 256, HF, &c->num_heads, W, e) ||
+	    jf_int(r, "relative_attention_num_buckets", 4, 4096, HF, &c->num_buckets, W, e) ||
+	    jf_int(r, "relative_attention_max_distance", 1, 1 << 20, HF, &c->max_distance, W, e) ||
+	    jf_num(r, "layer_norm_epsilon", 0, 1, HF, &c->layer_norm_epsilon, W, e) ||
+	    jf_bool(r, "tie_word_embeddings", HF, &c->tie_word_embeddings, W, e) ||
+	    jf_int(r, "pad_token_id", 0, 1 << 20, HF, &pad, W, e) ||
+	    jf_int(r, "eos_token_id", 0, 1 << 20, HF, &eos, W, e) ||
+	    jf_int(r, "decoder_start_token_id", 0, c->vocab_size - 1, HF, &c->decoder_start_token_id, W, e))
 		return -1;
 	(void)eos;
+	c->decoder_start_set = c->decoder_start_token_id >= 0;
 	if (c->num_decoder_layers < 0)
 		c->num_decoder_layers = c->num_layers;
 	if (c->decoder_start_token_id < 0) {
@@ -156,9 +114,9 @@ static int parse_t5(cc_config *c, const cJSON *r, const char *p, cp_err *e)
 		return cp_fail(e, CP_DATA, "%s: 'dense_act_fn' must be a string", p);
 	if (daf)
 		actname = daf;
-	if (act_lookup(actname, &c->act) < 0)
+	if (cc_act_lookup(actname, &c->act) < 0)
 		return cp_fail(e, CP_DATA, "%s: activation '%.40s' is not supported (relu, gelu_new, gelu, silu)", p, actname);
-	if (get_bool(r, "is_gated_act", 0, &c->gated, p, w, e))
+	if (jf_bool(r, "is_gated_act", HF, &c->gated, W, e))
 		return -1;
 	return 0;
 }
@@ -227,6 +185,23 @@ int cc_family_of(const cJSON *r, const char *p, int *family, cp_err *e)
 
 /* -------------------------------------------------------------- chronos-t5 */
 
+/* The checkpoint's own sampling settings (the defaults of a forecast), all
+ * required, in the one domain of the settings (forecast.h). */
+static int sampling_defaults(cc_config *c, const cJSON *cc, const char *p, cp_err *e)
+{
+	char what[512];
+	snprintf(what, sizeof(what), "%s: chronos_config", p);
+	fc_config f = fc_config_quantile_off;
+	for (int k = FC_SAMPLES; k < FC_NKEYS; k++)
+		if (fc_config_field(cc, k, JF_REQUIRED | JF_NULL_ABSENT, &f, what, e) < 0)
+			return -1;
+	c->num_samples = f.num_samples;
+	c->temperature = f.temperature;
+	c->top_k = f.top_k;
+	c->top_p = f.top_p;
+	return 0;
+}
+
 static int parse_chronos(cc_config *c, const cJSON *r, const char *p, cp_err *e)
 {
 	const cJSON *cc = cJSON_GetObjectItemCaseSensitive(r, "chronos_config");
@@ -235,6 +210,8 @@ static int parse_chronos(cc_config *c, const cJSON *r, const char *p, cp_err *e)
 	if (!cJSON_IsObject(cc))
 		return cp_fail(e, CP_DATA, "%s: 'chronos_config' is not a JSON object", p);
 	const char *w = "chronos_config: ";
+	char W[512];
+	snprintf(W, sizeof(W), "%s: chronos_config", p);
 	const char *tc = get_str(cc, "tokenizer_class");
 	if (!tc)
 		return cp_fail(e, CP_DATA, "%s: %s'tokenizer_class' is missing", p, w);
@@ -249,22 +226,21 @@ static int parse_chronos(cc_config *c, const cJSON *r, const char *p, cp_err *e)
 	if (!cJSON_IsObject(kw))
 		return cp_fail(e, CP_DATA, "%s: %s'tokenizer_kwargs' is missing or not an object", p, w);
 	const char *wk = "chronos_config: tokenizer_kwargs: ";
-	if (get_num(kw, "low_limit", -1e30, 1e30, 1, &c->low_limit, p, wk, e) ||
-	    get_num(kw, "high_limit", -1e30, 1e30, 1, &c->high_limit, p, wk, e))
+	char WK[512];
+	snprintf(WK, sizeof(WK), "%s: chronos_config: tokenizer_kwargs", p);
+	if (jf_num(kw, "low_limit", -1e30, 1e30, HF_REQ, &c->low_limit, WK, e) ||
+	    jf_num(kw, "high_limit", -1e30, 1e30, HF_REQ, &c->high_limit, WK, e))
 		return -1;
 	if (!(c->low_limit < c->high_limit))
 		return cp_fail(e, CP_DATA, "%s: %slow_limit must be below high_limit", p, wk);
-	if (get_int(cc, "n_tokens", 5, c->vocab_size, 1, &c->n_tokens, p, w, e) ||
-	    get_int(cc, "n_special_tokens", 1, c->n_tokens - 4, 1, &c->n_special_tokens, p, w, e) ||
-	    get_int(cc, "pad_token_id", 0, c->n_special_tokens - 1, 1, &c->pad_token_id, p, w, e) ||
-	    get_int(cc, "eos_token_id", 0, c->n_special_tokens - 1, 1, &c->eos_token_id, p, w, e) ||
-	    get_bool(cc, "use_eos_token", 1, &c->use_eos_token, p, w, e) ||
-	    get_int(cc, "context_length", 1, 65536, 1, &c->context_length, p, w, e) ||
-	    get_int(cc, "prediction_length", 1, 65536, 1, &c->prediction_length, p, w, e) ||
-	    get_int(cc, "num_samples", 1, 1000000, 1, &c->num_samples, p, w, e) ||
-	    get_num(cc, "temperature", 1e-6, 1e6, 1, &c->temperature, p, w, e) ||
-	    get_int(cc, "top_k", 0, 1 << 30, 1, &c->top_k, p, w, e) ||
-	    get_num(cc, "top_p", 0, 1, 1, &c->top_p, p, w, e))
+	if (jf_int(cc, "n_tokens", 5, c->vocab_size, HF_REQ, &c->n_tokens, W, e) ||
+	    jf_int(cc, "n_special_tokens", 1, c->n_tokens - 4, HF_REQ, &c->n_special_tokens, W, e) ||
+	    jf_int(cc, "pad_token_id", 0, c->n_special_tokens - 1, HF_REQ, &c->pad_token_id, W, e) ||
+	    jf_int(cc, "eos_token_id", 0, c->n_special_tokens - 1, HF_REQ, &c->eos_token_id, W, e) ||
+	    jf_bool(cc, "use_eos_token", HF_REQ, &c->use_eos_token, W, e) ||
+	    jf_int(cc, "context_length", 1, 65536, HF_REQ, &c->context_length, W, e) ||
+	    jf_int(cc, "prediction_length", 1, 65536, HF_REQ, &c->prediction_length, W, e) ||
+	    sampling_defaults(c, cc, p, e))
 		return -1;
 	return 0;
 }
@@ -279,12 +255,14 @@ static int parse_bolt(cc_config *c, const cJSON *r, const char *p, cp_err *e)
 	if (!cJSON_IsObject(cc))
 		return cp_fail(e, CP_DATA, "%s: 'chronos_config' is missing or not a JSON object", p);
 	const char *w = "chronos_config: ";
+	char W[512];
+	snprintf(W, sizeof(W), "%s: chronos_config", p);
 	c->use_reg_token = 0;
-	if (get_int(cc, "context_length", 1, 65536, 1, &c->context_length, p, w, e) ||
-	    get_int(cc, "prediction_length", 1, 4096, 1, &c->prediction_length, p, w, e) ||
-	    get_int(cc, "input_patch_size", 1, 4096, 1, &c->patch_size, p, w, e) ||
-	    get_int(cc, "input_patch_stride", 1, 4096, 1, &c->patch_stride, p, w, e) ||
-	    get_bool(cc, "use_reg_token", 0, &c->use_reg_token, p, w, e))
+	if (jf_int(cc, "context_length", 1, 65536, HF_REQ, &c->context_length, W, e) ||
+	    jf_int(cc, "prediction_length", 1, 4096, HF_REQ, &c->prediction_length, W, e) ||
+	    jf_int(cc, "input_patch_size", 1, 4096, HF_REQ, &c->patch_size, W, e) ||
+	    jf_int(cc, "input_patch_stride", 1, 4096, HF_REQ, &c->patch_stride, W, e) ||
+	    jf_bool(cc, "use_reg_token", HF, &c->use_reg_token, W, e))
 		return -1;
 	const cJSON *q = cJSON_GetObjectItemCaseSensitive(cc, "quantiles");
 	if (!q)
@@ -353,6 +331,50 @@ int cc_load(cc_config *c, const char *path, cp_err *e)
 		return -1;
 	int rc = cc_parse(c, buf, n, path, e);
 	free(buf);
+	return rc;
+}
+
+int cc_generation(cc_config *c, const char *json, size_t len, const char *path, cp_err *e)
+{
+	if (len > CC_MAX_CONFIG)
+		return cp_fail(e, CP_DATA, "%s: implausibly large (%zu bytes)", path, len);
+	cJSON *r = cJSON_ParseWithLength(json, len);
+	int rc = 0;
+	if (!cJSON_IsObject(r)) {
+		rc = cp_fail(e, CP_DATA, "%s: not a valid JSON object", path);
+		goto done;
+	}
+	int ds = -1;
+	if (jf_int(r, "decoder_start_token_id", 0, c->vocab_size - 1, HF, &ds, path, e) < 0) {
+		rc = -1;
+		goto done;
+	}
+	if (ds >= 0 && c->decoder_start_set && ds != c->decoder_start_token_id) {
+		rc = cp_fail(e, CP_DATA, "%s: decoder_start_token_id %d disagrees with config.json's %d", path, ds,
+		             c->decoder_start_token_id);
+		goto done;
+	}
+	if (ds >= 0)
+		c->decoder_start_token_id = ds;
+	const cJSON *eos = cJSON_GetObjectItemCaseSensitive(r, "eos_token_id");
+	if (!eos || cJSON_IsNull(eos))
+		goto done;
+	int n = cJSON_IsArray(eos) ? cJSON_GetArraySize(eos) : 1, found = 0;
+	for (int i = 0; i < n; i++) {
+		const cJSON *v = cJSON_IsArray(eos) ? cJSON_GetArrayItem(eos, i) : eos;
+		if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) || v->valuedouble < 0 ||
+		    v->valuedouble >= c->vocab_size) {
+			rc = cp_fail(e, CP_DATA, "%s: 'eos_token_id' must be a token id in [0, %d] or a list of them",
+			             path, c->vocab_size - 1);
+			goto done;
+		}
+		found |= (int)v->valuedouble == c->eos_token_id;
+	}
+	if (c->family == CC_T5 && !found)
+		rc = cp_fail(e, CP_DATA, "%s: eos_token_id does not include config.json's chronos_config "
+		             "eos_token_id %d, the token the sampler keeps out", path, c->eos_token_id);
+done:
+	cJSON_Delete(r);
 	return rc;
 }
 

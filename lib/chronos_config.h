@@ -47,6 +47,7 @@ typedef struct {
 	double layer_norm_epsilon;
 	int tie_word_embeddings;
 	int decoder_start_token_id;
+	int decoder_start_set;              /* config.json gives it (not the pad default) */
 	/* chronos_config */
 	int n_tokens, n_special_tokens, pad_token_id, eos_token_id, use_eos_token;
 	double low_limit, high_limit;
@@ -81,9 +82,24 @@ int cc_parse(cc_config *c, const char *json, size_t len, const char *path, cp_er
 /* Read and parse `path`.  CP_IO when unreadable. */
 int cc_load(cc_config *c, const char *path, cp_err *e);
 
+/* generation_config.json of the same directory (text json[0..len-1],
+ * `path` for messages), which Hugging Face's generate reads: its
+ * decoder_start_token_id, when set, is the one the decoder starts from
+ * (it must lie in the vocabulary, and agree with config.json's when that
+ * sets one); its eos_token_id (an id or a list of ids), when set, must
+ * include the end-of-sequence id the sampler keeps out (Chronos-T5's
+ * chronos_config eos_token_id) and lie in the vocabulary.  Other keys are
+ * not read.  Returns 0, or -1 with CP_DATA "<path>: ...". */
+int cc_generation(cc_config *c, const char *json, size_t len, const char *path, cp_err *e);
+
 /* Read `path` and tell its family only (no other key is checked).
  * Returns 0, or -1 with e filled (CP_IO unreadable, CP_DATA bad). */
 int cc_detect(const char *path, int *family, cp_err *e);
+
+/* The activation called s in a config.json ("relu", "gelu_new",
+ * "gelu_pytorch_tanh", "gelu", "silu", "swish") into *act: 0, or -1 when
+ * s is none of them (the caller refuses the checkpoint). */
+int cc_act_lookup(const char *s, int *act);
 
 /* Name of an activation ("relu", "gelu_new", ...). */
 const char *cc_act_name(int act);

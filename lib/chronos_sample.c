@@ -163,6 +163,7 @@ forecaster *chronos_forecaster_new(const char *model_dir, int threads, cp_err *e
 	f->forecast = fc_forecast;
 	f->max_context = m->c.context_length;
 	f->prefix_horizon = m->c.prediction_length;
+	f->steps_prefix = 1;
 	f->free = fc_free;
 	return f;
 }

@@ -1,5 +1,6 @@
 /* depconfig.c — see depconfig.h. */
 #include "depconfig.h"
+#include "jsonutil.h"
 
 #include "jsonutil.h"
 
@@ -27,48 +28,11 @@ char *dc_read_file(const char *path, size_t *len, int *missing, cp_err *e)
 	return buf;
 }
 
-static int get_int(const cJSON *j, const char *what, const char *key, long min, long max, long dflt,
-                   int *out, cp_err *e)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
-	if (!v) {
-		if (dflt < 0)
-			return cp_fail(e, CP_DATA, "%s: \"%s\" is missing", what, key);
-		*out = (int)dflt;
-		return 0;
-	}
-	if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble) ||
-	    v->valuedouble < (double)min || v->valuedouble > (double)max)
-		return cp_fail(e, CP_DATA, "%s: \"%s\" must be an integer in %ld..%ld", what, key, min, max);
-	*out = (int)v->valuedouble;
-	return 0;
-}
-
-static int get_real(const cJSON *j, const char *what, const char *key, double dflt,
-                    double lo, double hi, double *out, cp_err *e)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
-	if (!v) {
-		*out = dflt;
-		return 0;
-	}
-	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || !(v->valuedouble > lo) ||
-	    !(v->valuedouble <= hi))
-		return cp_fail(e, CP_DATA, "%s: \"%s\" must be a number in (%g, %g]", what, key, lo, hi);
-	*out = v->valuedouble;
-	return 0;
-}
-
 int dc_settings(const cJSON *j, const char *what, fc_config *cfg, const char **model_dir, cp_err *e)
 {
 	if (!cJSON_IsObject(j))
 		return cp_fail(e, CP_DATA, "%s: config is not a JSON object", what);
-	/* The same bounds as a search space (space.c): a config is a point of one. */
-	if (get_int(j, what, "context_length", 1, 100000, -1, &cfg->context_length, e) < 0 ||
-	    get_int(j, what, "num_samples", 1, 100000, -1, &cfg->num_samples, e) < 0 ||
-	    get_int(j, what, "top_k", 0, 100000, 0, &cfg->top_k, e) < 0 ||
-	    get_real(j, what, "temperature", 1.0, 0.0, 100.0, &cfg->temperature, e) < 0 ||
-	    get_real(j, what, "top_p", 1.0, 0.0, 1.0, &cfg->top_p, e) < 0)
+	if (fc_config_from_json(j, what, cfg, e) < 0)
 		return -1;
 	if (model_dir) {
 		const cJSON *m = cJSON_GetObjectItemCaseSensitive(j, "model");
@@ -129,4 +93,37 @@ cJSON *dc_load(const char *dir, const char *horizon, int *missing, cp_err *e)
 	cJSON *j = dc_parse(text, path, horizon, e);
 	free(text);
 	return j;
+}
+
+int dc_read_settings(const char *path, fc_config *cfg, char **model_dir, cp_err *e)
+{
+	*model_dir = NULL;
+	size_t len;
+	char *text = dc_read_file(path, &len, NULL, e);
+	if (!text)
+		return -1;
+	cJSON *j = cJSON_ParseWithOpts(text, NULL, 1);
+	free(text);
+	if (!j)
+		return cp_fail(e, CP_DATA, "%s: invalid JSON", path);
+	const char *md = NULL;
+	int rc = dc_settings(j, path, cfg, &md, e);
+	if (rc == 0 && md)
+		*model_dir = cp_strdup(md);
+	cJSON_Delete(j);
+	return rc;
+}
+
+int dc_resolve(const char *path, const fc_config *dflt, const fc_config *given, unsigned given_mask,
+               fc_config *out, char **model_dir, cp_err *e)
+{
+	fc_config c = *dflt;
+	*model_dir = NULL;
+	if (path && dc_read_settings(path, &c, model_dir, e) < 0)
+		return -1;
+	for (int k = 0; k < FC_NKEYS; k++)
+		if (given_mask & (1u << k))
+			fc_config_set(&c, k, fc_config_get(given, k));
+	*out = c;
+	return 0;
 }

@@ -32,12 +32,26 @@ int dc_path(char *buf, size_t len, const char *dir, const char *horizon, cp_err 
  * NULL with *missing = 1 when there is none, or NULL with e filled. */
 cJSON *dc_load(const char *dir, const char *horizon, int *missing, cp_err *e);
 
-/* Inference settings of a config object, in the bounds of a search space:
- * context_length and num_samples (integers in 1..100000), temperature (in
- * (0, 100], default 1), top_k (integer in 0..100000, default 0), top_p (in
- * (0, 1], default 1). *model_dir is "model"."dir"
- * when present (borrowed from j) or NULL. CP_DATA "<what>: ..." on a bad
- * or missing field. */
+/* Inference settings of a config object, read with fc_config_from_json
+ * (forecast.h: the one domain of the settings; temperature 1, top_k 0 and
+ * top_p 1 when absent).  *model_dir is "model"."dir" when present
+ * (borrowed from j) or NULL.  CP_DATA "<what>: ..." on a bad or missing
+ * field. */
 int dc_settings(const cJSON *j, const char *what, fc_config *cfg, const char **model_dir, cp_err *e);
+
+/* The settings and model of a deployed config file at `path` (the --config
+ * of opt-backtest and opt-forecast): any JSON object dc_settings reads
+ * ("horizon" is not checked).  *model_dir is a new string the caller frees
+ * ("model"."dir"), or NULL when the file names no model.  CP_IO when it
+ * cannot be read, CP_DATA "<path>: ..." when it is not such a config. */
+int dc_read_settings(const char *path, fc_config *cfg, char **model_dir, cp_err *e);
+
+/* The settings a tool runs with: those of the deployed config file `path`
+ * (dc_read_settings) when path is not NULL, else *dflt; then every setting
+ * k whose bit (1 << FC_k) is set in `given_mask` taken from *given (the
+ * options typed win over the file).  *model_dir as dc_read_settings (NULL
+ * without a file).  Returns 0, or -1 with e filled (out untouched). */
+int dc_resolve(const char *path, const fc_config *dflt, const fc_config *given, unsigned given_mask,
+               fc_config *out, char **model_dir, cp_err *e);
 
 #endif

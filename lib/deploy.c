@@ -1,5 +1,6 @@
 /* deploy.c — see deploy.h. */
 #include "deploy_internal.h"
+#include "jsonutil.h"
 #include "depconfig.h"
 #include "durable.h"
 #include "envelope.h"
@@ -443,7 +444,7 @@ int dp_deploy(const dp_options *o, const char *h, const cJSON *candidate, const 
 		cJSON_AddStringToObject(cfg, "previous", bname);
 	else
 		cJSON_AddNullToObject(cfg, "previous");
-	char *text = cJSON_Print(cfg);
+	char *text = cp_json_print(cfg, 1);
 	size_t len = strlen(text);
 	text = cp_realloc(text, len + 2);
 	text[len++] = '\n';

@@ -69,11 +69,10 @@ cJSON *dp_status(const dp_options *o, const char *const *names, int n, cp_err *e
 		cJSON_AddItemToObject(s, "reasons", cJSON_IsArray(v) ? cJSON_Duplicate(v, 1) : cJSON_CreateArray());
 		if (cfg) {
 			cJSON *settings = cJSON_AddObjectToObject(s, "settings");
-			static const char *keys[] = {"context_length", "num_samples", "temperature", "top_k", "top_p"};
-			for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-				v = cJSON_GetObjectItemCaseSensitive(cfg, keys[k]);
+			for (int k = 0; k < FC_NKEYS; k++) {
+				v = cJSON_GetObjectItemCaseSensitive(cfg, fc_key[k]);
 				if (cJSON_IsNumber(v))
-					cJSON_AddNumberToObject(settings, keys[k], v->valuedouble);
+					cJSON_AddNumberToObject(settings, fc_key[k], v->valuedouble);
 			}
 			cJSON_AddItemToObject(s, "metrics", dp_metrics_of(cfg));
 			v = cJSON_GetObjectItemCaseSensitive(cfg, "previous");

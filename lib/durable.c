@@ -213,7 +213,9 @@ int durable_sync_dir(const char *path, cp_err *e)
 	return rc;
 }
 
-int durable_write(const char *path, const void *buf, size_t len, cp_err *e)
+/* durable_write (sync 1) and atomic_write (sync 0): temp, write, [fsync],
+ * rename, [fsync of the directory]. */
+static int replace_file(const char *path, const void *buf, size_t len, int sync, cp_err *e)
 {
 	size_t plen = strlen(path);
 	if (plen == 0 || path[plen - 1] == '/')
@@ -235,7 +237,7 @@ int durable_write(const char *path, const void *buf, size_t len, cp_err *e)
 		cp_fail_errno(e, "cannot write '%s'", tmp);
 		goto fail;
 	}
-	if (fail_at("fsync") || fsync(fd) != 0) {
+	if (sync && (fail_at("fsync") || fsync(fd) != 0)) {
 		cp_fail_errno(e, "cannot fsync '%s'", tmp);
 		goto fail;
 	}
@@ -251,7 +253,7 @@ int durable_write(const char *path, const void *buf, size_t len, cp_err *e)
 	}
 	reg_remove(slot);
 	free(tmp);
-	return durable_sync_dir(path, e);
+	return sync ? durable_sync_dir(path, e) : 0;
 
 fail: {
 		int saved = errno;
@@ -263,6 +265,16 @@ fail: {
 		errno = saved;
 		return -1;
 	}
+}
+
+int durable_write(const char *path, const void *buf, size_t len, cp_err *e)
+{
+	return replace_file(path, buf, len, 1, e);
+}
+
+int atomic_write(const char *path, const void *buf, size_t len, cp_err *e)
+{
+	return replace_file(path, buf, len, 0, e);
 }
 
 int durable_open(durable_file *df, const char *path, cp_err *e)

@@ -35,6 +35,14 @@
  * is in place and may not survive a power cut. Returns 0 on success. */
 int durable_write(const char *path, const void *buf, size_t len, cp_err *e);
 
+/* durable_write without the two fsyncs, for files that can be rebuilt and
+ * are checked when read (the forecast cache, fcache.h): readers see the
+ * old content or the whole new one, never a half-written file, while the
+ * system runs; after a power cut the new file may be empty or garbage.
+ * Same errors and CHRONOPT_FAIL_AT steps as durable_write except fsync and
+ * dirsync. */
+int atomic_write(const char *path, const void *buf, size_t len, cp_err *e);
+
 /* Append line[len] (must end in '\n') to path with O_APPEND, then fsync.
  * Creates the file if missing (and fsyncs its directory). On a write or
  * fsync failure the file is truncated back to its size before the call, so

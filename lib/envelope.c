@@ -1,5 +1,6 @@
 /* envelope.c — see envelope.h and chronopt-envelope(7). */
 #include "envelope.h"
+#include "jsonutil.h"
 
 #include "jsonutil.h"
 
@@ -225,7 +226,7 @@ int env_check(const cJSON *env, cp_err *e)
 
 int env_write(FILE *fp, const cJSON *env, cp_err *e)
 {
-	char *s = cJSON_PrintUnformatted(env);
+	char *s = cp_json_print(env, 0);
 	if (!s)
 		return cp_fail(e, CP_INTERNAL, "cannot format envelope");
 	size_t n = strlen(s);

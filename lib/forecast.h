@@ -13,8 +13,73 @@ typedef struct {
 	double top_p;       /* 1.0: off */
 } fc_config;
 
-/* Add c's five settings to the object o in the envelope's order:
- * "context_length", "num_samples", "temperature", "top_k", "top_p" (a
+/* ------------------------------------------------------------------
+ * The one home of the forecaster settings (fc_config.c): their key list,
+ * their domain, their JSON form.  Every tool, the deployed config
+ * (depconfig.c), the search space (space.c) and the checkpoint's own
+ * defaults (chronos_config.c) check and write them through these.
+ *
+ * Domain:  context_length  integer in [1, 100000]
+ *          num_samples     integer in [1, 100000]
+ *          temperature     number in (0, 100]
+ *          top_k           integer in [0, 100000]    (0: off)
+ *          top_p           number in (0, 1]          (1: off)
+ */
+enum { FC_CTX, FC_SAMPLES, FC_TEMP, FC_TOPK, FC_TOPP, FC_NKEYS };
+
+/* "context_length", "num_samples", "temperature", "top_k", "top_p": the
+ * keys in the envelope's order, indexed by FC_*. */
+extern const char *const fc_key[FC_NKEYS];
+
+/* Their command-line options: "--context-length", "--num-samples",
+ * "--temperature", "--top-k", "--top-p". */
+extern const char *const fc_option[FC_NKEYS];
+
+/* Whether setting `key` holds integers. */
+int fc_key_is_int(int key);
+
+/* NULL when x is in the domain of setting `key`, else the problem as
+ * "is not a finite number", "is not an integer" or "is not in (0, 100]". */
+const char *fc_value_problem(int key, double x);
+
+/* Setting `key` of c as a double, and set it from one (already checked). */
+double fc_config_get(const fc_config *c, int key);
+void fc_config_set(fc_config *c, int key, double v);
+
+/* Every setting of c in its domain: 0, or -1 with `code` and
+ * "<what>: '<key>' value <v> <problem>". */
+int fc_config_check(const fc_config *c, const char *what, int code, cp_err *e);
+
+/* Read the settings of the JSON object o (a deployed config, a candidate):
+ * context_length and num_samples required, temperature 1, top_k 0 and
+ * top_p 1 when absent, each in its domain; other keys are ignored.  Exact
+ * items written by fc_config_add_json read back bit for bit.  CP_DATA
+ * "<what>: '<key>' ..." (jsonutil.h's messages) on a bad or missing one. */
+int fc_config_from_json(const cJSON *o, const char *what, fc_config *c, cp_err *e);
+
+/* Read one setting of o into c if present (same domain and messages). */
+int fc_config_field(const cJSON *o, int key, int flags, fc_config *c, const char *what, cp_err *e);
+
+/* A command-line value for setting `key` (option `opt`, e.g.
+ * "--temperature"): CP_USAGE "<opt>: '<arg>' is not ..." when it does not
+ * parse or is outside the domain. */
+int fc_config_parse_option(int key, const char *arg, const char *opt, fc_config *c, cp_err *e);
+
+/* The values a quantile model (Chronos-Bolt, Chronos-2) runs with: it draws
+ * no samples, so num_samples 1, temperature 1, top_k 0, top_p 1. */
+extern const fc_config fc_config_quantile_off;
+
+/* -1 and *key set to the first sampling setting (num_samples, temperature,
+ * top_k, top_p) of c that is not its quantile-off value; 0 when all are. */
+int fc_config_sampling_key(const fc_config *c, int *key);
+
+/* A config read from `what` (a deployed config file) for a quantile model
+ * of `family`: 0 when its sampling settings are the off values, else
+ * CP_DATA "<what>: '<key>' is <v>, but <family> is a quantile model: ...". */
+int fc_config_quantile_check(const fc_config *c, const char *family, const char *what, cp_err *e);
+
+/* Add c's five settings to the object o in the envelope's order (fc_key),
+ * each number exact (cp_json_exact: strtod reads back the same double; a
  * non-finite temperature or top_p as null).  o keeps ownership. */
 void fc_config_add_json(cJSON *o, const fc_config *c);
 /* A new object holding just those five keys; the caller owns it
@@ -46,6 +111,15 @@ struct forecaster {
 	 * Chronos continues past its prediction_length from the median of all
 	 * samples, so there the first k paths depend on num_samples. */
 	int prefix_horizon;
+	/* 1 when the first k steps of a forecast of any length equal a k-step
+	 * forecast with the same settings (num_samples included): the model
+	 * draws step after step from the window's stream and never looks at
+	 * how many steps are asked for (Chronos-T5, the baselines). 0 when the
+	 * number of steps changes the earlier ones (Chronos-2 attends over its
+	 * output patches; Chronos-Bolt is left out to be safe). The forecast
+	 * cache (fcache.h) serves shorter horizons from longer decodes only
+	 * when this is 1. */
+	int steps_prefix;
 	/*
 	 * Quantile models (Chronos-Bolt, Chronos-2) forecast quantiles, not
 	 * sample paths: nquantiles > 0 and levels[0..nquantiles-1] (owned by
@@ -107,9 +181,12 @@ forecaster *baseline_new(const char *name, int period, cp_err *e);
  * name ("random_walk", "drift", "seasonal_naive" with period 5, or
  * "seasonal_naive:P") or a model directory, whose config.json says the
  * family (cc_family_of): Chronos-T5, Chronos-Bolt (chronos.h) or Chronos-2
- * (chronos2.h). Returns a forecaster the caller frees with
- * f->free(f), or NULL with e filled (CP_USAGE for an unknown name, CP_DATA
- * or CP_IO for a directory that does not load). */
+ * (chronos2.h). A model directory's forecaster reads and writes the
+ * forecast cache named by $CHRONOPT_CACHE when that is set and not empty
+ * (fcache.h; results are the same bytes either way). Returns a forecaster
+ * the caller frees with f->free(f), or NULL with e filled (CP_USAGE for an
+ * unknown name or a bad $CHRONOPT_CACHE_MAX_MB, CP_DATA or CP_IO for a
+ * directory that does not load or a cache directory that cannot be made). */
 forecaster *forecaster_open(const char *spec, cp_err *e);
 
 #endif

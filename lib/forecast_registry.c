@@ -1,10 +1,10 @@
 /* forecast_registry.c — the one place where model specs map to
- * constructors (see forecaster_open in forecast.h), and the one place
- * where an fc_config becomes JSON. */
+ * constructors (see forecaster_open in forecast.h). */
 #include "forecast.h"
 #include "chronos.h"
 #include "chronos2.h"
 #include "envelope.h"
+#include "fcache.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -50,9 +50,9 @@ forecaster *forecaster_open(const char *spec, cp_err *e)
 		free(cfg);
 		if (rc < 0)
 			return NULL;
-		if (family == CC_CHRONOS2)
-			return chronos2_forecaster_new(spec, (int)threads, e);
-		return chronos_forecaster_new(spec, (int)threads, e);
+		forecaster *f = family == CC_CHRONOS2 ? chronos2_forecaster_new(spec, (int)threads, e)
+		                                      : chronos_forecaster_new(spec, (int)threads, e);
+		return fcache_from_env(f, spec, e);
 	}
 	if (strchr(spec, '/')) {
 		errno = ENOENT;
@@ -67,20 +67,4 @@ forecaster *forecaster_open(const char *spec, cp_err *e)
 int fc_rows(const forecaster *f, const fc_config *cfg)
 {
 	return f->nquantiles > 0 ? f->nquantiles : cfg->num_samples;
-}
-
-void fc_config_add_json(cJSON *o, const fc_config *c)
-{
-	cJSON_AddNumberToObject(o, "context_length", c->context_length);
-	cJSON_AddNumberToObject(o, "num_samples", c->num_samples);
-	env_add_number(o, "temperature", c->temperature);
-	cJSON_AddNumberToObject(o, "top_k", c->top_k);
-	env_add_number(o, "top_p", c->top_p);
-}
-
-cJSON *fc_config_json(const fc_config *c)
-{
-	cJSON *j = cJSON_CreateObject();
-	fc_config_add_json(j, c);
-	return j;
 }

@@ -171,3 +171,170 @@ cJSON *cp_json_parse_strict(const char *text, size_t len, cp_err *e)
 	free(copy);
 	return j;
 }
+
+/* ------------------------------------------------------------ field reader */
+
+/* The member `key` of o, or NULL when absent (or null with JF_NULL_ABSENT). */
+static const cJSON *member(const cJSON *o, const char *key, int flags)
+{
+	const cJSON *j = cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
+	if (j && (flags & JF_NULL_ABSENT) && cJSON_IsNull(j))
+		return NULL;
+	return j;
+}
+
+static int missing(const char *key, int flags, const char *what, cp_err *e)
+{
+	if (flags & JF_REQUIRED)
+		return cp_fail(e, CP_DATA, "%s: '%s' is missing", what, key);
+	return 0;
+}
+
+int cp_json_number_of(const cJSON *it, double *v)
+{
+	if (cJSON_IsNumber(it)) {
+		*v = it->valuedouble;
+		return 0;
+	}
+	if (cJSON_IsRaw(it) && it->valuestring && it->valuestring[0]) {
+		char *end;
+		double x = strtod(it->valuestring, &end);
+		if (*end || !isfinite(x))
+			return -1;
+		*v = x;
+		return 0;
+	}
+	return -1;
+}
+
+int jf_int(const cJSON *o, const char *key, long lo, long hi, int flags, int *out,
+           const char *what, cp_err *e)
+{
+	const cJSON *j = member(o, key, flags);
+	if (!j)
+		return missing(key, flags, what, e);
+	double v;
+	if (cp_json_number_of(j, &v) < 0 || v != floor(v) || v < (double)lo || v > (double)hi)
+		return cp_fail(e, CP_DATA, "%s: '%s' must be an integer in [%ld, %ld]", what, key, lo, hi);
+	*out = (int)v;
+	return 0;
+}
+
+int jf_num(const cJSON *o, const char *key, double lo, double hi, int flags, double *out,
+           const char *what, cp_err *e)
+{
+	const cJSON *j = member(o, key, flags);
+	if (!j)
+		return missing(key, flags, what, e);
+	double v;
+	int open = (flags & JF_LO_OPEN) != 0;
+	if (cp_json_number_of(j, &v) < 0 || !isfinite(v) || (open ? !(v > lo) : !(v >= lo)) || !(v <= hi))
+		return cp_fail(e, CP_DATA, "%s: '%s' must be a number in %c%g, %g]", what, key,
+		               open ? '(' : '[', lo, hi);
+	*out = v;
+	return 0;
+}
+
+int jf_bool(const cJSON *o, const char *key, int flags, int *out, const char *what, cp_err *e)
+{
+	const cJSON *j = member(o, key, flags);
+	if (!j)
+		return missing(key, flags, what, e);
+	if (!cJSON_IsBool(j))
+		return cp_fail(e, CP_DATA, "%s: '%s' must be true or false", what, key);
+	*out = cJSON_IsTrue(j);
+	return 0;
+}
+
+int jf_str(const cJSON *o, const char *key, int flags, const char **out, const char *what,
+           cp_err *e)
+{
+	const cJSON *j = member(o, key, flags);
+	if (!j)
+		return missing(key, flags, what, e);
+	if (!cJSON_IsString(j))
+		return cp_fail(e, CP_DATA, "%s: '%s' must be a string", what, key);
+	*out = j->valuestring;
+	return 0;
+}
+
+/* ------------------------------------------------------------ exact numbers */
+
+cJSON *cp_json_exact(double v)
+{
+	if (!isfinite(v))
+		return cJSON_CreateNull();
+	char b[40];
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(b, sizeof(b), "%.*g", prec, v);
+		if (strtod(b, NULL) == v)
+			break;
+	}
+	/* cJSON prints "%1.15g" when that reads back within an ulp: when
+	 * it is exact, a plain number prints the same text */
+	char c[40];
+	snprintf(c, sizeof(c), "%1.15g", v);
+	if (strcmp(b, c) == 0)
+		return cJSON_CreateNumber(v);
+	return cJSON_CreateRaw(b);
+}
+
+cJSON *cp_json_add_exact(cJSON *o, const char *key, double v)
+{
+	cJSON *it = cp_json_exact(v);
+	cJSON_AddItemToObject(o, key, it);
+	return it;
+}
+
+/* 1 when cJSON would print the number item n inexactly. */
+static int inexact(const cJSON *n)
+{
+	char b[40];
+	double v = n->valuedouble;
+	if (!isfinite(v) || (v == (double)n->valueint && fabs(v) < 2147483647.0))
+		return 0;
+	snprintf(b, sizeof(b), "%1.15g", v);
+	return strtod(b, NULL) != v;
+}
+
+static int any_inexact(const cJSON *j)
+{
+	for (; j; j = j->next)
+		if ((cJSON_IsNumber(j) && inexact(j)) || any_inexact(j->child))
+			return 1;
+	return 0;
+}
+
+static void exactify(cJSON *j)
+{
+	for (cJSON *c = j ? j->child : NULL, *next; c; c = next) {
+		next = c->next;
+		if (cJSON_IsNumber(c) && inexact(c)) {
+			cJSON *x = cp_json_exact(c->valuedouble);
+			/* ReplaceItemViaPointer keeps no key: give the new item its own copy
+			 * (freed by cJSON_Delete with the default allocator, as cJSON's own) */
+			if (c->string)
+				x->string = strdup(c->string);
+			cJSON_ReplaceItemViaPointer(j, c, x);
+		} else {
+			exactify(c);
+		}
+	}
+}
+
+char *cp_json_print(const cJSON *j, int formatted)
+{
+	if (!j || !any_inexact(j))
+		return formatted ? cJSON_Print(j) : cJSON_PrintUnformatted(j);
+	if (cJSON_IsNumber(j)) {
+		cJSON *x = cp_json_exact(j->valuedouble);
+		char *s = cJSON_PrintUnformatted(x);
+		cJSON_Delete(x);
+		return s;
+	}
+	cJSON *copy = cJSON_Duplicate(j, 1);
+	exactify(copy);
+	char *s = formatted ? cJSON_Print(copy) : cJSON_PrintUnformatted(copy);
+	cJSON_Delete(copy);
+	return s;
+}

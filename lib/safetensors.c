@@ -69,6 +69,22 @@ static int json_uint(const cJSON *j, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+/* The header bytes h[0..n-1] are UTF-8 up to the first NUL (trailing
+ * padding, checked later); else CP_DATA naming the first bad byte. */
+static int check_utf8(const uint8_t *h, size_t n, const char *path, cp_err *e)
+{
+	char *z = cp_malloc(n + 1);
+	memcpy(z, h, n);
+	z[n] = '\0';
+	const char *bad = cp_utf8_bad(z);
+	int rc = 0;
+	if (bad)
+		rc = cp_fail(e, CP_DATA, "%s: header is not UTF-8 (byte 0x%02x at header offset %zu)", path,
+		             (unsigned char)*bad, (size_t)(bad - z));
+	free(z);
+	return rc;
+}
+
 static void free_tensors(st_file *f)
 {
 	for (int i = 0; i < f->n; i++) {
@@ -175,6 +191,8 @@ int st_parse(st_file *f, const uint8_t *buf, size_t size, const char *path, cp_e
 		cp_fail(e, CP_DATA, "%s: header does not start with '{'", path);
 		goto fail;
 	}
+	if (check_utf8(buf + 8, (size_t)n, path, e) < 0)
+		goto fail;
 	f->data = buf + 8 + n;
 	f->data_size = size - 8 - (size_t)n;
 	const char *end = NULL;
@@ -218,6 +236,8 @@ int st_parse(st_file *f, const uint8_t *buf, size_t size, const char *path, cp_e
 			cJSON_Delete(root);
 			goto fail;
 		}
+		t->ptr = f->data + t->begin;
+		t->file = f->path;
 	}
 	cJSON_Delete(root);
 	qsort(f->t, (size_t)f->n, sizeof(st_tensor), cmp_name);
@@ -305,6 +325,12 @@ void st_close(st_file *f)
 	free_tensors(f);
 	if (f->mapped && f->base)
 		munmap((void *)f->base, f->size);
+	for (int i = 0; i < f->nshards; i++) {
+		if (f->shards[i].mapped && f->shards[i].base)
+			munmap((void *)f->shards[i].base, f->shards[i].size);
+		free(f->shards[i].path);
+	}
+	free(f->shards);
 	free(f->path);
 	memset(f, 0, sizeof(*f));
 }
@@ -346,6 +372,8 @@ static void shape_str(char *buf, size_t n, int nd, const int64_t *s)
 		snprintf(buf + at, n - at, "]");
 }
 
+static const float *convert(st_tensor *t, const uint8_t *src);
+
 const float *st_get(st_file *f, const char *name, int ndim, const int64_t *shape, cp_err *e)
 {
 	st_tensor *t = (st_tensor *)st_find(f, name);
@@ -360,17 +388,35 @@ const float *st_get(st_file *f, const char *name, int ndim, const int64_t *shape
 		char got[200], want[200];
 		shape_str(got, sizeof(got), t->ndim, t->shape);
 		shape_str(want, sizeof(want), ndim, shape);
-		cp_fail(e, CP_DATA, "%s: tensor '%s' has shape %s, expected %s", f->path, name, got, want);
+		cp_fail(e, CP_DATA, "%s: tensor '%s' has shape %s, expected %s", t->file, name, got, want);
 		return NULL;
 	}
 	if (t->dtype >= ST_OTHER) {
 		cp_fail(e, CP_DATA, "%s: tensor '%s' has dtype '%s', expected F32, F16 or BF16",
-		        f->path, name, dtype_name(t));
+		        t->file, name, dtype_name(t));
 		return NULL;
 	}
-	const uint8_t *src = f->data + t->begin;
+	const uint8_t *src = t->ptr;
+	const float *out = NULL;
 	if (t->dtype == ST_F32 && ((uintptr_t)src & 3) == 0)
-		return (const float *)src;
+		out = (const float *)src;
+	else
+		out = convert(t, src);
+	if (!t->checked) {
+		for (int64_t i = 0; i < t->numel; i++)
+			if (!isfinite(out[i])) {
+				cp_fail(e, CP_DATA, "%s: tensor '%s' holds %s at index %lld: the checkpoint is corrupt",
+				        t->file, name, isnan(out[i]) ? "NaN" : "an infinite value", (long long)i);
+				return NULL;
+			}
+		t->checked = 1;
+	}
+	return out;
+}
+
+/* t's values as floats, converted once into memory t owns. */
+static const float *convert(st_tensor *t, const uint8_t *src)
+{
 	if (!t->converted) {
 		float *out = cp_malloc(sizeof(float) * (size_t)(t->numel ? t->numel : 1));
 		for (int64_t i = 0; i < t->numel; i++) {
@@ -384,4 +430,166 @@ const float *st_get(st_file *f, const char *name, int ndim, const int64_t *shape
 		t->converted = out;
 	}
 	return t->converted;
+}
+
+/* ------------------------------------------------------------ directories */
+
+#define ST_MAX_INDEX (64u << 20)
+#define ST_MAX_SHARDS 4096
+
+static char *join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = cp_malloc(n);
+	snprintf(p, n, "%s/%s", dir, name);
+	return p;
+}
+
+static int exists(const char *dir, const char *name)
+{
+	char *p = join(dir, name);
+	struct stat sb;
+	int rc = stat(p, &sb) == 0;
+	free(p);
+	return rc;
+}
+
+/* A shard's file name as the index gives it: a plain name in the same
+ * directory. */
+static int shard_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+	return n > 0 && n <= 255 && !strchr(s, '/') && strcmp(s, ".") && strcmp(s, "..") && !cp_utf8_bad(s);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The sharded checkpoint of dir described by the index file `ipath`. */
+static int open_sharded(st_file *f, const char *dir, const char *ipath, cp_err *e)
+{
+	char shown[CP_SHOWN_MAX];
+	size_t len;
+	char *text = cp_read_file(ipath, ST_MAX_INDEX, &len, NULL, e);
+	if (!text)
+		return -1;
+	if (strlen(text) != len || cp_utf8_bad(text)) {
+		free(text);
+		return cp_fail(e, CP_DATA, "%s: not UTF-8 text", ipath);
+	}
+	cJSON *root = cJSON_ParseWithLength(text, len);
+	free(text);
+	const cJSON *wm = cJSON_GetObjectItemCaseSensitive(root, "weight_map");
+	if (!cJSON_IsObject(root) || !cJSON_IsObject(wm)) {
+		cJSON_Delete(root);
+		return cp_fail(e, CP_DATA, "%s: not a JSON object with a \"weight_map\" object", ipath);
+	}
+	/* the distinct shard names, sorted */
+	int nmap = cJSON_GetArraySize(wm), ns = 0;
+	char **names = cp_calloc((size_t)(nmap ? nmap : 1), sizeof(char *));
+	const cJSON *it;
+	cJSON_ArrayForEach(it, wm) {
+		if (!cJSON_IsString(it) || !shard_name_ok(it->valuestring)) {
+			cp_fail(e, CP_DATA, "%s: weight_map: tensor '%s' names no plain shard file in the same directory",
+			        ipath, cp_shown(it->string, shown));
+			goto fail;
+		}
+		names[ns++] = it->valuestring;
+	}
+	if (ns == 0) {
+		cp_fail(e, CP_DATA, "%s: weight_map lists no tensor", ipath);
+		goto fail;
+	}
+	qsort(names, (size_t)ns, sizeof(char *), cmp_str);
+	int k = 0;
+	for (int i = 0; i < ns; i++)
+		if (k == 0 || strcmp(names[k - 1], names[i]))
+			names[k++] = names[i];
+	ns = k;
+	if (ns > ST_MAX_SHARDS) {
+		cp_fail(e, CP_DATA, "%s: %d shards, more than %d", ipath, ns, ST_MAX_SHARDS);
+		goto fail;
+	}
+	f->path = cp_strdup(ipath);
+	f->shards = cp_calloc((size_t)ns, sizeof(st_shard));
+	int cap = 0;
+	for (int i = 0; i < ns; i++) {
+		char *sp = join(dir, names[i]);
+		st_file one;
+		if (st_open(&one, sp, e) < 0) {
+			free(sp);
+			goto fail;
+		}
+		free(sp);
+		/* take over its map and tensors */
+		st_shard *sh = &f->shards[f->nshards++];
+		sh->path = one.path, sh->base = one.base, sh->size = one.size, sh->mapped = 1;
+		if (f->n + one.n > cap) {
+			cap = 2 * (f->n + one.n);
+			f->t = cp_realloc(f->t, (size_t)cap * sizeof(st_tensor));
+		}
+		int first = f->n;
+		for (int j = 0; j < one.n; j++) {
+			f->t[f->n] = one.t[j];
+			f->t[f->n++].file = sh->path;
+		}
+		free(one.t);  /* names and buffers now belong to f->t */
+		for (int j = first; j < f->n; j++) {
+			const cJSON *want = cJSON_GetObjectItemCaseSensitive(wm, f->t[j].name);
+			if (!want || strcmp(want->valuestring, names[i])) {
+				cp_fail(e, CP_DATA, "%s: tensor '%s' is %s", sh->path, f->t[j].name,
+				        want ? "in another shard in model.safetensors.index.json"
+				             : "not in model.safetensors.index.json's weight_map");
+				goto fail;
+			}
+		}
+	}
+	qsort(f->t, (size_t)f->n, sizeof(st_tensor), cmp_name);
+	cJSON_ArrayForEach(it, wm)
+		if (!st_find(f, it->string)) {
+			cp_fail(e, CP_DATA, "%s: tensor '%s' is not in its shard '%s'", ipath,
+			        cp_shown(it->string, shown), it->valuestring);
+			goto fail;
+		}
+	free(names);
+	cJSON_Delete(root);
+	return 0;
+fail:
+	free(names);
+	cJSON_Delete(root);
+	st_close(f);
+	return -1;
+}
+
+int st_open_dir(st_file *f, const char *dir, cp_err *e)
+{
+	memset(f, 0, sizeof(*f));
+	static const struct { const char *file, *what; } other[] = {
+		{"pytorch_model.bin", "PyTorch weights (pytorch_model.bin)"},
+		{"pytorch_model.bin.index.json", "sharded PyTorch weights (pytorch_model.bin.index.json)"},
+		{"tf_model.h5", "TensorFlow weights (tf_model.h5)"},
+		{"flax_model.msgpack", "Flax weights (flax_model.msgpack)"},
+		{"model.ckpt.index", "TensorFlow checkpoint (model.ckpt.index)"},
+	};
+	char *p = join(dir, "model.safetensors");
+	if (!exists(dir, "model.safetensors") && exists(dir, "model.safetensors.index.json")) {
+		free(p);
+		p = join(dir, "model.safetensors.index.json");
+		int rc = open_sharded(f, dir, p, e);
+		free(p);
+		return rc;
+	}
+	if (!exists(dir, "model.safetensors"))
+		for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++)
+			if (exists(dir, other[i].file)) {
+				free(p);
+				return cp_fail(e, CP_DATA, "%s: holds %s but no model.safetensors: chronopt reads "
+				               "safetensors only (convert it, e.g. save_pretrained(..., "
+				               "safe_serialization=True))", dir, other[i].what);
+			}
+	int rc = st_open(f, p, e);
+	free(p);
+	return rc;
 }

@@ -10,6 +10,16 @@
  * leaving holes, as the format requires).  F32 tensors are used in place;
  * F16/BF16 tensors (and F32 tensors at an unaligned offset) are converted
  * to float once, on first request, into memory owned by the st_file.
+ * The header must be UTF-8, and st_get refuses a tensor holding a NaN or
+ * an infinity (naming it and the first bad index): a model with such a
+ * weight only forecasts NaN.
+ *
+ * A checkpoint directory (st_open_dir) holds model.safetensors, or a
+ * sharded checkpoint: model.safetensors.index.json, whose "weight_map"
+ * names for every tensor the shard file (in the same directory) that holds
+ * it; each shard is checked as a file of its own and every tensor must be
+ * in the shard the index names, once.  The shards then read as one file.
+ *
  * Every error is CP_DATA with message "<path>: <problem>" (CP_IO for
  * open/read/mmap failures).
  */
@@ -28,19 +38,32 @@ typedef struct {
 	int ndim;
 	int64_t shape[ST_MAX_DIMS];
 	int64_t numel;
-	uint64_t begin, end;         /* byte range relative to the data start */
+	uint64_t begin, end;         /* byte range relative to its file's data start */
+	const uint8_t *ptr;          /* its bytes (in its file's map) */
+	const char *file;            /* its file's path, for messages (owned by the st_file) */
+	int checked;                 /* every value found finite */
 	float *converted;            /* owned; NULL until converted */
 } st_tensor;
 
+/* One file of a (possibly sharded) checkpoint. */
 typedef struct {
-	char *path;                  /* owned copy, for messages */
-	const uint8_t *base;         /* whole file (mmap or caller's buffer) */
+	char *path;                  /* owned */
+	const uint8_t *base;         /* whole file */
+	size_t size;
+	int mapped;                  /* base is our mmap */
+} st_shard;
+
+typedef struct {
+	char *path;                  /* owned copy, for messages (the index of a sharded one) */
+	const uint8_t *base;         /* whole file (mmap or caller's buffer); first shard */
 	size_t size;
 	const uint8_t *data;         /* base + 8 + N */
 	size_t data_size;
 	int n;                       /* tensors */
 	st_tensor *t;                /* sorted by name */
 	int mapped;                  /* base is our mmap */
+	int nshards;                 /* 0: one file (base); else the shards below */
+	st_shard *shards;            /* owned; sharded only */
 } st_file;
 
 /* Parse and validate the safetensors image buf[0..size-1] (not copied: it
@@ -50,6 +73,14 @@ int st_parse(st_file *f, const uint8_t *buf, size_t size, const char *path, cp_e
 
 /* Open and mmap `path`, then st_parse.  Returns 0 or -1 (e filled). */
 int st_open(st_file *f, const char *path, cp_err *e);
+
+/* Open the weights of checkpoint directory `dir`: dir/model.safetensors,
+ * else the sharded dir/model.safetensors.index.json and its shards.  A
+ * directory holding neither but PyTorch (pytorch_model.bin, its .index.json),
+ * TensorFlow or Flax weights is CP_DATA saying what it holds and that
+ * chronopt needs safetensors; one holding no weights at all is CP_IO
+ * "cannot open '<dir>/model.safetensors': ...".  Returns 0 or -1. */
+int st_open_dir(st_file *f, const char *dir, cp_err *e);
 
 /* Release everything *f owns (unmaps when st_open mapped it). */
 void st_close(st_file *f);

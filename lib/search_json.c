@@ -3,6 +3,7 @@
  * search.h), and the search options from settings. */
 #include "search.h"
 #include "search_internal.h"
+#include "jsonutil.h"
 #include "backtest.h"
 #include "envelope.h"
 #include "settings.h"
@@ -23,9 +24,9 @@ static cJSON *config_json(const fc_config *c, int eff)
 	if (eff >= 0)
 		cJSON_AddNumberToObject(j, "effective_context", eff);
 	cJSON_AddNumberToObject(j, "num_samples", c->num_samples);
-	env_add_number(j, "temperature", c->temperature);
+	cp_json_add_exact(j, "temperature", c->temperature);
 	cJSON_AddNumberToObject(j, "top_k", c->top_k);
-	env_add_number(j, "top_p", c->top_p);
+	cp_json_add_exact(j, "top_p", c->top_p);
 	return j;
 }
 

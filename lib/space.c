@@ -6,10 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const sp_dim_name[SP_NDIM] = {
-	"context_length", "num_samples", "temperature", "top_k", "top_p"};
-
-static const int dim_is_int[SP_NDIM] = {1, 1, 0, 1, 0};
 
 static void set_dim(sp_space *sp, int d, const double *v, int n)
 {
@@ -50,7 +46,7 @@ int sp_default(sp_space *sp, const char *name)
 static void range_param(int d, const sp_range *r, tpe_param *p)
 {
 	memset(p, 0, sizeof(*p));
-	p->kind = dim_is_int[d] ? TPE_INT : TPE_FLOAT;
+	p->kind = fc_key_is_int(d) ? TPE_INT : TPE_FLOAT;
 	p->low = r->low;
 	p->high = r->high;
 	p->step = r->step;
@@ -59,38 +55,17 @@ static void range_param(int d, const sp_range *r, tpe_param *p)
 		p->step = 1;  /* tpe.h: a log int has step 1 and is continuous in log space */
 }
 
-/* Range of one value; returns a description of the problem or NULL. */
-static const char *bad_value(int d, double x)
-{
-	if (!isfinite(x))
-		return "is not a finite number";
-	if (dim_is_int[d] && x != floor(x))
-		return "is not an integer";
-	switch (d) {
-	case SP_CTX:
-		return x >= 1 && x <= 100000 ? NULL : "is not in 1..100000";
-	case SP_SAMPLES:
-		return x >= 1 && x <= 100000 ? NULL : "is not in 1..100000";
-	case SP_TEMP:
-		return x > 0 && x <= 100 ? NULL : "is not in (0, 100]";
-	case SP_TOPK:
-		return x >= 0 && x <= 100000 ? NULL : "is not in 0..100000";
-	default:
-		return x > 0 && x <= 1 ? NULL : "is not in (0, 1]";
-	}
-}
-
 int sp_check(const sp_space *sp, const char *where, int code, cp_err *e)
 {
 	double size = 1;
 	for (int d = 0; d < SP_NDIM; d++) {
 		if (sp->r[d].on) {
 			const sp_range *r = &sp->r[d];
-			const char *why = bad_value(d, r->low);
+			const char *why = fc_value_problem(d, r->low);
 			if (why)
 				return cp_fail(e, code, "%s: \"%s\" low %.17g %s", where, sp_dim_name[d],
 				               r->low, why);
-			if ((why = bad_value(d, r->high)))
+			if ((why = fc_value_problem(d, r->high)))
 				return cp_fail(e, code, "%s: \"%s\" high %.17g %s", where, sp_dim_name[d],
 				               r->high, why);
 			tpe_param p;
@@ -102,7 +77,7 @@ int sp_check(const sp_space *sp, const char *where, int code, cp_err *e)
 		if (sp->n[d] < 1)
 			return cp_fail(e, code, "%s: \"%s\" has no values", where, sp_dim_name[d]);
 		for (int i = 0; i < sp->n[d]; i++) {
-			const char *why = bad_value(d, sp->v[d][i]);
+			const char *why = fc_value_problem(d, sp->v[d][i]);
 			if (why)
 				return cp_fail(e, code, "%s: \"%s\" value %.17g %s", where, sp_dim_name[d],
 				               sp->v[d][i], why);
@@ -149,7 +124,7 @@ static int range_from_json(sp_space *sp, int d, const cJSON *obj, const char *wh
 		               sp_dim_name[d]);
 	if (has_step && r.step <= 0)
 		return cp_fail(e, CP_DATA, "%s.%s.step: must be positive", where, sp_dim_name[d]);
-	if (!has_step && dim_is_int[d] && !r.log)
+	if (!has_step && fc_key_is_int(d) && !r.log)
 		r.step = 1;
 	sp->n[d] = 0;
 	sp->r[d] = r;
@@ -306,7 +281,7 @@ double sp_tpe_size(const sp_space *sp)
 			size *= sp->n[d];
 		else if (r->step > 0)
 			size *= floor((r->high - r->low) / r->step + 1e-9) + 1;
-		else if (dim_is_int[d])
+		else if (fc_key_is_int(d))
 			size *= r->high - r->low + 1;
 		else
 			return INFINITY;

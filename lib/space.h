@@ -13,7 +13,8 @@
 
 /* One list of candidate values per setting. Integer dimensions keep their
  * values in the double arrays too (exact for the allowed ranges). */
-enum { SP_CTX, SP_SAMPLES, SP_TEMP, SP_TOPK, SP_TOPP, SP_NDIM };
+enum { SP_CTX = FC_CTX, SP_SAMPLES = FC_SAMPLES, SP_TEMP = FC_TEMP, SP_TOPK = FC_TOPK,
+       SP_TOPP = FC_TOPP, SP_NDIM = FC_NKEYS };  /* the settings of forecast.h */
 
 /* A dimension given as a range, {"low":..,"high":..,"step":..,"log":..}
  * in the settings: only the TPE search samples it as it is; the other
@@ -32,9 +33,8 @@ typedef struct {
 	sp_range r[SP_NDIM];
 } sp_space;
 
-/* Names as in the settings file: "context_length", "num_samples",
- * "temperature", "top_k", "top_p". */
-extern const char *const sp_dim_name[SP_NDIM];
+/* Names as in the settings file: the settings' key list (forecast.h). */
+#define sp_dim_name fc_key
 
 /* The seed's default space for horizon `name` ("7d", "15d", "30d", "90d"),
  * with top_k [0] and top_p [1.0]. Returns 0, or -1 when there is no built-in
@@ -51,7 +51,7 @@ int sp_from_json(sp_space *sp, const cJSON *obj, const char *where, cp_err *e);
  * CP_USAGE "<opt>: ..." on a bad list. */
 int sp_from_list(sp_space *sp, int d, const char *list, const char *opt, cp_err *e);
 
-/* Checks every value's range and that no dimension repeats a value or is
+/* Checks every value's range (the settings' domain, fc_value_problem) and that no dimension repeats a value or is
  * empty, and that the grid has at most SP_MAX_CONFIGS points. code is the
  * exit code to use (CP_DATA for files, CP_USAGE for options). */
 int sp_check(const sp_space *sp, const char *where, int code, cp_err *e);

@@ -49,7 +49,7 @@ strip_seconds() {
 	[[ "$stderr" == "opt-backtest: --steps: '0' is not an integer in 1..100000"* ]]
 	run --separate-stderr "$BT" --series "$DATA" --temperature -1
 	assert_failure 2
-	[[ "$stderr" == "opt-backtest: --temperature: '-1' is not a number > 0"* ]]
+	[[ "$stderr" == "opt-backtest: --temperature: '-1' is not in (0, 100]"* ]]
 	run --separate-stderr "$BT" --series "$DATA" --seed 12x
 	assert_failure 2
 }
@@ -318,7 +318,7 @@ strip_seconds() {
 	for o in "--num-samples 5" "--temperature 0.5"; do
 		run --separate-stderr "$BT" --series "$DATA" --model testdata/bolt/tiny --origins 2 $o
 		assert_failure 2
-		[ "$stderr" = "opt-backtest: ${o%% *}: chronos-bolt is a quantile model: it draws no samples, so num_samples and temperature do not apply" ]
+		[ "$stderr" = "opt-backtest: ${o%% *}: chronos-bolt is a quantile model: it draws no samples, so num_samples, temperature, top_k and top_p do not apply" ]
 		[ -z "$output" ]
 	done
 }
@@ -343,7 +343,106 @@ strip_seconds() {
 		"$BATS_TEST_TMPDIR/q.json"
 	run --separate-stderr "$BT" --series "$DATA" --model "$C" --origins 2 --temperature 0.5
 	assert_failure 2
-	[ "$stderr" = "opt-backtest: --temperature: chronos-2 is a quantile model: it draws no samples, so num_samples and temperature do not apply" ]
+	[ "$stderr" = "opt-backtest: --temperature: chronos-2 is a quantile model: it draws no samples, so num_samples, temperature, top_k and top_p do not apply" ]
+}
+
+# A deployed config made the way the pipeline makes one: opt-validate scores
+# the candidate (the tiny Chronos-T5, every sampling setting away from its
+# default) on 5 held-out windows, opt-deploy writes cfg/7d.json from it
+# (approval forced: the tiny model is random, the figures are what matter).
+deploy_tiny_t5() {
+	local m="$CHRONOPT_ROOT/testdata/chronos/relu-tied"
+	mkdir -p "$BATS_TEST_TMPDIR/cfg"
+	printf '{"schema":"chronopt/1","run_id":"run-1","seed":42,"series":{"path":"%s","id":"USDCLP","last_date":"2026-09-23","length":5916},"horizon":{"name":"7d","steps":7},"model":{"dir":"%s"},"search":{"status":"done","candidate":{"horizon":"7d","context_length":40,"num_samples":5,"temperature":%s,"top_k":5,"top_p":0.9,"validation_rmse":11.0,"model":{"dir":"%s"}}}}\n' \
+		"$DATA" "$m" "${1:-0.7}" "$m" |
+		CHRONOPT_NOW=2026-11-23T02:00:00Z "$CHRONOPT_BIN/opt-validate" --config-dir "$BATS_TEST_TMPDIR/cfg" --origins 5 |
+		jq -c '.validation.approved = true' |
+		CHRONOPT_NOW=2026-11-23T02:00:00Z "$CHRONOPT_BIN/opt-deploy" deploy --config-dir "$BATS_TEST_TMPDIR/cfg" >/dev/null
+	[ -f "$BATS_TEST_TMPDIR/cfg/7d.json" ]
+}
+
+@test "--config with a deployed config reproduces the figures deployed; the options given win over the file" {
+	deploy_tiny_t5
+	local f="$BATS_TEST_TMPDIR/cfg/7d.json"
+	run --separate-stderr "$BT" --series "$DATA" --id USDCLP --config "$f" --steps 7 --origins 5 --seed 42
+	assert_success
+	[ -z "$stderr" ]
+	echo "$output" >"$BATS_TEST_TMPDIR/out.json"
+	# the model and all five settings come from the file ...
+	jq -e --slurpfile d "$f" '.model == $d[0].model.dir and
+		.config == ($d[0] | {context_length, num_samples, temperature, top_k, top_p})' "$BATS_TEST_TMPDIR/out.json"
+	# ... and the held-out figures are the deployed ones, to the last digit
+	jq -e --slurpfile d "$f" '.metrics.rmse == $d[0].validation_rmse and .metrics.mape == $d[0].validation_mape and
+		.metrics.mae == $d[0].validation_mae and .metrics.cov95 == $d[0].validation.cov95' "$BATS_TEST_TMPDIR/out.json"
+	# the settings matter: without the file (the defaults) or with --top-k 1 over it, other figures
+	run --separate-stderr "$BT" --series "$DATA" --id USDCLP --model testdata/chronos/relu-tied \
+		--context-length 40 --num-samples 5 --steps 7 --origins 5 --seed 42
+	assert_success
+	echo "$output" | jq -e --slurpfile d "$f" '.metrics.rmse != $d[0].validation_rmse'
+	run --separate-stderr "$BT" --series "$DATA" --id USDCLP --config "$f" --top-k 1 --steps 7 --origins 5 --seed 42
+	assert_success
+	echo "$output" | jq -e --slurpfile d "$f" '.config.top_k == 1 and .config.top_p == 0.9 and
+		.metrics.rmse != $d[0].validation_rmse'
+}
+
+@test "a temperature that 15 digits would round goes through search, deploy and --config bit for bit" {
+	deploy_tiny_t5 0.30000000000000004
+	local f="$BATS_TEST_TMPDIR/cfg/7d.json"
+	grep -q '"temperature":	0.30000000000000004,' "$f"
+	run --separate-stderr "$BT" --series "$DATA" --id USDCLP --config "$f" --steps 7 --origins 5 --seed 42
+	assert_success
+	[[ "$output" == *'"temperature":0.30000000000000004,'* ]]
+	echo "$output" | jq -e --slurpfile d "$f" '.metrics.rmse == $d[0].validation_rmse'
+	# 0.3 is another temperature and gives other figures
+	sed -i 's/0.30000000000000004/0.3/' "$f"
+	run --separate-stderr "$BT" --series "$DATA" --id USDCLP --config "$f" --steps 7 --origins 5 --seed 42
+	assert_success
+	[[ "$output" == *'"temperature":0.3,'* ]]
+}
+
+@test "--top-k and --top-p are read in the one domain of the settings" {
+	run --separate-stderr "$BT" --series "$DATA" --origins 2 --top-p 0
+	assert_failure 2
+	[ "${stderr_lines[0]}" = "opt-backtest: --top-p: '0' is not in (0, 1]" ]
+	run --separate-stderr "$BT" --series "$DATA" --origins 2 --top-k 100001
+	assert_failure 2
+	[ "${stderr_lines[0]}" = "opt-backtest: --top-k: '100001' is not in [0, 100000]" ]
+	run --separate-stderr "$BT" --series "$DATA" --origins 2 --top-k 3 --top-p 0.5
+	assert_success
+	echo "$output" | jq -e '.config.top_k == 3 and .config.top_p == 0.5'
+}
+
+@test "a bad --config file is refused naming it, with nothing written" {
+	cd "$BATS_TEST_TMPDIR"
+	local s="$BATS_TEST_TMPDIR/s.json"
+	run --separate-stderr "$BT" --series "$DATA" --config missing.json --samples "$s"
+	assert_failure 4
+	[[ "$stderr" == "opt-backtest: cannot open 'missing.json'"* ]]
+	echo '{"horizon":' >bad.json
+	run --separate-stderr "$BT" --series "$DATA" --config bad.json --samples "$s"
+	assert_failure 3
+	[ "$stderr" = "opt-backtest: bad.json: invalid JSON" ]
+	echo '{"horizon":"7d","context_length":40,"num_samples":5,"top_p":0}' >p0.json
+	run --separate-stderr "$BT" --series "$DATA" --config p0.json --samples "$s"
+	assert_failure 3
+	[ "$stderr" = "opt-backtest: p0.json: 'top_p' must be a number in (0, 1]" ]
+	echo '{"horizon":"7d","context_length":40}' >nons.json
+	run --separate-stderr "$BT" --series "$DATA" --config nons.json --samples "$s"
+	assert_failure 3
+	[ "$stderr" = "opt-backtest: nons.json: 'num_samples' is missing" ]
+	# a quantile model has only context_length: a sampling setting in its file is refused, saying why
+	printf '{"horizon":"7d","context_length":40,"num_samples":1,"temperature":0.8,"model":{"dir":"%s"}}\n' \
+		"$CHRONOPT_ROOT/testdata/bolt/tiny" >bolt.json
+	run --separate-stderr "$BT" --series "$DATA" --config bolt.json --origins 2 --samples "$s"
+	assert_failure 3
+	[ "$stderr" = "opt-backtest: bolt.json: 'temperature' is 0.80000000000000004, but chronos-bolt is a quantile model: it draws no samples, so num_samples, temperature, top_k and top_p must be 1, 1, 0 and 1" ]
+	[ -z "$output" ]
+	[ ! -e "$s" ]
+	# with the off values it runs, on the file's context length
+	sed -i 's/"temperature":0.8/"temperature":1/' bolt.json
+	run --separate-stderr "$BT" --series "$DATA" --config bolt.json --origins 2
+	assert_success
+	echo "$output" | jq -e '.config == {"context_length": 40} and .family == "chronos-bolt"'
 }
 
 @test "missing values: refused by default; with --missing nan origins with a missing target are not scored" {

@@ -17,7 +17,7 @@ setup() {
 @test "misuse is reported on stderr with exit 2" {
 	run --separate-stderr opt-forecast --values 1,2,3
 	assert_failure 2
-	[[ "$stderr" == "opt-forecast: --model is required"* ]]
+	[[ "$stderr" == "opt-forecast: --model or --config is required"* ]]
 	run --separate-stderr opt-forecast --model "$M" --values 1,x,3
 	assert_failure 2
 	[[ "$stderr" == "opt-forecast: --values '1,x,3' is not a comma-separated list of numbers"* ]]
@@ -293,4 +293,219 @@ setup() {
 	[ "$(jq -c '[.input_token_ids[0,1,3,5] | . > 1] | unique' <<<"$output")" = '[true]' ]
 	run --separate-stderr opt-forecast --model "$M" --values 1,2 --missing nan
 	assert_failure 2
+}
+
+@test "--config takes the model and the five settings of a deployed config; options win over it" {
+	cd "$BATS_TEST_TMPDIR"
+	printf '{"horizon":"7d","context_length":4,"num_samples":3,"temperature":0.7,"top_k":5,"top_p":0.9,"model":{"dir":"%s"}}\n' "$M" >7d.json
+	run --separate-stderr opt-forecast --config 7d.json --values 1,2,3,4,5,6 --steps 2 --seed 1
+	assert_success
+	echo "$output" | jq -e '.settings == {"context_length":4,"num_samples":3,"temperature":0.7,"top_k":5,"top_p":0.9} and
+		.context_used == 4 and (.samples | length) == 3'
+	a=$(echo "$output" | jq -c .samples)
+	# the same as typing the settings
+	b=$(opt-forecast --model "$M" --values 1,2,3,4,5,6 --steps 2 --seed 1 --context-length 4 --num-samples 3 \
+		--temperature 0.7 --top-k 5 --top-p 0.9 | jq -c .samples)
+	[ "$a" = "$b" ]
+	run --separate-stderr opt-forecast --config 7d.json --values 1,2,3,4,5,6 --steps 2 --top-p 0.5
+	assert_success
+	echo "$output" | jq -e '.settings.top_p == 0.5 and .settings.top_k == 5'
+	# the same domain as everywhere: top_p 0 is refused from the file and from the option
+	sed -i 's/"top_p":0.9/"top_p":0/' 7d.json
+	run --separate-stderr opt-forecast --config 7d.json --values 1,2,3
+	assert_failure 3
+	[ "$stderr" = "opt-forecast: 7d.json: 'top_p' must be a number in (0, 1]" ]
+	[ -z "$output" ]
+	run --separate-stderr opt-forecast --model "$M" --values 1,2,3 --top-p 0
+	assert_failure 2
+	[ "${stderr_lines[0]}" = "opt-forecast: --top-p: '0' is not in (0, 1]" ]
+	echo '{"horizon":"7d","context_length":4,"num_samples":3}' >nomodel.json
+	run --separate-stderr opt-forecast --config nomodel.json --values 1,2,3
+	assert_failure 3
+	[ "$stderr" = "opt-forecast: nomodel.json: names no model (\"model\".\"dir\"): give --model" ]
+}
+
+@test "--config for a quantile model: only context_length; a sampling setting in the file is refused saying why" {
+	cd "$BATS_TEST_TMPDIR"
+	for d in bolt/tiny chronos2/tiny; do
+		printf '{"horizon":"7d","context_length":6,"num_samples":1,"temperature":1,"top_k":0,"top_p":0.95,"model":{"dir":"%s"}}\n' \
+			"$CHRONOPT_ROOT/testdata/$d" >q.json
+		run --separate-stderr opt-forecast --config q.json --values 1,2,3,4,5,6,7,8 --steps 2
+		assert_failure 3
+		[[ "$stderr" == "opt-forecast: q.json: 'top_p' is 0.94999999999999996, but chronos-"*" is a quantile model: it draws no samples, so num_samples, temperature, top_k and top_p must be 1, 1, 0 and 1" ]]
+		[ -z "$output" ]
+		sed -i 's/"top_p":0.95/"top_p":1/' q.json
+		run --separate-stderr opt-forecast --config q.json --values 1,2,3,4,5,6,7,8 --steps 2
+		assert_success
+		echo "$output" | jq -e '.settings == {"context_length": 6} and .context_used == 6'
+	done
+}
+
+# ---------------------------------------------------------------- checkpoints
+
+# refused DIR CODE MESSAGE — opt-forecast and opt-backtest both refuse the
+# checkpoint DIR with exit CODE and exactly MESSAGE (after "tool: "), and
+# write nothing: no stdout, no --samples file.
+refused() {
+	local d=$1 code=$2 msg=$3 s="$BATS_TEST_TMPDIR/samples.json"
+	run --separate-stderr opt-forecast --model "$d" --values 1,2,3,4,5,6,7,8
+	assert_failure "$code"
+	[ "$stderr" = "opt-forecast: $msg" ]
+	[ -z "$output" ]
+	run --separate-stderr opt-backtest --series "$CHRONOPT_ROOT/testdata/usdclp_daily.csv" --model "$d" \
+		--origins 2 --context-length 8 --samples "$s"
+	assert_failure "$code"
+	[ "$stderr" = "opt-backtest: $msg" ]
+	[ -z "$output" ]
+	[ ! -e "$s" ]
+}
+
+# poke FILE OFFSET HEXBYTES — overwrite bytes of FILE in place.
+poke() {
+	printf "$(printf '%s' "$3" | sed 's/../\\x&/g')" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
+# data_at FILE TENSOR — byte offset of TENSOR's data in a safetensors FILE.
+data_at() {
+	local hl
+	hl=$(od -An -t u8 -N8 "$1" | tr -d ' ')
+	echo $((8 + hl + $(tail -c +9 "$1" | head -c "$hl" | jq --arg t "$2" '.[$t].data_offsets[0]')))
+}
+
+@test "a NaN or infinite weight is refused naming the file, the tensor and the index" {
+	d="$BATS_TEST_TMPDIR/nan"
+	cp -r "$M" "$d"
+	t=decoder.final_layer_norm.weight
+	poke "$d/model.safetensors" $(( $(data_at "$d/model.safetensors" $t) + 4 * 3 )) 0000c07f
+	refused "$d" 3 "$d/model.safetensors: tensor '$t' holds NaN at index 3: the checkpoint is corrupt"
+	cp "$M/model.safetensors" "$d/"
+	poke "$d/model.safetensors" $(( $(data_at "$d/model.safetensors" $t) + 4 * 63 )) 000080ff
+	refused "$d" 3 "$d/model.safetensors: tensor '$t' holds an infinite value at index 63: the checkpoint is corrupt"
+	# a BF16 checkpoint (converted on load) and a Chronos-2 one are checked the same way
+	d2="$BATS_TEST_TMPDIR/nan2"
+	cp -r "$CHRONOPT_ROOT/testdata/chronos2/bf16" "$d2"
+	t=encoder.final_layer_norm.weight
+	poke "$d2/model.safetensors" $(( $(data_at "$d2/model.safetensors" $t) + 2 * 5 )) c07f
+	refused "$d2" 3 "$d2/model.safetensors: tensor '$t' holds NaN at index 5: the checkpoint is corrupt"
+}
+
+@test "a safetensors header that is not UTF-8 is refused naming the file and the byte" {
+	d="$BATS_TEST_TMPDIR/utf"
+	cp -r "$M" "$d"
+	at=$(grep -abo '"format":"pt"' "$d/model.safetensors" | head -1 | cut -d: -f1)
+	poke "$d/model.safetensors" $((at + 10)) ff
+	refused "$d" 3 "$d/model.safetensors: header is not UTF-8 (byte 0xff at header offset $((at + 10 - 8)))"
+	# an overlong encoding of '/' is not UTF-8 either
+	cp "$M/model.safetensors" "$d/"
+	poke "$d/model.safetensors" $((at + 10)) c0af
+	refused "$d" 3 "$d/model.safetensors: header is not UTF-8 (byte 0xc0 at header offset $((at + 10 - 8)))"
+}
+
+@test "an activation the forward pass does not have is refused, in every family" {
+	d="$BATS_TEST_TMPDIR/act"
+	cp -r "$M" "$d"
+	jq '.dense_act_fn = "tanh"' "$M/config.json" >"$d/config.json"
+	refused "$d" 3 "$d/config.json: activation 'tanh' is not supported (relu, gelu_new, gelu, silu)"
+	jq 'del(.dense_act_fn, .is_gated_act) | .feed_forward_proj = "gated-mish"' "$M/config.json" >"$d/config.json"
+	refused "$d" 3 "$d/config.json: activation 'mish' is not supported (relu, gelu_new, gelu, silu)"
+	jq '.feed_forward_proj = "relu-gated"' "$M/config.json" >"$d/config.json"
+	refused "$d" 3 "$d/config.json: 'feed_forward_proj' 'relu-gated' is not 'ACT' or 'gated-ACT'"
+	d2="$BATS_TEST_TMPDIR/act2"
+	cp -r "$CHRONOPT_ROOT/testdata/chronos2/tiny" "$d2"
+	jq '.dense_act_fn = "elu"' "$CHRONOPT_ROOT/testdata/chronos2/tiny/config.json" >"$d2/config.json"
+	refused "$d2" 3 "$d2/config.json: activation 'elu' is not supported (relu, gelu_new, gelu, silu)"
+	d3="$BATS_TEST_TMPDIR/act3"
+	cp -r "$CHRONOPT_ROOT/testdata/bolt/tiny" "$d3"
+	jq '.dense_act_fn = "quick_gelu"' "$CHRONOPT_ROOT/testdata/bolt/tiny/config.json" >"$d3/config.json"
+	refused "$d3" 3 "$d3/config.json: activation 'quick_gelu' is not supported (relu, gelu_new, gelu, silu)"
+}
+
+@test "generation_config.json: its decoder start id is used; one that contradicts config.json is refused" {
+	d="$BATS_TEST_TMPDIR/gen"
+	cp -r "$M" "$d"
+	base=$(opt-forecast --model "$M" --values 1,2,3,4,5,6 --steps 3 --num-samples 4 --seed 5 | jq -c .samples)
+	# config.json without decoder_start_token_id: generation_config.json's is the one used
+	jq 'del(.decoder_start_token_id)' "$M/config.json" >"$d/config.json"
+	echo '{"decoder_start_token_id":0,"eos_token_id":1,"pad_token_id":0}' >"$d/generation_config.json"
+	[ "$(opt-forecast --model "$d" --values 1,2,3,4,5,6 --steps 3 --num-samples 4 --seed 5 | jq -c .samples)" = "$base" ]
+	echo '{"decoder_start_token_id":7,"eos_token_id":[1]}' >"$d/generation_config.json"
+	other=$(opt-forecast --model "$d" --values 1,2,3,4,5,6 --steps 3 --num-samples 4 --seed 5 | jq -c .samples)
+	[ -n "$other" ] && [ "$other" != "$base" ]
+	# config.json says 0, generation_config.json 7: which one HF would use depends on the call; refused
+	cp "$M/config.json" "$d/"
+	refused "$d" 3 "$d/generation_config.json: decoder_start_token_id 7 disagrees with config.json's 0"
+	echo '{"eos_token_id":[2,3]}' >"$d/generation_config.json"
+	refused "$d" 3 "$d/generation_config.json: eos_token_id does not include config.json's chronos_config eos_token_id 1, the token the sampler keeps out"
+	echo '{"decoder_start_token_id":600}' >"$d/generation_config.json"
+	refused "$d" 3 "$d/generation_config.json: 'decoder_start_token_id' must be an integer in [0, 511]"
+	echo '{"eos_token_id":"</s>"}' >"$d/generation_config.json"
+	refused "$d" 3 "$d/generation_config.json: 'eos_token_id' must be a token id in [0, 511] or a list of them"
+	echo '[' >"$d/generation_config.json"
+	refused "$d" 3 "$d/generation_config.json: not a valid JSON object"
+	# Chronos-Bolt: its decoder start must fit its 1- or 2-token embedding
+	d3="$BATS_TEST_TMPDIR/genb"
+	cp -r "$CHRONOPT_ROOT/testdata/bolt/tiny" "$d3"
+	echo '{"decoder_start_token_id":0}' >"$d3/generation_config.json"
+	run --separate-stderr opt-forecast --model "$d3" --values 1,2,3,4,5,6,7,8
+	assert_success
+	echo '{"decoder_start_token_id":5}' >"$d3/generation_config.json"
+	n=$(jq '.chronos_config.use_reg_token // false | if . then 1 else 0 end' "$d3/config.json")
+	refused "$d3" 3 "$d3/generation_config.json: 'decoder_start_token_id' must be an integer in [0, $n]"
+}
+
+@test "a sharded checkpoint (model.safetensors.index.json) gives exactly the forecasts of the single file" {
+	for src in chronos/relu-tied chronos/bf16-override bolt/tiny chronos2/tiny; do
+		d="$BATS_TEST_TMPDIR/sh-${src//\//-}"
+		"$CHRONOPT_ROOT/scripts/shard-safetensors" "$CHRONOPT_ROOT/testdata/$src" "$d" 3
+		[ ! -e "$d/model.safetensors" ] && [ -f "$d/model-00003-of-00003.safetensors" ]
+		a=$(opt-forecast --model "$CHRONOPT_ROOT/testdata/$src" --values 5,6,7,8,9,8,7,6,5,6 --steps 5 | jq -c 'del(.model)')
+		b=$(opt-forecast --model "$d" --values 5,6,7,8,9,8,7,6,5,6 --steps 5 | jq -c 'del(.model)')
+		[ -n "$a" ] && [ "$a" = "$b" ]
+	done
+}
+
+@test "a sharded checkpoint whose index and shards disagree is refused naming the file" {
+	d="$BATS_TEST_TMPDIR/sh"
+	"$CHRONOPT_ROOT/scripts/shard-safetensors" "$M" "$d" 2
+	cp "$d/model.safetensors.index.json" "$BATS_TEST_TMPDIR/index.json"
+	# the index puts a tensor in the other shard
+	jq '.weight_map["shared.weight"] = "model-00001-of-00002.safetensors"' "$BATS_TEST_TMPDIR/index.json" >"$d/model.safetensors.index.json"
+	refused "$d" 3 "$d/model-00002-of-00002.safetensors: tensor 'shared.weight' is in another shard in model.safetensors.index.json"
+	# the index leaves a tensor out
+	jq 'del(.weight_map["shared.weight"])' "$BATS_TEST_TMPDIR/index.json" >"$d/model.safetensors.index.json"
+	refused "$d" 3 "$d/model-00002-of-00002.safetensors: tensor 'shared.weight' is not in model.safetensors.index.json's weight_map"
+	# the index lists a tensor no shard has
+	jq '.weight_map["extra.weight"] = "model-00001-of-00002.safetensors"' "$BATS_TEST_TMPDIR/index.json" >"$d/model.safetensors.index.json"
+	refused "$d" 3 "$d/model.safetensors.index.json: tensor 'extra.weight' is not in its shard 'model-00001-of-00002.safetensors'"
+	# a shard outside the directory
+	jq '.weight_map["shared.weight"] = "../x.safetensors"' "$BATS_TEST_TMPDIR/index.json" >"$d/model.safetensors.index.json"
+	refused "$d" 3 "$d/model.safetensors.index.json: weight_map: tensor 'shared.weight' names no plain shard file in the same directory"
+	echo '{"metadata":{}}' >"$d/model.safetensors.index.json"
+	refused "$d" 3 "$d/model.safetensors.index.json: not a JSON object with a \"weight_map\" object"
+	# a shard missing from the directory is an I/O error
+	cp "$BATS_TEST_TMPDIR/index.json" "$d/model.safetensors.index.json"
+	rm "$d/model-00002-of-00002.safetensors"
+	refused "$d" 4 "cannot open '$d/model-00002-of-00002.safetensors': No such file or directory"
+}
+
+@test "PyTorch-only and other weight formats, and other model families, say what was found and what is needed" {
+	d="$BATS_TEST_TMPDIR/pt"
+	mkdir "$d"
+	cp "$M/config.json" "$d/"
+	for w in pytorch_model.bin pytorch_model.bin.index.json tf_model.h5 flax_model.msgpack; do
+		rm -f "$d"/*model*
+		echo x >"$d/$w"
+		case $w in
+		pytorch_model.bin) what="PyTorch weights (pytorch_model.bin)" ;;
+		pytorch_model.bin.index.json) what="sharded PyTorch weights (pytorch_model.bin.index.json)" ;;
+		tf_model.h5) what="TensorFlow weights (tf_model.h5)" ;;
+		flax_model.msgpack) what="Flax weights (flax_model.msgpack)" ;;
+		esac
+		refused "$d" 3 "$d: holds $what but no model.safetensors: chronopt reads safetensors only (convert it, e.g. save_pretrained(..., safe_serialization=True))"
+	done
+	# other model families are named, with the ones that run
+	printf '{"architectures":["TimesFmModelForPrediction"]}\n' >"$d/config.json"
+	refused "$d" 3 "$d/config.json: architecture 'TimesFmModelForPrediction' is not a Chronos model (T5ForConditionalGeneration, ChronosBoltModelForForecasting, Chronos2Model)"
+	printf '{"model_type":"t5","d_model":64}\n' >"$d/config.json"
+	refused "$d" 3 "$d/config.json: no 'chronos_config' block: not a Chronos checkpoint"
 }

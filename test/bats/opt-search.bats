@@ -54,7 +54,7 @@ Try 'opt-search --help'." ]
 @test "bad option values are usage errors (2) up front, even with no input line" {
 	run --separate-stderr opt-search --num-samples 0 < <(envelope 7d 7 drift)
 	assert_failure 2
-	[ "${stderr_lines[0]}" = 'opt-search: --num-samples: "num_samples" value 0 is not in 1..100000' ]
+	[ "${stderr_lines[0]}" = 'opt-search: --num-samples: "num_samples" value 0 is not in [1, 100000]' ]
 	[ -z "$output" ]
 	run --separate-stderr opt-search --top-p 1,1 </dev/null
 	assert_failure 2

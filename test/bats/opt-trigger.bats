@@ -368,7 +368,7 @@ cfg_error_is() {
 
 @test "performance: a broken deployed config is a data error" {
 	echo '{"horizon":"7d","context_length":180}' >cfg/7d.json
-	cfg_error_is '"num_samples" is missing'
+	cfg_error_is "'num_samples' is missing"
 	echo '{"horizon":' >cfg/7d.json
 	cfg_error_is 'invalid JSON'
 	deploy7d 10 && sed -i 's/"validation_rmse":10,//' cfg/7d.json

@@ -274,11 +274,11 @@ $(candidate drift 180 | jq -c '.seed = -1')"
 	export ENVLINE="$(candidate drift 180 | jq -c '.search.candidate.num_samples = 10000000')"
 	validate
 	assert_failure 3
-	[[ "$stderr" == *'"num_samples" must be an integer in 1..100000' ]]
+	[[ "$stderr" == *"'num_samples' must be an integer in [1, 100000]" ]]
 	export ENVLINE="$(candidate drift 180 | jq -c '.search.candidate.temperature = 500')"
 	validate
 	assert_failure 3
-	[[ "$stderr" == *'"temperature" must be a number in (0, 100]' ]]
+	[[ "$stderr" == *"'temperature' must be a number in (0, 100]" ]]
 }
 
 @test "an envelope without a candidate is bad input" {

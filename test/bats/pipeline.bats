@@ -602,7 +602,7 @@ render() {
 	[ -z "$stderr" ]
 	run --separate-stderr "$PIPE"
 	assert_failure 2
-	[ "$stderr" = "pipeline.sh: missing command: run, status, history, rollback, report, demo, check, watch, replay, ids or summary (try --help)" ]
+	[ "$stderr" = "pipeline.sh: missing command: run, status, history, rollback, report, demo, check, watch, replay, ids, summary or cache (try --help)" ]
 	run --separate-stderr "$PIPE" frobnicate
 	assert_failure 2
 	[ "$stderr" = "pipeline.sh: unknown command 'frobnicate' (try --help)" ]

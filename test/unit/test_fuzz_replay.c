@@ -12,6 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* the generation_config.json harness itself: it aborts on anything but a
+ * clean accept or CP_DATA refusal */
+#include "../fuzz/fuzz_generation.c"
+
 static uint8_t *slurp(const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
@@ -71,6 +75,10 @@ static int replay(const char *root, const char *kind)
 					st_get(&f, f.t[k].name, f.t[k].ndim, f.t[k].shape, &e);
 				st_close(&f);
 			}
+		} else if (strcmp(kind, "generation") == 0) {
+			rc = LLVMFuzzerTestOneInput(buf, len);
+			e.code = CP_DATA;
+			snprintf(e.msg, sizeof(e.msg), "%s", names[i]);
 		} else {
 			cc_config c;
 			rc = cc_parse(&c, (const char *)buf, len, names[i], &e);
@@ -98,6 +106,34 @@ int main(void)
 		root = ".";
 	CHECK(replay(root, "safetensors") > 0, "safetensors corpus present");
 	CHECK(replay(root, "config") > 0, "config corpus present");
+	CHECK(replay(root, "generation") > 0, "generation corpus present");
+	/* the checkpoint refusals of the corpus say what they refuse */
+	static const struct { const char *file, *msg; } bad[] = {
+		{"nan-f32.safetensors", "nan-f32.safetensors: tensor 'w' holds NaN at index 1: the checkpoint is corrupt"},
+		{"inf-f16.safetensors", "inf-f16.safetensors: tensor 'w' holds an infinite value at index 1: the checkpoint is corrupt"},
+		{"nan-bf16.safetensors", "nan-bf16.safetensors: tensor 'w' holds NaN at index 1: the checkpoint is corrupt"},
+		{"header-not-utf8.safetensors", "header-not-utf8.safetensors: header is not UTF-8 (byte 0xff at header offset 3)"},
+		{"header-overlong-utf8.safetensors", "header-overlong-utf8.safetensors: header is not UTF-8 (byte 0xc0 at header offset 3)"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char path[1024], nm[1200];
+		snprintf(path, sizeof(path), "%s/testdata/fuzz-corpus/safetensors/%s", root, bad[i].file);
+		size_t len;
+		uint8_t *buf = slurp(path, &len);
+		st_file f;
+		cp_err e = {0};
+		int rc = buf ? st_parse(&f, buf, len, bad[i].file, &e) : -2;
+		if (rc == 0) {
+			int64_t shape[1] = {f.t[0].shape[0]};
+			rc = st_get(&f, "w", 1, shape, &e) ? 0 : -1;
+			st_close(&f);
+		}
+		if (rc == -1 && strcmp(e.msg, bad[i].msg))
+			printf("# got: %s\n", e.msg);
+		snprintf(nm, sizeof(nm), "%s is refused: %s", bad[i].file, bad[i].msg);
+		CHECK(rc == -1 && e.code == CP_DATA && !strcmp(e.msg, bad[i].msg), nm);
+		free(buf);
+	}
 	/* the family seeds are told apart as intended */
 	static const struct { const char *file; int family; int parses; } fam[] = {
 		{"bolt-tiny.json", CC_BOLT, 1}, {"bolt-gated-no-reg.json", CC_BOLT, 1},
