@@ -182,17 +182,17 @@ CMSG[not_utf8]='not UTF-8 at column 124'
 CFG[huge_number]='{"horizon":"7d","context_length":1e999,"num_samples":100,"temperature":1.0,"top_k":0,"top_p":1.0,"validation_rmse":9}'
 CMSG[huge_number]="number '1e999' at column 34 does not fit a double"
 CFG[num_samples_huge]='{"horizon":"7d","context_length":180,"num_samples":90071992547409930,"temperature":1.0,"top_k":0,"top_p":1.0,"validation_rmse":9}'
-CMSG[num_samples_huge]='"num_samples" must be an integer in 1..100000'
+CMSG[num_samples_huge]="'num_samples' must be an integer in [1, 100000]"
 CFG[context_length_string]='{"horizon":"7d","context_length":"180","num_samples":100,"temperature":1.0,"top_k":0,"top_p":1.0,"validation_rmse":9}'
-CMSG[context_length_string]='"context_length" must be an integer in 1..100000'
+CMSG[context_length_string]="'context_length' must be an integer in [1, 100000]"
 CFG[top_p_zero]='{"horizon":"7d","context_length":180,"num_samples":100,"temperature":1.0,"top_k":0,"top_p":0,"validation_rmse":9}'
-CMSG[top_p_zero]='"top_p" must be a number in (0, 1]'
+CMSG[top_p_zero]="'top_p' must be a number in (0, 1]"
 CFG[temperature_negative]='{"horizon":"7d","context_length":180,"num_samples":100,"temperature":-1,"top_k":0,"top_p":1.0,"validation_rmse":9}'
-CMSG[temperature_negative]='"temperature" must be a number in (0, 100]'
+CMSG[temperature_negative]="'temperature' must be a number in (0, 100]"
 CFG[top_k_fraction]='{"horizon":"7d","context_length":180,"num_samples":100,"temperature":1.0,"top_k":1.5,"top_p":1.0,"validation_rmse":9}'
-CMSG[top_k_fraction]='"top_k" must be an integer in 0..100000'
+CMSG[top_k_fraction]="'top_k' must be an integer in [0, 100000]"
 CFG[num_samples_zero]='{"horizon":"7d","context_length":180,"num_samples":0,"temperature":1.0,"top_k":0,"top_p":1.0,"validation_rmse":9}'
-CMSG[num_samples_zero]='"num_samples" must be an integer in 1..100000'
+CMSG[num_samples_zero]="'num_samples' must be an integer in [1, 100000]"
 CFG[other_horizon]='{"horizon":"15d","context_length":180,"num_samples":100,"temperature":1.0,"top_k":0,"top_p":1.0,"validation_rmse":9}'
 CMSG[other_horizon]="config is for horizon '15d', not '7d'"
 CFG[no_horizon]='{"context_length":180,"num_samples":100,"temperature":1.0,"top_k":0,"top_p":1.0,"validation_rmse":9}'
@@ -265,7 +265,7 @@ cfg_case() {
 
 @test "opt-deploy deploy: a candidate whose setting is a string is refused before anything is written" {
 	envelope 1 180 9 | jq -c '.search.candidate.context_length = "180"' >"$BATS_TEST_TMPDIR/in"
-	refuse 3 "opt-deploy: <stdin>:1: horizon '7d': candidate for '7d': \"context_length\" must be an integer in 1..100000" \
+	refuse 3 "opt-deploy: <stdin>:1: horizon '7d': candidate for '7d': 'context_length' must be an integer in [1, 100000]" \
 		opt-deploy deploy --config-dir configs
 }
 
