@@ -1031,3 +1031,25 @@ na_series() {
 	run --separate-stderr opt-trigger --list-ids
 	assert_failure 2
 }
+
+@test "every field of the trigger section is documented in opt-trigger(1) or chronopt-envelope(7)" {
+	deploy7d 2.0
+	optimized 7d 2019-11-10
+	keys() { jq -r '[.trigger | paths | map(select(type == "string")) | last] | unique | .[]' <<<"$output"; }
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2019-11-29
+	assert_success
+	[ "$(field .trigger.checks.performance.source)" = backtest ]
+	all=$(keys)
+	printf 'forecast_date,target_date,predicted,lower,upper\n2019-11-20,2019-11-21,800,700,900\n2019-11-20,2030-01-01,800,700,900\n' >log.csv
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2019-11-29 --forecast-log log.csv
+	assert_success
+	[ "$(field .trigger.checks.performance.source)" = forecast_log ]
+	all=$(printf '%s\n%s\n' "$all" "$(keys)" | sort -u)
+	[ "$(wc -l <<<"$all")" -gt 80 ]
+	pages=$(cat "$CHRONOPT_ROOT/man/man1/opt-trigger.1" "$CHRONOPT_ROOT/man/man7/chronopt-envelope.7")
+	undocumented=
+	for k in $all; do
+		grep -qF -- "$k" <<<"$pages" || undocumented="$undocumented $k"
+	done
+	[ -z "$undocumented" ] || { echo "undocumented:$undocumented"; false; }
+}
