@@ -30,3 +30,28 @@ setup() {
 		[ -z "$out" ] || { echo "$p: $out"; return 1; }
 	done
 }
+
+@test "every field a run writes into an envelope is named in a man page" {
+	bin="$CHRONOPT_ROOT/build/bin"
+	cd "$BATS_TEST_TMPDIR"
+	{ head -1 "$CHRONOPT_ROOT/testdata/usdclp_daily.csv"; tail -n 1500 "$CHRONOPT_ROOT/testdata/usdclp_daily.csv"; } >s.csv
+	mkdir cfg
+	c="$CHRONOPT_ROOT/configs/demo.json"
+	export CHRONOPT_NOW=2026-11-23T02:00:00Z OPENBLAS_NUM_THREADS=1
+	"$bin/opt-trigger" --series s.csv --all --model drift --config "$c" --config-dir cfg --history h.jsonl |
+		"$bin/opt-search" --config "$c" --model drift --objectives rmse,cost |
+		"$bin/opt-validate" --config "$c" --config-dir cfg |
+		"$bin/opt-deploy" deploy --config-dir cfg |
+		"$bin/opt-history" record --file h.jsonl >run.ndjson
+	# a deployment and a refusal, so both shapes of each section are seen
+	[ "$(jq -s 'map(select(.deployment.status == "done")) | length' run.ndjson)" -ge 1 ]
+	[ "$(jq -s 'map(select(.validation.approved == false)) | length' run.ndjson)" -ge 1 ]
+	keys=$(jq -r 'paths | map(select(type == "string")) | .[]' run.ndjson h.jsonl | sort -u)
+	[ "$(wc -l <<<"$keys")" -gt 200 ]
+	pages=$(cat "$CHRONOPT_ROOT"/man/man1/*.1 "$CHRONOPT_ROOT"/man/man7/*.7)
+	undocumented=
+	for k in $keys; do
+		grep -qF -- "$k" <<<"$pages" || undocumented="$undocumented $k"
+	done
+	[ -z "$undocumented" ] || { echo "undocumented:$undocumented"; return 1; }
+}
