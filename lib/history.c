@@ -268,6 +268,32 @@ static const char *const perf_keys[] = {"evaluated", "fired", "source", "rmse", 
                                         "degradation_pct", "threshold_pct", "origins", "first_origin_date",
                                         "last_origin_date", "reason", NULL};
 
+/* The search's Pareto front for the dashboard: search.pareto (objectives,
+ * tolerance_pct, front, lowest_rmse_trial, chosen, rule) and "points", every
+ * scored trial's {trial, windows, rmse, cost}; null without objectives. */
+static cJSON *pareto_section(const cJSON *search)
+{
+	const cJSON *p = get(search, "pareto");
+	if (!cJSON_IsObject(p))
+		return cJSON_CreateNull();
+	cJSON *o = slim(p);
+	cJSON *pts = cJSON_AddArrayToObject(o, "points");
+	const cJSON *ta = get(search, "trials");
+	for (const cJSON *t = cJSON_IsArray(ta) ? ta->child : NULL; t; t = t->next) {
+		const cJSON *id = get(t, "trial"), *w = get(t, "windows"), *c = get(t, "cost");
+		const cJSON *rm = get(get(t, "metrics"), "rmse");
+		if (!cJSON_IsNumber(id) || !cJSON_IsNumber(c) || !cJSON_IsNumber(rm))
+			continue;
+		cJSON *x = cJSON_CreateObject();
+		add_copy(x, "trial", id);
+		add_copy(x, "windows", cJSON_IsNumber(w) ? w : NULL);
+		add_copy(x, "rmse", rm);
+		add_copy(x, "cost", c);
+		cJSON_AddItemToArray(pts, x);
+	}
+	return o;
+}
+
 cJSON *history_record_new(const cJSON *env, const char *now)
 {
 	char reason[1024];
@@ -333,6 +359,7 @@ cJSON *history_record_new(const cJSON *env, const char *now)
 			cJSON_Delete(v);
 	}
 	cJSON_AddItemToObject(r, "config", cc);
+	cJSON_AddItemToObject(r, "pareto", pareto_section(search));
 	add_copy(r, "validation", cJSON_IsObject(get(env, "validation")) ? get(env, "validation") : NULL);
 	add_copy(r, "deployment", cJSON_IsObject(get(env, "deployment")) ? get(env, "deployment") : NULL);
 

@@ -14,7 +14,9 @@
  *   the verdict), held_out (windows, first_date, last_date, and rmse, mape,
  *   mae, bias, cov95 of candidate, incumbent, random_walk; null when not
  *   scored), config (search.candidate, else search.best; its search-window
- *   validation_* renamed search_*), validation, deployment (copies of those
+ *   validation_* renamed search_*), pareto (search.pareto plus "points", each
+ *   scored trial's trial, windows, rmse, cost; null without objectives),
+ *   validation, deployment (copies of those
  *   sections), durations
  *   {"trigger","search","validation","deployment","total"} (stage "seconds"),
  *   seed, series, model. Copies leave out arrays of numbers (per-window

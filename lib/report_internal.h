@@ -37,5 +37,10 @@ void panel_drift(FILE *out, const report_data *r);
  * numbers, the deployed config's forecasts against actuals, and held-out
  * RMSE over time against the random walk. */
 void panel_horizon(FILE *out, const report_data *r, const hstat *h);
+/* report_pareto.c: the Pareto front of horizon h's newest multi-objective
+ * search (the record's "pareto"): a scatter of search RMSE against cost or
+ * seconds, the front joined, the chosen config ringed.  Nothing when no
+ * record of h has one. */
+void panel_pareto(FILE *out, const report_data *r, const hstat *h);
 
 #endif

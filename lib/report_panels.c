@@ -732,5 +732,7 @@ void panel_horizon(FILE *out, const report_data *r, const hstat *h)
 	fputs("<div class=\"pair\">\n", out);
 	forecast_chart(out, r, h);
 	rmse_chart(out, r, h);
-	fputs("</div></div>\n", out);
+	fputs("</div>\n", out);
+	panel_pareto(out, r, h);
+	fputs("</div>\n", out);
 }

@@ -135,3 +135,48 @@ rec() {
 	assert_output --partial 'aria-label="held-out RMSE over time"'
 	[ "$(grep -c '<line x1=[^>]*stroke="#eef2f7"' <<<"$output")" -le 24 ]
 }
+
+@test "a multi-objective search shows its Pareto front: every scored config a point, the front filled, the chosen one labelled" {
+	printf '{"schema":"chronopt/1","run_id":"p1","seed":42,"series":{"path":"%s","id":"USDCLP","last_date":"2026-09-23","length":5916},"horizon":{"name":"7d","steps":7},"model":{"dir":"%s"}}\n' \
+		"$CHRONOPT_ROOT/testdata/usdclp_daily.csv" "$CHRONOPT_ROOT/models/chronos-demo" >env
+	opt-search --objectives rmse,cost --windows 6 --holdout 5 --context-lengths 32,64,128 \
+		--num-samples 10,20 --temperatures 0.8,1.0 <env >out
+	opt-history record --file h.jsonl <out >/dev/null
+	# the record keeps the front and every scored trial
+	[ "$(jq '.pareto.points | length' h.jsonl)" = "$(jq '.search.trials | length' out)" ]
+	[ "$(jq -c '.pareto.front' h.jsonl)" = "$(jq -c '.search.pareto.front' out)" ]
+	run --separate-stderr opt-report --history h.jsonl --config-dir /nonexistent
+	assert_success
+	echo "$output" >page.html
+	ntrial=$(jq '.search.trials | length' out)
+	nfront=$(jq '.search.pareto.front | length' out)
+	chosen=$(jq '.search.pareto.chosen' out)
+	[ "$nfront" -ge 2 ] && [ "$ntrial" -gt "$nfront" ]
+	[ "$(grep -o 'class="pareto-front"' page.html | wc -l)" = "$nfront" ]
+	[ "$(grep -o 'class="pareto-point"' page.html | wc -l)" = $((ntrial - nfront)) ]
+	[ "$(grep -o 'class="pareto-chosen"' page.html | wc -l)" = 1 ]
+	grep -q ">chosen (trial $chosen)</text>" page.html
+	# each front point's tooltip names its trial and says it is on the front
+	for t in $(jq '.search.pareto.front[].trial' out); do
+		grep -q "<title>trial $t: RMSE [^<]* (on the front)</title>" page.html
+	done
+	grep -q 'class="pareto-limit"' page.html
+	assert_output --partial "Rule: the cheapest config of the front whose RMSE is within 2 % of the lowest."
+	# without objectives: no Pareto chart
+	opt-search --windows 6 --holdout 5 --context-lengths 32,64 --num-samples 10 --temperatures 1.0 <env >out1
+	opt-history record --file h1.jsonl <out1 >/dev/null
+	[ "$(jq .pareto h1.jsonl)" = null ]
+	opt-report --history h1.jsonl --config-dir /nonexistent >page1.html
+	! grep -q 'pareto-' page1.html
+}
+
+@test "a hostile pareto in a history record is drawn from its valid points only" {
+	printf '%s\n' '{"schema":"chronopt-history/1","run_id":"x","horizon":"7d","optimization_date":"2026-11-01T02:00:00Z","outcome":"not_approved","pareto":{"objectives":["rmse",3],"front":[{"trial":1,"rmse":1,"cost":10},{"trial":"2","rmse":1,"cost":5},7],"chosen":1,"tolerance_pct":"x","rule":"<b>x</b>","points":[{"trial":1,"rmse":1,"cost":10},{"trial":3,"rmse":2,"cost":1e400},{"trial":4,"rmse":2,"cost":20},null]}}' >h.jsonl
+	run --separate-stderr opt-report --history h.jsonl --config-dir /nonexistent
+	assert_success
+	[ "$(grep -o 'class="pareto-front"' <<<"$output" | wc -l)" = 1 ]
+	[ "$(grep -o 'class="pareto-point"' <<<"$output" | wc -l)" = 1 ]
+	assert_output --partial ">chosen (trial 1)</text>"
+	assert_output --partial "Rule: &lt;b&gt;x&lt;/b&gt;."
+	! grep -q 'class="pareto-limit"' <<<"$output"
+}
