@@ -30,6 +30,11 @@ int bt_origins_from(const series *s, int steps, int min_context, int last, const
 		return cp_fail(e, CP_USAGE, "holdout '%d' must not be negative", plan->holdout);
 	if (min_context < 1)
 		return cp_fail(e, CP_USAGE, "minimum context '%d' must be at least 1", min_context);
+	/* The grid is anchored at the first observation (t = 0 mod stride),
+	 * not at the last one: a series that grows keeps its origins, so next
+	 * week's run scores the same windows (and finds them in the forecast
+	 * cache), and horizons whose windows overlap share origins. */
+	last -= last % plan->stride;
 	int *o = cp_malloc((size_t)plan->count * sizeof(int));
 	int want = plan->holdout + plan->count, got = 0, skip = 0;
 	/* the grid last, last - stride, ...; origins whose targets hold a

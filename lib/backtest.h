@@ -6,10 +6,12 @@
 #include "series.h"
 #include <cJSON.h>
 
-/* Origins: origin t forecasts y[t..t+steps-1] from y[0..t-1]. The most
- * recent usable origin is n - steps; counting back from it, the first
- * `holdout` origins (spaced by `stride`) are skipped and the next `count`
- * are used. Returned oldest first. */
+/* Origins: origin t forecasts y[t..t+steps-1] from y[0..t-1]. Origins sit
+ * on the grid t = 0 mod stride (anchored at the first observation, so the
+ * grid does not move when observations are appended); the most recent
+ * usable origin is the last grid point <= n - steps; counting back from
+ * it, the first `holdout` origins are skipped and the next `count` are
+ * used. Returned oldest first. */
 typedef struct {
 	int count;    /* W, number of origins */
 	int stride;   /* spacing in observations, >= 1 */
@@ -17,7 +19,8 @@ typedef struct {
 } bt_plan;
 
 /* Compute the plan's count origin indices into *origins (caller frees),
- * so origins[count-1] = n - steps - stride*holdout and origins[0] =
+ * so origins[count-1] = L - stride*holdout, L = the grid point
+ * (n - steps) - (n - steps) mod stride, and origins[0] =
  * origins[count-1] - stride*(count-1) when every target is observed. An
  * origin whose targets y[t..t+steps-1] hold a missing value (NaN) is not
  * scored: it is passed over and the grid continues further back (the

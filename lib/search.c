@@ -200,8 +200,12 @@ int sr_prepare(sr_search *S, const char *horizon, int steps, const sr_options *o
 	cp_err we = {0};
 	if (o->windows < 1 || olast < maxctx ||
 	    bt_origins_from(s, steps, maxctx > 0 ? maxctx : 1, (int)olast, &wp, &wo, &wskipped, &we) < 0) {
+		/* both grids are anchored at the first observation (bt_origins):
+		 * their last points fall up to stride - 1 before the ends */
 		long need = (long)maxctx + (long)(o->windows - 1) * o->stride + steps +
-		            (o->holdout > 0 ? (long)(o->holdout - 1) * o->holdout_stride + steps : 0);
+		            (o->stride > 1 && olast > 0 ? olast % o->stride : 0) +
+		            (o->holdout > 0 ? (long)(o->holdout - 1) * o->holdout_stride + steps +
+		                              last_origin % o->holdout_stride : 0);
 		return cp_fail(e, CP_DATA,
 		               "%s: not enough observations for %d search windows of %d steps "
 		               "with context %d after %d held-out origins: need %ld, have %d",

@@ -243,3 +243,26 @@ cstat() {
 	assert_line "usage       2 forecaster calls, 8 windows: 4 hits, 4 misses (50.0 % hits)"
 	assert_line --regexp "^removed 0 files; 4 entries"
 }
+
+@test "a week later (5 new observations) the search re-scores only the windows that are new on the grid" {
+	head -n -5 "$SERIES" >week1.csv
+	env_of() { # CSV
+		printf '{"schema":"chronopt/1","run_id":"test-run","seed":42,"series":{"path":"%s","id":"USDCLP","last_date":"%s","length":%s},"horizon":{"name":"7d","steps":7},"model":{"dir":"%s"}}\n' \
+			"$1" "$(tail -n 1 "$1" | cut -d, -f2)" "$(($(wc -l <"$1") - 1))" "$MODEL"
+	}
+	s() { opt-search --context-lengths 64,128 --num-samples 10 --temperatures 0.8,1 --windows 6 --stride 3 \
+		--holdout 5 --cache cache; }
+	env_of week1.csv | s >w1.json
+	local m1
+	m1=$(cstat misses)
+	[ "$m1" = 24 ] # 6 windows x 4 (context, temperature) pairs
+	env_of "$SERIES" | s >w2.json
+	jq -r '.search.windows[].origin' w1.json >o1
+	jq -r '.search.windows[].origin' w2.json >o2
+	# both grids are t = 0 mod 3, and the search moved 3 or 6 observations on
+	awk '$1 % 3 { exit 1 }' o1 o2
+	new=$(grep -cvxFf o1 o2)
+	[ "$new" -ge 1 ] && [ "$new" -le 2 ]
+	[ "$(cstat misses)" = $((m1 + 4 * new)) ]
+	[ "$(cstat hits)" = $((4 * (6 - new))) ]
+}

@@ -64,20 +64,21 @@ static void test_origins(void)
 	int *o = NULL;
 	bt_plan p = {.count = 4, .stride = 2, .holdout = 1};
 	CHECK(bt_origins(&s, 3, 10, &p, &o, &e) == 0, "origins: a plan that fits");
-	CHECK(o[0] == 49 && o[1] == 51 && o[2] == 53 && o[3] == 55,
-	      "origins: oldest first, spaced by stride, holdout skips the newest");
+	/* n - steps = 57 is off the grid t = 0 mod 2: the last point is 56 */
+	CHECK(o[0] == 48 && o[1] == 50 && o[2] == 52 && o[3] == 54,
+	      "origins: oldest first, on the grid t = 0 mod stride, holdout skips the newest");
 	free(o);
 	bt_plan p0 = {.count = 3, .stride = 1, .holdout = 0};
 	bt_origins(&s, 5, 10, &p0, &o, &e);
 	CHECK(o[2] == N - 5 && o[1] == N - 6 && o[0] == N - 7,
 	      "origins: the last origin forecasts the last observations");
 	free(o);
-	/* need = min_context + steps + stride*(holdout+count-1) = 49 + 3 + 8 */
-	CHECK(bt_origins(&s, 3, 49, &p, &o, &e) == 0 && o[0] == 49,
+	/* need = min_context + (n - 56) + stride*(holdout+count-1) = 48 + 4 + 8 */
+	CHECK(bt_origins(&s, 3, 48, &p, &o, &e) == 0 && o[0] == 48,
 	      "origins: the earliest origin may sit exactly at min_context");
 	free(o);
 	e.code = 0;
-	CHECK(bt_origins(&s, 3, 50, &p, &o, &e) == -1 && e.code == CP_DATA && o == NULL,
+	CHECK(bt_origins(&s, 3, 49, &p, &o, &e) == -1 && e.code == CP_DATA && o == NULL,
 	      "origins: one observation short is a data error");
 	CHECK(!strcmp(e.msg, "mem.csv: not enough observations: need 61, have 60"),
 	      "origins: the message names the file and both counts");
@@ -90,6 +91,37 @@ static void test_origins(void)
 	e.code = 0;
 	ok &= bt_origins(&s, 0, 1, &p, &o, &e) == -1 && e.code == CP_USAGE;
 	CHECK(ok, "origins: bad count, stride, holdout or steps are usage errors");
+}
+
+/* The grid does not move when observations are appended: every origin of
+ * the shorter series that still fits the plan is an origin of the longer. */
+static void test_origins_grid_stays(void)
+{
+	double y[N];
+	int32_t day[N];
+	series s = make_series(y, day);
+	cp_err e = {0};
+	int ok = 1, shared = 0;
+	for (int stride = 1; stride <= 4; stride++)
+		for (int grow = 1; grow <= 7; grow++) {
+			bt_plan p = {.count = 6, .stride = stride, .holdout = 1};
+			series a = s;
+			a.n = N - grow;
+			int *oa = NULL, *ob = NULL;
+			ok &= bt_origins(&a, 3, 5, &p, &oa, &e) == 0 && bt_origins(&s, 3, 5, &p, &ob, &e) == 0;
+			for (int i = 0; ok && i < p.count; i++) {
+				ok &= oa[i] % stride == 0 && ob[i] % stride == 0;
+				int in = 0;
+				for (int j = 0; j < p.count; j++)
+					in |= ob[j] == oa[i];
+				/* an old origin is left out only when it fell off the start */
+				ok &= in || oa[i] < ob[0];
+				shared += in;
+			}
+			free(oa);
+			free(ob);
+		}
+	CHECK(ok && shared > 0, "origins: appending observations keeps the grid; later runs share the windows");
 }
 
 /* Origins whose targets hold a missing value are passed over. */
@@ -343,6 +375,7 @@ int main(void)
 	test_origins_missing();
 	test_run_too_large();
 	test_origins();
+	test_origins_grid_stays();
 	test_mase_scale();
 	test_run_fake();
 	test_run_random_walk();

@@ -235,8 +235,9 @@ static void test_split(void)
 	o.holdout = 0;
 	o.stride = 5;
 	sr_prepare(&S, "7d", 7, &o, &s, f, "fake", &e);
-	CHECK(S.origin[S.W - 1] == 493 && S.origin[0] == 493 - 29 * 5 && S.hold_first == -1,
-	      "holdout 0 and stride 5");
+	/* the grid is t = 0 mod 5: the last point at or before 493 is 490 */
+	CHECK(S.origin[S.W - 1] == 490 && S.origin[0] == 490 - 29 * 5 && S.hold_first == -1,
+	      "holdout 0 and stride 5: origins on the grid anchored at the first observation");
 	sr_release(&S);
 	o.holdout = 30;
 	o.stride = 1;
