@@ -26,7 +26,7 @@ static struct {
 	int mode;
 	const char *config, *model;
 	const char *list[SP_NDIM];
-	int method, trials, eta, min_windows, windows, stride, holdout, batch, reuse;
+	int method, trials, eta, min_windows, windows, stride, holdout, batch, reuse, ensemble;
 	int jobs;
 	double max_seconds;
 	int have_seed, have_sampler_seed, cost;
@@ -34,7 +34,7 @@ static struct {
 	cJSON *settings;
 	const char *settings_name;
 } opt = {.cost = -1, .method = -1, .trials = -1, .eta = -1, .min_windows = -1, .windows = -1,
-         .stride = -1, .holdout = -1, .batch = -1, .reuse = -1, .jobs = 1, .max_seconds = -1};
+         .stride = -1, .holdout = -1, .batch = -1, .reuse = -1, .ensemble = -1, .jobs = 1, .max_seconds = -1};
 
 static void usage(FILE *fp)
 {
@@ -62,6 +62,8 @@ static void usage(FILE *fp)
 	        "  --sampler-seed N      tpe: the sampler's own seed (default: the seed)\n"
 	        "  --objectives L        rmse (default), rmse,cost or rmse,seconds: the Pareto\n"
 	        "                        front, the cheapest config near the lowest RMSE\n"
+	        "  --ensemble N          after the search, greedy ensemble selection of up to N\n"
+	        "                        picks from the configs and the baselines (0: off)\n"
 	        "  --jobs N              worker processes (default 1; same results)\n"
 	        "  --max-seconds S       stop starting work after S seconds (status partial)\n"
 	        "  --cache DIR           forecast cache (default $CHRONOPT_CACHE; opt-cache(1))\n"
@@ -110,7 +112,7 @@ static int line_options(const cJSON *env, const char *hname, sr_options *o, cons
 		return 1;
 #define OVR(f) if (opt.f >= 0) o->f = opt.f
 	OVR(method); OVR(trials); OVR(eta); OVR(min_windows); OVR(windows); OVR(stride);
-	OVR(holdout); OVR(batch); OVR(reuse); OVR(cost);
+	OVR(holdout); OVR(batch); OVR(reuse); OVR(cost); OVR(ensemble);
 #undef OVR
 	if (opt.have_seed) {
 		o->seed = opt.seed;
@@ -183,6 +185,11 @@ static int line_setup(const cJSON *env, line_work *w, const char *where, cp_err 
 	int lrc = line_options(env, hname, &o, &model, where, e);
 	if (lrc != 0)
 		return lrc;
+	if (o.ensemble > 0 && (opt.mode == MODE_PLAN || o.cost != SR_COST_NONE))
+		return cp_fail(e, CP_USAGE, "--ensemble does not go with %s (%s)",
+		               opt.mode == MODE_PLAN ? "--plan" : "--objectives with a cost",
+		               opt.mode == MODE_PLAN ? "the units do not carry the point forecasts "
+		               "it selects from" : "it selects by RMSE alone");
 	if (opt.mode == MODE_PLAN && (o.method == SR_HALVING || o.method == SR_TPE))
 		return cp_fail(e, CP_USAGE, "--plan does not support --method %s "
 		                            "(its later trials depend on earlier results)",
@@ -437,7 +444,7 @@ int main(int argc, char **argv)
 	enum { O_METHOD = 256, O_TRIALS, O_ETA, O_MINW, O_WINDOWS, O_STRIDE, O_HOLDOUT, O_BATCH,
 	       O_NOREUSE, O_CTX, O_NS, O_TEMP, O_TOPK, O_TOPP, O_MODEL, O_SEED, O_SSEED, O_OBJ, O_JOBS,
 	       O_MAXS, O_PLAN, O_RUNUNIT, O_REDUCE, O_CONFIG, O_CONFIGDIR, O_HISTORY, O_CACHE,
-	       O_NOCACHE, O_HELP };
+	       O_NOCACHE, O_ENSEMBLE, O_HELP };
 	static const struct option lo[] = {
 		{"method", 1, 0, O_METHOD}, {"trials", 1, 0, O_TRIALS}, {"eta", 1, 0, O_ETA},
 		{"min-windows", 1, 0, O_MINW}, {"windows", 1, 0, O_WINDOWS}, {"stride", 1, 0, O_STRIDE},
@@ -446,7 +453,7 @@ int main(int argc, char **argv)
 		{"temperatures", 1, 0, O_TEMP}, {"top-k", 1, 0, O_TOPK}, {"top-p", 1, 0, O_TOPP},
 		{"model", 1, 0, O_MODEL}, {"seed", 1, 0, O_SEED}, {"sampler-seed", 1, 0, O_SSEED},
 		{"objectives", 1, 0, O_OBJ},
-		{"jobs", 1, 0, O_JOBS},
+		{"jobs", 1, 0, O_JOBS}, {"ensemble", 1, 0, O_ENSEMBLE},
 		{"max-seconds", 1, 0, O_MAXS}, {"plan", 0, 0, O_PLAN}, {"run-unit", 0, 0, O_RUNUNIT},
 		{"reduce", 0, 0, O_REDUCE}, {"config", 1, 0, O_CONFIG}, {"config-dir", 1, 0, O_CONFIGDIR},
 		{"history", 1, 0, O_HISTORY}, {"cache", 1, 0, O_CACHE}, {"no-cache", 0, 0, O_NOCACHE},
@@ -496,6 +503,9 @@ int main(int argc, char **argv)
 			opt.have_sampler_seed = 1;
 			break;
 		case O_JOBS: rc = cp_opt_int("--jobs", optarg, 1, 256, &opt.jobs, &e); break;
+		case O_ENSEMBLE:
+			rc = cp_opt_int("--ensemble", optarg, 0, FC_ENSEMBLE_MAX, &opt.ensemble, &e);
+			break;
 		case O_MAXS:
 			if (cp_parse_double(optarg, &opt.max_seconds) < 0 || opt.max_seconds < 0)
 				rc = cp_fail(&e, CP_USAGE, "--max-seconds: '%s' is not a number >= 0", optarg);
@@ -534,6 +544,13 @@ int main(int argc, char **argv)
 	}
 	if (modes > 1) {
 		cp_fail(&e, CP_USAGE, "--plan, --run-unit and --reduce exclude each other");
+		return cp_die(&e);
+	}
+	if (opt.ensemble > 0 && (opt.mode == MODE_PLAN || opt.cost > SR_COST_NONE)) {
+		cp_fail(&e, CP_USAGE, "--ensemble does not go with %s (%s)",
+		        opt.mode == MODE_PLAN ? "--plan" : "--objectives with a cost",
+		        opt.mode == MODE_PLAN ? "the units do not carry the point forecasts it selects "
+		        "from" : "it selects by RMSE alone");
 		return cp_die(&e);
 	}
 	if (opt.mode == MODE_PLAN && (opt.method == SR_HALVING || opt.method == SR_TPE)) {

@@ -1,7 +1,6 @@
 /* depconfig.c — see depconfig.h. */
 #include "depconfig.h"
-#include "jsonutil.h"
-
+#include "ensemble.h"
 #include "jsonutil.h"
 
 #include <errno.h>
@@ -32,6 +31,27 @@ int dc_settings(const cJSON *j, const char *what, fc_config *cfg, const char **m
 {
 	if (!cJSON_IsObject(j))
 		return cp_fail(e, CP_DATA, "%s: config is not a JSON object", what);
+	const cJSON *ens = cJSON_GetObjectItemCaseSensitive(j, "ensemble");
+	if (ens) {
+		fc_ensemble en;
+		fc_config top = {1, 1, 1.0, 0, 1.0};
+		for (int k = 0; k < FC_NKEYS; k++)
+			if (fc_config_field(j, k, 0, &top, what, e) < 0)
+				return -1;
+		if (fc_ensemble_from_json(ens, what, &en, e) < 0)
+			return -1;
+		for (int i = 0; i < en.n; i++)
+			if (forecaster_spec_check(en.m[i].model, e) < 0) {
+				fc_ensemble_release(&en);
+				e->code = CP_DATA;
+				return cp_prefix(e, "%s: ensemble member %d", what, i + 1);
+			}
+		fc_ensemble_call(&en, cfg);
+		fc_ensemble_release(&en);
+		if (model_dir)
+			*model_dir = "ensemble";
+		return 0;
+	}
 	if (fc_config_from_json(j, what, cfg, e) < 0)
 		return -1;
 	if (model_dir) {
@@ -106,12 +126,31 @@ int dc_read_settings(const char *path, fc_config *cfg, char **model_dir, cp_err 
 	free(text);
 	if (!j)
 		return cp_fail(e, CP_DATA, "%s: invalid JSON", path);
-	const char *md = NULL;
-	int rc = dc_settings(j, path, cfg, &md, e);
-	if (rc == 0 && md)
-		*model_dir = cp_strdup(md);
+	int rc = dc_settings(j, path, cfg, NULL, e);
+	if (rc == 0)
+		rc = dc_model_spec(j, path, model_dir, e);
 	cJSON_Delete(j);
 	return rc;
+}
+
+int dc_model_spec(const cJSON *j, const char *what, char **spec, cp_err *e)
+{
+	*spec = NULL;
+	const cJSON *ens = cJSON_GetObjectItemCaseSensitive(j, "ensemble");
+	if (ens) {
+		fc_ensemble en;
+		if (fc_ensemble_from_json(ens, what, &en, e) < 0)
+			return -1;
+		*spec = ensemble_spec(&en);
+		fc_ensemble_release(&en);
+		return 0;
+	}
+	fc_config c;
+	const char *md = NULL;
+	if (dc_settings(j, what, &c, &md, e) < 0)
+		return -1;
+	*spec = md ? cp_strdup(md) : NULL;
+	return 0;
 }
 
 int dc_resolve(const char *path, const fc_config *dflt, const fc_config *given, unsigned given_mask,

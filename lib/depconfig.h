@@ -36,8 +36,19 @@ cJSON *dc_load(const char *dir, const char *horizon, int *missing, cp_err *e);
  * (forecast.h: the one domain of the settings; temperature 1, top_k 0 and
  * top_p 1 when absent).  *model_dir is "model"."dir" when present
  * (borrowed from j) or NULL.  CP_DATA "<what>: ..." on a bad or missing
- * field. */
+ * field.  An ensemble (j has an "ensemble" list): its members are checked
+ * (fc_ensemble_from_json, each model a baseline name or a directory), *cfg
+ * is the call fc_ensemble_call derives (the top-level settings, written for
+ * readers that show them, are checked against their domain only) and
+ * *model_dir the string "ensemble", which forecaster_open refuses: run an
+ * ensemble through dc_model_spec. */
 int dc_settings(const cJSON *j, const char *what, fc_config *cfg, const char **model_dir, cp_err *e);
+
+/* The model spec of config object j, owned by the caller: for an ensemble
+ * (an "ensemble" list, fc_ensemble_from_json) the spec ensemble_spec makes
+ * of it, which forecaster_open runs; else "model"."dir" or NULL when j
+ * names none.  CP_DATA "<what>: ..." as dc_settings. */
+int dc_model_spec(const cJSON *j, const char *what, char **spec, cp_err *e);
 
 /* The settings and model of a deployed config file at `path` (the --config
  * of opt-backtest and opt-forecast): any JSON object dc_settings reads

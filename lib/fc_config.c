@@ -4,6 +4,7 @@
 #include "jsonutil.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -148,4 +149,107 @@ cJSON *fc_config_json(const fc_config *c)
 	cJSON *j = cJSON_CreateObject();
 	fc_config_add_json(j, c);
 	return j;
+}
+
+/* ------------------------------------------------------------ ensembles */
+
+void fc_ensemble_release(fc_ensemble *en)
+{
+	for (int i = 0; i < en->n; i++)
+		free(en->m[i].model);
+	free(en->m);
+	en->n = 0;
+	en->m = NULL;
+}
+
+int fc_ensemble_from_json(const cJSON *a, const char *what, fc_ensemble *en, cp_err *e)
+{
+	memset(en, 0, sizeof(*en));
+	if (!cJSON_IsArray(a))
+		return cp_fail(e, CP_DATA, "%s: 'ensemble' must be a list of members", what);
+	int n = cJSON_GetArraySize(a);
+	if (n < 1 || n > FC_ENSEMBLE_MAX)
+		return cp_fail(e, CP_DATA, "%s: 'ensemble' must list 1 to %d members, not %d", what,
+		               FC_ENSEMBLE_MAX, n);
+	fc_ensemble r = {0, cp_calloc((size_t)n, sizeof(fc_member))};
+	double sum = 0;
+	const cJSON *x;
+	cJSON_ArrayForEach(x, a) {
+		char w[512];
+		snprintf(w, sizeof(w), "%s: ensemble member %d", what, r.n + 1);
+		fc_member *m = &r.m[r.n];
+		const cJSON *md = cJSON_GetObjectItemCaseSensitive(x, "model");
+		const char *dir = NULL, *sha = NULL;
+		if (!cJSON_IsObject(x)) {
+			cp_fail(e, CP_DATA, "%s: is not a JSON object", w);
+			goto bad;
+		}
+		if (cJSON_GetObjectItemCaseSensitive(x, "ensemble") ||
+		    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(x, "config"), "ensemble")) {
+			cp_fail(e, CP_DATA, "%s: is an ensemble itself (ensembles do not nest)", w);
+			goto bad;
+		}
+		if (jf_num(x, "weight", 0, 1, JF_REQUIRED | JF_LO_OPEN, &m->weight, w, e) < 0)
+			goto bad;
+		if (!cJSON_IsObject(md)) {
+			cp_fail(e, CP_DATA, "%s: 'model' must be an object with \"dir\"", w);
+			goto bad;
+		}
+		if (jf_str(md, "dir", JF_REQUIRED, &dir, w, e) < 0 ||
+		    jf_str(md, "sha256", JF_NULL_ABSENT, &sha, w, e) < 0)
+			goto bad;
+		if (!*dir || !strcmp(dir, "ensemble") || !strncmp(dir, "ensemble:", 9)) {
+			cp_fail(e, CP_DATA, "%s: 'model' \"dir\" must name a model or a baseline", w);
+			goto bad;
+		}
+		if (sha && strlen(sha) != 64) {
+			cp_fail(e, CP_DATA, "%s: 'sha256' must be 64 hex digits", w);
+			goto bad;
+		}
+		if (fc_config_from_json(cJSON_GetObjectItemCaseSensitive(x, "config"), w, &m->cfg, e) < 0)
+			goto bad;
+		m->model = cp_strdup(dir);
+		snprintf(m->sha256, sizeof(m->sha256), "%s", sha ? sha : "");
+		sum += m->weight;
+		r.n++;
+	}
+	if (fabs(sum - 1.0) > 1e-9) {
+		cp_fail(e, CP_DATA, "%s: the ensemble's weights sum to %.17g, not 1", what, sum);
+		goto bad;
+	}
+	*en = r;
+	return 0;
+bad:
+	fc_ensemble_release(&r);
+	return -1;
+}
+
+void fc_ensemble_add_json(cJSON *o, const fc_ensemble *en)
+{
+	cJSON *a = cJSON_AddArrayToObject(o, "ensemble");
+	for (int i = 0; i < en->n; i++) {
+		const fc_member *m = &en->m[i];
+		cJSON *x = cJSON_CreateObject();
+		cp_json_add_exact(x, "weight", m->weight);
+		cJSON *md = cJSON_AddObjectToObject(x, "model");
+		cJSON_AddStringToObject(md, "dir", m->model);
+		if (m->sha256[0])
+			cJSON_AddStringToObject(md, "sha256", m->sha256);
+		else
+			cJSON_AddNullToObject(md, "sha256");
+		cJSON_AddItemToObject(x, "config", fc_config_json(&m->cfg));
+		cJSON_AddItemToArray(a, x);
+	}
+}
+
+void fc_ensemble_call(const fc_ensemble *en, fc_config *out)
+{
+	fc_config c = {1, 1, 1.0, 0, 1.0};
+	for (int i = 0; i < en->n; i++) {
+		if (en->m[i].cfg.context_length > c.context_length)
+			c.context_length = en->m[i].cfg.context_length;
+		if (en->m[i].cfg.num_samples > c.num_samples)
+			c.num_samples = en->m[i].cfg.num_samples;
+	}
+	*out = c;
 }

@@ -86,6 +86,45 @@ void fc_config_add_json(cJSON *o, const fc_config *c);
  * (cJSON_Delete, or hand it to a parent object). */
 cJSON *fc_config_json(const fc_config *c);
 
+/* ------------------------------------------------------------------
+ * An ensemble (opt-search --ensemble, chronopt-envelope(7)): members, each
+ * a model (a baseline name or a model directory) with its own settings and
+ * a weight.  Its JSON form, kept next to the settings' (fc_config.c):
+ *   "ensemble": [{"weight": 0.5, "model": {"dir": "random_walk",
+ *                 "sha256": null}, "config": {<the five settings>}}, ...]
+ * 1 to FC_ENSEMBLE_MAX members, each weight in (0, 1], the weights summing
+ * to 1 within 1e-9, no member an ensemble itself.  The point forecast is
+ * sum_i weight_i * point_i (member order); intervals come from the
+ * mixture of the members' sample paths (ensemble.h). */
+#define FC_ENSEMBLE_MAX 64
+
+typedef struct {
+	double weight;
+	char *model;        /* spec: baseline name or model directory (owned) */
+	char sha256[65];    /* "" when not known or a baseline */
+	fc_config cfg;
+} fc_member;
+
+typedef struct {
+	int n;
+	fc_member *m;       /* owned */
+} fc_ensemble;
+
+/* Read the "ensemble" array a (the value of an "ensemble" key) into *en:
+ * CP_DATA "<what>: ensemble member <i>: <problem>" (i from 1) for an empty
+ * list, a weight that is not a number in (0, 1], weights not summing to 1,
+ * a member without "model"."dir" or "config", a nested ensemble, or a
+ * setting outside its domain.  The member models are not opened here.
+ * *en owned by the caller (fc_ensemble_release) on success only. */
+int fc_ensemble_from_json(const cJSON *a, const char *what, fc_ensemble *en, cp_err *e);
+/* Add "ensemble": [...] to o, every number exact. */
+void fc_ensemble_add_json(cJSON *o, const fc_ensemble *en);
+/* The settings an ensemble is called with: the longest member context,
+ * the most member num_samples (the rows of its mixture), temperature 1,
+ * top_k 0, top_p 1. */
+void fc_ensemble_call(const fc_ensemble *en, fc_config *out);
+void fc_ensemble_release(fc_ensemble *en);
+
 typedef struct forecaster forecaster;
 struct forecaster {
 	const char *name;   /* "random_walk", "drift", "seasonal_naive", "chronos" */
@@ -188,5 +227,11 @@ forecaster *baseline_new(const char *name, int period, cp_err *e);
  * unknown name or a bad $CHRONOPT_CACHE_MAX_MB, CP_DATA or CP_IO for a
  * directory that does not load or a cache directory that cannot be made). */
 forecaster *forecaster_open(const char *spec, cp_err *e);
+
+/* Whether forecaster_open could open spec, without loading it: a baseline
+ * name, "seasonal_naive:P" with P in 1..100000, or an existing directory.
+ * 0, or -1 with CP_USAGE "unknown model '<spec>' ..." (CP_IO for a path
+ * that is not a directory). */
+int forecaster_spec_check(const char *spec, cp_err *e);
 
 #endif

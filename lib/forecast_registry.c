@@ -3,6 +3,7 @@
 #include "forecast.h"
 #include "chronos.h"
 #include "chronos2.h"
+#include "ensemble.h"
 #include "envelope.h"
 #include "fcache.h"
 
@@ -19,6 +20,13 @@ forecaster *forecaster_open(const char *spec, cp_err *e)
 {
 	if (!spec || !*spec) {
 		cp_fail(e, CP_USAGE, "empty model name");
+		return NULL;
+	}
+	if (!strncmp(spec, "ensemble:", 9))
+		return ensemble_open_spec(spec, e);
+	if (!strcmp(spec, "ensemble")) {
+		cp_fail(e, CP_USAGE, "model 'ensemble': an ensemble is run from its config "
+		        "(its \"ensemble\" list), not by name");
 		return NULL;
 	}
 	if (!strcmp(spec, "random_walk") || !strcmp(spec, "drift"))
@@ -67,4 +75,27 @@ forecaster *forecaster_open(const char *spec, cp_err *e)
 int fc_rows(const forecaster *f, const fc_config *cfg)
 {
 	return f->nquantiles > 0 ? f->nquantiles : cfg->num_samples;
+}
+
+int forecaster_spec_check(const char *spec, cp_err *e)
+{
+	if (!spec || !*spec)
+		return cp_fail(e, CP_USAGE, "empty model name");
+	if (!strcmp(spec, "random_walk") || !strcmp(spec, "drift") || !strcmp(spec, "seasonal_naive"))
+		return 0;
+	if (!strncmp(spec, "seasonal_naive:", 15)) {
+		long p;
+		if (cp_parse_long(spec + 15, 1, 100000, &p) < 0)
+			return cp_fail(e, CP_USAGE, "model '%s': period must be an integer in 1..100000", spec);
+		return 0;
+	}
+	struct stat st;
+	if (stat(spec, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	if (strchr(spec, '/')) {
+		errno = ENOENT;
+		return cp_fail_errno(e, "model directory '%s'", spec);
+	}
+	return cp_fail(e, CP_USAGE, "unknown model '%s' (expected random_walk, drift, "
+	               "seasonal_naive[:P] or a model directory)", spec);
 }

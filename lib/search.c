@@ -114,6 +114,10 @@ void sr_finish_setup(sr_search *S)
 	S->rung_of = cp_calloc((size_t)S->ntrial + 1, sizeof(int));
 	S->rw = cp_calloc((size_t)S->W, sizeof(mt_window));
 	S->rw_have = cp_calloc((size_t)S->W, 1);
+	if (S->opt.ensemble > 0) {
+		S->point = cp_calloc((size_t)S->ntrial * (size_t)S->W * (size_t)S->steps + 1, sizeof(double));
+		S->point_have = cp_calloc((size_t)S->ntrial * (size_t)S->W + 1, 1);
+	}
 }
 
 int sr_prepare(sr_search *S, const char *horizon, int steps, const sr_options *o,
@@ -239,6 +243,11 @@ void sr_release(sr_search *S)
 	free(S->rung_of);
 	free(S->rw);
 	free(S->rw_have);
+	free(S->point);
+	free(S->point_have);
+	fc_ensemble_release(&S->ens.members);
+	free(S->ens.trial);
+	free(S->ens.count);
 	memset(S, 0, sizeof(*S));
 }
 
@@ -376,7 +385,42 @@ void sr_units_free(sr_unit *u, int n)
 void sr_result_release(sr_result *r)
 {
 	free(r->score);
+	free(r->point);
 	memset(r, 0, sizeof(*r));
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Each trial's point forecast of a unit's windows, the one mt_score
+ * scored: the model's own (rc == 1, a quantile model's median), else the
+ * per-step median of the trial's first num_samples paths. */
+static void keep_points(const sr_search *S, const sr_unit *u, const forecaster *m, int rc, int N,
+                        const double *paths, const double *point, sr_result *r)
+{
+	int nwin = u->nwin, steps = S->steps;
+	r->steps = steps;
+	r->point = cp_malloc((size_t)r->ntr * (size_t)nwin * (size_t)steps * sizeof(double));
+	double *col = cp_malloc((size_t)N * sizeof(double));
+	for (int i = 0; i < r->ntr; i++)
+		for (int j = 0; j < nwin; j++) {
+			double *out = r->point + ((size_t)i * nwin + j) * steps;
+			if (rc == 1 || m->nquantiles > 0) {
+				memcpy(out, point + (size_t)j * steps, (size_t)steps * sizeof(double));
+				continue;
+			}
+			int k = S->trial[u->tr[i]].cfg.num_samples;
+			for (int h = 0; h < steps; h++) {
+				for (int q = 0; q < k; q++)
+					col[q] = paths[((size_t)j * N + q) * steps + h];
+				qsort(col, (size_t)k, sizeof(double), cmp_double);
+				out[h] = mt_quantile_sorted(col, k, 0.5);
+			}
+		}
+	free(col);
 }
 
 int sr_run_unit(const sr_search *S, const sr_unit *u, const series *s, forecaster *f,
@@ -423,6 +467,8 @@ int sr_run_unit(const sr_search *S, const sr_unit *u, const series *s, forecaste
 			w->seconds = dt / nwin * k / N;
 		}
 	}
+	if (S->opt.ensemble > 0 && u->kind == SR_UNIT_MODEL)
+		keep_points(S, u, m, rc, N, paths, point, r);
 	r->calls = 1;
 	r->sample_steps = (long long)N * steps * nwin;
 	for (int i = 0; i < r->ntr; i++) {
@@ -448,6 +494,11 @@ void sr_absorb(sr_search *S, const sr_unit *u, const sr_result *r)
 			size_t at = (size_t)u->tr[i] * S->W + w;
 			S->score[at] = r->score[(size_t)i * u->nwin + j];
 			S->have[at] = 1;
+			if (S->point && r->point && r->steps == S->steps) {
+				memcpy(S->point + at * S->steps, r->point + ((size_t)i * u->nwin + j) * S->steps,
+				       (size_t)S->steps * sizeof(double));
+				S->point_have[at] = 1;
+			}
 		}
 	}
 	if (u->kind == SR_UNIT_MODEL) {
@@ -775,8 +826,11 @@ int sr_execute(sr_search *S, const series *s, forecaster *f, forecaster *rw, int
 	double t0 = cp_now();
 	double deadline = max_seconds >= 0 ? t0 + max_seconds : INFINITY;
 	int done = 0;
-	if (S->opt.method == SR_TPE)
-		return sr_execute_tpe(S, s, f, rw, jobs, deadline, progress, pctx, t0, &done, e);
+	if (S->opt.method == SR_TPE) {
+		if (sr_execute_tpe(S, s, f, rw, jobs, deadline, progress, pctx, t0, &done, e) < 0)
+			return -1;
+		return sr_ensemble(S, s, e);
+	}
 	for (int rung = 0; rung < S->nrung; rung++) {
 		if (sr_run_rung(S, rung, s, f, rw, jobs, deadline, progress, pctx, t0, &done, e) < 0)
 			return -1;
@@ -785,5 +839,5 @@ int sr_execute(sr_search *S, const series *s, forecaster *f, forecaster *rw, int
 		if (rung + 1 < S->nrung)
 			sr_select(S, rung);
 	}
-	return 0;
+	return sr_ensemble(S, s, e);
 }

@@ -76,6 +76,11 @@ typedef struct {
 	int tpe_batch;
 	double prune_fraction;
 	int prune_min_trials;
+	/* Ensemble selection (search_ensemble.c, opt-search --ensemble N): up
+	 * to `ensemble` picks, with replacement, from the configs scored on
+	 * every search window and the baselines; 0: off.  The units then keep
+	 * every config's point forecasts. */
+	int ensemble;
 } sr_options;
 
 /* Settings (settings.h) for horizon `horizon` over *o: search.method,
@@ -117,11 +122,31 @@ typedef struct {
 typedef struct {
 	int ntr, nwin;
 	mt_window *score;
+	int steps;                /* of point, when point is not NULL */
+	double *point;            /* point[(i*nwin + j)*steps + h] when the search
+	                           * keeps point forecasts (opt.ensemble > 0) */
 	long long calls, sample_steps;             /* what ran */
 	long long indep_calls, indep_sample_steps; /* one call per config */
 	double seconds;
 } sr_result;
 void sr_result_release(sr_result *r);
+
+/* What the ensemble selection found (sr_ensemble). */
+typedef struct {
+	int done;            /* 1: selected; 0: not asked for, or skipped */
+	char skipped[256];   /* why not, when asked for and skipped ("" else) */
+	int pool, pool_configs;  /* candidates: configs, then the baselines */
+	int picks;           /* picks in all (the weights are count / picks) */
+	fc_ensemble members; /* the selected, in pool order */
+	int *trial;          /* per member: its trial, -1 for a baseline */
+	int *count;          /* per member: its picks */
+	int best_trial;      /* the best candidate alone: a trial, or -1 */
+	char best_model[32]; /* ... or this baseline */
+	double best_rmse;    /* its RMSE (en_rmse) */
+	double rmse;         /* the ensemble's (en_rmse; == metrics.rmse) */
+	mt_summary metrics;  /* the ensemble's windows, aggregated */
+	double rw_rmse;      /* the random walk's on the same windows */
+} sr_ensemble_result;
 
 typedef struct {
 	/* what is searched */
@@ -160,6 +185,11 @@ typedef struct {
 	int units_run, units_total;
 	int partial;
 	double unit_seconds;
+	/* with opt.ensemble > 0: each trial's point forecast on each window,
+	 * point[(t*W + w)*steps + h], point_have[t*W + w] */
+	double *point;
+	unsigned char *point_have;
+	sr_ensemble_result ens;
 } sr_search;
 
 /*
@@ -199,9 +229,19 @@ typedef void (*sr_progress_fn)(void *ctx, int done, int total, double elapsed);
  * workers; results are identical. max_seconds < 0: no limit; otherwise no
  * unit starts after the deadline, except the first one of each worker, and
  * S->partial is set when units were left out. f and rw as in sr_run_unit.
+ * Then the ensemble selection (sr_ensemble) when opt.ensemble > 0.
  */
 int sr_execute(sr_search *S, const series *s, forecaster *f, forecaster *rw, int jobs,
                double max_seconds, sr_progress_fn progress, void *pctx, cp_err *e);
+
+/* After sr_execute: the greedy ensemble selection of up to opt.ensemble
+ * picks (ensemble.h) over the configs scored on every window, in trial
+ * order, and the baselines random_walk and drift (run here on the search
+ * windows with the longest effective context and the most num_samples of
+ * those configs), scored by the RMSE of the weighted mean point forecast.
+ * Fills S->ens; skipped (S->ens.skipped says why) for a quantile model or
+ * when no config has every window. Returns 0, or -1 when a baseline fails. */
+int sr_ensemble(sr_search *S, const series *s, cp_err *e);
 
 /* The "search" section: status, seconds, method, seed, model, space,
  * split, windows, trials, random_walk, best, reuse, warnings, summary,

@@ -5,6 +5,7 @@
 #include "search_internal.h"
 #include "jsonutil.h"
 #include "backtest.h"
+#include "ensemble.h"
 #include "envelope.h"
 #include "settings.h"
 
@@ -16,6 +17,7 @@
 /* ---------------------------------------------------------------- JSON */
 
 static void add_exact(cJSON *o, const char *k, double v);
+static char *fmt(char *buf, size_t n, double v);
 
 static cJSON *config_json(const fc_config *c, int eff)
 {
@@ -150,6 +152,72 @@ static int pareto(const sr_search *S, cJSON *j, int lowest, mt_summary *bm)
 	free(id), free(r), free(c);
 	sr_aggregate(S, chosen, NULL, bm);
 	return chosen;
+}
+
+/* The "ensemble" object of the section, or NULL when none was asked for. */
+static cJSON *ensemble_json(const sr_search *S)
+{
+	const sr_ensemble_result *E = &S->ens;
+	if (S->opt.ensemble <= 0)
+		return NULL;
+	cJSON *j = cJSON_CreateObject();
+	cJSON_AddNumberToObject(j, "size", S->opt.ensemble);
+	cJSON_AddStringToObject(j, "metric", "rmse");
+	if (!E->done) {
+		cJSON_AddStringToObject(j, "status", "skipped");
+		cJSON_AddStringToObject(j, "skipped", E->skipped);
+		char sum[384];
+		snprintf(sum, sizeof(sum), "no ensemble: %s", E->skipped);
+		cJSON_AddStringToObject(j, "summary", sum);
+		return j;
+	}
+	cJSON_AddStringToObject(j, "status", "done");
+	cJSON_AddNumberToObject(j, "pool", E->pool);
+	cJSON_AddNumberToObject(j, "pool_configs", E->pool_configs);
+	cJSON *ba = cJSON_AddArrayToObject(j, "baselines");
+	cJSON_AddItemToArray(ba, cJSON_CreateString("random_walk"));
+	cJSON_AddItemToArray(ba, cJSON_CreateString("drift"));
+	cJSON_AddNumberToObject(j, "picks", E->picks);
+	cJSON *ma = cJSON_AddArrayToObject(j, "members");
+	for (int i = 0; i < E->members.n; i++) {
+		const fc_member *m = &E->members.m[i];
+		cJSON *o = cJSON_CreateObject();
+		cp_json_add_exact(o, "weight", m->weight);
+		cJSON_AddNumberToObject(o, "count", E->count[i]);
+		if (E->trial[i] >= 0)
+			cJSON_AddNumberToObject(o, "trial", E->trial[i]);
+		else
+			cJSON_AddNullToObject(o, "trial");
+		cJSON *md = cJSON_AddObjectToObject(o, "model");
+		cJSON_AddStringToObject(md, "dir", m->model);
+		if (m->sha256[0])
+			cJSON_AddStringToObject(md, "sha256", m->sha256);
+		else
+			cJSON_AddNullToObject(md, "sha256");
+		cJSON_AddItemToObject(o, "config", fc_config_json(&m->cfg));
+		cJSON_AddItemToArray(ma, o);
+	}
+	add_exact(j, "rmse", E->rmse);
+	cJSON *bo = cJSON_AddObjectToObject(j, "best_member");
+	if (E->best_trial >= 0) {
+		cJSON_AddNumberToObject(bo, "trial", E->best_trial);
+		cJSON_AddStringToObject(bo, "model", S->model_dir);
+	} else {
+		cJSON_AddNullToObject(bo, "trial");
+		cJSON_AddStringToObject(bo, "model", E->best_model);
+	}
+	add_exact(bo, "rmse", E->best_rmse);
+	cJSON_AddItemToObject(j, "metrics", mt_summary_json(&E->metrics));
+	env_add_number(j, "rmse_vs_rw", ratio(E->metrics.rmse, E->rw_rmse));
+	char sum[512], x1[32], x2[32], x3[32];
+	double gain = ratio(E->rmse, E->best_rmse);
+	snprintf(sum, sizeof(sum), "ensemble of %d member%s (%d pick%s of up to %d, from %d configs and "
+	         "2 baselines): RMSE %s on the search windows, %sx the best member alone (%s)",
+	         E->members.n, E->members.n == 1 ? "" : "s", E->picks, E->picks == 1 ? "" : "s",
+	         S->opt.ensemble, E->pool_configs, fmt(x1, sizeof(x1), E->rmse),
+	         fmt(x2, sizeof(x2), gain), fmt(x3, sizeof(x3), E->best_rmse));
+	cJSON_AddStringToObject(j, "summary", sum);
+	return j;
 }
 
 cJSON *sr_section(const sr_search *S, const char *run_id, const char *now, double seconds)
@@ -299,6 +367,10 @@ cJSON *sr_section(const sr_search *S, const char *run_id, const char *now, doubl
 	for (int i = 0; i < S->nwarn; i++)
 		cJSON_AddItemToArray(wr, cJSON_CreateString(S->warn[i]));
 
+	cJSON *ej = ensemble_json(S);
+	if (ej)
+		cJSON_AddItemToObject(j, "ensemble", ej);
+
 	/* Best and candidate. */
 	mt_summary bm;
 	int best = sr_best_trial(S, &bm);
@@ -350,13 +422,28 @@ cJSON *sr_section(const sr_search *S, const char *run_id, const char *now, doubl
 		         S->units_run, S->units_total, evaluated, S->ntrial);
 		cJSON_AddItemToArray(reasons, cJSON_CreateString(s2));
 	}
+	const sr_ensemble_result *E = &S->ens;
+	int use_ens = E->done && !(E->members.n == 1 && E->trial[0] == best);
+	if (ej)
+		cJSON_AddItemToArray(reasons, cJSON_CreateString(
+			cJSON_GetObjectItemCaseSensitive(ej, "summary")->valuestring));
 	cJSON_AddItemToObject(j, "reasons", reasons);
 
 	cJSON *cd = cJSON_AddObjectToObject(j, "candidate");
 	cJSON_AddStringToObject(cd, "horizon", S->horizon);
-	fc_config deployed = bt->cfg;  /* the context the model really saw */
-	deployed.context_length = bt->eff_ctx;
-	fc_config_add_json(cd, &deployed);
+	if (use_ens) {
+		/* the ensemble: its call's settings for the readers that show
+		 * them, its members for the tools that run it */
+		fc_config call;
+		fc_ensemble_call(&E->members, &call);
+		fc_config_add_json(cd, &call);
+		fc_ensemble_add_json(cd, &E->members);
+		bm = E->metrics;
+	} else {
+		fc_config deployed = bt->cfg;  /* the context the model really saw */
+		deployed.context_length = bt->eff_ctx;
+		fc_config_add_json(cd, &deployed);
+	}
 	env_add_number(cd, "validation_rmse", bm.rmse);
 	env_add_number(cd, "validation_mape", bm.mape);
 	env_add_number(cd, "validation_mae", bm.mae);
@@ -736,6 +823,12 @@ cJSON *sr_result_json(const sr_result *r)
 			cJSON_AddItemToArray(row, exact(v[k]));
 		cJSON_AddItemToArray(a, row);
 	}
+	if (r->point) {
+		cJSON_AddNumberToObject(j, "steps", r->steps);
+		cJSON *p = cJSON_AddArrayToObject(j, "points");
+		for (size_t i = 0; i < (size_t)r->ntr * r->nwin * r->steps; i++)
+			cJSON_AddItemToArray(p, exact(r->point[i]));
+	}
 	return j;
 }
 
@@ -773,6 +866,27 @@ int sr_result_from_json(const cJSON *j, const sr_unit *u, sr_result *r, cp_err *
 		}
 		window_of(v, &r->score[i++]);
 	}
+	const cJSON *pa = cJSON_GetObjectItemCaseSensitive(j, "points"), *x;
+	if (pa) {
+		int steps;
+		if (get_int(j, "steps", 1, 10000, &steps, e) < 0) {
+			sr_result_release(r);
+			return -1;
+		}
+		size_t n = (size_t)ntr * u->nwin * steps, k = 0;
+		if (!cJSON_IsArray(pa) || (size_t)cJSON_GetArraySize(pa) != n) {
+			sr_result_release(r);
+			return cp_fail(e, CP_DATA, "result does not have %zu point forecasts", n);
+		}
+		r->steps = steps;
+		r->point = cp_malloc(n * sizeof(double));
+		cJSON_ArrayForEach(x, pa) {
+			if (num_of(x, &r->point[k++], 1) < 0) {
+				sr_result_release(r);
+				return cp_fail(e, CP_DATA, "result point %zu is not a number", k - 1);
+			}
+		}
+	}
 	return 0;
 bad:
 	sr_result_release(r);
@@ -806,7 +920,8 @@ int sr_options_from_settings(sr_options *o, const cJSON *st, const char *horizon
 	    settings_integer(st, "search.tpe_startup", 0, 100000, &o->tpe.n_startup, e) < 0 ||
 	    settings_integer(st, "search.tpe_candidates", 1, 10000, &o->tpe.n_candidates, e) < 0 ||
 	    settings_integer(st, "search.tpe_batch", 1, 1000, &o->tpe_batch, e) < 0 ||
-	    settings_integer(st, "search.prune_min_trials", 1, 100000, &o->prune_min_trials, e) < 0)
+	    settings_integer(st, "search.prune_min_trials", 1, 100000, &o->prune_min_trials, e) < 0 ||
+	    settings_integer(st, "search.ensemble", 0, FC_ENSEMBLE_MAX, &o->ensemble, e) < 0)
 		return cp_prefix(e, "%s", where);
 	const cJSON *ob = settings_node(st, "search.objectives");
 	if (ob && (!cJSON_IsString(ob) || sr_parse_objectives(ob->valuestring, &o->cost) < 0))

@@ -50,6 +50,13 @@ static int add_config(sr_search *S, const fc_config *c)
 	memset(&S->trial[t], 0, sizeof(sr_trial));
 	memset(S->score + (size_t)t * W, 0, (size_t)W * sizeof(mt_window));
 	memset(S->have + (size_t)t * W, 0, (size_t)W);
+	if (S->point) {
+		size_t per = (size_t)W * S->steps;
+		S->point = cp_realloc(S->point, (size_t)(t + 1) * per * sizeof(double));
+		S->point_have = cp_realloc(S->point_have, (size_t)(t + 1) * W);
+		memset(S->point + (size_t)t * per, 0, per * sizeof(double));
+		memset(S->point_have + (size_t)t * W, 0, (size_t)W);
+	}
 	S->trial[t].grid = -1;
 	S->trial[t].cfg = *c;
 	S->trial[t].eff_ctx = S->max_context > 0 && c->context_length > S->max_context

@@ -319,7 +319,17 @@ int trigger_check_performance(const trigger_input *in, const series *sv, const t
 			}
 			memmove(orig, orig + skip, (size_t)(plan.count - skip) * sizeof(*orig));
 			plan.count -= skip;
-			forecaster *f = forecaster_open(in->model_spec, e);
+			/* a deployed ensemble runs its own members */
+			char *own = NULL;
+			if (cJSON_GetObjectItemCaseSensitive(d.json, "ensemble") &&
+			    dc_model_spec(d.json, d.path, &own, e) < 0) {
+				free(orig);
+				cJSON_Delete(src);
+				cJSON_Delete(d.json);
+				return -1;
+			}
+			forecaster *f = forecaster_open(own ? own : in->model_spec, e);
+			free(own);
 			if (!f) {
 				free(orig);
 				cJSON_Delete(src);

@@ -23,7 +23,22 @@ typedef struct {
 	int want_bands;         /* candidate and incumbent: recorded for the dashboard */
 	cJSON *bands_json;      /* their JSON, owned until contender_json takes it */
 	int done;
+	char *own_spec;         /* an ensemble's spec (dc_model_spec), owned */
+	const cJSON *ensemble;  /* its "ensemble" list, borrowed from its config */
 } contender;
+
+/* An ensemble config's spec into c (dc_model_spec); nothing for others. */
+static int ensemble_spec_of(contender *c, const cJSON *cfg, const char *what, cp_err *e)
+{
+	const cJSON *en = cJSON_GetObjectItemCaseSensitive(cfg, "ensemble");
+	if (!en)
+		return 0;
+	if (dc_model_spec(cfg, what, &c->own_spec, e) < 0)
+		return -1;
+	c->spec = c->own_spec;
+	c->ensemble = en;
+	return 0;
+}
 
 static int score(contender *c, const series *s, const int *origins, int n, int steps,
                  uint64_t seed, int batch, cp_err *e)
@@ -55,7 +70,9 @@ static cJSON *contender_json(const contender *c)
 {
 	cJSON *j = mt_summary_json(&c->r.sum);
 	cJSON *m = cJSON_AddObjectToObject(j, "model");
-	cJSON_AddStringToObject(m, "dir", c->spec);
+	cJSON_AddStringToObject(m, "dir", c->ensemble ? "ensemble" : c->spec);
+	if (c->ensemble)
+		cJSON_AddItemToObject(j, "ensemble", cJSON_Duplicate(c->ensemble, 1));
 	if (c->sha256)
 		cJSON_AddStringToObject(m, "sha256", c->sha256);
 	else
@@ -82,6 +99,7 @@ static void release_scores(contender c[3], int *origins, series *s, cJSON *inc)
 		if (c[i].done)
 			bt_result_free(&c[i].r);
 		cJSON_Delete(c[i].bands_json);
+		free(c[i].own_spec);
 	}
 	free(origins);
 	series_free(s);
@@ -164,30 +182,36 @@ int vd_line(cJSON *env, const vd_options *o, cp_err *e)
 	c[0].want_bands = c[1].want_bands = 1;
 	char what[80];
 	snprintf(what, sizeof(what), "horizon '%s': search.candidate", h);
-	if (dc_settings(cand, what, &c[0].cfg, &c[0].spec, e) < 0)
+	if (dc_settings(cand, what, &c[0].cfg, &c[0].spec, e) < 0 ||
+	    ensemble_spec_of(&c[0], cand, what, e) < 0)
 		return -1;
 	if (!c[0].spec)
 		c[0].spec = env_model;
 	if (!c[0].spec)
 		return cp_fail(e, CP_DATA, "horizon '%s': no model for the candidate (search.candidate.model.dir "
 		               "or model.dir)", h);
-	c[0].sha256 = model_sha(cand);
+	c[0].sha256 = c[0].ensemble ? NULL : model_sha(cand);  /* members name theirs */
 
 	int missing = 0;
 	cJSON *inc = dc_load(o->config_dir, h, &missing, e);
-	if (!inc && !missing)
+	if (!inc && !missing) {
+		free(c[0].own_spec);
 		return cp_prefix(e, "horizon '%s': deployed config", h);
+	}
 	if (inc) {
 		c[1].label = "incumbent";
 		char path[4096];
 		dc_path(path, sizeof(path), o->config_dir, h, e);
-		if (dc_settings(inc, path, &c[1].cfg, &c[1].spec, e) < 0) {
+		if (dc_settings(inc, path, &c[1].cfg, &c[1].spec, e) < 0 ||
+		    ensemble_spec_of(&c[1], inc, path, e) < 0) {
+			free(c[0].own_spec);
+			free(c[1].own_spec);
 			cJSON_Delete(inc);
 			return -1;
 		}
 		if (!c[1].spec)
 			c[1].spec = env_model ? env_model : c[0].spec;
-		c[1].sha256 = model_sha(inc);
+		c[1].sha256 = c[1].ensemble ? NULL : model_sha(inc);
 	}
 	c[2].label = "random walk";
 	c[2].spec = "random_walk";

@@ -571,3 +571,102 @@ TPE_SPACE=(--windows 6 --holdout 5 --context-lengths 32,64,128 --num-samples 10,
 	assert_failure 3
 	[[ $stderr == *'"search.objectives" must be "rmse", "rmse,seconds" or "rmse,cost"'* ]]
 }
+
+# Ensembles: the demo model on a small space, and the drift baseline
+# searched over its context (fast).
+ENS_SPACE=(--windows 12 --holdout 5 --context-lengths 30,60,120 --num-samples 20 --temperatures 0.8,1.0)
+
+# A synthetic series: trend, a weekly wave and noise, positive, daily.
+synthetic_csv() {
+	awk -v s="$1" 'BEGIN { srand(s); print "date,value"; v = 50;
+		for (i = 0; i < 400; i++) { v += 0.05 + (rand() - 0.5);
+			printf "%s,%.4f\n", strftime("%Y-%m-%d", 1600000000 + 86400 * i, 1), v + 2 * sin(i * 0.9) } }' >"$2"
+}
+
+@test "--ensemble: never worse on the search windows than its best member (seeds, series, models)" {
+	envelope 7d 7 "$CHRONOPT_ROOT/models/chronos-demo" >env
+	synthetic_csv 3 syn.csv
+	jq -c --arg p "$PWD/syn.csv" --arg d "$(tail -1 syn.csv | cut -d, -f1)" \
+		'.series = {"path":$p,"id":"","last_date":$d,"length":400}' env >syn
+	for run in "1 env" "2 env" "5 syn" "9 syn"; do
+		set -- $run
+		opt-search "${ENS_SPACE[@]}" --ensemble 8 --seed "$1" <"$2" >out
+		jq -e '.search.ensemble.status == "done" and .search.ensemble.pool == 8 and .search.ensemble.pool_configs == 6' out
+		# the best member alone: the lowest of the six configs and the two baselines
+		jq -e '.search.ensemble.rmse <= .search.ensemble.best_member.rmse' out
+		jq -e '.search.ensemble.rmse <= ([.search.trials[].metrics.rmse] | min)' out
+		jq -e '.search.ensemble.best_member.rmse <= ([.search.trials[].metrics.rmse] | min)' out
+		jq -e '.search.ensemble.metrics.rmse == .search.ensemble.rmse' out
+		# weights are counts / picks and sum to 1
+		jq -e '.search.ensemble | (.members | map(.count) | add) == .picks and
+			all(.members[]; .weight == .count / $e.picks)' --argjson e "$(jq .search.ensemble out)" out
+	done
+	# the drift baseline searched over its context: the pool is its configs and the two baselines
+	envelope 7d 7 drift >denv
+	opt-search --windows 20 --holdout 5 --context-lengths 10,20,40,80,160 --num-samples 10 --temperatures 1 \
+		--ensemble 10 <denv >d
+	jq -e '.search.ensemble.pool == 7 and .search.ensemble.rmse <= ([.search.trials[].metrics.rmse] | min)' d
+}
+
+@test "--ensemble: the candidate is the ensemble when it beats the best config, with its members and weights" {
+	envelope 7d 7 "$CHRONOPT_ROOT/models/chronos-demo" >env
+	opt-search --windows 30 --holdout 30 --context-lengths 30,60,120 --num-samples 20 \
+		--temperatures 0.8,1.0 --ensemble 8 <env >out
+	jq -e '.search.ensemble.members | length == 3' out
+	jq -e '.search.candidate.ensemble == [.search.ensemble.members[] | {weight, model, config}]' out
+	jq -e '.search.candidate.validation_rmse == .search.ensemble.rmse' out
+	jq -e '.search.ensemble.rmse < .search.best.metrics.rmse' out
+	# the call's settings: the longest context, the most samples
+	jq -e '.search.candidate | .context_length == ([.ensemble[].config.context_length] | max) and
+		.num_samples == 20 and .temperature == 1' out
+	jq -e '.search.reasons | any(startswith("ensemble of 3 members"))' out
+	# opt-backtest runs the candidate on the search windows: the same RMSE, bit for bit
+	jq .search.candidate out >ens.json
+	run --separate-stderr opt-backtest --series "$SERIES" --config ens.json --steps 7 --origins 30 --holdout 36
+	assert_success
+	[ "$(echo "$output" | jq .metrics.rmse)" = "$(jq .search.ensemble.rmse out)" ]
+}
+
+@test "--ensemble: the same output for any --jobs and method; with no gain the candidate stays the config" {
+	envelope 7d 7 "$CHRONOPT_ROOT/models/chronos-demo" >env
+	for m in grid halving tpe; do
+		opt-search "${ENS_SPACE[@]}" --method $m --trials 5 --ensemble 6 <env | untimed >a
+		opt-search "${ENS_SPACE[@]}" --method $m --trials 5 --ensemble 6 --jobs 2 <env | untimed >b
+		cmp <(jq -S 'del(.search.candidate.timestamp)' a) <(jq -S 'del(.search.candidate.timestamp)' b)
+		jq -e '.search.ensemble.status == "done"' a
+	done
+	# halving: the pool is the configs of the last rung (every window)
+	opt-search "${ENS_SPACE[@]}" --method halving --ensemble 6 <env >h
+	jq -e '.search.ensemble.pool_configs == ([.search.trials[] | select(.windows == 12)] | length) + 0' h
+	# size 1: the best member alone; when it is the best config, the candidate is that config
+	opt-search "${ENS_SPACE[@]}" --ensemble 1 <env >one
+	jq -e '.search.ensemble.picks == 1 and (.search.ensemble.members | length) == 1' one
+	if jq -e '.search.ensemble.members[0].trial == .search.best.trial' one; then
+		jq -e '.search.candidate | has("ensemble") | not' one
+	else
+		jq -e '.search.candidate.ensemble | length == 1' one
+	fi
+	# not asked for: no ensemble object
+	opt-search "${ENS_SPACE[@]}" <env >none
+	jq -e '.search | has("ensemble") | not' none
+}
+
+@test "--ensemble: refused with --plan and cost objectives (2), out of range (2); quantile models skip it" {
+	envelope 7d 7 drift >env
+	run --separate-stderr opt-search --plan --ensemble 4 <env
+	assert_failure 2
+	[ "$stderr" = "opt-search: --ensemble does not go with --plan (the units do not carry the point forecasts it selects from)" ]
+	[ -z "$output" ]
+	run --separate-stderr opt-search --objectives rmse,cost --ensemble 4 <env
+	assert_failure 2
+	[ "$stderr" = "opt-search: --ensemble does not go with --objectives with a cost (it selects by RMSE alone)" ]
+	run --separate-stderr opt-search --ensemble 65 <env
+	assert_failure 2
+	[ "${stderr_lines[0]}" = "opt-search: --ensemble: '65' is not an integer in 0..64" ]
+	B="$CHRONOPT_ROOT/testdata/bolt/tiny"
+	echo '{"search":{"spaces":{"7d":{"context_length":[16,32]}}}}' >bolt.json
+	envelope 7d 7 "$B" >benv
+	opt-search --config bolt.json --windows 5 --ensemble 4 <benv >out
+	jq -e '.search.ensemble.status == "skipped" and (.search.ensemble.skipped | startswith("chronos-bolt is a quantile model"))' out
+	jq -e '.search.candidate | has("ensemble") | not' out
+}
