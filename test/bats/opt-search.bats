@@ -318,7 +318,7 @@ two_lines() {
 		[ "$(jq -r .search.status out)" = done ]
 		n=$((n + 1))
 	done
-	[ "$n" = 3 ]
+	[ "$n" = 4 ]
 	opt-search --plan <env | parallel --pipe -N1 opt-search --run-unit | opt-search --reduce | untimed >a
 	opt-search <env | untimed >b
 	cmp a b
