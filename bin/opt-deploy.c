@@ -1,12 +1,14 @@
 /* opt-deploy — deploy approved configs, roll back, report, watch.
  * See opt-deploy(1). Thin: options here, the work in lib/deploy.c and
  * lib/watch.c. */
+#include "cli.h"
 #include "common.h"
 #include "depconfig.h"
 #include "deploy.h"
 #include "envelope.h"
 #include "history.h"
 #include "settings.h"
+#include "stage.h"
 #include "watch.h"
 
 #include <getopt.h>
@@ -16,17 +18,15 @@
 #include <string.h>
 #include <time.h>
 
-static void usage(FILE *fp)
-{
-	fputs("usage: opt-deploy deploy [--dry-run] [--wait MS] [--notify CMD] < envelopes\n"
+static const cli_tool tool = {"opt-deploy",
+	"usage: opt-deploy deploy [--dry-run] [--wait MS] [--notify CMD] < envelopes\n"
 	      "       opt-deploy rollback HORIZON [--to BACKUP|REVISION] [--dry-run] [--wait MS]\n"
 	      "       opt-deploy status [--horizon H]... [--json]\n"
 	      "       opt-deploy watch HORIZON (--health CMD | --log FILE) [--checks N]\n"
 	      "                  [--interval SECONDS] [--period SECONDS] [--max-failures N]\n"
 	      "                  [--rmse-spike PCT] [--time-factor X] [--since DATE] [--exit-code]\n"
 	      "common options: --config FILE --config-dir DIR --history FILE --json --help\n"
-	      "see opt-deploy(1)\n", fp);
-}
+	"see opt-deploy(1)\n", CLI_HINT_USAGE};
 
 enum {
 	O_CONFIG = 256, O_CONFIG_DIR, O_HISTORY, O_DRY_RUN, O_WAIT, O_NOTIFY, O_TO, O_JSON, O_HORIZON,
@@ -67,15 +67,6 @@ typedef struct {
 	const char *horizons[64];
 	int nhorizons;
 } opts;
-
-static int bad_usage(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "%s: ", cp_progname);
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	usage(stderr);
-	return CP_USAGE;
-}
 
 /* Split the operator's command on blanks into a NULL-terminated argv
  * (no shell, no quoting). *store is freed by the caller. */
@@ -130,45 +121,14 @@ static char **settings_argv(const cJSON *settings, const char *dotted, cp_err *e
 	return v;
 }
 
-static int cmd_deploy(const dp_options *dp)
+/* One envelope: dp_deploy_line applies the stop rule and deploys. */
+static int deploy_line(cJSON *env, stage_line *ln, void *ctx, cp_err *e)
 {
-	env_reader rd;
-	env_reader_init(&rd, stdin, "<stdin>");
-	cp_err e = {0};
-	int status = CP_OK, partial = 0;
-	for (;;) {
-		cJSON *env;
-		int rc = env_read(&rd, &env, &e);
-		if (rc == 0)
-			break;
-		if (rc < 0) {
-			env_reader_release(&rd);
-			return cp_die(&e);
-		}
-		rc = dp_deploy_line(env, dp, &e);
-		if (rc != 0) /* "tool: file: line: problem" (chronopt-envelope(7)) */
-			cp_prefix(&e, "<stdin>:%ld", rd.lineno);
-		if (rc < 0) {
-			cJSON_Delete(env);
-			env_reader_release(&rd);
-			return cp_die(&e);
-		}
-		if (rc == 1) { /* committed, then a later step failed */
-			cp_die(&e);
-			status = e.code;
-		}
-		if (env_failed_stage(env))
-			partial = 1;
-		if (env_write(stdout, env, &e) < 0) {
-			cJSON_Delete(env);
-			env_reader_release(&rd);
-			return cp_die(&e);
-		}
-		cJSON_Delete(env);
-	}
-	env_reader_release(&rd);
-	/* a horizon an earlier stage failed: partly failed */
-	return status == CP_OK && partial ? CP_PARTIAL : status;
+	int rc = dp_deploy_line(env, ctx, e);
+	if (rc != 0) /* "tool: file: line: problem" (chronopt-envelope(7)) */
+		cp_prefix(e, "%s", ln->where);
+	/* 1: committed, then a later step failed */
+	return rc < 0 ? STAGE_STOP : rc == 1 ? STAGE_LATE : STAGE_DONE;
 }
 
 static cJSON *result_json(const char *action, const char *h, const dp_result *r, int dry)
@@ -266,16 +226,6 @@ static void sleep_seconds(double s)
 		;
 }
 
-/* The history file a watch rollback is recorded in: --history, else
- * $CHRONOPT_HISTORY, else history.jsonl (as opt-history). */
-static const char *history_path(const opts *o)
-{
-	if (o->history)
-		return o->history;
-	const char *env = getenv("CHRONOPT_HISTORY");
-	return env && *env ? env : "history.jsonl";
-}
-
 static int cmd_watch(const dp_options *dp, const opts *o, const cJSON *settings, const char *h)
 {
 	cp_err e = {0};
@@ -319,7 +269,7 @@ static int cmd_watch(const dp_options *dp, const opts *o, const cJSON *settings,
 		if (!argv[0]) {
 			free(argv);
 			free(store);
-			return bad_usage("%s", "--health needs a command");
+			return cli_misuse("%s", "--health needs a command");
 		}
 		double start = cp_now();
 		for (long i = 0;; i++) {
@@ -369,7 +319,8 @@ static int cmd_watch(const dp_options *dp, const opts *o, const cJSON *settings,
 	cp_err he = {0};
 	int hrc = 0;
 	long recno = 0;
-	const char *hpath = history_path(o);
+	/* --history, else $CHRONOPT_HISTORY, else history.jsonl (as opt-history) */
+	const char *hpath = cli_history(o->history);
 	if (roll && r.changed && !dp->dry_run) {
 		cJSON *dep = result_json("rollback", h, &r, 0);
 		cJSON_AddStringToObject(dep, "reason", why);
@@ -416,8 +367,7 @@ static int cmd_watch(const dp_options *dp, const opts *o, const cJSON *settings,
 
 int main(int argc, char **argv)
 {
-	cp_progname = "opt-deploy";
-	argv[0] = (char *)cp_progname; /* getopt's messages name the tool, not its path */
+	cli_start(&tool, argv);
 	opts o = {0};
 	o.rules = (wt_rules){3, 50.0, 3.0};
 	o.interval = 60;
@@ -440,62 +390,60 @@ int main(int argc, char **argv)
 		case O_SINCE: {
 			int32_t day;
 			if (cp_parse_date(optarg, &day) < 0)
-				return bad_usage("--since '%s' is not a date (YYYY-MM-DD)", optarg);
+				return cli_misuse("--since '%s' is not a date (YYYY-MM-DD)", optarg);
 			o.since = optarg;
 			break;
 		}
 		case O_HORIZON:
 			if (o.nhorizons >= 64)
-				return bad_usage("%s", "too many --horizon options");
+				return cli_misuse("%s", "too many --horizon options");
 			o.horizons[o.nhorizons++] = optarg;
 			break;
 		case O_WAIT:
 			if (cp_parse_long(optarg, 0, 86400000, &l) < 0)
-				return bad_usage("--wait '%s' must be milliseconds in 0..86400000", optarg);
+				return cli_misuse("--wait '%s' must be milliseconds in 0..86400000", optarg);
 			o.wait = (double)l;
 			o.have_wait = 1;
 			break;
 		case O_INTERVAL:
 			if (cp_parse_double(optarg, &d) < 0 || d < 0 || d > 86400)
-				return bad_usage("--interval '%s' must be seconds in 0..86400", optarg);
+				return cli_misuse("--interval '%s' must be seconds in 0..86400", optarg);
 			o.interval = d;
 			break;
 		case O_PERIOD:
 			if (cp_parse_double(optarg, &d) < 0 || d < 0 || d > 30 * 86400)
-				return bad_usage("--period '%s' must be seconds in 0..2592000", optarg);
+				return cli_misuse("--period '%s' must be seconds in 0..2592000", optarg);
 			o.period = d;
 			break;
 		case O_CHECKS:
 			if (cp_parse_long(optarg, 1, 1000000, &l) < 0)
-				return bad_usage("--checks '%s' must be an integer in 1..1000000", optarg);
+				return cli_misuse("--checks '%s' must be an integer in 1..1000000", optarg);
 			o.checks = l;
 			o.have_checks = 1;
 			break;
 		case O_MAXFAIL:
 			if (cp_parse_long(optarg, 1, 1000000, &l) < 0)
-				return bad_usage("--max-failures '%s' must be an integer >= 1", optarg);
+				return cli_misuse("--max-failures '%s' must be an integer >= 1", optarg);
 			o.rules.max_failures = (int)l;
 			break;
 		case O_SPIKE:
 			if (cp_parse_double(optarg, &d) < 0 || d < 0)
-				return bad_usage("--rmse-spike '%s' must be a percentage >= 0", optarg);
+				return cli_misuse("--rmse-spike '%s' must be a percentage >= 0", optarg);
 			o.rules.rmse_spike_pct = d;
 			break;
 		case O_TIMEF:
 			if (cp_parse_double(optarg, &d) < 0 || d <= 0)
-				return bad_usage("--time-factor '%s' must be a number > 0", optarg);
+				return cli_misuse("--time-factor '%s' must be a number > 0", optarg);
 			o.rules.time_factor = d;
 			break;
 		case 'h':
-			usage(stdout);
-			return cp_close_stdout();
+			return cli_help();
 		default:
-			usage(stderr);
-			return CP_USAGE;
+			return cli_hint_usage(); /* after getopt's message */
 		}
 	}
 	if (optind >= argc)
-		return bad_usage("%s", "missing command (deploy, rollback, status, watch)");
+		return cli_misuse("%s", "missing command (deploy, rollback, status, watch)");
 	const char *cmd = argv[optind++];
 	int npos = argc - optind;
 	char **pos = argv + optind;
@@ -505,11 +453,7 @@ int main(int argc, char **argv)
 	if (!settings)
 		return cp_die(&e);
 	dp_options dp = {0};
-	dp.config_dir = o.config_dir;
-	if (!dp.config_dir) {
-		const char *env = getenv("CHRONOPT_CONFIG_DIR");
-		dp.config_dir = env && *env ? env : "configs";
-	}
+	dp.config_dir = cli_config_dir(o.config_dir);
 	double wait = 0;
 	if (o.have_wait) {
 		wait = o.wait;
@@ -534,7 +478,7 @@ int main(int argc, char **argv)
 			free(nargv);
 			free(store);
 			cJSON_Delete(settings);
-			return bad_usage("%s", "--notify needs a command");
+			return cli_misuse("%s", "--notify needs a command");
 		}
 	} else {
 		int bad;
@@ -546,31 +490,34 @@ int main(int argc, char **argv)
 	}
 	dp.notify = nargv;
 
-	int rc;
+	int rc, ran = 0;
+	stage st = {.line = deploy_line, .ctx = &dp};
 	if (strcmp(cmd, "deploy") == 0) {
-		if (npos)
-			rc = bad_usage("deploy takes no arguments (envelopes on stdin), got '%s'", pos[0]);
-		else
-			rc = cmd_deploy(&dp);
+		if (npos) {
+			rc = cli_misuse("deploy takes no arguments (envelopes on stdin), got '%s'", pos[0]);
+		} else {
+			rc = stage_run(&st);
+			ran = 1;
+		}
 	} else if (strcmp(cmd, "rollback") == 0) {
 		if (npos != 1)
-			rc = bad_usage("%s", "rollback needs exactly one horizon");
+			rc = cli_misuse("%s", "rollback needs exactly one horizon");
 		else
 			rc = cmd_rollback(&dp, &o, pos[0]);
 	} else if (strcmp(cmd, "status") == 0) {
 		if (npos)
-			rc = bad_usage("status takes no arguments (use --horizon), got '%s'", pos[0]);
+			rc = cli_misuse("status takes no arguments (use --horizon), got '%s'", pos[0]);
 		else
 			rc = cmd_status(&dp, &o, settings);
 	} else if (strcmp(cmd, "watch") == 0) {
 		if (npos != 1)
-			rc = bad_usage("%s", "watch needs exactly one horizon");
+			rc = cli_misuse("%s", "watch needs exactly one horizon");
 		else if (!o.health == !o.log)
-			rc = bad_usage("%s", "watch needs one of --health CMD or --log FILE");
+			rc = cli_misuse("%s", "watch needs one of --health CMD or --log FILE");
 		else
 			rc = cmd_watch(&dp, &o, settings, pos[0]);
 	} else {
-		rc = bad_usage("unknown command '%.40s' (deploy, rollback, status, watch)", cmd);
+		rc = cli_misuse("unknown command '%.40s' (deploy, rollback, status, watch)", cmd);
 	}
 	if (owned) {
 		free(nargv);
@@ -579,6 +526,8 @@ int main(int argc, char **argv)
 		free(nargv);
 	}
 	cJSON_Delete(settings);
+	if (ran) /* stage_run has closed stdout */
+		return rc;
 	if (rc >= CP_USAGE) {
 		/* already reported; a failed stdout is usually that failure */
 		fclose(stdout);

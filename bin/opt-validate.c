@@ -1,10 +1,12 @@
 /* opt-validate — approve a candidate config only when it is better than
  * the deployed one on held-out windows. See opt-validate(1). Thin: options
  * here, the work in lib/validate.c and lib/validate_run.c. */
+#include "cli.h"
 #include "common.h"
 #include "envelope.h"
 #include "fcache.h"
 #include "settings.h"
+#include "stage.h"
 #include "validate.h"
 
 #include <getopt.h>
@@ -12,9 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(FILE *fp)
-{
-	fputs("usage: opt-validate [options] < envelopes > envelopes\n"
+static const cli_tool tool = {"opt-validate",
+	"usage: opt-validate [options] < envelopes > envelopes\n"
 	      "  --preset NAME               conservative, balanced (default), aggressive\n"
 	      "  --min-rmse-improvement PCT  RMSE better by at least PCT % (5), or\n"
 	      "  --min-mape-improvement PCT  MAPE better by at least PCT % (3)\n"
@@ -37,8 +38,7 @@ static void usage(FILE *fp)
 	      "  --cache DIR                 forecast cache (default $CHRONOPT_CACHE)\n"
 	      "  --no-cache                  compute every window (same results)\n"
 	      "  --config FILE --config-dir DIR --history FILE --help\n"
-	      "see opt-validate(1)\n", fp);
-}
+	"see opt-validate(1)\n", CLI_HINT_NONE};
 
 enum {
 	O_CONFIG = 256, O_CONFIG_DIR, O_HISTORY, O_PRESET, O_RMSE, O_MAPE, O_STD, O_TIME, O_FLOOR,
@@ -74,14 +74,6 @@ static const struct option longopts[] = {
 	{NULL, 0, NULL, 0},
 };
 
-static int bad(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "%s: ", cp_progname);
-	fprintf(stderr, fmt, arg);
-	fputc('\n', stderr);
-	return CP_USAGE;
-}
-
 /* A command-line number for criterion field *dst (applied after settings). */
 typedef struct {
 	int set;
@@ -102,10 +94,32 @@ static int settings_int(const cJSON *st, const char *key, long lo, long hi, int 
 	return 0;
 }
 
+/* One envelope: vd_line applies the stop rule and decides. */
+static int validate_line(cJSON *env, stage_line *ln, void *ctx, cp_err *e)
+{
+	int rc = vd_line(env, ctx, e);
+	if (rc < 0) /* "tool: file: line: problem" (chronopt-envelope(7)) */
+		return cp_prefix(e, "%s", ln->where);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(env, "validation");
+	ln->no = cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(v, "approved"));
+	return rc > 0 ? STAGE_FAILED : STAGE_DONE;
+}
+
+/* --format text: the report of the line instead of the line. */
+static int write_text(const cJSON *env, void *ctx, cp_err *e)
+{
+	char *out = NULL;
+	size_t len = 0;
+	int r = vd_text_report(env, &out, &len, e);
+	if (r == 0 && (fwrite(out, 1, len, stdout) != len || fflush(stdout) != 0))
+		r = cp_fail_errno(e, "error writing the report");
+	free(out);
+	return r;
+}
+
 int main(int argc, char **argv)
 {
-	cp_progname = "opt-validate";
-	argv[0] = (char *)cp_progname; /* getopt's messages name the tool, not its path */
+	cli_start(&tool, argv);
 	const char *config = NULL, *config_dir = NULL, *preset = NULL;
 	numopt rmse = {0}, mape = {0}, sd = {0}, tm = {0}, fl = {0}, cov = {0}, bias = {0}, bias_pct = {0}, rw = {0},
 	       alpha = {0};
@@ -133,28 +147,28 @@ int main(int argc, char **argv)
 		case O_EXIT: exit_code = 1; break;
 		case O_CACHE:
 			if (!*optarg)
-				return bad("--cache: the directory name is empty%s", "");
+				return cli_misuse("--cache: the directory name is empty%s", "");
 			fcache_select(optarg);
 			break;
 		case O_NOCACHE: fcache_select(NULL); break;
 		case O_LAGS:
 			if (cp_parse_long(optarg, 0, 10000, &l) < 0)
-				return bad("--dm-lags '%s' must be an integer in 0..10000", optarg);
+				return cli_misuse("--dm-lags '%s' must be an integer in 0..10000", optarg);
 			lags = (int)l;
 			break;
 		case O_ORIGINS:
 			if (cp_parse_long(optarg, 3, 100000, &l) < 0)
-				return bad("--origins '%s' must be an integer in 3..100000", optarg);
+				return cli_misuse("--origins '%s' must be an integer in 3..100000", optarg);
 			origins = (int)l;
 			break;
 		case O_STRIDE:
 			if (cp_parse_long(optarg, 1, 100000, &l) < 0)
-				return bad("--stride '%s' must be an integer in 1..100000", optarg);
+				return cli_misuse("--stride '%s' must be an integer in 1..100000", optarg);
 			stride = (int)l;
 			break;
 		case O_BATCH:
 			if (cp_parse_long(optarg, 0, 100000, &l) < 0)
-				return bad("--batch '%s' must be an integer in 0..100000", optarg);
+				return cli_misuse("--batch '%s' must be an integer in 0..100000", optarg);
 			batch = (int)l;
 			break;
 		case O_FORMAT:
@@ -163,23 +177,22 @@ int main(int argc, char **argv)
 			else if (strcmp(optarg, "json") == 0)
 				text = 0;
 			else
-				return bad("--format '%s' must be json or text", optarg);
+				return cli_misuse("--format '%s' must be json or text", optarg);
 			break;
 		case 'h':
-			usage(stdout);
-			return cp_close_stdout();
+			return cli_help();
 		default:
-			usage(stderr);
+			fputs(tool.usage, stderr);
 			return CP_USAGE;
 		}
 		if (n) {
 			if (cp_parse_double(optarg, &n->v) < 0)
-				return bad("'%s' is not a number", optarg);
+				return cli_misuse("'%s' is not a number", optarg);
 			n->set = 1;
 		}
 	}
 	if (optind < argc)
-		return bad("unexpected argument '%s' (envelopes are read from standard input)", argv[optind]);
+		return cli_misuse("unexpected argument '%s' (envelopes are read from standard input)", argv[optind]);
 
 	cp_err e = {0};
 	cJSON *settings = settings_load(config, &e);
@@ -230,62 +243,11 @@ int main(int argc, char **argv)
 		cJSON_Delete(settings);
 		return cp_die(&e);
 	}
-	const char *cd = getenv("CHRONOPT_CONFIG_DIR");
-	o.config_dir = config_dir ? config_dir : cd && *cd ? cd : "configs";
+	o.config_dir = cli_config_dir(config_dir);
 
-	env_reader rd;
-	env_reader_init(&rd, stdin, "<stdin>");
-	int declined = 0, failed = 0, partial = 0;
-	for (;;) {
-		cJSON *env;
-		int r = env_read(&rd, &env, &e);
-		if (r == 0)
-			break;
-		int vrc = r < 0 ? -1 : vd_line(env, &o, &e);
-		if (vrc > 0) {
-			char where[64];
-			snprintf(where, sizeof(where), "<stdin>:%ld", rd.lineno);
-			env_warn_failed(where, env, &e);
-		}
-		if (vrc < 0) {
-			if (r > 0) {
-				/* "tool: file: line: problem" (chronopt-envelope(7)) */
-				cp_prefix(&e, "<stdin>:%ld", rd.lineno);
-				cJSON_Delete(env);
-			}
-			failed = 1;
-			break;
-		}
-		const cJSON *v = cJSON_GetObjectItemCaseSensitive(env, "validation");
-		if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(v, "approved")))
-			declined++;
-		if (env_failed_stage(env))
-			partial++;
-		if (text) {
-			char *out = NULL;
-			size_t len = 0;
-			r = vd_text_report(env, &out, &len, &e);
-			if (r == 0 && (fwrite(out, 1, len, stdout) != len || fflush(stdout) != 0))
-				r = cp_fail_errno(&e, "error writing the report");
-			free(out);
-		} else {
-			r = env_write(stdout, env, &e);
-		}
-		cJSON_Delete(env);
-		if (r < 0) {
-			failed = 1;
-			break;
-		}
-	}
-	env_reader_release(&rd);
+	stage st = {.line = validate_line, .write = text ? write_text : NULL, .ctx = &o,
+	            .exit_rule = exit_code ? STAGE_EXIT_ANY_NO : STAGE_EXIT_NEVER};
+	rc = stage_run(&st);
 	cJSON_Delete(settings);
-	if (failed)
-		return cp_die_closing(&e);
-	int crc = cp_close_stdout();
-	if (crc != CP_OK)
-		return crc;
-	/* a failed horizon outweighs a declined one */
-	if (partial)
-		return CP_PARTIAL;
-	return exit_code && declined ? CP_DECLINED : CP_OK;
+	return rc;
 }

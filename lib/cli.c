@@ -4,11 +4,32 @@
 #include "common.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+static const cli_tool *tool;
+
+void cli_start(const cli_tool *t, char **argv)
+{
+	tool = t;
+	cp_progname = t->name;
+	argv[0] = (char *)t->name;
+}
 
 static void try_help(void)
 {
-	fprintf(stderr, "Try '%s --help'.\n", cp_progname);
+	switch (tool ? tool->hint : CLI_HINT_TRY) {
+	case CLI_HINT_TRY: fprintf(stderr, "Try '%s --help'.\n", cp_progname); break;
+	case CLI_HINT_TRY_LOWER: fprintf(stderr, "%s: try '%s --help'\n", cp_progname, cp_progname); break;
+	case CLI_HINT_USAGE: fputs(tool->usage, stderr); break;
+	case CLI_HINT_NONE: break;
+	}
+}
+
+int cli_hint_usage(void)
+{
+	try_help();
+	return CP_USAGE;
 }
 
 int cli_misuse(const char *fmt, const char *arg)
@@ -24,6 +45,34 @@ static int help(const char *usage)
 {
 	fputs(usage, stdout);
 	return cp_close_stdout();
+}
+
+int cli_help(void)
+{
+	return help(tool->usage);
+}
+
+static const char *path_of(const char *flag, const char *var, const char *dflt)
+{
+	if (flag)
+		return flag;
+	const char *v = getenv(var);
+	return v && *v ? v : dflt;
+}
+
+const char *cli_config_dir(const char *flag)
+{
+	return path_of(flag, "CHRONOPT_CONFIG_DIR", "configs");
+}
+
+const char *cli_history(const char *flag)
+{
+	return path_of(flag, "CHRONOPT_HISTORY", "history.jsonl");
+}
+
+const char *cli_settings_name(const char *flag)
+{
+	return path_of(flag, "CHRONOPT_CONFIG", "configs/chronopt.json");
 }
 
 int cli_command_of(int argc, char **argv, const cli_command *cmds, int n, const char *usage,

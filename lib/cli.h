@@ -1,13 +1,51 @@
-/* cli.h — the command line of a tool with subcommands (opt-history,
- * opt-replay): the usage error, the subcommand, the options each takes.
- * Messages name cp_progname and end with "Try '<prog> --help'.". */
+/* cli.h — the command line of every tool: its name, its --help text, the
+ * usage error, and for a tool with subcommands (opt-history, opt-replay)
+ * the subcommand and the options each takes. Messages name cp_progname.
+ *
+ * What follows a usage error's line is each tool's documented habit, kept
+ * as it was when the tools had a helper each (scripts and tests read it). */
 #ifndef CHRONOPT_CLI_H
 #define CHRONOPT_CLI_H
 #include <getopt.h>
 
-/* Print "<prog>: " fmt (one %s, arg) and "Try '<prog> --help'." to stderr;
+typedef enum {
+	CLI_HINT_TRY,        /* "Try '<prog> --help'." (the default) */
+	CLI_HINT_TRY_LOWER,  /* "<prog>: try '<prog> --help'" (opt-trigger) */
+	CLI_HINT_USAGE,      /* the whole usage text (opt-deploy, opt-forecast) */
+	CLI_HINT_NONE        /* nothing (opt-validate, opt-report) */
+} cli_hint;
+
+typedef struct {
+	const char *name;    /* "opt-search" */
+	const char *usage;   /* the --help text */
+	cli_hint hint;
+} cli_tool;
+
+/* Start tool t: cp_progname = t->name and argv[0] too, so getopt's own
+ * messages name the tool, not its path. t must outlive the process (a
+ * static). */
+void cli_start(const cli_tool *t, char **argv);
+
+/* --help: the usage text on stdout; returns cp_close_stdout(). */
+int cli_help(void);
+
+/* Print "<prog>: " fmt (one %s, arg) and the tool's hint to stderr;
  * returns CP_USAGE. */
 int cli_misuse(const char *fmt, const char *arg);
+
+/* The hint alone, after a message printed otherwise (getopt's own, or
+ * cp_die's); returns CP_USAGE. */
+int cli_hint_usage(void);
+
+/* The files a stage works on: the option when given (flag non-NULL),
+ * else the environment variable when set and not empty, else the default:
+ * --config-dir, $CHRONOPT_CONFIG_DIR, "configs"; --history,
+ * $CHRONOPT_HISTORY, "history.jsonl"; and the name the settings file
+ * (settings_load) goes by in messages: --config, $CHRONOPT_CONFIG,
+ * "configs/chronopt.json". */
+const char *cli_config_dir(const char *flag);
+const char *cli_history(const char *flag);
+const char *cli_settings_name(const char *flag);
 
 typedef struct {
 	const char *name;     /* "record" */
