@@ -11,6 +11,7 @@
 #include "search_dist.h"
 #include "series.h"
 #include "settings.h"
+#include "stage.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -230,64 +231,37 @@ static const char *run_id_of(const cJSON *env)
 
 /* ------------------------------------------------------------ modes */
 
-/* Set when a horizon failed: the stage then exits CP_PARTIAL. */
-static int failed_lines;
-
-static int mode_run(cp_err *e)
+/* One envelope of a search: the "search" section, or the error section
+ * of a horizon that cannot run. */
+static int search_line(cJSON *env, stage_line *ln, void *ctx, cp_err *e)
 {
-	env_reader r;
-	cJSON *env;
-	int rc;
-	env_reader_init(&r, stdin, "<stdin>");
-	while ((rc = env_read(&r, &env, e)) == 1) {
-		char where[64], buf[1024];
-		snprintf(where, sizeof(where), "<stdin>:%ld", r.lineno);
-		const char *reason = env_stop_reason(env, "search", buf, sizeof(buf));
-		if (reason) {
-			env_set(env, "search", env_skipped(reason));
-		} else {
-			double t0 = cp_now();
-			line_work w;
-			int src = line_setup(env, &w, where, e);
-			if (src < 0) {
-				cJSON_Delete(env);
-				rc = -1;
-				break;
-			}
-			if (src > 0) {
-				env_warn_failed(where, env, e);
-				cJSON *err = env_error(e);
-				env_add_number(err, "seconds", cp_now() - t0);
-				env_set(env, "search", err);
-				goto write;
-			}
-			int tty = isatty(2);
-			int xrc = sr_execute(&w.S, &w.s, w.f, w.rw, opt.jobs, opt.max_seconds,
-			                     tty ? progress : NULL, w.S.horizon, e);
-			if (tty)
-				fputc('\n', stderr);
-			if (xrc < 0) {
-				work_release(&w);
-				cJSON_Delete(env);
-				rc = -1;
-				break;
-			}
-			char now[21];
-			env_utc_now(now);
-			env_set(env, "search", sr_section(&w.S, run_id_of(env), now, cp_now() - t0));
-			sr_env_model(env, w.S.model_dir, w.S.sha256);
-			work_release(&w);
-		}
-	write:
-		if (env_failed_stage(env))
-			failed_lines++;
-		rc = env_write(stdout, env, e);
-		cJSON_Delete(env);
-		if (rc < 0)
-			break;
+	(void)ctx;
+	double t0 = cp_now();
+	line_work w;
+	int src = line_setup(env, &w, ln->where, e);
+	if (src < 0)
+		return STAGE_STOP;
+	if (src > 0) {
+		cJSON *err = env_error(e);
+		env_add_number(err, "seconds", cp_now() - t0);
+		env_set(env, "search", err);
+		return STAGE_FAILED;
 	}
-	env_reader_release(&r);
-	return rc < 0 ? -1 : 0;
+	int tty = isatty(2);
+	int xrc = sr_execute(&w.S, &w.s, w.f, w.rw, opt.jobs, opt.max_seconds, tty ? progress : NULL,
+	                     w.S.horizon, e);
+	if (tty)
+		fputc('\n', stderr);
+	if (xrc < 0) {
+		work_release(&w);
+		return STAGE_STOP;
+	}
+	char now[21];
+	env_utc_now(now);
+	env_set(env, "search", sr_section(&w.S, run_id_of(env), now, cp_now() - t0));
+	sr_env_model(env, w.S.model_dir, w.S.sha256);
+	work_release(&w);
+	return STAGE_DONE;
 }
 
 static int emit(cJSON *line, cp_err *e)
@@ -295,58 +269,49 @@ static int emit(cJSON *line, cp_err *e)
 	return env_write(stdout, line, e);
 }
 
-static int mode_plan(cp_err *e)
+/* --plan: one envelope becomes its unit lines. The stop rule is applied
+ * here, not by the runner: a stopped line is one unit line that --reduce
+ * turns back into the skipped section. */
+static int plan_line(cJSON *env, stage_line *ln, void *ctx, cp_err *e)
 {
-	env_reader r;
-	cJSON *env;
-	int rc;
-	env_reader_init(&r, stdin, "<stdin>");
-	while ((rc = env_read(&r, &env, e)) == 1) {
-		char where[64], buf[1024];
-		snprintf(where, sizeof(where), "<stdin>:%ld", r.lineno);
-		const char *reason = env_stop_reason(env, "search", buf, sizeof(buf));
-		line_work w;
-		int src = reason ? 0 : line_setup(env, &w, where, e);
-		if (src < 0) {
-			cJSON_Delete(env);
-			rc = -1;
-			break;
+	stage *st = ctx;
+	char buf[1024];
+	const char *reason = env_stop_reason(env, "search", buf, sizeof(buf));
+	line_work w;
+	int src = reason ? 0 : line_setup(env, &w, ln->where, e);
+	if (src < 0)
+		return STAGE_STOP;
+	if (env_failed_stage(env))
+		st->npartial++;
+	int rc = 0;
+	if (reason || src > 0) {
+		/* a line an earlier stage stopped, or a horizon that cannot
+		 * run: one unit line that --reduce turns back into the
+		 * skipped or failed section */
+		cJSON *err = NULL;
+		if (src > 0) {
+			env_warn_failed(ln->where, env, e);
+			err = env_error(e);
+			st->npartial++;
 		}
-		if (env_failed_stage(env))
-			failed_lines++;
-		if (reason || src > 0) {
-			/* a line an earlier stage stopped, or a horizon that cannot
-			 * run: one unit line that --reduce turns back into the
-			 * skipped or failed section */
-			cJSON *err = NULL;
-			if (src > 0) {
-				env_warn_failed(where, env, e);
-				err = env_error(e);
-				failed_lines++;
-			}
-			cJSON *u = sr_unit_line(r.lineno, 0, 1, env, NULL, NULL, reason, err);
+		cJSON *u = sr_unit_line(ln->lineno, 0, 1, env, NULL, NULL, reason, err);
+		rc = emit(u, e);
+		cJSON_Delete(u);
+	} else {
+		sr_unit *units;
+		int n;
+		sr_units(&w.S, 0, &units, &n);
+		cJSON *plan = sr_plan_json(&w.S);
+		for (int i = 0; i < n && rc >= 0; i++) {
+			cJSON *u = sr_unit_line(ln->lineno, i, n, env, plan, &units[i], NULL, NULL);
 			rc = emit(u, e);
 			cJSON_Delete(u);
-		} else {
-			sr_unit *units;
-			int n;
-			sr_units(&w.S, 0, &units, &n);
-			cJSON *plan = sr_plan_json(&w.S);
-			for (int i = 0; i < n && rc >= 0; i++) {
-				cJSON *u = sr_unit_line(r.lineno, i, n, env, plan, &units[i], NULL, NULL);
-				rc = emit(u, e);
-				cJSON_Delete(u);
-			}
-			cJSON_Delete(plan);
-			sr_units_free(units, n);
-			work_release(&w);
 		}
-		cJSON_Delete(env);
-		if (rc < 0)
-			break;
+		cJSON_Delete(plan);
+		sr_units_free(units, n);
+		work_release(&w);
 	}
-	env_reader_release(&r);
-	return rc < 0 ? -1 : 0;
+	return rc < 0 ? STAGE_STOP : STAGE_WRITTEN;
 }
 
 /* Read the next non-blank JSON line of schema `schema` from stdin. */
@@ -407,13 +372,10 @@ static int mode_run_unit(cp_err *e)
 
 static int emit_env(cJSON *env, void *ctx, cp_err *e)
 {
-	(void)ctx;
-	if (env_failed_stage(env))
-		failed_lines++;
-	return env_write(stdout, env, e);
+	return stage_emit(ctx, env, NULL, e);
 }
 
-static int mode_reduce(cp_err *e)
+static int mode_reduce(stage *st, cp_err *e)
 {
 	char *buf = NULL;
 	size_t cap = 0;
@@ -429,7 +391,7 @@ static int mode_reduce(cp_err *e)
 	}
 	free(buf);
 	if (rc == 0)
-		rc = sr_reduce(R, n, emit_env, NULL, e);
+		rc = sr_reduce(R, n, emit_env, st, e);
 	for (int i = 0; i < n; i++)
 		cJSON_Delete(R[i]);
 	free(R);
@@ -586,6 +548,9 @@ int main(int argc, char **argv)
 		f->free(f);
 	}
 	int rc;
+	stage st = {.section = "search", .line = search_line};
+	if (opt.mode == MODE_PLAN)
+		st = (stage){.line = plan_line, .ctx = &st};
 	if (opt.mode == MODE_RUN || opt.mode == MODE_PLAN) {
 		opt.settings = settings_load(opt.config, &e);
 		if (!opt.settings)
@@ -595,14 +560,10 @@ int main(int argc, char **argv)
 			opt.settings_name = "configs/chronopt.json";
 	}
 	switch (opt.mode) {
-	case MODE_PLAN: rc = mode_plan(&e); break;
 	case MODE_RUN_UNIT: rc = mode_run_unit(&e); break;
-	case MODE_REDUCE: rc = mode_reduce(&e); break;
-	default: rc = mode_run(&e); break;
+	case MODE_REDUCE: rc = mode_reduce(&st, &e); break;
+	default: rc = stage_loop(&st, &e); break;
 	}
 	cJSON_Delete(opt.settings);
-	if (rc < 0)
-		return cp_die_closing(&e);
-	rc = cp_close_stdout();
-	return rc == CP_OK && failed_lines ? CP_PARTIAL : rc;
+	return stage_exit(&st, rc, &e);
 }
