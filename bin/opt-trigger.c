@@ -1,10 +1,12 @@
 /* opt-trigger — decide whether each horizon needs re-tuning (opt-trigger(1)).
  * Thin: options, envelopes in/out; the checks live in lib/trigger.c. */
+#include "cli.h"
 #include "common.h"
 #include "envelope.h"
 #include "forecast.h"
 #include "series.h"
 #include "settings.h"
+#include "stage.h"
 #include "trigger.h"
 
 #include <getopt.h>
@@ -12,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage_text[] =
+static const cli_tool tool = {"opt-trigger",
 	"usage: opt-trigger --series CSV [--id ID] (--horizon H | --all) [options]\n"
 	"       opt-trigger [options] < envelopes.ndjson\n"
 	"Decide per horizon whether to re-optimize: performance, drift, time, cooldown.\n"
@@ -65,7 +67,7 @@ static const char usage_text[] =
 	"                          than N steps before today or --as-of (5; 0: off)\n"
 	"  --max-gap-steps N       a gap is more than N steps between observations (5)\n"
 	"  --gaps refuse|warn      a gap stops re-tuning, or is only reported (refuse)\n"
-	"  --help                  this text\n";
+	"  --help                  this text\n", CLI_HINT_TRY_LOWER};
 
 enum {
 	O_SERIES = 256, O_ID, O_MISSING, O_HORIZON, O_ALL, O_MODEL, O_SEED, O_LOG, O_ASOF, O_FORCE, O_EXITCODE,
@@ -123,14 +125,6 @@ typedef struct {
 	int opt;
 	const char *arg;
 } override;
-
-static int usage_error(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "%s: ", cp_progname);
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n%s: try 'opt-trigger --help'\n", cp_progname);
-	return CP_USAGE;
-}
 
 static int apply(trigger_opts *o, const override *ov, cp_err *e)
 {
@@ -199,9 +193,10 @@ typedef struct {
 	int nov;
 } cli;
 
-/* Evaluate one envelope and write it. *should set from the result. */
+/* Evaluate one envelope: its "trigger" section; ln->yes when it should be
+ * optimized. */
 static int run_one(cJSON *env, const series *s, const char *hname, int steps, const char *model,
-                   uint64_t seed, const cli *c, const trigger_opts *o, long lineno, int *should, cp_err *e)
+                   uint64_t seed, const cli *c, const trigger_opts *o, stage_line *ln, cp_err *e)
 {
 	trigger_input in = {
 		.s = s, .as_of_given = c->as_of_given, .as_of = c->as_of, .today = env_today(),
@@ -210,13 +205,13 @@ static int run_one(cJSON *env, const series *s, const char *hname, int steps, co
 		.series_section = cJSON_GetObjectItemCaseSensitive(env, "series")};
 	cJSON *sec = trigger_evaluate(&in, o, e);
 	if (!sec)
-		return lineno > 0 ? cp_prefix(e, "<stdin>:%ld: %s", lineno, hname) : cp_prefix(e, "%s", hname);
-	*should = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sec, "should_optimize"));
+		return ln->lineno > 0 ? cp_prefix(e, "%s: %s", ln->where, hname) : cp_prefix(e, "%s", hname);
+	ln->yes = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(sec, "should_optimize"));
 	env_set(env, "trigger", sec);
-	return env_write(stdout, env, e);
+	return 0;
 }
 
-static int new_envelopes(const cli *c, const cJSON *settings, const trigger_opts *o, int *any, cp_err *e)
+static int new_envelopes(const cli *c, const cJSON *settings, const trigger_opts *o, stage *st, cp_err *e)
 {
 	horizon_def *hs = NULL;
 	int nh = 0;
@@ -243,9 +238,10 @@ static int new_envelopes(const cli *c, const cJSON *settings, const trigger_opts
 	for (int i = 0; i < nh && rc == 0; i++) {
 		cJSON *env = env_new(run_id, c->seed, c->series_path, s.id, last, s.n, hs[i].name, hs[i].steps,
 		                     c->model);
-		int should = 0;
-		rc = run_one(env, &s, hs[i].name, hs[i].steps, c->model, c->seed, c, o, 0, &should, e);
-		*any |= should;
+		stage_line ln = {0};
+		rc = run_one(env, &s, hs[i].name, hs[i].steps, c->model, c->seed, c, o, &ln, e);
+		if (rc == 0)
+			rc = stage_emit(st, env, &ln, e);
 		cJSON_Delete(env);
 	}
 	series_free(&s);
@@ -253,103 +249,75 @@ static int new_envelopes(const cli *c, const cJSON *settings, const trigger_opts
 	return rc;
 }
 
-static int from_stdin(const cli *c, const trigger_opts *o, int *any, cp_err *e)
+/* The envelopes on stdin: the series each names, loaded once while the
+ * lines keep naming it. */
+typedef struct {
+	const cli *c;
+	const trigger_opts *o;
+	series s;
+	char *spath, *sid;
+	series_missing smiss;
+} from_stdin;
+
+static int stdin_line(cJSON *env, stage_line *ln, void *ctx, cp_err *e)
 {
-	env_reader r;
-	env_reader_init(&r, stdin, "<stdin>");
-	series s = {0};
-	char *spath = NULL, *sid = NULL;
-	series_missing smiss = SERIES_MISSING_ERROR;
-	int rc = 0;
-	for (;;) {
-		cJSON *env;
-		int got = env_read(&r, &env, e);
-		if (got <= 0) {
-			rc = got;
-			break;
+	from_stdin *x = ctx;
+	const char *hname;
+	int steps;
+	env_horizon(env, &hname, &steps, e);
+	const char *path = env_string(env, "series", "path");
+	const char *id = env_string(env, "series", "id");
+	const cJSON *len = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(env, "series"),
+	                                                    "length");
+	const char *last = env_string(env, "series", "last_date");
+	uint64_t seed;
+	series_missing miss;
+	if (!path || !cJSON_IsNumber(len) || !last)
+		return cp_fail(e, CP_DATA, "%s: envelope has no \"series\" with path, length and last_date",
+		               ln->where);
+	if (env_seed(env, &seed, e) < 0 || env_series_missing(env, &miss, e) < 0)
+		return cp_prefix(e, "%s", ln->where);
+	if (!x->spath || strcmp(x->spath, path) != 0 || strcmp(x->sid, id ? id : "") != 0 || x->smiss != miss) {
+		series_free(&x->s);
+		free(x->spath);
+		free(x->sid);
+		x->spath = cp_strdup(path);
+		x->sid = cp_strdup(id ? id : "");
+		x->smiss = miss;
+		if (series_load_missing(&x->s, path, *x->sid ? x->sid : NULL, 1, miss, e) < 0) {
+			free(x->spath);
+			x->spath = NULL;
+			return STAGE_STOP;
 		}
-		const char *hname;
-		int steps, should = 0;
-		char why[600];
-		const char *stop = env_stop_reason(env, "trigger", why, sizeof why);
-		if (stop) {
-			env_set(env, "trigger", env_skipped(stop));
-			rc = env_write(stdout, env, e);
-			cJSON_Delete(env);
-			if (rc < 0)
-				break;
-			continue;
-		}
-		env_horizon(env, &hname, &steps, e);
-		const char *path = env_string(env, "series", "path");
-		const char *id = env_string(env, "series", "id");
-		const cJSON *len = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(env, "series"),
-		                                                    "length");
-		const char *last = env_string(env, "series", "last_date");
-		uint64_t seed;
-		series_missing miss;
-		if (!path || !cJSON_IsNumber(len) || !last) {
-			rc = cp_fail(e, CP_DATA, "<stdin>:%ld: envelope has no \"series\" with path, length and last_date",
-			             r.lineno);
-		} else if (env_seed(env, &seed, e) < 0 || env_series_missing(env, &miss, e) < 0) {
-			rc = cp_prefix(e, "<stdin>:%ld", r.lineno);
-		} else {
-			if (!spath || strcmp(spath, path) != 0 || strcmp(sid, id ? id : "") != 0 || smiss != miss) {
-				series_free(&s);
-				free(spath);
-				free(sid);
-				spath = cp_strdup(path);
-				sid = cp_strdup(id ? id : "");
-				smiss = miss;
-				if (series_load_missing(&s, path, *sid ? sid : NULL, 1, miss, e) < 0) {
-					free(spath);
-					spath = NULL;
-					rc = -1;
-				}
-			}
-			char have[11];
-			if (rc == 0) {
-				cp_format_date(s.day[s.n - 1], have);
-				if ((double)s.n != len->valuedouble)
-					rc = cp_fail(e, CP_DATA, "%s: series changed since the envelope was made (length %.17g, now %d)",
-					             path, len->valuedouble, s.n);
-				else if (strcmp(have, last) != 0)
-					rc = cp_fail(e, CP_DATA,
-					             "%s: series changed since the envelope was made (last date %.10s, now %s)",
-					             path, last, have);
-			}
-			cJSON *m = cJSON_GetObjectItemCaseSensitive(env, "model");
-			cJSON *dir = cJSON_GetObjectItemCaseSensitive(m, "dir");
-			if (rc == 0 && ((m && !cJSON_IsObject(m) && !cJSON_IsNull(m)) ||
-			                (dir && !cJSON_IsString(dir) && !cJSON_IsNull(dir))))
-				rc = cp_fail(e, CP_DATA, "<stdin>:%ld: envelope \"model\".\"dir\" must be a string",
-				             r.lineno);
-			if (rc == 0) {
-				const char *model = env_string(env, "model", "dir");
-				int from_env = model != NULL;
-				if (!model) {
-					model = c->model;
-					if (!cJSON_IsObject(m))
-						env_set(env, "model", m = cJSON_CreateObject());
-					cJSON_DeleteItemFromObjectCaseSensitive(m, "dir");
-					cJSON_AddStringToObject(m, "dir", model);
-				}
-				rc = run_one(env, &s, hname, steps, model, seed, c, o, r.lineno, &should, e);
-				/* a bad model name from the envelope is bad input, not a bad command line */
-				if (rc < 0 && from_env && e->code == CP_USAGE)
-					e->code = CP_DATA;
-				*any |= should;
-			}
-		}
-		cJSON_Delete(env);
-		if (rc < 0)
-			break;
 	}
-	series_free(&s);
-	free(spath);
-	free(sid);
-	env_reader_release(&r);
-	return rc;
+	char have[11];
+	cp_format_date(x->s.day[x->s.n - 1], have);
+	if ((double)x->s.n != len->valuedouble)
+		return cp_fail(e, CP_DATA, "%s: series changed since the envelope was made (length %.17g, now %d)",
+		               path, len->valuedouble, x->s.n);
+	if (strcmp(have, last) != 0)
+		return cp_fail(e, CP_DATA, "%s: series changed since the envelope was made (last date %.10s, now %s)",
+		               path, last, have);
+	cJSON *m = cJSON_GetObjectItemCaseSensitive(env, "model");
+	cJSON *dir = cJSON_GetObjectItemCaseSensitive(m, "dir");
+	if ((m && !cJSON_IsObject(m) && !cJSON_IsNull(m)) || (dir && !cJSON_IsString(dir) && !cJSON_IsNull(dir)))
+		return cp_fail(e, CP_DATA, "%s: envelope \"model\".\"dir\" must be a string", ln->where);
+	const char *model = env_string(env, "model", "dir");
+	int from_env = model != NULL;
+	if (!model) {
+		model = x->c->model;
+		if (!cJSON_IsObject(m))
+			env_set(env, "model", m = cJSON_CreateObject());
+		cJSON_DeleteItemFromObjectCaseSensitive(m, "dir");
+		cJSON_AddStringToObject(m, "dir", model);
+	}
+	if (run_one(env, &x->s, hname, steps, model, seed, x->c, x->o, ln, e) < 0) {
+		/* a bad model name from the envelope is bad input, not a bad command line */
+		if (from_env && e->code == CP_USAGE)
+			e->code = CP_DATA;
+		return STAGE_STOP;
+	}
+	return STAGE_DONE;
 }
 
 /* --list-ids: the ids of the series CSV, one a line (series_ids). */
@@ -370,7 +338,7 @@ static int list_ids(const char *path)
 
 int main(int argc, char **argv)
 {
-	cp_progname = "opt-trigger";
+	cli_start(&tool, argv);
 	int listing = 0;
 	cli c = {.model = "random_walk", .seed = 42};
 	cp_err e = {0};
@@ -382,7 +350,7 @@ int main(int argc, char **argv)
 		case O_ID: c.id = optarg; break;
 		case O_MISSING:
 			if (series_missing_parse(optarg, &c.missing) < 0)
-				return usage_error("--missing: '%s' is not 'error', 'nan' or 'drop'", optarg);
+				return cli_misuse("--missing: '%s' is not 'error', 'nan' or 'drop'", optarg);
 			c.missing_given = 1;
 			break;
 		case O_HORIZON: c.horizon = optarg; break;
@@ -390,12 +358,12 @@ int main(int argc, char **argv)
 		case O_MODEL: c.model = optarg; break;
 		case O_SEED:
 			if (cp_parse_u64(optarg, &c.seed) < 0 || c.seed > CP_SEED_MAX)
-				return usage_error("--seed: '%s' is not an integer in " CP_SEED_RANGE, optarg);
+				return cli_misuse("--seed: '%s' is not an integer in " CP_SEED_RANGE, optarg);
 			break;
 		case O_LOG: c.log = optarg; break;
 		case O_ASOF:
 			if (cp_parse_date(optarg, &c.as_of) < 0)
-				return usage_error("--as-of: date '%s' is not a valid date", optarg);
+				return cli_misuse("--as-of: date '%s' is not a valid date", optarg);
 			c.as_of_given = 1;
 			break;
 		case O_FORCE: c.force = 1; break;
@@ -404,58 +372,51 @@ int main(int argc, char **argv)
 		case O_CONFDIR: c.confdir = optarg; break;
 		case O_HISTORY: c.history = optarg; break;
 		case O_HELP:
-			fputs(usage_text, stdout);
-			return cp_close_stdout();
+			return cli_help();
 		case O_LISTIDS: listing = 1; break;
 		case '?':
 			for (const struct option *p = longopts; optopt && p->name; p++)
 				if (p->val == optopt)
-					return usage_error(p->has_arg ? "option '--%s' needs an argument"
+					return cli_misuse(p->has_arg ? "option '--%s' needs an argument"
 					                              : "option '--%s' takes no argument", p->name);
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			return cli_misuse("unknown option '%s'", argv[optind - 1]);
 		default:
 			if (c.nov == (int)(sizeof c.ov / sizeof c.ov[0]))
-				return usage_error("%s", "too many options");
+				return cli_misuse("%s", "too many options");
 			c.ov[c.nov].opt = ch;
 			c.ov[c.nov++].arg = optarg;
 		}
 	}
 	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+		return cli_misuse("unexpected argument '%s'", argv[optind]);
 	if (listing) {
 		if (!c.series_path || c.horizon || c.all || c.id)
-			return usage_error("%s", "--list-ids takes --series CSV and nothing else");
+			return cli_misuse("%s", "--list-ids takes --series CSV and nothing else");
 		return list_ids(c.series_path);
 	}
 	if (c.series_path && !c.horizon && !c.all)
-		return usage_error("%s", "--series needs --horizon H or --all");
+		return cli_misuse("%s", "--series needs --horizon H or --all");
 	if (c.horizon && c.all)
-		return usage_error("%s", "--horizon and --all exclude each other");
+		return cli_misuse("%s", "--horizon and --all exclude each other");
 	if (!c.series_path && (c.horizon || c.all))
-		return usage_error("%s", "--horizon and --all make new envelopes and need --series");
+		return cli_misuse("%s", "--horizon and --all make new envelopes and need --series");
 	if (!c.series_path && c.id)
-		return usage_error("%s", "--id needs --series");
+		return cli_misuse("%s", "--id needs --series");
 	if (!c.series_path && c.missing_given)
-		return usage_error("%s", "--missing needs --series (an envelope carries its own series.missing)");
+		return cli_misuse("%s", "--missing needs --series (an envelope carries its own series.missing)");
 	if (c.horizon && !cp_name_ok(c.horizon))
-		return usage_error("--horizon: '%s' is not a plain name ([A-Za-z0-9_-], 1-32 chars)", c.horizon);
+		return cli_misuse("--horizon: '%s' is not a plain name ([A-Za-z0-9_-], 1-32 chars)", c.horizon);
 	/* the model of new envelopes and of the performance check: refuse a bad
 	 * one now, not only when a deployed config happens to need it */
 	forecaster *f = forecaster_open(c.model, &e);
 	if (!f) {
-		if (e.code == CP_USAGE) {
-			fprintf(stderr, "%s: %s\n%s: try 'opt-trigger --help'\n", cp_progname, e.msg, cp_progname);
-			return CP_USAGE;
-		}
+		if (e.code == CP_USAGE)
+			return cli_misuse("%s", e.msg);
 		return cp_die(&e);
 	}
 	f->free(f);
-	if (!c.confdir)
-		c.confdir = getenv("CHRONOPT_CONFIG_DIR") && *getenv("CHRONOPT_CONFIG_DIR") ?
-		            getenv("CHRONOPT_CONFIG_DIR") : "configs";
-	if (!c.history)
-		c.history = getenv("CHRONOPT_HISTORY") && *getenv("CHRONOPT_HISTORY") ?
-		            getenv("CHRONOPT_HISTORY") : "history.jsonl";
+	c.confdir = cli_config_dir(c.confdir);
+	c.history = cli_history(c.history);
 
 	cJSON *settings = settings_load(c.config, &e);
 	if (!settings)
@@ -469,19 +430,17 @@ int main(int argc, char **argv)
 		rc = trigger_opts_check(&o, &e);
 	if (rc < 0) {
 		cJSON_Delete(settings);
-		if (e.code == CP_USAGE) {
-			fprintf(stderr, "%s: %s\n%s: try 'opt-trigger --help'\n", cp_progname, e.msg, cp_progname);
-			return CP_USAGE;
-		}
+		if (e.code == CP_USAGE)
+			return cli_misuse("%s", e.msg);
 		return cp_die(&e);
 	}
-	int any = 0;
-	rc = c.series_path ? new_envelopes(&c, settings, &o, &any, &e) : from_stdin(&c, &o, &any, &e);
+	from_stdin x = {.c = &c, .o = &o};
+	stage st = {.section = "trigger", .line = stdin_line, .ctx = &x, .first = 1,
+	            .exit_rule = c.exit_code ? STAGE_EXIT_NO_YES : STAGE_EXIT_NEVER};
+	rc = c.series_path ? new_envelopes(&c, settings, &o, &st, &e) : stage_loop(&st, &e);
+	series_free(&x.s);
+	free(x.spath);
+	free(x.sid);
 	cJSON_Delete(settings);
-	if (rc < 0)
-		return cp_die_closing(&e);
-	int out = cp_close_stdout();
-	if (out != CP_OK)
-		return out;
-	return c.exit_code && !any ? CP_DECLINED : CP_OK;
+	return stage_exit(&st, rc, &e);
 }
