@@ -546,14 +546,12 @@ static void strbuf_add(char *buf, size_t len, const char *sep, const char *s)
 	snprintf(buf + n, len - n, "%s%s", n ? sep : "", s);
 }
 
-cJSON *trigger_evaluate(const trigger_input *in, const trigger_opts *o, cp_err *e)
+int trigger_decide(const trigger_input *in, const trigger_opts *o, trigger_decision *d, cp_err *e)
 {
-	double t0 = cp_now();
+	memset(d, 0, sizeof(*d));
 	const series *s = in->s;
-	if (s->n < 1) {
-		cp_fail(e, CP_DATA, "%s: series is empty", s->path ? s->path : "<series>");
-		return NULL;
-	}
+	if (s->n < 1)
+		return cp_fail(e, CP_DATA, "%s: series is empty", s->path ? s->path : "<series>");
 	int32_t ref = in->as_of_given ? in->as_of : in->today;
 	int n = s->n;
 	if (in->as_of_given) {
@@ -565,186 +563,232 @@ cJSON *trigger_evaluate(const trigger_input *in, const trigger_opts *o, cp_err *
 		char a[11], f[11];
 		cp_format_date(in->as_of, a);
 		cp_format_date(s->day[0], f);
-		cp_fail(e, CP_DATA, "as-of date %s is before the first observation (%s)", a, f);
-		return NULL;
+		return cp_fail(e, CP_DATA, "as-of date %s is before the first observation (%s)", a, f);
 	}
 	series sv = *s;
 	sv.n = n;
+	d->reference = ref;
+	d->used = n;
+	d->last_used = sv.day[n - 1];
 
-	cJSON *sec = cJSON_CreateObject();
-	cJSON *reasons = cJSON_CreateArray();
-	cJSON *checks = cJSON_CreateObject();
-	series_report rep;
-	series_check(&sv, n, ref, &o->data, &rep);
+	d->reasons = cJSON_CreateArray();
+	d->checks = cJSON_CreateObject();
+	series_check(&sv, n, ref, &o->data, &d->data);
 	cJSON *data_reasons = cJSON_CreateArray();
-	int data_block = check_data(in, &rep, o, cJSON_AddObjectToObject(checks, "data"), data_reasons);
+	d->data_blocks = check_data(in, &d->data, o, cJSON_AddObjectToObject(d->checks, "data"), data_reasons);
+	cJSON *perf = cJSON_AddObjectToObject(d->checks, "performance");
+	cJSON *drift = cJSON_AddObjectToObject(d->checks, "drift");
+	cJSON *tm = cJSON_AddObjectToObject(d->checks, "time");
+	perf_out po;
+	drift_out dout;
+	time_out to;
+	if (trigger_check_performance(in, &sv, o, perf, d->reasons, &po, e) < 0 ||
+	    check_drift(&sv, series_returns_words(d->data.f.freq), o, drift, d->reasons, &dout, e) < 0 ||
+	    check_time(in, &sv, ref, o, tm, d->reasons, &to, e) < 0) {
+		cJSON_Delete(data_reasons);
+		trigger_decision_release(d);
+		return -1;
+	}
+	/* the data check's reasons after the three checks' */
+	while (cJSON_GetArraySize(data_reasons) > 0)
+		cJSON_AddItemToArray(d->reasons, cJSON_DetachItemFromArray(data_reasons, 0));
+	cJSON_Delete(data_reasons);
+	d->performance.evaluated = po.evaluated;
+	d->performance.fired = po.fired;
+	d->performance.degradation = po.degradation;
+	d->drift.evaluated = dout.evaluated;
+	d->drift.fired = dout.fired;
+	d->drift.volatility_fired = dout.vol_fired;
+	d->drift.severity = dout.sev;
+	d->time.fired = to.fired;
+	d->time.never = to.never;
+	d->time.days = to.days;
+	d->time.backoff = to.backoff;
+
+	/* cooldown: it backs off like the time check: repeated optimizations
+	 * that deployed nothing lengthen it; a volatility jump, drift at the
+	 * override severity or a large degradation still get through */
+	d->cooldown.days = (long)o->cooldown_days << to.backoff;
+	d->cooldown.active = !to.never && to.days < d->cooldown.days;
+	d->cooldown.over_severity = dout.evaluated && (dout.sev >= o->cooldown_severity || dout.vol_fired);
+	d->cooldown.over_degradation_pct = o->cooldown_factor * o->degradation_pct;
+	d->cooldown.over_performance = po.evaluated && po.degradation >= d->cooldown.over_degradation_pct;
+	d->any_fired = po.fired || dout.fired || to.fired;
+	d->cooldown.blocked = d->cooldown.active && d->any_fired && !d->cooldown.over_severity &&
+	                      !d->cooldown.over_performance && !in->force;
+	d->forced = in->force;
+	d->should_optimize = in->force || (d->any_fired && !d->cooldown.blocked && !d->data_blocks);
+	d->partial = !po.evaluated || !dout.evaluated;
+	return 0;
+}
+
+void trigger_decision_release(trigger_decision *d)
+{
+	cJSON_Delete(d->checks);
+	cJSON_Delete(d->reasons);
+	d->checks = d->reasons = NULL;
+}
+
+/* The cooldown's object and reason. */
+static cJSON *cooldown_json(const trigger_decision *d, const trigger_opts *o, cJSON *reasons)
+{
+	cJSON *cd = cJSON_CreateObject();
+	int days = d->time.days, cdays = (int)d->cooldown.days, active = d->cooldown.active;
+	int over = d->cooldown.over_severity || d->cooldown.over_performance;
+	cJSON_AddNumberToObject(cd, "days", (double)d->cooldown.days);
+	cJSON_AddNumberToObject(cd, "backoff_factor", (double)(1L << d->time.backoff));
+	cJSON_AddBoolToObject(cd, "active", active);
+	if (d->time.never)
+		cJSON_AddNullToObject(cd, "days_since_last");
+	else
+		cJSON_AddNumberToObject(cd, "days_since_last", days);
+	cJSON_AddStringToObject(cd, "override_severity", drift_severity_name(o->cooldown_severity));
+	env_add_number(cd, "override_degradation_pct", d->cooldown.over_degradation_pct);
+	cJSON_AddBoolToObject(cd, "overridden", active && d->any_fired && over);
+	cJSON_AddBoolToObject(cd, "blocked", d->cooldown.blocked);
+	if (active) {
+		if (!d->any_fired)
+			add_reason(reasons, "cooldown active (optimized %d day%s ago, cooldown %d days) but nothing fired",
+			           days, days == 1 ? "" : "s", cdays);
+		else if (d->forced)
+			add_reason(reasons, "cooldown active (optimized %d day%s ago) but --force overrides it", days,
+			           days == 1 ? "" : "s");
+		else if (over)
+			add_reason(reasons, "cooldown active (optimized %d day%s ago, cooldown %d days) but overridden: %s",
+			           days, days == 1 ? "" : "s", cdays,
+			           d->cooldown.over_severity ? (d->drift.volatility_fired ? "a volatility jump" :
+			                                        "drift severity reaches the override level") :
+			                                       "degradation reaches the override level");
+		else
+			add_reason(reasons, "cooldown blocks re-optimization: optimized %d day%s ago, within the %d-day "
+			           "cooldown, and neither drift is %s nor degradation >= %g%%",
+			           days, days == 1 ? "" : "s", cdays, drift_severity_name(o->cooldown_severity),
+			           d->cooldown.over_degradation_pct);
+	}
+	if (d->forced)
+		add_reason(reasons, "forced: --force always triggers");
+	return cd;
+}
+
+cJSON *trigger_section(const trigger_input *in, const trigger_opts *o, trigger_decision *d)
+{
 	if (cJSON_IsObject(in->series_section)) {
-		series_check_json(in->series_section, &rep);
+		const series *s = in->s;
+		series_check_json(in->series_section, &d->data);
 		cJSON *ss = in->series_section;
 		cJSON_DeleteItemFromObjectCaseSensitive(ss, "missing");
 		cJSON_DeleteItemFromObjectCaseSensitive(ss, "missing_values");
 		cJSON_AddStringToObject(ss, "missing", series_missing_name(s->missing));
 		cJSON_AddNumberToObject(ss, "missing_values", s->n_missing);
 	}
-	cJSON *perf = cJSON_AddObjectToObject(checks, "performance");
-	cJSON *drift = cJSON_AddObjectToObject(checks, "drift");
-	cJSON *tm = cJSON_AddObjectToObject(checks, "time");
-	perf_out po;
-	drift_out dout;
-	time_out to;
-	if (trigger_check_performance(in, &sv, o, perf, reasons, &po, e) < 0 ||
-	    check_drift(&sv, series_returns_words(rep.f.freq), o, drift, reasons, &dout, e) < 0 ||
-	    check_time(in, &sv, ref, o, tm, reasons, &to, e) < 0) {
-		cJSON_Delete(data_reasons);
-		cJSON_Delete(sec);
-		cJSON_Delete(reasons);
-		cJSON_Delete(checks);
-		return NULL;
-	}
-
-	/* the data check's reasons after the three checks' */
-	while (cJSON_GetArraySize(data_reasons) > 0)
-		cJSON_AddItemToArray(reasons, cJSON_DetachItemFromArray(data_reasons, 0));
-	cJSON_Delete(data_reasons);
-
-	/* cooldown */
-	cJSON *cd = cJSON_CreateObject();
-	/* the cooldown backs off like the time check: repeated optimizations
-	 * that deployed nothing lengthen it; a volatility jump, drift at the
-	 * override severity or a large degradation still get through */
-	long cdays = (long)o->cooldown_days << to.backoff;
-	int active = !to.never && to.days < cdays;
-	int over_sev = dout.evaluated && (dout.sev >= o->cooldown_severity || dout.vol_fired);
-	double over_deg = o->cooldown_factor * o->degradation_pct;
-	int over_perf = po.evaluated && po.degradation >= over_deg;
-	int anyfired = po.fired || dout.fired || to.fired;
-	int blocked = active && anyfired && !over_sev && !over_perf && !in->force;
-	int should = in->force || (anyfired && !blocked && !data_block);
-	cJSON_AddNumberToObject(cd, "days", (double)cdays);
-	cJSON_AddNumberToObject(cd, "backoff_factor", (double)(1L << to.backoff));
-	cJSON_AddBoolToObject(cd, "active", active);
-	if (to.never)
-		cJSON_AddNullToObject(cd, "days_since_last");
-	else
-		cJSON_AddNumberToObject(cd, "days_since_last", to.days);
-	cJSON_AddStringToObject(cd, "override_severity", drift_severity_name(o->cooldown_severity));
-	env_add_number(cd, "override_degradation_pct", over_deg);
-	cJSON_AddBoolToObject(cd, "overridden", active && anyfired && (over_sev || over_perf));
-	cJSON_AddBoolToObject(cd, "blocked", blocked);
-	if (active) {
-		if (!anyfired)
-			add_reason(reasons, "cooldown active (optimized %d day%s ago, cooldown %d days) but nothing fired",
-			           to.days, to.days == 1 ? "" : "s", (int)cdays);
-		else if (in->force)
-			add_reason(reasons, "cooldown active (optimized %d day%s ago) but --force overrides it", to.days,
-			           to.days == 1 ? "" : "s");
-		else if (over_sev || over_perf)
-			add_reason(reasons, "cooldown active (optimized %d day%s ago, cooldown %d days) but overridden: %s",
-			           to.days, to.days == 1 ? "" : "s", (int)cdays,
-			           over_sev ? (dout.vol_fired ? "a volatility jump" : "drift severity reaches the override level") :
-			                      "degradation reaches the override level");
-		else
-			add_reason(reasons, "cooldown blocks re-optimization: optimized %d day%s ago, within the %d-day "
-			           "cooldown, and neither drift is %s nor degradation >= %g%%",
-			           to.days, to.days == 1 ? "" : "s", (int)cdays,
-			           drift_severity_name(o->cooldown_severity), over_deg);
-	}
-	if (in->force)
-		add_reason(reasons, "forced: --force always triggers");
+	cJSON *sec = cJSON_CreateObject();
+	cJSON *reasons = d->reasons, *checks = d->checks;
+	d->reasons = d->checks = NULL;
+	cJSON *cd = cooldown_json(d, o, reasons);
+	const series_report *rep = &d->data;
+	int days = d->time.days;
 
 	/* fired / not fired, summary */
 	cJSON *fired = cJSON_CreateArray(), *quiet = cJSON_CreateArray();
 	char what[400] = "", names[100] = "";
 	char buf[200];
-	if (po.fired) {
+	if (d->performance.fired) {
 		cJSON_AddItemToArray(fired, cJSON_CreateString("performance"));
 		snprintf(buf, sizeof buf, o->perf_vs_random_walk ? "RMSE %.1f%% worse relative to the random walk "
-		         "than at validation" : "RMSE %.1f%% worse than at validation", po.degradation);
+		         "than at validation" : "RMSE %.1f%% worse than at validation", d->performance.degradation);
 		strbuf_add(what, sizeof what, ", ", buf);
 		strbuf_add(names, sizeof names, " and ", "performance");
 	} else
 		cJSON_AddItemToArray(quiet, cJSON_CreateString("performance"));
-	if (dout.fired) {
+	if (d->drift.fired) {
 		cJSON_AddItemToArray(fired, cJSON_CreateString("drift"));
-		int ks_fired = dout.sev >= o->drift_min;
-		if (ks_fired && dout.vol_fired)
-			snprintf(buf, sizeof buf, "%s drift and a volatility jump in the %s", drift_severity_name(dout.sev),
-			         series_returns_words(rep.f.freq));
+		int ks_fired = d->drift.severity >= o->drift_min;
+		const char *sev = drift_severity_name(d->drift.severity), *rw = series_returns_words(rep->f.freq);
+		if (ks_fired && d->drift.volatility_fired)
+			snprintf(buf, sizeof buf, "%s drift and a volatility jump in the %s", sev, rw);
 		else if (ks_fired)
-			snprintf(buf, sizeof buf, "%s drift in the %s", drift_severity_name(dout.sev),
-			         series_returns_words(rep.f.freq));
+			snprintf(buf, sizeof buf, "%s drift in the %s", sev, rw);
 		else
-			snprintf(buf, sizeof buf, "a volatility jump in the %s", series_returns_words(rep.f.freq));
+			snprintf(buf, sizeof buf, "a volatility jump in the %s", rw);
 		strbuf_add(what, sizeof what, ", ", buf);
 		strbuf_add(names, sizeof names, " and ", "drift");
 	} else
 		cJSON_AddItemToArray(quiet, cJSON_CreateString("drift"));
-	if (to.fired) {
+	if (d->time.fired) {
 		cJSON_AddItemToArray(fired, cJSON_CreateString("time"));
-		if (to.never)
+		if (d->time.never)
 			snprintf(buf, sizeof buf, "never optimized");
 		else
-			snprintf(buf, sizeof buf, "last optimized %d days ago", to.days);
+			snprintf(buf, sizeof buf, "last optimized %d days ago", days);
 		strbuf_add(what, sizeof what, ", ", buf);
 		strbuf_add(names, sizeof names, " and ", "time");
 	} else
 		cJSON_AddItemToArray(quiet, cJSON_CreateString("time"));
-	if (in->force)
+	if (d->forced)
 		cJSON_AddItemToArray(fired, cJSON_CreateString("force"));
 
 	char summary[600];
-	if (in->force && !anyfired)
+	if (d->forced && !d->any_fired)
 		snprintf(summary, sizeof summary, "optimize %s: forced with --force (no trigger fired)", in->horizon);
-	else if (in->force)
+	else if (d->forced)
 		snprintf(summary, sizeof summary, "optimize %s: forced with --force (also fired: %s)", in->horizon, what);
-	else if (should)
+	else if (d->should_optimize)
 		snprintf(summary, sizeof summary, "optimize %s: %s%s", in->horizon, what,
-		         active ? " (cooldown overridden)" : "");
-	else if (data_block) {
+		         d->cooldown.active ? " (cooldown overridden)" : "");
+	else if (d->data_blocks) {
 		char why[400];
-		if (rep.stale)
-			series_stale_words(&rep, why, sizeof why);
+		if (rep->stale)
+			series_stale_words(rep, why, sizeof why);
 		else
-			series_gap_words(&rep, why, sizeof why);
+			series_gap_words(rep, why, sizeof why);
 		snprintf(summary, sizeof summary, "do not optimize %s: %s", in->horizon, why);
 	}
-	else if (blocked)
+	else if (d->cooldown.blocked)
 		snprintf(summary, sizeof summary,
 		         "do not optimize %s: %s fired but %s was optimized %d day%s ago (cooldown %d days)",
-		         in->horizon, names, in->horizon, to.days, to.days == 1 ? "" : "s", (int)cdays);
+		         in->horizon, names, in->horizon, days, days == 1 ? "" : "s", (int)d->cooldown.days);
 	else
 		snprintf(summary, sizeof summary, "do not optimize %s: no trigger fired", in->horizon);
 
-	int partial = !po.evaluated || !dout.evaluated;
-	cJSON_AddStringToObject(sec, "status", partial ? "partial" : "done");
-	cJSON_AddBoolToObject(sec, "should_optimize", should);
+	cJSON_AddStringToObject(sec, "status", d->partial ? "partial" : "done");
+	cJSON_AddBoolToObject(sec, "should_optimize", d->should_optimize);
 	cJSON_AddItemToObject(sec, "fired", fired);
 	cJSON_AddItemToObject(sec, "not_fired", quiet);
 	cJSON_AddStringToObject(sec, "summary", summary);
 	cJSON_AddItemToObject(sec, "reasons", reasons);
-	cJSON_AddBoolToObject(sec, "forced", in->force);
+	cJSON_AddBoolToObject(sec, "forced", d->forced);
 	if (in->as_of_given)
 		add_date(sec, "as_of", in->as_of);
 	else
 		cJSON_AddNullToObject(sec, "as_of");
-	add_date(sec, "reference_date", ref);
-	add_date(sec, "last_date_used", sv.day[n - 1]);
-	cJSON_AddNumberToObject(sec, "observations_used", n);
+	add_date(sec, "reference_date", d->reference);
+	add_date(sec, "last_date_used", d->last_used);
+	cJSON_AddNumberToObject(sec, "observations_used", d->used);
 	/* flat figures for the history record (opt-history reads these names) */
-	if (po.evaluated)
-		env_add_number(sec, "performance_degradation_pct", po.degradation);
+	if (d->performance.evaluated)
+		env_add_number(sec, "performance_degradation_pct", d->performance.degradation);
 	else
 		cJSON_AddNullToObject(sec, "performance_degradation_pct");
-	if (dout.evaluated)
-		cJSON_AddStringToObject(sec, "drift_severity", drift_severity_name(dout.sev));
+	if (d->drift.evaluated)
+		cJSON_AddStringToObject(sec, "drift_severity", drift_severity_name(d->drift.severity));
 	else
 		cJSON_AddNullToObject(sec, "drift_severity");
-	if (to.never)
+	if (d->time.never)
 		cJSON_AddNullToObject(sec, "days_since_last");
 	else
-		cJSON_AddNumberToObject(sec, "days_since_last", to.days);
+		cJSON_AddNumberToObject(sec, "days_since_last", days);
 	cJSON_AddItemToObject(sec, "checks", checks);
 	cJSON_AddItemToObject(sec, "cooldown", cd);
+	return sec;
+}
+
+cJSON *trigger_evaluate(const trigger_input *in, const trigger_opts *o, cp_err *e)
+{
+	double t0 = cp_now();
+	trigger_decision d;
+	if (trigger_decide(in, o, &d, e) < 0)
+		return NULL;
+	cJSON *sec = trigger_section(in, o, &d);
 	env_add_number(sec, "seconds", cp_now() - t0);
 	return sec;
 }

@@ -88,6 +88,58 @@ typedef struct {
 	                              fields are added to it (series_check_json); may be NULL */
 } trigger_input;
 
+/* The verdict of one evaluation, as data: what each check found and what
+ * the rules (cooldown, data, --force) made of it. checks and reasons are
+ * the checks' own figures and sentences, as they go into the section. */
+typedef struct {
+	int32_t reference;         /* the time check's reference date (as_of or today) */
+	int used;                  /* observations used (those up to as_of) */
+	int32_t last_used;         /* the last of them */
+	struct {
+		int evaluated, fired;
+		double degradation;    /* percent; NaN when not evaluated */
+	} performance;
+	struct {
+		int evaluated, fired;
+		int volatility_fired;  /* the volatility check fired (fired includes it) */
+		drift_severity severity;
+	} drift;
+	struct {
+		int fired, never;      /* never: no optimization in the history */
+		int days;              /* days since the last optimization; -1 when never */
+		int backoff;           /* the bars are 2^backoff times the settings' */
+	} time;
+	series_report data;        /* the data check (series_check.h) */
+	int data_blocks;           /* stale, or a gap with --gaps refuse */
+	struct {
+		long days;             /* the cooldown, backed off like the time check */
+		int active;            /* optimized within it */
+		int over_severity;     /* drift (or a volatility jump) reaches the override */
+		int over_performance;  /* the degradation reaches the override */
+		double over_degradation_pct;
+		int blocked;           /* it vetoes what fired */
+	} cooldown;
+	int any_fired;             /* performance, drift or time fired */
+	int forced;
+	int should_optimize;
+	int partial;               /* performance or drift could not be evaluated */
+	cJSON *checks, *reasons;   /* owned; trigger_section moves them into the section */
+} trigger_decision;
+
+/* Run the data check, the three checks and the cooldown rule into *d.
+ * Returns 0 (release d with trigger_decision_release, or hand it to
+ * trigger_section), or -1 with e filled (the errors of trigger_evaluate);
+ * then d holds nothing. */
+int trigger_decide(const trigger_input *in, const trigger_opts *o, trigger_decision *d, cp_err *e);
+void trigger_decision_release(trigger_decision *d);
+
+/* The "trigger" section of a decision (without "seconds"), and the data
+ * check's fields added to in->series_section. Moves d->checks and
+ * d->reasons into it; the caller owns the section and still releases d. */
+cJSON *trigger_section(const trigger_input *in, const trigger_opts *o, trigger_decision *d);
+
+/* trigger_decide and trigger_section, with "seconds": the section (caller
+ * owns it), or NULL with e filled. */
 /* Run the three checks and the cooldown rule and build the "trigger"
  * section (status, should_optimize, fired, not_fired, summary, reasons,
  * checks, cooldown, seconds, ...). A check that cannot be evaluated (too
