@@ -84,6 +84,8 @@ static void context(double *x, int n)
 		x[i] = 100 + 10 * sin(i * 0.21) + 3 * sin(i * 1.7) + i * 0.05;
 }
 
+static int temperatures_probe(chronos_model *m, double *x, int n);
+
 static int bench_dims(const char *name, const ck_dims *dm, double ref, const char *tmp)
 {
 	if (ck_random_model(tmp, dm, 1) < 0) {
@@ -135,7 +137,50 @@ static int bench_dims(const char *name, const ck_dims *dm, double ref, const cha
 		fflush(stdout);
 		free(paths);
 	}
+	if (!strcmp(name, "small") && temperatures_probe(m, x, n) < 0)
+		return -1;
 	chronos_free(m);
+	return 0;
+}
+
+/* Would one call over the three temperatures of a search space beat three
+ * calls?  A call over temperatures 0.8, 1.0 and 1.2 at 200 samples does
+ * the work of one 600-row decode (one encoder pass, one batch; the
+ * temperature only rescales each row's logits before sampling), so the
+ * probe times three 200-sample calls against one 600-sample call, at 7 and
+ * 64 steps: ratio = one / three (1 = no gain). */
+static int temperatures_probe(chronos_model *m, double *x, int n)
+{
+	static const int steps_of[] = {7, 64};
+	static const double temps[] = {0.8, 1.0, 1.2};
+	cp_err e = {0};
+	for (int k = 0; k < 2; k++) {
+		int steps = steps_of[k];
+		double *paths = malloc(sizeof(double) * 600 * steps);
+		const double *cx[1] = {x};
+		uint64_t st[1] = {0};
+		double three = cpu_now();
+		for (int i = 0; i < 3; i++) {
+			chronos_sampling sp = {200, temps[i], 50, 1.0};
+			if (chronos_predict(m, &sp, 1, cx, &n, steps, 1, st, paths, NULL, &e) < 0)
+				goto fail;
+		}
+		three = cpu_now() - three;
+		double one = cpu_now();
+		chronos_sampling sp = {600, 1.0, 50, 1.0};
+		if (chronos_predict(m, &sp, 1, cx, &n, steps, 1, st, paths, NULL, &e) < 0)
+			goto fail;
+		one = cpu_now() - one;
+		printf("chronos dims=small phase=temperatures samples=200x3 steps=%d threads=1 three_calls_ms=%.1f "
+		       "one_call_ms=%.1f ratio=%.3f\n", steps, three * 1e3, one * 1e3, one / three);
+		fflush(stdout);
+		free(paths);
+		continue;
+	fail:
+		fprintf(stderr, "bench_chronos: %s\n", e.msg);
+		free(paths);
+		return -1;
+	}
 	return 0;
 }
 
