@@ -394,6 +394,7 @@ jq_lines='def s: if . == null then "" else tostring | explode | map(if . < 32 or
   (.deployment.status | s),
   ((.deployment.deployed // (.deployment.action == "deployed")) | s),
   ((.deployment.summary // .deployment.reason) | s),
+  (.deployment.challenger | s),
   ([("trigger", "search", "validation", "deployment", "history") as $k
     | select(.[$k].status? == "error") | $k][0] | s),
   ([.trigger, .search, .validation, .deployment, .history
@@ -406,12 +407,12 @@ jq_lines='def s: if . == null then "" else tostring | explode | map(if . < 32 or
 ] | join("\u001f")'
 
 summarize() { # summarize ENVELOPE_FILE DRY -> prints per-horizon lines, sets events
-	local f=$1 dry=$2 h trig tsum sstat ssum appr vsum dstat dep dsum fstage freason held
+	local f=$1 dry=$2 h trig tsum sstat ssum appr vsum dstat dep dsum chal fstage freason held
 	n_triggered=0 n_deployed=0 n_failed=0 n_passed=0 n_error=0
 	events=() body_lines=()
 	# Fields are split on US (0x1f), which s() has flattened out of the data;
 	# a whitespace IFS such as tab would merge empty fields.
-	while IFS=$'\x1f' read -r h trig tsum sstat ssum appr vsum dstat dep dsum fstage freason held; do
+	while IFS=$'\x1f' read -r h trig tsum sstat ssum appr vsum dstat dep dsum chal fstage freason held; do
 		name_ok "$h" || h="?"
 		if [ -n "$fstage" ]; then
 			summarize_failed "$h" "$trig" "$tsum" "$fstage" "$freason"
@@ -445,12 +446,31 @@ summarize() { # summarize ENVELOPE_FILE DRY -> prints per-horizon lines, sets ev
 			continue
 		fi
 		printf '    deployment: %s\n' "${dsum:-${dstat:-not run}}"
+		if [ "$chal" = true ] && [ "$dry" = 0 ]; then
+			events+=("$h challenger started")
+			body_lines+=("$h: challenger started: $dsum")
+		fi
 		if [ "$dep" = true ] && [ "$dry" = 0 ]; then
 			n_deployed=$((n_deployed + 1))
 			events+=("$h deployed")
 			body_lines+=("$h: deployed: $dsum")
 		fi
 	done < <(jq -r "$jq_lines" <"$f")
+}
+
+# summarize_challengers FILE DRY: the lines of 05-challenge (scored,
+# promoted, retired): printed, and events and mail lines.
+summarize_challengers() {
+	[ -s "$1" ] || return 0
+	local h act sum
+	while IFS=$'\x1f' read -r h act sum; do
+		name_ok "$h" || h="?"
+		printf '%s: challenger %s: %s\n' "$h" "$act" "$sum"
+		[ "$2" = 1 ] && continue
+		events+=("$h challenger $act")
+		body_lines+=("$h: challenger $act: $sum")
+	done < <(jq -r 'def s: if . == null then "" else tostring | explode | map(if . < 32 or . == 127 then 32 else . end) | implode | .[0:400] end;
+		[(.horizon.name | s), (.challenger.action | s), (.challenger.summary | s)] | join("\u001f")' <"$1")
 }
 
 # summarize_failed H TRIGGERED TRIGGER-SUMMARY STAGE REASON: a horizon that
@@ -474,7 +494,7 @@ mail_report() { # mail_report RUN_ID RUNDIR [ENVELOPE_FILE]
 	tmpfiles+=("$body")
 	for e in "${events[@]}"; do
 		case "$e" in
-		*" deployed" | *" validation failed" | *" failed") hs="$hs${hs:+, }$e" ;;
+		*" deployed" | *" validation failed" | *" failed" | *" challenger "*) hs="$hs${hs:+, }$e" ;;
 		esac
 	done
 	if [ -z "$hs" ]; then
@@ -647,13 +667,25 @@ cmd_run() {
 	[ $force = 1 ] && trig+=(--force)
 	local -a dep=("$t_deploy" deploy "${common[@]}")
 	[ $dry = 1 ] && dep+=(--dry-run)
+	# 05-challenge: the live challengers (opt-deploy(1)) are scored against
+	# their champions, promoted or retired before the trigger judges the
+	# champion; it writes one line per horizon that has one
+	local -a chal=("$t_deploy" challenge --series "$cfg_SERIES" --model "$cfg_MODEL" --seed "$cfg_SEED" "${common[@]}")
+	[ -n "$cfg_SERIES_ID" ] && chal+=(--id "$cfg_SERIES_ID")
+	[ $hset = 1 ] && chal+=(--horizon "$horizon")
+	[ $dry = 1 ] && chal+=(--dry-run)
 
 	local rc=0 last
 	printf '%s: run %s%s (%s, model %s)\n' "$prog" "$run_id" "$([ $dry = 1 ] && printf ' (dry run)')" \
 		"$(flat "$(basename "$cfg_SERIES")" 80)" "$(flat "$cfg_MODEL" 120)" >&2
 	commands_note "00-trigger decides again when replayed: it reads the history, the deployed configs, the series and the clock as they are then"
 	ops_event info "run $run_id: started$([ $dry = 1 ] && printf ' (dry run)') (series $cfg_SERIES, model $cfg_MODEL)"
+	commands_note "05-challenge and 06-challenge-history act again when replayed: they promote, retire and record"
 	{
+		stage 05-challenge "$rundir/input.ndjson" "$rundir/05-challenge.ndjson" "${chal[@]}" &&
+			{ [ $dry = 1 ] || [ ! -s "$rundir/05-challenge.ndjson" ] ||
+				stage 06-challenge-history "$rundir/05-challenge.ndjson" "$rundir/06-challenge-history.ndjson" \
+					"$t_history" record --history "$cfg_HISTORY"; } &&
 		stage 00-trigger "$rundir/input.ndjson" "$rundir/00-trigger.ndjson" "${trig[@]}" &&
 			stage 10-search "$rundir/00-trigger.ndjson" "$rundir/10-search.ndjson" "$t_search" "${common[@]}" \
 				--jobs "$cfg_JOBS" &&
@@ -682,6 +714,7 @@ cmd_run() {
 	fi
 
 	summarize "$last" "$dry"
+	summarize_challengers "$rundir/05-challenge.ndjson" "$dry"
 	local ev
 	for ev in "${events[@]+"${events[@]}"}"; do
 		case "$ev" in
@@ -768,6 +801,7 @@ cmd_status() {
 	names_lines
 	printf '\nDeployed configs (%s):\n' "$(flat "$cfg_CONFIG_DIR")"
 	"$t_deploy" status --config-dir "$cfg_CONFIG_DIR" --config "$cfg_CONFIG" || rc=$?
+	challengers_text
 	printf '\nLast optimization per horizon (%s):\n' "$(flat "$cfg_HISTORY")"
 	lastopt=$("$t_history" last --history "$cfg_HISTORY") || rc=$?
 	if [ -n "$lastopt" ]; then
@@ -780,6 +814,20 @@ cmd_status() {
 		printf '\nLast run: %s\n' "$(flat "$last_run" 400)"
 	fi
 	return $rc
+}
+
+# challengers_text: per horizon, the newest challenger record of the history
+# (started, scored, promoted, retired) with its scores so far.
+challengers_text() {
+	[ -s "$cfg_HISTORY" ] || return 0
+	local out
+	out=$(jq -r -s 'def s: if . == null then "n/a" else tostring | explode | map(if . < 32 or . == 127 then 32 else . end) | implode | .[0:300] end;
+		[.[] | select((.outcome // "") | startswith("challenger_"))] | group_by(.horizon) | .[] | last |
+		"  \(.horizon | s)\t\(.outcome | s)\t\(.optimization_date | s)" +
+		(if .challenger.scores then "\n    champion RMSE \(.challenger.scores.champion_rmse | s), challenger RMSE \(.challenger.scores.challenger_rmse | s) on \(.challenger.scores.origins_used | s) of \(.challenger.scores.origins_required | s) origins, p \(.challenger.scores.test.p_value | s)" else "" end) +
+		"\n    \(.reason | s)"' "$cfg_HISTORY" 2>/dev/null) || return 0
+	[ -n "$out" ] || return 0
+	printf '\nChallengers (newest record per horizon):\n%s\n' "$out" | expand -t 8
 }
 
 # status_json DEPLOY HISTORY LAST_RUN: one object on stdout

@@ -1,6 +1,7 @@
 /* opt-deploy — deploy approved configs, roll back, report, watch.
  * See opt-deploy(1). Thin: options here, the work in lib/deploy.c and
  * lib/watch.c. */
+#include "challenger.h"
 #include "cli.h"
 #include "common.h"
 #include "depconfig.h"
@@ -19,7 +20,9 @@
 #include <time.h>
 
 static const cli_tool tool = {"opt-deploy",
-	"usage: opt-deploy deploy [--dry-run] [--wait MS] [--notify CMD] < envelopes\n"
+	"usage: opt-deploy deploy [--as-challenger] [--dry-run] [--wait MS] [--notify CMD] < envelopes\n"
+	      "       opt-deploy challenge --series FILE --model MODEL [--seed N] [--id ID] [--horizon H]...\n"
+	      "                  [--dry-run] [--wait MS]\n"
 	      "       opt-deploy rollback HORIZON [--to BACKUP|REVISION] [--dry-run] [--wait MS]\n"
 	      "       opt-deploy status [--horizon H]... [--json]\n"
 	      "       opt-deploy watch HORIZON (--health CMD | --log FILE) [--checks N]\n"
@@ -30,7 +33,8 @@ static const cli_tool tool = {"opt-deploy",
 
 enum {
 	O_CONFIG = 256, O_CONFIG_DIR, O_HISTORY, O_DRY_RUN, O_WAIT, O_NOTIFY, O_TO, O_JSON, O_HORIZON,
-	O_HEALTH, O_LOG, O_CHECKS, O_INTERVAL, O_PERIOD, O_MAXFAIL, O_SPIKE, O_TIMEF, O_SINCE, O_EXIT
+	O_HEALTH, O_LOG, O_CHECKS, O_INTERVAL, O_PERIOD, O_MAXFAIL, O_SPIKE, O_TIMEF, O_SINCE, O_EXIT,
+	O_AS_CH, O_SERIES, O_MODEL, O_SEED, O_ID
 };
 
 static const struct option longopts[] = {
@@ -53,13 +57,19 @@ static const struct option longopts[] = {
 	{"time-factor", required_argument, NULL, O_TIMEF},
 	{"since", required_argument, NULL, O_SINCE},
 	{"exit-code", no_argument, NULL, O_EXIT},
+	{"as-challenger", no_argument, NULL, O_AS_CH},
+	{"series", required_argument, NULL, O_SERIES},
+	{"model", required_argument, NULL, O_MODEL},
+	{"seed", required_argument, NULL, O_SEED},
+	{"id", required_argument, NULL, O_ID},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
 
 typedef struct {
 	const char *config, *config_dir, *history, *notify, *to, *health, *log, *since;
-	int dry_run, json, exit_code;
+	const char *series, *model, *seed, *id;
+	int dry_run, json, exit_code, as_challenger;
 	double wait, interval, period;
 	long checks;
 	int have_wait, have_interval, have_period, have_checks, have_maxfail, have_spike, have_timef;
@@ -383,6 +393,11 @@ int main(int argc, char **argv)
 		case O_DRY_RUN: o.dry_run = 1; break;
 		case O_JSON: o.json = 1; break;
 		case O_EXIT: o.exit_code = 1; break;
+		case O_AS_CH: o.as_challenger = 1; break;
+		case O_SERIES: o.series = optarg; break;
+		case O_MODEL: o.model = optarg; break;
+		case O_SEED: o.seed = optarg; break;
+		case O_ID: o.id = optarg; break;
 		case O_NOTIFY: o.notify = optarg; break;
 		case O_TO: o.to = optarg; break;
 		case O_HEALTH: o.health = optarg; break;
@@ -443,7 +458,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		return cli_misuse("%s", "missing command (deploy, rollback, status, watch)");
+		return cli_misuse("%s", "missing command (deploy, challenge, rollback, status, watch)");
 	const char *cmd = argv[optind++];
 	int npos = argc - optind;
 	char **pos = argv + optind;
@@ -468,6 +483,11 @@ int main(int argc, char **argv)
 	}
 	dp.wait_ms = (long)wait;
 	dp.dry_run = o.dry_run;
+	if (ch_settings(settings, &dp.as_challenger, &dp.ch_origins, &dp.ch_level, &e) < 0) {
+		cJSON_Delete(settings);
+		return cp_die(&e);
+	}
+	dp.as_challenger |= o.as_challenger;
 	char *store = NULL;
 	char **nargv = NULL;
 	int owned = 0;
@@ -499,6 +519,14 @@ int main(int argc, char **argv)
 			rc = stage_run(&st);
 			ran = 1;
 		}
+	} else if (strcmp(cmd, "challenge") == 0) {
+		if (npos)
+			rc = cli_misuse("challenge takes no arguments (use --horizon), got '%s'", pos[0]);
+		else if (ch_command(&dp, settings, o.series, o.id, o.model, o.seed, o.horizons, o.nhorizons, stdout,
+		                    &e) < 0)
+			rc = e.code == CP_USAGE ? cli_misuse("%s", e.msg) : cp_die(&e);
+		else
+			rc = CP_OK;
 	} else if (strcmp(cmd, "rollback") == 0) {
 		if (npos != 1)
 			rc = cli_misuse("%s", "rollback needs exactly one horizon");
@@ -517,7 +545,7 @@ int main(int argc, char **argv)
 		else
 			rc = cmd_watch(&dp, &o, settings, pos[0]);
 	} else {
-		rc = cli_misuse("unknown command '%.40s' (deploy, rollback, status, watch)", cmd);
+		rc = cli_misuse("unknown command '%.40s' (deploy, challenge, rollback, status, watch)", cmd);
 	}
 	if (owned) {
 		free(nargv);

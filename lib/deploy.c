@@ -1,5 +1,6 @@
 /* deploy.c — see deploy.h. */
 #include "deploy_internal.h"
+#include "challenger.h"
 #include "jsonutil.h"
 #include "depconfig.h"
 #include "durable.h"
@@ -23,7 +24,7 @@
 
 /* Called right after `step` finished. Returns -1 (CP_IO) when
  * CHRONOPT_DEPLOY_FAIL_AT names the step; "kill:<step>" raises SIGKILL. */
-static int after_step(const char *step, cp_err *e)
+int after_step(const char *step, cp_err *e)
 {
 	const char *v = getenv("CHRONOPT_DEPLOY_FAIL_AT");
 	if (!v || !*v)
@@ -41,20 +42,8 @@ static int after_step(const char *step, cp_err *e)
  * Shared pieces of a change (deploy and rollback)
  * ------------------------------------------------------------------- */
 
-typedef struct {
-	const dp_options *o;
-	const char *h;
-	char path[PATH_MAX_];   /* <dir>/<h>.json */
-	char rel[64];           /* <h>.json */
-	char *old;              /* current bytes, NULL when there is none */
-	size_t oldlen;
-	cJSON *oldj;            /* parsed current, NULL when missing or corrupt */
-	char olderr[CP_ERR_MAX];/* why oldj is NULL when old is not */
-	cp_lock lock;
-	gr_repo *repo;
-} change;
 
-static void change_release(change *c)
+void change_release(change *c)
 {
 	gr_close(c->repo);
 	c->repo = NULL;
@@ -65,7 +54,7 @@ static void change_release(change *c)
 	c->oldj = NULL;
 }
 
-static int ensure_dir(const char *path, cp_err *e)
+int ensure_dir(const char *path, cp_err *e)
 {
 	struct stat st;
 	if (stat(path, &st) == 0) {
@@ -81,7 +70,7 @@ static int ensure_dir(const char *path, cp_err *e)
 }
 
 /* Set up: name check, read current config. No file is touched. */
-static int change_begin(change *c, const dp_options *o, const char *h, cp_err *e)
+int change_begin(change *c, const dp_options *o, const char *h, cp_err *e)
 {
 	memset(c, 0, sizeof(*c));
 	c->lock.fd = -1;
@@ -169,7 +158,7 @@ static int backups_dir_ok(const char *dir, cp_err *e)
  * (or create) the repository. A current config that does not parse stops
  * here, before anything is created, when corrupt_hint is set: CP_DATA
  * "<why>; <corrupt_hint>". */
-static int change_lock(change *c, const char *corrupt_hint, cp_err *e)
+int change_lock(change *c, const char *corrupt_hint, cp_err *e)
 {
 	char lockbase[PATH_MAX_];
 	if (ensure_dir(c->o->config_dir, e) < 0)
@@ -194,14 +183,17 @@ static int change_lock(change *c, const char *corrupt_hint, cp_err *e)
 	if (!c->repo)
 		return -1;
 	/* a repository in a bad state stops the change before any write */
-	return gr_check(c->repo, e);
+	if (gr_check(c->repo, e) < 0)
+		return -1;
+	/* a promotion or retirement a crash interrupted is completed first */
+	return dp_challenger_recover(c, &c->recovered, e);
 }
 
 /* After a failed write/add/commit: make the old config live again (the
  * rename may or may not have happened) and stage it. Returns 0 when the
  * file is the old one (or absent, when there was none) afterwards, -1 with
  * e filled when the new one is still in place. */
-static int change_undo(change *c, cp_err *e)
+int change_undo(change *c, cp_err *e)
 {
 	cp_err ignore = {0};
 	for (int attempt = 0;; attempt++) {
@@ -468,6 +460,63 @@ fail:
 	return -1;
 }
 
+/* Deploy mode challenger (o->as_challenger) with a champion in place: the
+ * candidate goes live as <h>.challenger.json instead (challenger.h), with
+ * its start: the envelope's series.last_date.  *as_ch = 1 when it did (or,
+ * dry run, would); 0 when the candidate is to be deployed as the champion
+ * (no champion yet: there is nothing to challenge).  Returns 0 or -1. */
+static int challenger_line(const cJSON *env, const dp_options *o, const char *h, const cJSON *cand,
+                           const cJSON *extra, dp_result *r, int *as_ch, cp_err *e)
+{
+	*as_ch = 0;
+	if (!o->as_challenger)
+		return 0;
+	int missing = 0;
+	cJSON *champ = dc_load(o->config_dir, h, &missing, e);
+	if (!champ)
+		return missing ? 0 : -1;
+	cJSON_Delete(champ);
+	const char *ld = env_string(env, "series", "last_date");
+	int32_t day;
+	if (!ld || cp_parse_date(ld, &day) < 0)
+		return cp_fail(e, CP_DATA, "a challenger starts at series.last_date, which the envelope does not have");
+	*as_ch = 1;
+	memset(r, 0, sizeof(*r));
+	r->notify_status = -1;
+	char path[PATH_MAX_];
+	if (ch_path(path, sizeof(path), o->config_dir, h, e) < 0)
+		return -1;
+	if (o->dry_run) {
+		snprintf(r->summary, sizeof(r->summary), "dry run: would start the challenger '%.200s' beside the "
+		         "champion; nothing was changed", path);
+		return 0;
+	}
+	cJSON *cfg = cJSON_Duplicate(cand, 1);
+	if (!cJSON_GetObjectItemCaseSensitive(cfg, "horizon"))
+		cJSON_AddStringToObject(cfg, "horizon", h);
+	const cJSON *it;
+	cJSON_ArrayForEach(it, extra) {
+		cJSON_DeleteItemFromObjectCaseSensitive(cfg, it->string);
+		cJSON_AddItemToObject(cfg, it->string, cJSON_Duplicate(it, 1));
+	}
+	char now[21];
+	env_utc_now(now);
+	static const char *const drop[] = {"deployed_at", "previous", "promoted_from", "challenger"};
+	for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
+		cJSON_DeleteItemFromObjectCaseSensitive(cfg, drop[i]);
+	cJSON *c = cJSON_AddObjectToObject(cfg, "challenger");
+	cJSON_AddStringToObject(c, "started_at", now);
+	cJSON_AddStringToObject(c, "start_date", ld);
+	cJSON_AddNumberToObject(c, "origins_required", o->ch_origins > 0 ? o->ch_origins : CH_ORIGINS_DEFAULT);
+	env_add_number(c, "level", o->ch_level > 0 ? o->ch_level : CH_LEVEL_DEFAULT);
+	const cJSON *run = cJSON_GetObjectItemCaseSensitive(env, "run_id");
+	if (cJSON_IsString(run))
+		cJSON_AddStringToObject(c, "run_id", run->valuestring);
+	int rc = dp_challenger_start(o, h, cfg, r, e);
+	cJSON_Delete(cfg);
+	return rc;
+}
+
 static double section_seconds(double t0)
 {
 	return cp_now() - t0;
@@ -575,17 +624,25 @@ int dp_deploy_line(cJSON *env, const dp_options *o, cp_err *e)
 		return cp_fail(e, CP_DATA, "horizon '%s': validation.windows.last_date is not a date (YYYY-MM-DD)", h);
 	}
 	dp_result r;
-	int rc = dp_deploy(o, h, cand, extra, cJSON_IsArray(reasons) ? reasons : NULL, &r, e);
+	int as_ch = 0;
+	int rc = challenger_line(env, o, h, cand, extra, &r, &as_ch, e);
+	if (rc == 0 && !as_ch)
+		rc = dp_deploy(o, h, cand, extra, cJSON_IsArray(reasons) ? reasons : NULL, &r, e);
 	cJSON_Delete(extra);
 	if (rc < 0 && !r.changed)
 		return cp_prefix(e, "horizon '%s'", h);
 	cJSON *s = cJSON_CreateObject();
 	cJSON_AddStringToObject(s, "status", rc == 0 ? "done" : "partial");
 	env_add_number(s, "seconds", section_seconds(t0));
-	cJSON_AddBoolToObject(s, "deployed", r.changed);
+	cJSON_AddBoolToObject(s, "deployed", r.changed && !as_ch);
 	cJSON_AddBoolToObject(s, "dry_run", o->dry_run != 0);
 	char path[PATH_MAX_];
-	dc_path(path, sizeof(path), o->config_dir, h, e);
+	if (as_ch) {
+		cJSON_AddBoolToObject(s, "challenger", 1);
+		ch_path(path, sizeof(path), o->config_dir, h, e);
+	} else {
+		dc_path(path, sizeof(path), o->config_dir, h, e);
+	}
 	cJSON_AddStringToObject(s, "config", path);
 	if (r.backup[0])
 		cJSON_AddStringToObject(s, "backup", r.backup);

@@ -41,6 +41,9 @@ typedef struct {
 	long wait_ms;          /* lock wait, 0: try once */
 	int dry_run;           /* say what would happen, touch nothing */
 	char *const *notify;   /* argv (NULL-terminated) run after a change, or NULL */
+	int as_challenger;     /* deploy: beside a champion as its challenger (challenger.h) */
+	int ch_origins;        /* its origins_required (0: CH_ORIGINS_DEFAULT) */
+	double ch_level;       /* its level (0: CH_LEVEL_DEFAULT) */
 } dp_options;
 
 typedef struct {

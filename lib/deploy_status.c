@@ -1,10 +1,12 @@
 /* deploy_status.c — status of the deployed configs, as JSON and as text;
  * see deploy.h. */
 #include "deploy_internal.h"
+#include "challenger.h"
 #include "depconfig.h"
 #include "envelope.h"
 #include "gitrepo.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,38 @@
 /* ---------------------------------------------------------------------
  * Status
  * ------------------------------------------------------------------- */
+
+/* The live challenger of h: null, or {"state": "live" | "corrupt", "config",
+ * "error" | ("started_at", "start_date", "origins_required", "level",
+ * "settings", "validation_rmse")}. */
+static cJSON *challenger_status(const char *dir, const char *h)
+{
+	int missing = 0;
+	ch_info ci;
+	cp_err e = {0};
+	char path[PATH_MAX_];
+	if (ch_path(path, sizeof(path), dir, h, &e) < 0)
+		return cJSON_CreateNull();
+	cJSON *j = ch_load(dir, h, &missing, &ci, &e);
+	if (!j && missing)
+		return cJSON_CreateNull();
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "state", j ? "live" : "corrupt");
+	cJSON_AddStringToObject(o, "config", path);
+	if (!j) {
+		cJSON_AddStringToObject(o, "error", e.msg);
+		return o;
+	}
+	cJSON_AddStringToObject(o, "started_at", ci.started_at);
+	cJSON_AddStringToObject(o, "start_date", ci.start_date);
+	cJSON_AddNumberToObject(o, "origins_required", ci.origins);
+	env_add_number(o, "level", ci.level);
+	cJSON_AddItemToObject(o, "settings", fc_config_json(&ci.cfg));
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "validation_rmse");
+	env_add_number(o, "validation_rmse", cJSON_IsNumber(v) ? v->valuedouble : NAN);
+	cJSON_Delete(j);
+	return o;
+}
 
 cJSON *dp_status(const dp_options *o, const char *const *names, int n, cp_err *e)
 {
@@ -111,6 +145,7 @@ cJSON *dp_status(const dp_options *o, const char *const *names, int n, cp_err *e
 			cJSON_AddNullToObject(s, "revision");
 		}
 		cJSON_Delete(cfg);
+		cJSON_AddItemToObject(s, "challenger", challenger_status(o->config_dir, h));
 		cJSON_AddItemToArray(a, s);
 	}
 	gr_close(g);
@@ -170,6 +205,25 @@ char *dp_status_text(const cJSON *status)
 		text_clean(b, sizeof(b), env_string(s, NULL, "last_change"));
 		n += snprintf(line + n, sizeof(line) - (size_t)n, "  git revision  %.12s%s%s\n", a,
 		              b[0] ? "  " : "", b);
+		const cJSON *ch = cJSON_GetObjectItemCaseSensitive(s, "challenger");
+		if (cJSON_IsObject(ch) && n < (int)sizeof(line)) {
+			const char *cs = env_string(ch, NULL, "state");
+			text_clean(a, sizeof(a), env_string(ch, NULL, "config"));
+			if (cs && !strcmp(cs, "live")) {
+				const cJSON *st = cJSON_GetObjectItemCaseSensitive(ch, "settings");
+				const cJSON *cl = cJSON_GetObjectItemCaseSensitive(st, "context_length");
+				const cJSON *ns = cJSON_GetObjectItemCaseSensitive(st, "num_samples");
+				const cJSON *no = cJSON_GetObjectItemCaseSensitive(ch, "origins_required");
+				text_clean(b, sizeof(b), env_string(ch, NULL, "start_date"));
+				n += snprintf(line + n, sizeof(line) - (size_t)n,
+				              "  challenger    %s: context %d, samples %d, since %s, decides after %d origins\n", a,
+				              cJSON_IsNumber(cl) ? cl->valueint : 0, cJSON_IsNumber(ns) ? ns->valueint : 0, b,
+				              cJSON_IsNumber(no) ? no->valueint : 0);
+			} else {
+				text_clean(b, sizeof(b), env_string(ch, NULL, "error"));
+				n += snprintf(line + n, sizeof(line) - (size_t)n, "  challenger    CORRUPT %s: %s\n", a, b);
+			}
+		}
 		if (n >= (int)sizeof(line))
 			n = (int)sizeof(line) - 1;
 		size_t need = len + (size_t)n + 512;

@@ -90,8 +90,8 @@ int dm_lags(int n, int steps, int lags)
 	return steps - 1 < half ? steps - 1 : half;
 }
 
-int dm_test(const double *loss_a, const double *loss_b, int n, int steps, int lags,
-            dm_result *r, cp_err *e)
+static int dm_core(const double *loss_a, const double *loss_b, int n, int steps, int lags, int bartlett,
+                   dm_result *r, cp_err *e)
 {
 	if (steps < 1)
 		return cp_fail(e, CP_DATA, "dm test: horizon must be at least 1 step");
@@ -104,7 +104,7 @@ int dm_test(const double *loss_a, const double *loss_b, int n, int steps, int la
 		               n, lags, lags + 2);
 	/* the full overlap gets the rectangular kernel of Diebold and Mariano;
 	 * a bandwidth cut below it gets Bartlett weights */
-	int rectangular = lags >= steps - 1;
+	int rectangular = lags >= steps - 1 && !bartlett;
 	double T = n, h = lags + 1;
 	double hln = (T + 1.0 - 2.0 * h + h * (h - 1.0) / T) / T;
 	if (!(hln > 0))
@@ -170,4 +170,16 @@ int dm_test(const double *loss_a, const double *loss_b, int n, int steps, int la
 	if (r->p_value > 1)
 		r->p_value = 1;
 	return 0;
+}
+
+int dm_test(const double *loss_a, const double *loss_b, int n, int steps, int lags,
+            dm_result *r, cp_err *e)
+{
+	return dm_core(loss_a, loss_b, n, steps, lags, 0, r, e);
+}
+
+int dm_test_bartlett(const double *loss_a, const double *loss_b, int n, int steps, int lags,
+                     dm_result *r, cp_err *e)
+{
+	return dm_core(loss_a, loss_b, n, steps, lags, 1, r, e);
 }

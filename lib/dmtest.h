@@ -60,6 +60,13 @@ typedef struct {
 int dm_test(const double *loss_a, const double *loss_b, int n, int steps, int lags,
             dm_result *r, cp_err *e);
 
+/* dm_test with Bartlett weights at every lag count (Newey-West), also at
+ * steps - 1: the rectangular estimate can nearly cancel to a tiny positive
+ * V on a few strongly overlapping windows and give an absurd statistic
+ * (challenger.h uses this one). */
+int dm_test_bartlett(const double *loss_a, const double *loss_b, int n, int steps, int lags,
+                     dm_result *r, cp_err *e);
+
 /* The lag rule: lags > 0 as given, else min(steps - 1, n / 2) (n >= 0). */
 int dm_lags(int n, int steps, int lags);
 

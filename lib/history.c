@@ -105,6 +105,14 @@ static const char *outcome_of(const cJSON *env, char *reason, size_t len)
 			snprintf(reason, len, "rolled back: %s", sum);
 		return "rolled_back";
 	}
+	/* opt-deploy challenge: one line per horizon with a challenger */
+	const cJSON *chs = get(env, "challenger");
+	const char *cha = str_or(chs, "action", NULL);
+	if (cha && (!strcmp(cha, "scored") || !strcmp(cha, "promoted") || !strcmp(cha, "retired"))) {
+		snprintf(reason, len, "%s", str_or(chs, "summary", cha));
+		return !strcmp(cha, "scored") ? "challenger_scored" : !strcmp(cha, "promoted") ? "challenger_promoted"
+		                                                                                : "challenger_retired";
+	}
 	const char *failed = env_failed_stage(env);
 	if (failed) {
 		snprintf(reason, len, "%s failed: %s", failed, why(get(env, failed), "no reason given"));
@@ -154,6 +162,10 @@ static const char *outcome_of(const cJSON *env, char *reason, size_t len)
 		return "error";
 	}
 	st = str_or(dep, "status", "(no status)");
+	if (!strcmp(st, "done") && cJSON_IsTrue(get(dep, "challenger"))) {
+		prefixed(reason, len, "challenger started: ", str_or(dep, "summary", "beside the champion"));
+		return "challenger_started";
+	}
 	if (!strcmp(st, "done") && cJSON_IsTrue(get(dep, "deployed"))) {
 		reason[0] = '\0';
 		return "deployed";
@@ -362,6 +374,7 @@ cJSON *history_record_new(const cJSON *env, const char *now)
 	cJSON_AddItemToObject(r, "pareto", pareto_section(search));
 	add_copy(r, "validation", cJSON_IsObject(get(env, "validation")) ? get(env, "validation") : NULL);
 	add_copy(r, "deployment", cJSON_IsObject(get(env, "deployment")) ? get(env, "deployment") : NULL);
+	add_copy(r, "challenger", cJSON_IsObject(get(env, "challenger")) ? get(env, "challenger") : NULL);
 
 	cJSON *d = cJSON_AddObjectToObject(r, "durations");
 	double total = 0;
@@ -690,7 +703,8 @@ const char *history_last(const history *h, const char *horizon, int deployed_onl
 		const char *oc = str_or(r, "outcome", "");
 		if (strcmp(str_or(r, "horizon", ""), horizon))
 			continue;
-		if (!strcmp(oc, "deployed") || (!deployed_only && !strcmp(oc, "not_approved")))
+		if (!strcmp(oc, "deployed") ||
+		    (!deployed_only && (!strcmp(oc, "not_approved") || !strcmp(oc, "challenger_started"))))
 			return str_or(r, "optimization_date", NULL);
 	}
 	return NULL;

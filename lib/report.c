@@ -99,7 +99,9 @@ static void fill_rec(report_rec *rec, const cJSON *j)
 	const char *oc = str_of(j, P("outcome"));
 	const char *ev = str_of(j, P("event", "deployment.action"));
 	rec->rollback = (ev && strcmp(ev, "rollback") == 0) || (oc && strcmp(oc, "rolled_back") == 0);
-	if (oc)
+	if (oc && !strncmp(oc, "challenger_", 11) && strcmp(oc, "challenger_started"))
+		rec->triggered = -1; /* opt-deploy challenge: no trigger check */
+	else if (oc)
 		rec->triggered = strcmp(oc, "not_triggered") != 0 && !rec->rollback;
 	else
 		rec->triggered = bool_of(j, P("trigger.should_optimize", "triggered"));
@@ -338,6 +340,13 @@ const char *report_decision(const report_rec *rec)
 		return "failed";
 	if (cJSON_IsString(oc) && strcmp(oc->valuestring, "dry_run") == 0)
 		return "dry run";
+	static const char *const ch[][2] = {{"challenger_started", "challenger started"},
+	                                    {"challenger_scored", "challenger scored"},
+	                                    {"challenger_promoted", "challenger promoted"},
+	                                    {"challenger_retired", "challenger retired"}};
+	for (size_t i = 0; cJSON_IsString(oc) && i < sizeof(ch) / sizeof(ch[0]); i++)
+		if (!strcmp(oc->valuestring, ch[i][0]))
+			return ch[i][1];
 	if (rec->rollback) {
 		const cJSON *src = report_get(rec->j, "deployment.source");
 		return cJSON_IsString(src) && strcmp(src->valuestring, "watch") == 0 ? "rolled back by watch"

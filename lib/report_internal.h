@@ -42,5 +42,9 @@ void panel_horizon(FILE *out, const report_data *r, const hstat *h);
  * seconds, the front joined, the chosen config ringed.  Nothing when no
  * record of h has one. */
 void panel_pareto(FILE *out, const report_data *r, const hstat *h);
+/* report_challenger.c: horizon h's challenger (live with its scores so far,
+ * or promoted / retired) from its newest challenger_* record; nothing when
+ * there is none. */
+void panel_challenger(FILE *out, const report_data *r, const hstat *h);
 
 #endif

@@ -729,6 +729,7 @@ void panel_horizon(FILE *out, const report_data *r, const hstat *h)
 	report_escape(out, h->name);
 	fputs("</h3>\n", out);
 	decision_box(out, r, h);
+	panel_challenger(out, r, h);
 	fputs("<div class=\"pair\">\n", out);
 	forecast_chart(out, r, h);
 	rmse_chart(out, r, h);

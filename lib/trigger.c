@@ -216,13 +216,15 @@ int trigger_last_optimization(const char *path, const char *horizon, int32_t upt
 		char date[11];
 		int32_t dd;
 		if (!hz || !oc || !od || strcmp(hz, horizon) != 0 ||
-		    (strcmp(oc, "deployed") != 0 && strcmp(oc, "not_approved") != 0))
+		    (strcmp(oc, "deployed") != 0 && strcmp(oc, "not_approved") != 0 &&
+		     strcmp(oc, "challenger_started") != 0))
 			continue;
 		snprintf(date, sizeof date, "%s", od);
 		if (cp_parse_date(date, &dd) < 0) /* history_load checked it */
 			continue;
 		if (dd <= upto)
-			streak = strcmp(oc, "deployed") == 0 ? 0 : streak + 1;
+			/* a challenger started deployed something: it resets the backoff */
+			streak = strcmp(oc, "not_approved") != 0 ? 0 : streak + 1;
 		if (dd <= upto && (!found || dd >= best)) {
 			best = dd;
 			at = i;

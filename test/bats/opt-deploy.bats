@@ -32,13 +32,13 @@ ctx() { jq -r .context_length "$CFG/7d.json"; }
 @test "no command is a usage error" {
 	run --separate-stderr opt-deploy
 	assert_failure 2
-	[ "${stderr_lines[0]}" = "opt-deploy: missing command (deploy, rollback, status, watch)" ]
+	[ "${stderr_lines[0]}" = "opt-deploy: missing command (deploy, challenge, rollback, status, watch)" ]
 }
 
 @test "an unknown command is a usage error" {
 	run --separate-stderr opt-deploy frobnicate
 	assert_failure 2
-	[ "${stderr_lines[0]}" = "opt-deploy: unknown command 'frobnicate' (deploy, rollback, status, watch)" ]
+	[ "${stderr_lines[0]}" = "opt-deploy: unknown command 'frobnicate' (deploy, challenge, rollback, status, watch)" ]
 }
 
 @test "a bad --wait is a usage error" {
@@ -861,4 +861,169 @@ crash_check() {
 	run --separate-stderr bash -c "opt-deploy status --config-dir '$CFG' --horizon 7d --json >/dev/full"
 	assert_failure 4
 	assert_equal "$stderr" "opt-deploy: error writing standard output: No space left on device"
+}
+
+# ---------------------------------------------------------------- challenger
+
+# ch_envelope N H STEPS CTX RMSE MODEL START — an approved envelope whose
+# series ends on START (the challenger's start date)
+ch_envelope() {
+	printf '{"schema":"chronopt/1","run_id":"run-%s","seed":42,"series":{"path":"s.csv","id":"USDCLP","last_date":"%s","length":5000},' "$1" "$7"
+	printf '"horizon":{"name":"%s","steps":%s},"search":{"status":"done","candidate":{"horizon":"%s","context_length":%s,' "$2" "$3" "$2" "$4"
+	printf '"num_samples":100,"temperature":1.0,"top_k":0,"top_p":1.0,"validation_rmse":%s,"model":{"dir":"%s"}}},' "$5" "$6"
+	printf '"validation":{"status":"done","approved":true,"summary":"crafted","reasons":["better"],"candidate":{"rmse":%s,"seconds":1},"windows":{"count":30}}}\n' "$5"
+}
+
+# ch_setup H STEPS START [SERIES]: champion random_walk (context 90), challenger drift (context 540)
+ch_setup() {
+	ch_envelope 1 "$1" "$2" 90 10 random_walk "$3" | opt-deploy deploy --config-dir cfg >/dev/null
+	ch_envelope 2 "$1" "$2" 540 9 drift "$3" | opt-deploy deploy --as-challenger --config-dir cfg >dep.out
+}
+
+@test "challenger: an approved candidate goes live beside the champion, committed, and is recorded as started" {
+	ch_setup 7d 7 2025-01-02
+	jq -e '.deployment.challenger == true and .deployment.deployed == false and .deployment.status == "done"' dep.out
+	[ "$(jq -r .deployment.config dep.out)" = cfg/7d.challenger.json ]
+	jq -e '.challenger == {"started_at":"2026-11-23T02:00:00Z","start_date":"2025-01-02","origins_required":20,"level":0.05,"run_id":"run-2"}' cfg/7d.challenger.json
+	jq -e '.context_length == 540 and .model.dir == "drift" and .validation_rmse == 9' cfg/7d.challenger.json
+	# the champion is untouched
+	jq -e '.context_length == 90' cfg/7d.json
+	[ "$(git -C cfg log --format=%s -1)" = "challenger 7d: start, validation rmse 9" ]
+	[ -z "$(git -C cfg status --porcelain)" ]
+	opt-history record --file h.jsonl <dep.out >/dev/null
+	[ "$(jq -r .outcome h.jsonl)" = challenger_started ]
+	run --separate-stderr opt-deploy status --config-dir cfg --horizon 7d
+	assert_output --partial "challenger    cfg/7d.challenger.json: context 540, samples 100, since 2025-01-02, decides after 20 origins"
+	opt-deploy status --config-dir cfg --horizon 7d --json | jq -e '.horizons[0].challenger.state == "live" and .horizons[0].challenger.origins_required == 20'
+	# deploy.mode and challenger.* in the settings do the same; without a champion it is the champion
+	jq '.deploy.mode = "challenger" | .challenger.origins = 5 | .challenger.level = 0.1' "$CHRONOPT_ROOT/configs/chronopt.json" >set.json
+	ch_envelope 3 30d 30 90 10 random_walk 2025-01-02 | opt-deploy deploy --config set.json --config-dir cfg | jq -e '.deployment.deployed == true'
+	[ ! -e cfg/30d.challenger.json ]
+	ch_envelope 4 30d 30 540 9 drift 2025-01-02 | opt-deploy deploy --config set.json --config-dir cfg >/dev/null
+	jq -e '.challenger.origins_required == 5 and .challenger.level == 0.1' cfg/30d.challenger.json
+	jq '.deploy.mode = "both"' "$CHRONOPT_ROOT/configs/chronopt.json" >bad.json
+	run --separate-stderr opt-deploy deploy --config bad.json --config-dir cfg </dev/null
+	assert_failure 3
+	[ "$stderr" = 'opt-deploy: settings: deploy.mode must be "champion" or "challenger"' ]
+}
+
+@test "challenger: scores accumulate on the origins after its start, and nothing changes before the decision" {
+	head -n 5881 "$CHRONOPT_ROOT/testdata/usdclp_daily.csv" >short.csv # ends 2026-08-03
+	ch_setup 7d 7 2026-07-20
+	before=$(tree_sum cfg)
+	run --separate-stderr opt-deploy challenge --series short.csv --model random_walk --horizon 7d --config-dir cfg
+	assert_success
+	echo "$output" >c1
+	jq -e '.challenger.action == "scored" and .challenger.decided == false' c1
+	[ "$(jq .challenger.scores.origins_used c1)" -lt 20 ]
+	n1=$(jq .challenger.scores.origins_used c1)
+	[ "$n1" -ge 1 ]
+	[ "$(jq -r .challenger.scores.first_origin_date c1)" = 2026-07-20 ]
+	[ "$(tree_sum cfg)" = "$before" ]
+	# five more observations: five more origins
+	head -n 5886 "$CHRONOPT_ROOT/testdata/usdclp_daily.csv" >short.csv
+	opt-deploy challenge --series short.csv --model random_walk --horizon 7d --config-dir cfg >c2
+	[ "$(jq .challenger.scores.origins_used c2)" = $((n1 + 5)) ]
+	jq -e '.challenger.scores | .champion_rmse > 0 and .challenger_rmse > 0 and (.wins + .losses + .ties) == .origins_used' c2
+	opt-history record --file h.jsonl <c2 >/dev/null
+	[ "$(jq -r .outcome h.jsonl)" = challenger_scored ]
+	[ "$(tree_sum cfg)" = "$before" ]
+	# no challenger: no line
+	run --separate-stderr opt-deploy challenge --series short.csv --model random_walk --horizon 30d --config-dir cfg
+	assert_success
+	[ -z "$output" ]
+}
+
+@test "challenger: promoted when significantly better, in one commit; the champion is backed up" {
+	ch_setup 30d 30 2024-01-02
+	run --separate-stderr opt-deploy challenge --series "$CHRONOPT_ROOT/testdata/usdclp_daily.csv" --model random_walk --horizon 30d --config-dir cfg
+	assert_success
+	echo "$output" >c
+	jq -e '.challenger.action == "promoted" and .challenger.decided and .challenger.scores.test.name == "dm"' c
+	jq -e '.challenger.scores.test.p_value < 0.05 and .challenger.scores.origins_used == 20' c
+	jq -e '.challenger.scores.challenger_rmse < .challenger.scores.champion_rmse' c
+	[ ! -e cfg/30d.challenger.json ]
+	jq -e '.context_length == 540 and .model.dir == "drift" and .challenger == null' cfg/30d.json
+	jq -e '.promoted_from.start_date == "2024-01-02" and (.promoted_from.challenger_sha256 | length) == 64' cfg/30d.json
+	jq -e '.promoted_from.scores.test.p_value < 0.05' cfg/30d.json
+	jq -e '.context_length == 90' "cfg/backups/$(jq -r .previous cfg/30d.json)"
+	[ "$(git -C cfg log --format=%s -1)" = "promote 30d challenger: it becomes the config" ]
+	[ "$(git -C cfg show --name-status --format= HEAD | sort | tr '\t' ' ')" = "$(printf 'A backups/%s\nD 30d.challenger.json\nM 30d.json' "$(jq -r .previous cfg/30d.json)")" ]
+	[ -z "$(git -C cfg status --porcelain)" ]
+	fsck_clean cfg
+	opt-history record --file h.jsonl <c >/dev/null
+	[ "$(jq -r .outcome h.jsonl)" = challenger_promoted ]
+	# done: a second run has nothing to do
+	run --separate-stderr opt-deploy challenge --series "$CHRONOPT_ROOT/testdata/usdclp_daily.csv" --model random_walk --horizon 30d --config-dir cfg
+	assert_success
+	[ -z "$output" ]
+}
+
+@test "challenger: retired when not significantly better; the champion stays" {
+	ch_setup 7d 7 2025-01-02
+	champ=$(sha256sum <cfg/7d.json)
+	opt-deploy challenge --series "$CHRONOPT_ROOT/testdata/usdclp_daily.csv" --model random_walk --horizon 7d --config-dir cfg >c
+	jq -e '.challenger.action == "retired" and .challenger.scores.test.p_value >= 0.05' c
+	[ ! -e cfg/7d.challenger.json ]
+	[ "$(sha256sum <cfg/7d.json)" = "$champ" ]
+	[ "$(git -C cfg log --format=%s -1)" = "retire 7d challenger: the champion stays" ]
+	[ "$(git -C cfg show --name-status --format= HEAD | tr '\t' ' ')" = "D 7d.challenger.json" ]
+	[ -z "$(git -C cfg status --porcelain)" ]
+	opt-history record --file h.jsonl <c >/dev/null
+	[ "$(jq -r .outcome h.jsonl)" = challenger_retired ]
+	# --dry-run says what it would do and changes nothing
+	ch_envelope 3 7d 7 540 9 drift 2025-01-02 | opt-deploy deploy --as-challenger --config-dir cfg >/dev/null
+	before=$(tree_sum cfg)
+	opt-deploy challenge --dry-run --series "$CHRONOPT_ROOT/testdata/usdclp_daily.csv" --model random_walk --horizon 7d --config-dir cfg >c
+	jq -e '.challenger.action == "retired" and .challenger.dry_run' c
+	[[ "$(jq -r .challenger.summary c)" == "7d: challenger would be retired after 20 origins"* ]]
+	[ "$(tree_sum cfg)" = "$before" ]
+}
+
+@test "challenger: the same decisions and p-values on 1000 times the series" {
+	awk -F, 'NR == 1 { print; next } { printf "%s,%s,%.10g\n", $1, $2, $3 * 1000 }' "$CHRONOPT_ROOT/testdata/usdclp_daily.csv" >big.csv
+	for s in "$CHRONOPT_ROOT/testdata/usdclp_daily.csv" big.csv; do
+		for hz in "7d 7 2025-01-02" "30d 30 2024-01-02" "7d 7 2026-01-02"; do
+			set -- $hz
+			rm -rf cfg
+			ch_setup "$1" "$2" "$3"
+			opt-deploy challenge --series "$s" --model random_walk --horizon "$1" --config-dir cfg |
+				jq -r '.challenger | [.action, .scores.test.name, (.scores.test.p_value * 1e6 | round), .scores.wins, (.scores.rmse_ratio * 1e6 | round)] | @tsv'
+		done >"$(basename "$s").dec"
+	done
+	cat usdclp_daily.csv.dec
+	cmp usdclp_daily.csv.dec big.csv.dec
+	grep -q promoted usdclp_daily.csv.dec
+	grep -q retired usdclp_daily.csv.dec
+}
+
+@test "challenger: a malformed or mistyped challenger file is refused with exit 3, one line naming it, nothing changed" {
+	ch_setup 7d 7 2025-01-02
+	good=$(cat cfg/7d.challenger.json)
+	for bad in '{"horizon":"7d", oops' \
+		"$(jq -c '.challenger.origins_required = "20"' <<<"$good")" \
+		"$(jq -c '.challenger.origins_required = 2' <<<"$good")" \
+		"$(jq -c '.challenger.level = 0' <<<"$good")" \
+		"$(jq -c '.challenger.start_date = "2025-13-01"' <<<"$good")" \
+		"$(jq -c '.challenger = [1]' <<<"$good")" \
+		"$(jq -c 'del(.challenger)' <<<"$good")" \
+		"$(jq -c '.context_length = "540"' <<<"$good")" \
+		"$(jq -c '.horizon = "30d"' <<<"$good")"; do
+		printf '%s\n' "$bad" >cfg/7d.challenger.json
+		before=$(tree_sum cfg)
+		run --separate-stderr opt-deploy challenge --series "$CHRONOPT_ROOT/testdata/usdclp_daily.csv" --model random_walk --horizon 7d --config-dir cfg
+		assert_failure 3
+		[ -z "$output" ]
+		[ "${#stderr_lines[@]}" = 1 ]
+		[[ "$stderr" == "opt-deploy: cfg/7d.challenger.json"* ]]
+		[ "$(tree_sum cfg)" = "$before" ]
+		# status reports it instead of failing
+		opt-deploy status --config-dir cfg --horizon 7d --json | jq -e '.horizons[0].challenger.state == "corrupt"'
+	done
+	printf '%s\n' "$(jq -c '.challenger.level = "x"' <<<"$good")" >cfg/7d.challenger.json
+	run --separate-stderr opt-deploy challenge --series "$CHRONOPT_ROOT/testdata/usdclp_daily.csv" --model random_walk --horizon 7d --config-dir cfg
+	[ "$stderr" = 'opt-deploy: cfg/7d.challenger.json: "challenger"."level" must be a number in (0, 0.5]' ]
+	run --separate-stderr opt-deploy challenge --model random_walk --config-dir cfg
+	assert_failure 2
+	[ "${stderr_lines[0]}" = "opt-deploy: challenge needs --series FILE and --model MODEL" ]
 }

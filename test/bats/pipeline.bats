@@ -773,3 +773,51 @@ render() {
 	assert_success
 	[ "$(wc -l <history.jsonl)" -eq 1 ]
 }
+
+@test "champion-challenger: a run starts a challenger, a later run decides it; each step is recorded, mailed, shown" {
+	need_tools
+	make_capture
+	jq '.deploy.mode = "challenger" | .challenger.origins = 3' "$FIX/settings-lenient.json" >"$BATS_TEST_TMPDIR/s.json"
+	sed -i "s|^CHRONOPT_CONFIG=.*|CHRONOPT_CONFIG=$BATS_TEST_TMPDIR/s.json|" chronopt.env
+	printf 'CHRONOPT_MAIL_TO=ops@example.org\nCHRONOPT_MAIL_COMMAND=%s -s {subject} {to}\n' "$BATS_TEST_TMPDIR/capture" >>chronopt.env
+	cp series.csv full.csv
+	head -n -12 full.csv >series.csv
+	# no champion yet: the first approved candidate is the champion
+	CHRONOPT_NOW=2026-11-23T02:00:00Z CHRONOPT_RUN_ID=r1 pipe run --horizon 7d >/dev/null 2>&1
+	[ -e configs/7d.json ] && [ ! -e configs/7d.challenger.json ]
+	# the next approved candidate goes live beside it
+	CHRONOPT_NOW=2026-11-24T02:00:00Z CHRONOPT_RUN_ID=r2 run --separate-stderr pipe run --horizon 7d --force
+	assert_success
+	[ -e configs/7d.challenger.json ]
+	[ "$(jq -r .challenger.start_date configs/7d.challenger.json)" = "$(tail -1 series.csv | cut -d, -f2)" ]
+	[ "$(jq -r .run_id configs/7d.json)" = r1 ]
+	[ "$(tail -1 history.jsonl | jq -r .outcome)" = challenger_started ]
+	grep -qx 'chronopt .*7d challenger started.*' "$CAPTURE_DIR"/1.argv
+	grep -q '^7d: challenger started: started the challenger' "$CAPTURE_DIR"/1.body
+	# not enough origins yet: scored, nothing changes
+	CHRONOPT_NOW=2026-11-25T02:00:00Z CHRONOPT_RUN_ID=r3 run --separate-stderr pipe run --horizon 7d
+	assert_success
+	[ "$(jq -r .challenger.action runs/r3/05-challenge.ndjson)" = scored ]
+	[ "$(jq -r .outcome history.jsonl | grep -c challenger_scored)" = 1 ]
+	run --separate-stderr pipe status
+	assert_success
+	assert_output --regexp "  challenger    [^ ]*configs/7d.challenger.json: context"
+	assert_output --partial "Challengers (newest record per horizon):"
+	assert_output --regexp "champion RMSE [0-9.]+, challenger RMSE [0-9.]+ on 0 of 3 origins|champion RMSE n/a, challenger RMSE n/a on 0 of 3 origins"
+	# twelve more observations: the decision
+	cp full.csv series.csv
+	CHRONOPT_NOW=2026-12-01T02:00:00Z CHRONOPT_RUN_ID=r4 run --separate-stderr pipe run --horizon 7d
+	assert_success
+	act=$(jq -r .challenger.action runs/r4/05-challenge.ndjson)
+	[[ $act == promoted || $act == retired ]]
+	assert_output --partial "7d: challenger $act: 7d: challenger $act after 3 origins"
+	[ ! -e configs/7d.challenger.json ]
+	[ "$(jq -r .outcome history.jsonl | grep -c "challenger_$act")" = 1 ]
+	if [ "$act" = promoted ]; then [ "$(jq -r .run_id configs/7d.json)" = r2 ]; else [ "$(jq -r .run_id configs/7d.json)" = r1 ]; fi
+	last=$(ls "$CAPTURE_DIR"/*.argv | sort -V | tail -1)
+	grep -q "7d challenger $act" "$last"
+	[ -z "$(git -C configs status --porcelain)" ]
+	# the dashboard shows what became of it, with the scores
+	grep -q "<span class=\"chal-state\">$act</span>" report.html
+	grep -q 'class="chal-origins">3 of 3</span>' report.html
+}

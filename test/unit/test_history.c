@@ -104,9 +104,9 @@ static void test_record(void)
 		"\"drift_severity\":\"HIGH\",\"days_since_last\":null,"
 		"\"drift\":null,\"performance\":null,"
 		"\"validation_rmse\":null,\"validation_mape\":null,\"validation_mae\":null,\"held_out\":null,"
-		"\"config\":{\"context_length\":128,\"search_rmse\":2.5},"
+		"\"config\":{\"context_length\":128,\"search_rmse\":2.5},\"pareto\":null,"
 		"\"validation\":{\"status\":\"done\",\"approved\":true,\"reasons\":[\"a\",\"b\"],\"seconds\":\"oops\"},"
-		"\"deployment\":{\"status\":\"done\",\"deployed\":true,\"seconds\":0.5},"
+		"\"deployment\":{\"status\":\"done\",\"deployed\":true,\"seconds\":0.5},\"challenger\":null,"
 		"\"durations\":{\"trigger\":1.5,\"search\":2,\"validation\":null,\"deployment\":0.5,\"total\":4},"
 		"\"seed\":9,\"series\":null,\"model\":null}";
 	if (strcmp(s, want))
