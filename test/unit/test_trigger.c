@@ -11,6 +11,7 @@
  * first n-1-k returns, then k returns of b + (+-a). */
 static void synth(series *s, int n, int k, double a, double b)
 {
+	memset(s, 0, sizeof(*s));  /* no missing values, no id: what the loader gives */
 	s->path = "synthetic";
 	s->id = "";
 	s->n = n;
