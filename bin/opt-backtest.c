@@ -316,6 +316,11 @@ int main(int argc, char **argv)
 	const fc_config dflt = o.cfg;
 	if (dc_resolve(o.config, &dflt, &o.given, o.given_mask, &o.cfg, &o.config_model, &e) < 0)
 		return cp_die(&e);
+	if (o.model && o.config_model && !strncmp(o.config_model, "ensemble:", 9)) {
+		free(o.config_model);
+		cp_fail(&e, CP_USAGE, "--model does not go with an ensemble config (its members name theirs)");
+		return cp_die(&e);
+	}
 	if (!o.model)
 		o.model = o.config_model ? o.config_model : "random_walk";
 	int rc = run(&o, &e);

@@ -4,6 +4,7 @@
 #include "chronos_bolt.h"
 #include "chronos2.h"
 #include "depconfig.h"
+#include "ensemble.h"
 #include "jsonutil.h"
 #include "series.h"
 
@@ -337,6 +338,50 @@ done:
 }
 
 /* The whole tool; *owned: memory main frees after it (--config's model). */
+/* An ensemble config (ensemble.h): its members' forecasts and their
+ * combination, under the options given. */
+static int forecast_ensemble(const char *spec, const char *config, const fc_config *file,
+                             const fc_config *given, unsigned given_mask, const char *values,
+                             const char *series_path, const char *id, series_missing missing,
+                             const char *end, long origin, int steps, uint64_t seed)
+{
+	cp_err e = {0};
+	fc_config run;
+	char *none;
+	dc_resolve(NULL, file, given, given_mask, &run, &none, &e);
+	double *y = NULL;
+	int n = 0;
+	if (values) {
+		if (parse_values(values, &y, &n) < 0)
+			return bad_usage("--values '%s' is not a comma-separated list of numbers", values);
+	} else if (series_from_csv(series_path, id, missing, end, origin, &y, &n, &e) < 0) {
+		return cp_die(&e);
+	}
+	forecaster *f = forecaster_open(spec, &e);
+	cJSON *o = NULL;
+	if (!f) {
+		if (e.code == CP_USAGE)
+			e.code = CP_DATA;
+		cp_prefix(&e, "%s", config);
+	}
+	int rc = f ? ensemble_forecast_json(f, &run, y, n, steps, seed, &o, &e) : -1;
+	free(y);
+	if (f)
+		f->free(f);
+	if (rc < 0)
+		return cp_die(&e);
+	char *txt = cp_json_print(o, 1);
+	cJSON_Delete(o);
+	if (!txt) {
+		cp_fail(&e, CP_INTERNAL, "cannot format the output");
+		return cp_die(&e);
+	}
+	fputs(txt, stdout);
+	fputc('\n', stdout);
+	free(txt);
+	return cp_close_stdout();
+}
+
 static int forecast_main(int argc, char **argv, char **owned)
 {
 	enum { O_MODEL = 256, O_SERIES, O_ID, O_MISSING, O_END, O_ORIGIN, O_VALUES, O_STEPS, O_SEED,
@@ -437,6 +482,16 @@ static int forecast_main(int argc, char **argv, char **owned)
 	if (!model) {
 		cp_fail(&e, CP_DATA, "%s: names no model (\"model\".\"dir\"): give --model", config);
 		return cp_die(&e);
+	}
+	if (config_model && !strncmp(config_model, "ensemble:", 9)) {
+		if (model != config_model)
+			return bad_usage("%s", "--model does not go with an ensemble config (its members name theirs)");
+		if (tokens || quantiles)
+			return bad_usage("%s", "--tokens and --quantiles do not go with an ensemble config");
+		if (!steps)
+			return bad_usage("%s", "--steps is required with an ensemble config");
+		return forecast_ensemble(model, config, &file, &given, given_mask, values, series_path, id,
+		                         missing, end, origin, (int)steps, seed);
 	}
 	/* a quantile model uses only the context length: the option's, else the file's */
 	long ctxlen = given_mask & (1u << FC_CTX) ? given.context_length : config ? file.context_length : 0;

@@ -41,7 +41,7 @@ int dc_settings(const cJSON *j, const char *what, fc_config *cfg, const char **m
 		if (fc_ensemble_from_json(ens, what, &en, e) < 0)
 			return -1;
 		for (int i = 0; i < en.n; i++)
-			if (forecaster_spec_check(en.m[i].model, e) < 0) {
+			if (forecaster_spec_check(en.m[i].model, 1, e) < 0) {
 				fc_ensemble_release(&en);
 				e->code = CP_DATA;
 				return cp_prefix(e, "%s: ensemble member %d", what, i + 1);

@@ -298,3 +298,124 @@ forecaster *ensemble_open_spec(const char *spec, cp_err *e)
 	fc_ensemble_release(&en);
 	return f;
 }
+
+/* ------------------------------------------------------------ one window */
+
+static cJSON *numbers(const double *v, int n, int *bad)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (int i = 0; i < n; i++) {
+		if (!isfinite(v[i]))
+			*bad = 1;
+		cJSON_AddItemToArray(a, cp_json_exact(v[i]));
+	}
+	return a;
+}
+
+int ensemble_forecast_json(forecaster *f, const fc_config *call, const double *y, int n, int steps,
+                           uint64_t seed, cJSON **out, cp_err *e)
+{
+	const fc_ensemble *en = ensemble_members(f);
+	*out = NULL;
+	if (!en)
+		return cp_fail(e, CP_INTERNAL, "not an ensemble forecaster");
+	int N = call->num_samples, used = n < call->context_length ? n : call->context_length;
+	const double *cx[1] = {y + n - used};
+	uint64_t stream[1] = {(uint64_t)n};
+	double *paths = cp_malloc((size_t)N * steps * sizeof(double));
+	double *point = cp_malloc((size_t)steps * sizeof(double));
+	double **mp = cp_malloc((size_t)en->n * sizeof(double *));
+	for (int i = 0; i < en->n; i++)
+		mp[i] = cp_malloc((size_t)steps * sizeof(double));
+	int rc = ensemble_forecast(f, call, 1, cx, &used, steps, seed, stream, paths, point, mp, e);
+	if (rc < 0)
+		goto done;
+	int bad = 0;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "format", "chronopt-forecast-1");
+	cJSON_AddStringToObject(o, "model", "ensemble");
+	char sd[24];
+	snprintf(sd, sizeof(sd), "%llu", (unsigned long long)seed);
+	cJSON_AddRawToObject(o, "seed", sd);
+	cJSON_AddNumberToObject(o, "stream", (double)stream[0]);
+	cJSON_AddItemToObject(o, "settings", fc_config_json(call));
+	cJSON_AddNumberToObject(o, "steps", steps);
+	cJSON_AddNumberToObject(o, "context_used", used);
+	cJSON *ma = cJSON_AddArrayToObject(o, "members");
+	for (int i = 0; i < en->n; i++) {
+		const fc_member *m = &en->m[i];
+		cJSON *x = cJSON_CreateObject();
+		cp_json_add_exact(x, "weight", m->weight);
+		cJSON_AddStringToObject(x, "model", m->model);
+		cJSON_AddItemToObject(x, "config", fc_config_json(&m->cfg));
+		cJSON_AddNumberToObject(x, "context_used", m->cfg.context_length < used ? m->cfg.context_length : used);
+		cJSON_AddItemToObject(x, "point", numbers(mp[i], steps, &bad));
+		cJSON_AddItemToArray(ma, x);
+	}
+	cJSON_AddItemToObject(o, "point", numbers(point, steps, &bad));
+	cJSON *sa = cJSON_AddArrayToObject(o, "samples");
+	for (int s = 0; s < N; s++)
+		cJSON_AddItemToArray(sa, numbers(paths + (size_t)s * steps, steps, &bad));
+	static const double lv[5] = {0.025, 0.1, 0.5, 0.9, 0.975};
+	static const char *const ln[5] = {"0.025", "0.1", "0.5", "0.9", "0.975"};
+	double *col = cp_malloc((size_t)N * sizeof(double)), *q = cp_malloc(5 * (size_t)steps * sizeof(double));
+	for (int h = 0; h < steps; h++) {
+		for (int s = 0; s < N; s++)
+			col[s] = paths[(size_t)s * steps + h];
+		qsort(col, (size_t)N, sizeof(double), cmp_double);
+		for (int k = 0; k < 5; k++)
+			q[k * steps + h] = mt_quantile_sorted(col, N, lv[k]);
+	}
+	cJSON *qo = cJSON_AddObjectToObject(o, "quantiles");
+	for (int k = 0; k < 5; k++)
+		cJSON_AddItemToObject(qo, ln[k], numbers(q + (size_t)k * steps, steps, &bad));
+	cJSON_AddItemToObject(o, "median", numbers(q + 2 * (size_t)steps, steps, &bad));
+	free(col), free(q);
+	if (bad) {
+		cJSON_Delete(o);
+		rc = cp_fail(e, CP_DATA, "the ensemble's forecast is not finite");
+		goto done;
+	}
+	*out = o;
+	rc = 0;
+done:
+	for (int i = 0; i < en->n; i++)
+		free(mp[i]);
+	free(mp), free(paths), free(point);
+	return rc < 0 ? -1 : 0;
+}
+
+/* ------------------------------------------------------------ for people */
+
+void en_members_text(const cJSON *list, char *buf, size_t n)
+{
+	size_t at = 0;
+	const cJSON *x;
+	buf[0] = '\0';
+	if (!cJSON_IsArray(list) || n < 8)
+		return;
+	cJSON_ArrayForEach(x, list) {
+		double w = NAN, ctx = NAN, ns = NAN, t = NAN;
+		cp_json_number_of(cJSON_GetObjectItemCaseSensitive(x, "weight"), &w);
+		const cJSON *c = cJSON_GetObjectItemCaseSensitive(x, "config");
+		cp_json_number_of(cJSON_GetObjectItemCaseSensitive(c, "context_length"), &ctx);
+		cp_json_number_of(cJSON_GetObjectItemCaseSensitive(c, "num_samples"), &ns);
+		cp_json_number_of(cJSON_GetObjectItemCaseSensitive(c, "temperature"), &t);
+		const cJSON *d = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(x, "model"), "dir");
+		const char *dir = cJSON_IsString(d) ? d->valuestring : "?";
+		int baseline = forecaster_spec_check(dir, 0, &(cp_err){0}) == 0 && !strchr(dir, '/');
+		char one[512];
+		if (baseline)
+			snprintf(one, sizeof(one), "%s%.4g x %.200s (context %.0f)", at ? " + " : "", w, dir, ctx);
+		else
+			snprintf(one, sizeof(one), "%s%.4g x %.200s (context %.0f, samples %.0f, temperature %.4g)",
+			         at ? " + " : "", w, dir, ctx, ns, t);
+		size_t k = strlen(one);
+		if (at + k + 4 >= n) {
+			snprintf(buf + at, n - at, "...");
+			return;
+		}
+		memcpy(buf + at, one, k + 1);
+		at += k;
+	}
+}

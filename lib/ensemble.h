@@ -64,6 +64,25 @@ int ensemble_forecast(forecaster *f, const fc_config *cfg, int nwin, const doubl
 /* The members of an ensemble forecaster (borrowed), NULL for any other. */
 const fc_ensemble *ensemble_members(const forecaster *f);
 
+/* opt-forecast's view of one window: f an ensemble forecaster (ensemble_
+ * open), y[0..n-1] the history (the forecast origin is n, the stream),
+ * call the settings it runs with.  *out (caller owns) is
+ * {"format":"chronopt-forecast-1","model":"ensemble","seed","stream",
+ * "settings","steps","context_used","members":[{"weight","model","config",
+ * "context_used","point"}],"point","samples","quantiles","median"}: each
+ * member's own point forecast, the weighted point, the mixture's rows and
+ * its quantiles at 0.025, 0.1, 0.5, 0.9, 0.975.  CP_DATA when a value is
+ * not finite, else the forecaster's errors. */
+int ensemble_forecast_json(forecaster *f, const fc_config *call, const double *y, int n, int steps,
+                           uint64_t seed, cJSON **out, cp_err *e);
+
+/* One line for people: "0.6 x drift (context 120) + 0.4 x <dir> (context
+ * 60, samples 20, temperature 0.8)" from an "ensemble" list as written
+ * (fc_ensemble_add_json), members in order; baselines show only their
+ * context.  Into buf (n bytes, truncated with "..."); "" for a list that
+ * is not one. */
+void en_members_text(const cJSON *list, char *buf, size_t n);
+
 /* A model spec naming the ensemble: "ensemble:" followed by its JSON (the
  * form fc_ensemble_add_json writes); forecaster_open opens it.  Caller
  * frees. */

@@ -229,9 +229,11 @@ forecaster *baseline_new(const char *name, int period, cp_err *e);
 forecaster *forecaster_open(const char *spec, cp_err *e);
 
 /* Whether forecaster_open could open spec, without loading it: a baseline
- * name, "seasonal_naive:P" with P in 1..100000, or an existing directory.
- * 0, or -1 with CP_USAGE "unknown model '<spec>' ..." (CP_IO for a path
- * that is not a directory). */
-int forecaster_spec_check(const char *spec, cp_err *e);
+ * name, "seasonal_naive:P" with P in 1..100000, or an existing directory
+ * (with sample_only, one whose config.json says Chronos-T5: CP_DATA "'<dir>'
+ * is a chronos-bolt model: ..." for a quantile model).  0, or -1 with
+ * CP_USAGE "unknown model '<spec>' ..." (CP_IO for a path that is not a
+ * directory, the config reader's errors for its config.json). */
+int forecaster_spec_check(const char *spec, int sample_only, cp_err *e);
 
 #endif

@@ -77,7 +77,7 @@ int fc_rows(const forecaster *f, const fc_config *cfg)
 	return f->nquantiles > 0 ? f->nquantiles : cfg->num_samples;
 }
 
-int forecaster_spec_check(const char *spec, cp_err *e)
+int forecaster_spec_check(const char *spec, int sample_only, cp_err *e)
 {
 	if (!spec || !*spec)
 		return cp_fail(e, CP_USAGE, "empty model name");
@@ -90,8 +90,22 @@ int forecaster_spec_check(const char *spec, cp_err *e)
 		return 0;
 	}
 	struct stat st;
-	if (stat(spec, &st) == 0 && S_ISDIR(st.st_mode))
+	if (stat(spec, &st) == 0 && S_ISDIR(st.st_mode)) {
+		if (!sample_only)
+			return 0;
+		size_t n = strlen(spec) + 16;
+		char *cfg = cp_malloc(n);
+		snprintf(cfg, n, "%s/config.json", spec);
+		int family, rc = cc_detect(cfg, &family, e);
+		free(cfg);
+		if (rc < 0)
+			return -1;
+		if (family != CC_T5)
+			return cp_fail(e, CP_DATA, "'%s' is a %s model: it forecasts quantiles, not the sample "
+			               "paths an ensemble mixes (Chronos-T5 and the baselines)", spec,
+			               cc_family_name(family));
 		return 0;
+	}
 	if (strchr(spec, '/')) {
 		errno = ENOENT;
 		return cp_fail_errno(e, "model directory '%s'", spec);

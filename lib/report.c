@@ -1,5 +1,6 @@
 /* report.c — the static HTML dashboard; see report.h. */
 #include "report.h"
+#include "ensemble.h"
 #include "report_internal.h"
 #include "depconfig.h"
 #include "jsonutil.h"
@@ -385,14 +386,25 @@ static void table_last(FILE *out, const report_data *r, const hstat *hs, size_t 
 		report_escape(out, hs[i].name);
 		fputs("</td><td>", out);
 		if (c) {
-			fputs("context ", out);
-			cell(out, report_get(c, "context_length"));
-			fputs(", samples ", out);
-			cell(out, report_get(c, "num_samples"));
-			fputs(", temperature ", out);
-			cell(out, report_get(c, "temperature"));
+			const cJSON *ens = cJSON_GetObjectItemCaseSensitive(c, "ensemble");
+			if (ens) {
+				char line[2048];
+				en_members_text(ens, line, sizeof(line));
+				fputs("ensemble ", out);
+				report_escape(out, line);
+			} else {
+				fputs("context ", out);
+				cell(out, report_get(c, "context_length"));
+				fputs(", samples ", out);
+				cell(out, report_get(c, "num_samples"));
+				fputs(", temperature ", out);
+				cell(out, report_get(c, "temperature"));
+			}
 			fputs("<br><span class=\"small\">model ", out);
-			cell(out, report_get(c, "model.dir"));
+			if (ens)
+				fputs("ensemble", out);
+			else
+				cell(out, report_get(c, "model.dir"));
 			fputs(", ", out);
 			cell(out, report_get(c, "search_iterations"));
 			fputs(" configs searched in ", out);

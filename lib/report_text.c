@@ -3,6 +3,7 @@
  * already in each line and never recomputes one: no series, model or
  * deployed config is read. */
 #include "report.h"
+#include "ensemble.h"
 #include "envelope.h"
 #include "history.h"
 #include "jsonutil.h"
@@ -181,6 +182,14 @@ static int render(FILE *out, const cJSON *env, const cJSON *prev, cp_err *e)
 	fputc('\n', out);
 	section(out, env, "trigger", "trigger");
 	section(out, env, "search", "search");
+	const cJSON *ens = get(env, "search.candidate.ensemble");
+	if (ens) {
+		char line[2048];
+		en_members_text(ens, line, sizeof(line));
+		fprintf(out, "  %-12s", "ensemble");
+		text(out, line, sizeof(line));
+		fputc('\n', out);
+	}
 	section(out, env, "validation", "validation");
 	verdict(out, env);
 	section(out, env, "deployment", "deployment");

@@ -277,7 +277,8 @@ int trigger_check_performance(const trigger_input *in, const series *sv, const t
 		int L = d.cfg.context_length;
 		long need = (long)L + in->steps + o->recent_origins - 1;
 		cJSON_AddStringToObject(sec, "source", "backtest");
-		cJSON_AddStringToObject(src, "model", in->model_spec);
+		cJSON_AddStringToObject(src, "model", cJSON_GetObjectItemCaseSensitive(d.json, "ensemble")
+		                                      ? "ensemble" : in->model_spec);
 		if (d.model_dir)
 			cJSON_AddStringToObject(src, "deployed_model", d.model_dir);
 		fc_config_add_json(src, &d.cfg);

@@ -471,3 +471,39 @@ deploy_tiny_t5() {
 	[ "$status" -eq 2 ]
 	[[ "$stderr" == "opt-backtest: --missing: 'maybe' is not 'error', 'nan' or 'drop'"* ]]
 }
+
+@test "an ensemble config runs its members: drift alone as an ensemble scores as drift" {
+	cd "$BATS_TEST_TMPDIR"
+	printf '{"ensemble":[{"weight":1,"model":{"dir":"drift","sha256":null},"config":{"context_length":60,"num_samples":10}}]}' >one.json
+	a=$("$BT" --series "$DATA" --config one.json --origins 20 | jq .metrics.rmse)
+	b=$("$BT" --series "$DATA" --model drift --context-length 60 --num-samples 10 --origins 20 | jq .metrics.rmse)
+	[ "$a" = "$b" ]
+	# two members: the settings shown are those of the call (longest context, most samples)
+	printf '{"ensemble":[{"weight":0.5,"model":{"dir":"drift"},"config":{"context_length":60,"num_samples":10}},{"weight":0.5,"model":{"dir":"random_walk"},"config":{"context_length":30,"num_samples":10}}]}' >two.json
+	run --separate-stderr "$BT" --series "$DATA" --config two.json --origins 20
+	assert_success
+	[ "$(echo "$output" | jq -c .config)" = '{"context_length":60,"num_samples":10,"temperature":1,"top_k":0,"top_p":1}' ]
+	run --separate-stderr "$BT" --series "$DATA" --config two.json --model drift
+	assert_failure 2
+	[ "$stderr" = "opt-backtest: --model does not go with an ensemble config (its members name theirs)" ]
+}
+
+@test "a malformed ensemble config is bad input (3) naming the file, and --samples is not written" {
+	cd "$BATS_TEST_TMPDIR"
+	C='"config":{"context_length":30,"num_samples":10}'
+	printf '{"ensemble":[{"weight":0.5,"model":{"dir":"drift"},%s},{"weight":0.6,"model":{"dir":"random_walk"},%s}]}' "$C" "$C" >sum.json
+	printf '{"ensemble":[{"weight":-0.5,"model":{"dir":"drift"},%s},{"weight":1.5,"model":{"dir":"drift"},%s}]}' "$C" "$C" >neg.json
+	printf '{"ensemble":[]}' >empty.json
+	printf '{"ensemble":[{"weight":1,"model":{"dir":"drift"},%s,"ensemble":[]}]}' "$C" >nested.json
+	printf '{"ensemble":[{"weight":1,"model":{"dir":"prophet"},%s}]}' "$C" >unknown.json
+	for f in sum neg empty nested unknown; do
+		run --separate-stderr "$BT" --series "$DATA" --config $f.json --origins 5 --samples s.json
+		assert_failure 3
+		[ -z "$output" ]
+		[ "${#stderr_lines[@]}" = 1 ]
+		[[ "$stderr" == "opt-backtest: $f.json: "* ]]
+		[ ! -e s.json ]
+	done
+	run --separate-stderr "$BT" --series "$DATA" --config unknown.json
+	[ "$stderr" = "opt-backtest: unknown.json: ensemble member 1: unknown model 'prophet' (expected random_walk, drift, seasonal_naive[:P] or a model directory)" ]
+}

@@ -1027,3 +1027,38 @@ ch_setup() {
 	assert_failure 2
 	[ "${stderr_lines[0]}" = "opt-deploy: challenge needs --series FILE and --model MODEL" ]
 }
+
+# ------------------------------------------------------------- ensembles
+
+ENS='[{"weight":0.75,"model":{"dir":"drift","sha256":null},"config":{"context_length":60,"num_samples":100,"temperature":1,"top_k":0,"top_p":1}},{"weight":0.25,"model":{"dir":"random_walk","sha256":null},"config":{"context_length":30,"num_samples":50,"temperature":1,"top_k":0,"top_p":1}}]'
+
+@test "an ensemble candidate is deployed with its members; history, report and the tools read it back" {
+	envelope 1 60 10 | jq -c --argjson e "$ENS" '.search.candidate.ensemble = $e' >env
+	opt-deploy deploy --config-dir "$CFG" <env | opt-history record --file h.jsonl >run
+	[ "$(jq -c .ensemble "$CFG/7d.json")" = "$(jq -c . <<<"$ENS")" ]
+	run --separate-stderr opt-deploy status --config-dir "$CFG" --horizon 7d --json
+	assert_success
+	[ "$(jq -r '.horizons[0].deployed // .[0].deployed // empty' <<<"$output" | head -1)" != false ]
+	[ "$(jq -c .config.ensemble h.jsonl)" = "$(jq -c . <<<"$ENS")" ]
+	opt-report --format text <run >report.txt
+	grep -qx '  ensemble    0.75 x drift (context 60) + 0.25 x random_walk (context 30)' report.txt
+	opt-report --history h.jsonl --config-dir "$CFG" --html r.html
+	grep -q 'ensemble 0.75 x drift (context 60) + 0.25 x random_walk (context 30)' r.html
+	# the deployed file runs: opt-backtest and opt-forecast combine its members
+	run --separate-stderr opt-backtest --series "$CHRONOPT_ROOT/testdata/usdclp_daily.csv" --config "$CFG/7d.json" --origins 5
+	assert_success
+	run --separate-stderr opt-forecast --config "$CFG/7d.json" --values 10,11,12,13,14,15 --steps 3
+	assert_success
+	# drift's point from 5 values: 15 + h; random walk's: 15
+	jq -e '[.point[] ] == [15 + 0.75 * 1, 15 + 0.75 * 2, 15 + 0.75 * 3]' <<<"$output"
+}
+
+@test "a malformed ensemble candidate is bad input (3) and the config directory is left as it was" {
+	deploy_one 1 90 10
+	before=$(tree_sum "$CFG")
+	envelope 2 60 9 | jq -c --argjson e "$ENS" '.search.candidate.ensemble = ($e | .[0].weight = -0.75)' >env
+	run --separate-stderr opt-deploy deploy --config-dir "$CFG" <env
+	assert_failure 3
+	[ "$stderr" = "opt-deploy: <stdin>:1: horizon '7d': candidate for '7d': ensemble member 1: 'weight' must be a number in (0, 1]" ]
+	[ "$(tree_sum "$CFG")" = "$before" ]
+}

@@ -509,3 +509,88 @@ data_at() {
 	printf '{"model_type":"t5","d_model":64}\n' >"$d/config.json"
 	refused "$d" 3 "$d/config.json: no 'chronos_config' block: not a Chronos checkpoint"
 }
+
+# ensemble FILE W1 CTX1 NS1 T1 W2 CTX2 NS2 T2 — two configs of the test model
+ensemble_file() {
+	jq -n --arg m "$M" --argjson w1 "$2" --argjson c1 "$3" --argjson n1 "$4" --argjson t1 "$5" \
+		--argjson w2 "$6" --argjson c2 "$7" --argjson n2 "$8" --argjson t2 "$9" '
+		{horizon: "7d", context_length: ([$c1, $c2] | max), num_samples: ([$n1, $n2] | max),
+		 temperature: 1, top_k: 0, top_p: 1,
+		 ensemble: [{weight: $w1, model: {dir: $m, sha256: null},
+		             config: {context_length: $c1, num_samples: $n1, temperature: $t1, top_k: 0, top_p: 1}},
+		            {weight: $w2, model: {dir: $m, sha256: null},
+		             config: {context_length: $c2, num_samples: $n2, temperature: $t2, top_k: 0, top_p: 1}}]}' >"$1"
+}
+
+@test "an ensemble config: each member forecasts as alone, the point is their weighted sum, the rows their mixture" {
+	cd "$BATS_TEST_TMPDIR"
+	ensemble_file ens.json 0.25 12 8 0.8 0.75 20 6 1.2
+	V=1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25
+	run --separate-stderr opt-forecast --config ens.json --values $V --steps 4 --seed 5
+	assert_success
+	echo "$output" >e.json
+	[ "$(jq -r .model e.json)" = ensemble ]
+	[ "$(jq '.samples | length' e.json)" = 8 ]
+	for i in 0 1; do
+		jq ".ensemble[$i].config + {model: {dir: \"$M\"}}" ens.json >m$i.json
+		opt-forecast --config m$i.json --values $V --steps 4 --seed 5 >a$i.json
+		# the member's own point forecast is its forecast alone, bit for bit
+		[ "$(jq -c ".members[$i].point" e.json)" = "$(jq -c .median a$i.json)" ]
+	done
+	# the point: 0.25 x member 1 + 0.75 x member 2
+	jq -e --slurpfile a a0.json --slurpfile b a1.json '
+		[range(0; 4) as $h | (.point[$h] - (0.25 * $a[0].median[$h] + 0.75 * $b[0].median[$h])) | fabs]
+		| max < 1e-9' e.json
+	# the rows: round(0.25 x 8) = 2 paths of member 1, then 6 of member 2
+	jq -e --slurpfile a a0.json --slurpfile b a1.json \
+		'.samples[0:2] == $a[0].samples[0:2] and .samples[2:8] == $b[0].samples[0:6]' e.json
+	jq -e '.settings.context_length == 20 and .settings.num_samples == 8' e.json
+	# --num-samples changes the mixture's rows, not the members
+	opt-forecast --config ens.json --values $V --steps 4 --seed 5 --num-samples 12 >n.json
+	jq -e --slurpfile e e.json '(.samples | length) == 12 and .point == $e[0].point' n.json
+}
+
+@test "an ensemble config: --model, --tokens and a missing --steps are usage errors" {
+	cd "$BATS_TEST_TMPDIR"
+	ensemble_file ens.json 0.5 12 8 0.8 0.5 20 6 1.2
+	run --separate-stderr opt-forecast --config ens.json --model "$M" --values 1,2,3 --steps 2
+	assert_failure 2
+	[ "${stderr_lines[0]}" = "opt-forecast: --model does not go with an ensemble config (its members name theirs)" ]
+	run --separate-stderr opt-forecast --config ens.json --values 1,2,3 --steps 2 --tokens
+	assert_failure 2
+	run --separate-stderr opt-forecast --config ens.json --values 1,2,3
+	assert_failure 2
+	[ "${stderr_lines[0]}" = "opt-forecast: --steps is required with an ensemble config" ]
+}
+
+@test "malformed ensemble configs are bad input (3), one line naming the file and the member" {
+	cd "$BATS_TEST_TMPDIR"
+	C='"config":{"context_length":12,"num_samples":4}'
+	D='"model":{"dir":"drift"}'
+	printf '{"ensemble":[{"weight":0.5,%s,%s},{"weight":0.6,%s,%s}]}' "$D" "$C" "$D" "$C" >sum.json
+	printf '{"ensemble":[{"weight":-0.5,%s,%s},{"weight":1.5,%s,%s}]}' "$D" "$C" "$D" "$C" >neg.json
+	printf '{"ensemble":[]}' >empty.json
+	printf '{"ensemble":[{"weight":1,%s,%s,"ensemble":[{"weight":1,%s,%s}]}]}' "$D" "$C" "$D" "$C" >nested.json
+	printf '{"ensemble":[{"weight":0.5,%s,%s},{"weight":0.5,"model":{"dir":"lstm"},%s}]}' "$D" "$C" "$C" >unknown.json
+	printf '{"ensemble":[{"weight":1,"model":{"dir":"%s"},"config":{"context_length":12,"num_samples":1}}]}' \
+		"$CHRONOPT_ROOT/testdata/bolt/tiny" >quantile.json
+	for f in sum neg empty nested unknown quantile; do
+		run --separate-stderr opt-forecast --config $f.json --values 1,2,3,4,5 --steps 2
+		assert_failure 3
+		[ -z "$output" ]
+		[ "${#stderr_lines[@]}" = 1 ]
+		[[ "$stderr" == "opt-forecast: $f.json: "* ]]
+	done
+	run --separate-stderr opt-forecast --config sum.json --values 1,2,3 --steps 2
+	[ "$stderr" = "opt-forecast: sum.json: the ensemble's weights sum to 1.1000000000000001, not 1" ]
+	run --separate-stderr opt-forecast --config neg.json --values 1,2,3 --steps 2
+	[ "$stderr" = "opt-forecast: neg.json: ensemble member 1: 'weight' must be a number in (0, 1]" ]
+	run --separate-stderr opt-forecast --config empty.json --values 1,2,3 --steps 2
+	[ "$stderr" = "opt-forecast: empty.json: 'ensemble' must list 1 to 64 members, not 0" ]
+	run --separate-stderr opt-forecast --config nested.json --values 1,2,3 --steps 2
+	[ "$stderr" = "opt-forecast: nested.json: ensemble member 1: is an ensemble itself (ensembles do not nest)" ]
+	run --separate-stderr opt-forecast --config unknown.json --values 1,2,3 --steps 2
+	[ "$stderr" = "opt-forecast: unknown.json: ensemble member 2: unknown model 'lstm' (expected random_walk, drift, seasonal_naive[:P] or a model directory)" ]
+	run --separate-stderr opt-forecast --config quantile.json --values 1,2,3 --steps 2
+	[[ "$stderr" == *"ensemble member 1: '$CHRONOPT_ROOT/testdata/bolt/tiny' is a chronos-bolt model: it forecasts quantiles"* ]]
+}

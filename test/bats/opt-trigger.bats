@@ -1053,3 +1053,18 @@ na_series() {
 	done
 	[ -z "$undocumented" ] || { echo "undocumented:$undocumented"; false; }
 }
+
+@test "performance: a deployed ensemble is backtested by its members, as opt-backtest runs it" {
+	printf '{"horizon":"7d","context_length":60,"num_samples":100,"temperature":1,"top_k":0,"top_p":1,"validation_rmse":3,"timestamp":"2017-06-20T02:00:00Z","model":{"dir":"random_walk"},"run_id":"r1","seed":42,"ensemble":[{"weight":0.75,"model":{"dir":"drift","sha256":null},"config":{"context_length":60,"num_samples":100}},{"weight":0.25,"model":{"dir":"random_walk","sha256":null},"config":{"context_length":30,"num_samples":50}}]}\n' >cfg/7d.json
+	optimized 7d 2017-06-20
+	run --separate-stderr trig --series "$DATA" --horizon 7d --as-of 2017-06-30
+	assert_success
+	[ "$(field .trigger.checks.performance.evaluated)" = true ]
+	[ "$(field .trigger.checks.performance.details.model)" = ensemble ]
+	n=$(field .trigger.checks.performance.origins)
+	# the same origins through opt-backtest: the series as of that day
+	awk -F, 'NR == 1 || $2 <= "2017-06-30"' "$DATA" >cut.csv
+	want=$(opt-backtest --series cut.csv --config cfg/7d.json --origins "$n" --steps 7 --seed 42 | jq .metrics.rmse)
+	[ "$(field .trigger.checks.performance.rmse)" = "$want" ]
+	[ "$(field .trigger.checks.performance.rmse)" != "$(field .trigger.checks.performance.random_walk_rmse)" ]
+}

@@ -385,3 +385,35 @@ $long"
 	printf '%s' "$output" | jq -e '.validation.criteria[] | select(.name == "coverage80") | .threshold == 0.75 and .op == ">=" and (.value >= 0 and .value <= 1)'
 	v '.reasons[]' | grep -q "^the model has no 95 % interval (no 0.025 and 0.975 quantile levels), so its 80 % interval is checked: it held .* % of the actual values (at least 75 % needed: the 95 % minimum of 90 % less the 15 points between the nominal levels)$"
 }
+
+# An ensemble of the two baselines (fast), as a search candidate makes it.
+ENS='[{"weight":0.75,"model":{"dir":"drift","sha256":null},"config":{"context_length":60,"num_samples":100,"temperature":1,"top_k":0,"top_p":1}},{"weight":0.25,"model":{"dir":"random_walk","sha256":null},"config":{"context_length":30,"num_samples":50,"temperature":1,"top_k":0,"top_p":1}}]'
+
+@test "an ensemble candidate is scored like any other, by its members, on the same windows" {
+	export ENVLINE=$(candidate random_walk 60 | jq -c --argjson e "$ENS" '.search.candidate.ensemble = $e | .search.candidate.num_samples = 100')
+	validate
+	assert_success
+	[ "$(v .candidate.model.dir)" = ensemble ]
+	[ "$(v .candidate.model.sha256)" = null ]
+	[ "$(printf '%s' "$output" | jq -c .validation.candidate.ensemble)" = "$(jq -c . <<<"$ENS")" ]
+	[ "$(v .approved)" = true ] || [ "$(v .approved)" = false ]
+	# the same RMSE as opt-backtest of the config on the 30 held-out origins
+	printf '%s' "$ENVLINE" | jq .search.candidate >cand.json
+	[ "$(opt-backtest --series "$SERIES" --config cand.json --steps 7 --origins 30 --seed 42 | jq .metrics.rmse)" = "$(v .candidate.rmse)" ]
+	# and it differs from either member alone
+	[ "$(v .candidate.rmse)" != "$(v .random_walk.rmse)" ]
+}
+
+@test "a deployed ensemble is the incumbent; a malformed one is bad input (3) naming the file" {
+	jq -n --argjson e "$ENS" '{horizon:"7d",context_length:60,num_samples:100,validation_rmse:11.3,ensemble:$e}' >"$CFG/7d.json"
+	export ENVLINE=$(candidate random_walk 180)
+	validate
+	assert_success
+	[ "$(v .incumbent.model.dir)" = ensemble ]
+	[ "$(printf '%s' "$output" | jq '.validation.incumbent.ensemble | length')" = 2 ]
+	jq '.ensemble[0].weight = 0.8' "$CFG/7d.json" >x && mv x "$CFG/7d.json"
+	validate
+	assert_failure 3
+	[ -z "$output" ]
+	[ "$stderr" = "opt-validate: <stdin>:1: horizon '7d': deployed config: $CFG/7d.json: the ensemble's weights sum to 1.05, not 1" ]
+}
