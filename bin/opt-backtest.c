@@ -1,6 +1,7 @@
 /* opt-backtest — run one forecaster over walk-forward origins and print one
  * JSON object (a debugging tool; see opt-backtest(1)). */
 #include "backtest.h"
+#include "cli.h"
 #include "common.h"
 #include "depconfig.h"
 #include "durable.h"
@@ -14,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage_text[] =
+static const cli_tool tool = {"opt-backtest",
 	"usage: opt-backtest --series CSV [--id ID] [--missing error|nan|drop] [--model SPEC] [--steps N]\n"
 	"                    [--origins W] [--stride S] [--holdout H]\n"
 	"                    [--config FILE] [--context-length L] [--num-samples N]\n"
@@ -25,7 +26,7 @@ static const char usage_text[] =
 	"  SPEC: random_walk (default), drift, seasonal_naive[:P], or a model directory\n"
 	"  defaults: --steps 7 --origins 250 --stride 1 --holdout 0 --context-length 512\n"
 	"            --num-samples 20 --temperature 1 --top-k 0 --top-p 1 --seed 42\n"
-	"            --batch 0 (all windows)\n";
+	"            --batch 0 (all windows)\n", CLI_HINT_USAGE};
 
 /* The --samples dump: one JSON object, windows written as they are scored. */
 typedef struct {
@@ -294,7 +295,7 @@ done:
 
 int main(int argc, char **argv)
 {
-	cp_progname = "opt-backtest";
+	cli_start(&tool, argv);
 	cp_err e = {0};
 	options o = {
 		.steps = 7,
@@ -304,13 +305,11 @@ int main(int argc, char **argv)
 		.seed = 42,
 	};
 	int pr = parse_args(argc, argv, &o, &e);
-	if (pr == 1) {
-		fputs(usage_text, stdout);
-		return cp_close_stdout();
-	}
+	if (pr == 1)
+		return cli_help();
 	if (pr < 0) {
 		int code = cp_die(&e);
-		fputs(usage_text, stderr);
+		cli_hint_usage();
 		return code;
 	}
 	const fc_config dflt = o.cfg;

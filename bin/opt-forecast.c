@@ -3,6 +3,7 @@
 #include "chronos.h"
 #include "chronos_bolt.h"
 #include "chronos2.h"
+#include "cli.h"
 #include "depconfig.h"
 #include "ensemble.h"
 #include "jsonutil.h"
@@ -24,16 +25,9 @@ static const char usage[] =
 	"                    [--config FILE]\n"
 	"  FILE: a deployed config (<config-dir>/<horizon>.json): its settings and model\n"
 	"        (--model may then be left out), under the options given\n";
+static const cli_tool tool = {"opt-forecast", usage, CLI_HINT_USAGE};
 
 static const double quant_levels[] = {0.025, 0.1, 0.5, 0.9, 0.975};
-
-static int bad_usage(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "%s: ", cp_progname);
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n%s", usage);
-	return CP_USAGE;
-}
 
 /* Comma-separated finite numbers. */
 static int parse_values(const char *s, double **out, int *n)
@@ -200,7 +194,7 @@ static int forecast_quantiles(chronos_model *m, const char *model, const double 
 	double *req = NULL;
 	int nreq = mc->nquantiles;
 	if (levels && parse_levels(levels, &req, &nreq) < 0)
-		return bad_usage("--quantiles '%s' is not a comma-separated list of levels in [0, 1]", levels);
+		return cli_misuse("--quantiles '%s' is not a comma-separated list of levels in [0, 1]", levels);
 	if (!levels) {
 		req = cp_malloc(sizeof(double) * (size_t)nreq);
 		memcpy(req, mc->quantiles, sizeof(double) * (size_t)nreq);
@@ -278,7 +272,7 @@ static int forecast_chronos2(const char *model, const double *y, int n, int ctxl
 	double *req = NULL;
 	int nreq = 0;
 	if (levels && parse_levels(levels, &req, &nreq) < 0)
-		return bad_usage("--quantiles '%s' is not a comma-separated list of levels in [0, 1]", levels);
+		return cli_misuse("--quantiles '%s' is not a comma-separated list of levels in [0, 1]", levels);
 	cp_err e = {0};
 	chronos2_model *m = chronos2_load(model, &e);
 	if (!m) {
@@ -415,29 +409,29 @@ static int forecast_main(int argc, char **argv, char **owned)
 		case O_ID: id = optarg; break;
 		case O_MISSING:
 			if (series_missing_parse(optarg, &missing) < 0)
-				return bad_usage("--missing '%s' is not one of error, nan, drop", optarg);
+				return cli_misuse("--missing '%s' is not one of error, nan, drop", optarg);
 			missing_given = 1;
 			break;
 		case O_END: end = optarg; break;
 		case O_VALUES: values = optarg; break;
 		case O_ORIGIN:
 			if (cp_parse_long(optarg, 1, 1L << 30, &origin) < 0)
-				return bad_usage("--origin '%s' is not a positive integer", optarg);
+				return cli_misuse("--origin '%s' is not a positive integer", optarg);
 			break;
 		case O_STEPS:
 			if (cp_parse_long(optarg, 1, 100000, &steps) < 0)
-				return bad_usage("--steps '%s' is not an integer in [1, 100000]", optarg);
+				return cli_misuse("--steps '%s' is not an integer in [1, 100000]", optarg);
 			break;
 		case O_CONFIG: config = optarg; break;
 		case O_SEED:
 			sampling_opt = "--seed";
 			/* Seeds are JSON numbers in the output: keep them exact. */
 			if (cp_parse_u64(optarg, &seed) < 0 || seed > CP_SEED_MAX)
-				return bad_usage("--seed '%s' is not an integer in " CP_SEED_RANGE, optarg);
+				return cli_misuse("--seed '%s' is not an integer in " CP_SEED_RANGE, optarg);
 			break;
 		case O_THREADS:
 			if (cp_parse_long(optarg, 1, 256, &threads) < 0)
-				return bad_usage("--threads '%s' is not an integer in [1, 256]", optarg);
+				return cli_misuse("--threads '%s' is not an integer in [1, 256]", optarg);
 			break;
 		case O_TOKENS:
 			tokens = 1;
@@ -445,32 +439,30 @@ static int forecast_main(int argc, char **argv, char **owned)
 			break;
 		case O_QUANT: quantiles = optarg; break;
 		case O_HELP:
-			fputs(usage, stdout);
-			return cp_close_stdout();
+			return cli_help();
 		default:
 			if (c >= O_SET && c < O_SET + FC_NKEYS) {
 				cp_err oe = {0};
 				if (c != O_SET + FC_CTX)
 					sampling_opt = fc_option[c - O_SET];
 				if (fc_config_parse_option(c - O_SET, optarg, fc_option[c - O_SET], &given, &oe) < 0)
-					return bad_usage("%s", oe.msg);
+					return cli_misuse("%s", oe.msg);
 				given_mask |= 1u << (c - O_SET);
 				break;
 			}
-			fputs(usage, stderr);
-			return CP_USAGE;
+			return cli_hint_usage(); /* after getopt's message */
 		}
 	}
 	if (optind < argc)
-		return bad_usage("unexpected argument '%s'", argv[optind]);
+		return cli_misuse("unexpected argument '%s'", argv[optind]);
 	if (!model && !config)
-		return bad_usage("%s", "--model or --config is required");
+		return cli_misuse("%s", "--model or --config is required");
 	if (!!values + !!series_path != 1)
-		return bad_usage("%s", "give exactly one of --values and --series");
+		return cli_misuse("%s", "give exactly one of --values and --series");
 	if (end && origin > 0)
-		return bad_usage("%s", "give at most one of --end and --origin");
+		return cli_misuse("%s", "give at most one of --end and --origin");
 	if (values && (end || origin > 0 || id || missing_given))
-		return bad_usage("%s", "--id, --missing, --end and --origin go with --series");
+		return cli_misuse("%s", "--id, --missing, --end and --origin go with --series");
 
 	cp_err e = {0};
 	char *config_model = NULL;
@@ -499,7 +491,7 @@ static int forecast_main(int argc, char **argv, char **owned)
 	int n = 0;
 	if (values) {
 		if (parse_values(values, &y, &n) < 0)
-			return bad_usage("--values '%s' is not a comma-separated list of numbers", values);
+			return cli_misuse("--values '%s' is not a comma-separated list of numbers", values);
 	} else {
 		if (series_from_csv(series_path, id, missing, end, origin, &y, &n, &e) < 0)
 			return cp_die(&e);
@@ -542,7 +534,7 @@ static int forecast_main(int argc, char **argv, char **owned)
 	if (quantiles) {
 		chronos_free(m);
 		free(y);
-		return bad_usage("%s", "--quantiles goes with a quantile model (chronos-bolt); chronos-t5 "
+		return cli_misuse("%s", "--quantiles goes with a quantile model (chronos-bolt); chronos-t5 "
 		                 "prints its sample quantiles at 0.025, 0.1, 0.5, 0.9, 0.975");
 	}
 	const cc_config *mc = &m->c;
@@ -632,8 +624,7 @@ static int forecast_main(int argc, char **argv, char **owned)
 
 int main(int argc, char **argv)
 {
-	cp_progname = "opt-forecast";
-	argv[0] = (char *)cp_progname; /* getopt's messages name the tool, not its path */
+	cli_start(&tool, argv);
 	char *owned = NULL;
 	int st = forecast_main(argc, argv, &owned);
 	free(owned);

@@ -26,6 +26,7 @@ static const char usage[] =
 	"  --format csv     export format (csv is the only one)\n"
 	"  --config F, --config-dir D  accepted for uniformity with the other stages, unused\n"
 	"  -h, --help       this help\n";
+static const cli_tool tool = {"opt-history", usage, CLI_HINT_TRY};
 
 enum { O_FILE = 1, O_WAIT, O_HORIZON, O_SINCE, O_LIMIT, O_JSON, O_DEPLOYED, O_FORMAT,
        O_CONFIG, O_CONFIG_DIR };
@@ -55,14 +56,13 @@ int main(int argc, char **argv)
 		{"export", "\001\003\004\005\010"},
 		{"repair", "\001\002"},
 	};
-	cp_progname = "opt-history";
-	argv[0] = (char *)cp_progname; /* getopt's messages name the tool, not its path */
+	cli_start(&tool, argv);
 	int status;
 	int cmd = cli_command_of(argc, argv, cmds, 5, usage, "record, show, last, export or repair", &status);
 	if (cmd < 0)
 		return status;
 
-	const char *file = getenv("CHRONOPT_HISTORY");
+	const char *file = NULL;
 	const char *format = NULL;
 	long wait_ms = HISTORY_WAIT_MS;
 	int json = 0, deployed = 0;
@@ -108,8 +108,7 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		return cli_misuse("unexpected argument '%s'", argv[optind]);
-	if (!file || !*file)
-		file = "history.jsonl";
+	file = file && !*file ? "history.jsonl" : cli_history(file);
 	if (cmd == 3 && (!format || strcmp(format, "csv")))
 		return cli_misuse("%s", format ? "--format must be 'csv'" : "export needs --format csv");
 

@@ -49,6 +49,7 @@ static const char usage[] =
 	"  --html FILE       also write the report as an HTML page\n"
 	"  --text FILE       also write the text report to FILE\n"
 	"  -h, --help        this help\n";
+static const cli_tool tool = {"opt-replay", usage, CLI_HINT_TRY};
 
 enum { O_SERIES = 1, O_ID, O_UNTIL, O_FROM, O_TO, O_DAY, O_SEED, O_START, O_LENGTH, O_LEVEL, O_VOL,
        O_CHANGE, O_VOLF, O_SHIFT, O_CONFIG, O_MODEL, O_HORIZON, O_ALL, O_FROMDIR, O_WS, O_NEXT,
@@ -253,8 +254,7 @@ int main(int argc, char **argv)
 	};
 	static int (*const run[])(const args *, cp_err *) = {cmd_cut, cmd_weeks, cmd_synth, cmd_incumbent,
 	                                                     cmd_score};
-	cp_progname = "opt-replay";
-	argv[0] = (char *)cp_progname; /* getopt's messages name the tool, not its path */
+	cli_start(&tool, argv);
 	int status;
 	int cmd = cli_command_of(argc, argv, cmds, 5, usage, "cut, weeks, synth, incumbent or score", &status);
 	if (cmd < 0)

@@ -1,6 +1,7 @@
 /* opt-report — the static HTML dashboard from the history file, or the
  * plain-text report of envelopes (--format text).
  * See opt-report(1).  Thin: options here, everything else in lib/report.c. */
+#include "cli.h"
 #include "durable.h"
 #include "envelope.h"
 #include "report.h"
@@ -10,9 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(FILE *fp)
-{
-	fputs("usage: opt-report [--history FILE] [--config-dir DIR] [--html FILE]\n"
+static const cli_tool tool = {"opt-report",
+	"usage: opt-report [--history FILE] [--config-dir DIR] [--html FILE]\n"
 	      "       opt-report --history FILE --config-dir DIR --history FILE --config-dir DIR ... [--html FILE]\n"
 	      "       opt-report --format text < envelopes\n"
 	      "Write the HTML dashboard of the optimization history (to FILE, or stdout),\n"
@@ -24,21 +24,13 @@ static void usage(FILE *fp)
 	      "  --html FILE        write the page to FILE, replaced atomically (default stdout)\n"
 	      "  --format html|text html: the dashboard (default); text: the report of the\n"
 	      "                     envelopes on standard input\n"
-	      "  --help             this text\n",
-	      fp);
-}
+	"  --help             this text\n", CLI_HINT_USAGE};
 
 static int report_main(int argc, char **argv, const char **hists, const char **dirs)
 {
-	argv[0] = (char *)cp_progname; /* getopt's messages name the tool, not its path */
-	const char *history = getenv("CHRONOPT_HISTORY");
-	const char *config_dir = getenv("CHRONOPT_CONFIG_DIR");
+	const char *history = cli_history(NULL), *config_dir = cli_config_dir(NULL);
 	const char *html = NULL;
 	int text = 0, dir_given = 0, history_given = 0;
-	if (!history || !*history)
-		history = "history.jsonl";
-	if (!config_dir || !*config_dir)
-		config_dir = "configs";
 	static const struct option opts[] = {
 		{"history", required_argument, NULL, 'H'},
 		{"config-dir", required_argument, NULL, 'd'},
@@ -61,18 +53,13 @@ static int report_main(int argc, char **argv, const char **hists, const char **d
 			text = !strcmp(optarg, "text");
 			break;
 		case 'h':
-			usage(stdout);
-			return cp_close_stdout();
+			return cli_help();
 		default:
-			usage(stderr);
-			return CP_USAGE;
+			return cli_hint_usage(); /* after getopt's message */
 		}
 	}
-	if (optind < argc) {
-		fprintf(stderr, "opt-report: unexpected argument '%s'\n", argv[optind]);
-		usage(stderr);
-		return CP_USAGE;
-	}
+	if (optind < argc)
+		return cli_misuse("unexpected argument '%s'", argv[optind]);
 
 	if (history_given > 1 && dir_given != history_given) {
 		fprintf(stderr, "opt-report: %d --history files need as many --config-dir, one each in the same "
@@ -147,7 +134,7 @@ static int report_main(int argc, char **argv, const char **hists, const char **d
 
 int main(int argc, char **argv)
 {
-	cp_progname = "opt-report";
+	cli_start(&tool, argv);
 	/* one (history, config dir) pair per series; at most argc of each */
 	const char **hists = calloc((size_t)argc + 1, sizeof(*hists));
 	const char **dirs = calloc((size_t)argc + 1, sizeof(*dirs));

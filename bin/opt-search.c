@@ -2,6 +2,7 @@
  * Envelopes in, the "search" section out; or, for several processes or
  * machines, --plan (units out), --run-unit (results out), --reduce
  * (envelopes out). The work itself is in lib/search.c. */
+#include "cli.h"
 #include "common.h"
 #include "envelope.h"
 #include "jsonutil.h"
@@ -37,9 +38,7 @@ static struct {
 } opt = {.cost = -1, .method = -1, .trials = -1, .eta = -1, .min_windows = -1, .windows = -1,
          .stride = -1, .holdout = -1, .batch = -1, .reuse = -1, .ensemble = -1, .jobs = 1, .max_seconds = -1};
 
-static void usage(FILE *fp)
-{
-	fprintf(fp,
+static const cli_tool tool = {"opt-search",
 	        "usage: opt-search [options] < envelopes > envelopes\n"
 	        "       opt-search --plan [options] < envelopes > units\n"
 	        "       opt-search --run-unit < units > results\n"
@@ -72,8 +71,7 @@ static void usage(FILE *fp)
 	        "  --plan, --run-unit, --reduce   split the work (see opt-search(1))\n"
 	        "  --config FILE         settings file (default configs/chronopt.json)\n"
 	        "  --config-dir DIR, --history FILE   accepted for symmetry with the other stages\n"
-	        "  --help                this text\n");
-}
+	        "  --help                this text\n", CLI_HINT_TRY};
 
 static void progress(void *ctx, int done, int total, double elapsed)
 {
@@ -402,7 +400,7 @@ static int mode_reduce(stage *st, cp_err *e)
 
 int main(int argc, char **argv)
 {
-	cp_progname = "opt-search";
+	cli_start(&tool, argv);
 	enum { O_METHOD = 256, O_TRIALS, O_ETA, O_MINW, O_WINDOWS, O_STRIDE, O_HOLDOUT, O_BATCH,
 	       O_NOREUSE, O_CTX, O_NS, O_TEMP, O_TOPK, O_TOPP, O_MODEL, O_SEED, O_SSEED, O_OBJ, O_JOBS,
 	       O_MAXS, O_PLAN, O_RUNUNIT, O_REDUCE, O_CONFIG, O_CONFIGDIR, O_HISTORY, O_CACHE,
@@ -484,8 +482,7 @@ int main(int argc, char **argv)
 			break;
 		case O_NOCACHE: fcache_select(NULL); break;
 		case O_HELP:
-			usage(stdout);
-			return cp_close_stdout();
+			return cli_help();
 		default:
 			if (optopt && optopt < 256)
 				rc = cp_fail(&e, CP_USAGE, "unknown option '-%c'", optopt);
@@ -495,8 +492,7 @@ int main(int argc, char **argv)
 		}
 		if (rc < 0) {
 			cp_die(&e);
-			fprintf(stderr, "Try 'opt-search --help'.\n");
-			return CP_USAGE;
+			return cli_hint_usage();
 		}
 	}
 	if (optind < argc) {
@@ -555,9 +551,7 @@ int main(int argc, char **argv)
 		opt.settings = settings_load(opt.config, &e);
 		if (!opt.settings)
 			return cp_die(&e);
-		opt.settings_name = opt.config ? opt.config : getenv("CHRONOPT_CONFIG");
-		if (!opt.settings_name || !*opt.settings_name)
-			opt.settings_name = "configs/chronopt.json";
+		opt.settings_name = cli_settings_name(opt.config);
 	}
 	switch (opt.mode) {
 	case MODE_RUN_UNIT: rc = mode_run_unit(&e); break;
