@@ -141,16 +141,12 @@ static int parse_forecasting(c2_config *c, const cJSON *r, const char *p, cp_err
 int c2_config_parse(c2_config *c, const char *json, size_t len, const char *path, cp_err *e)
 {
 	memset(c, 0, sizeof(*c));
-	if (len > C2_MAX_CONFIG)
-		return cp_fail(e, CP_DATA, "%s: config is implausibly large (%zu bytes)", path, len);
-	cJSON *r = cJSON_ParseWithLength(json, len);
-	if (!r || !cJSON_IsObject(r)) {
-		cJSON_Delete(r);
-		return cp_fail(e, CP_DATA, "%s: not a valid JSON object", path);
-	}
 	int family = -1;
-	int rc = cc_family_of(r, path, &family, e);
-	if (rc == 0 && family != CC_CHRONOS2)
+	cJSON *r = cc_config_root(json, len, C2_MAX_CONFIG, path, &family, e);
+	if (!r)
+		return -1;
+	int rc = 0;
+	if (family != CC_CHRONOS2)
 		rc = cp_fail(e, CP_DATA, "%s: a %s checkpoint, not Chronos-2", path, cc_family_name(family));
 	if (rc == 0)
 		rc = parse_core(c, r, path, e);

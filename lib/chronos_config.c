@@ -297,19 +297,31 @@ static int parse_bolt(cc_config *c, const cJSON *r, const char *p, cp_err *e)
 
 /* ------------------------------------------------------------------ files */
 
-int cc_parse(cc_config *c, const char *json, size_t len, const char *path, cp_err *e)
+cJSON *cc_config_root(const char *json, size_t len, size_t max, const char *path, int *family, cp_err *e)
 {
-	memset(c, 0, sizeof(*c));
-	if (len > CC_MAX_CONFIG)
-		return cp_fail(e, CP_DATA, "%s: config is implausibly large (%zu bytes)", path, len);
+	if (len > max)
+		return cp_fail(e, CP_DATA, "%s: config is implausibly large (%zu bytes)", path, len), NULL;
 	cJSON *r = cJSON_ParseWithLength(json, len);
 	if (!r || !cJSON_IsObject(r)) {
 		cJSON_Delete(r);
-		return cp_fail(e, CP_DATA, "%s: not a valid JSON object", path);
+		return cp_fail(e, CP_DATA, "%s: not a valid JSON object", path), NULL;
 	}
+	if (cc_family_of(r, path, family, e) < 0) {
+		cJSON_Delete(r);
+		return NULL;
+	}
+	return r;
+}
+
+int cc_parse(cc_config *c, const char *json, size_t len, const char *path, cp_err *e)
+{
+	memset(c, 0, sizeof(*c));
 	int family = -1;
-	int rc = cc_family_of(r, path, &family, e);
-	if (rc == 0 && family == CC_CHRONOS2)
+	cJSON *r = cc_config_root(json, len, CC_MAX_CONFIG, path, &family, e);
+	if (!r)
+		return -1;
+	int rc = 0;
+	if (family == CC_CHRONOS2)
 		rc = cp_fail(e, CP_DATA, "%s: a Chronos-2 checkpoint (not a Chronos-T5 or Chronos-Bolt config)", path);
 	if (rc == 0)
 		rc = parse_t5(c, r, path, e);

@@ -70,6 +70,12 @@ typedef struct {
  * no Chronos family or an unknown pipeline class / architecture. */
 int cc_family_of(const cJSON *root, const char *path, int *family, cp_err *e);
 
+/* The root object of a config.json text of at most max bytes, and its
+ * family (cc_family_of): the root (caller owns it), or NULL with CP_DATA
+ * "<path>: config is implausibly large", "not a valid JSON object" or
+ * cc_family_of's message. */
+cJSON *cc_config_root(const char *json, size_t len, size_t max, const char *path, int *family, cp_err *e);
+
 /* "chronos-t5", "chronos-bolt", "chronos-2". */
 const char *cc_family_name(int family);
 

@@ -278,6 +278,36 @@ static int check_header(line_reader *r, const fields *fs, enum layout *lay, cp_e
 	               r->lineno, cp_shown(r->buf, b), fs->n, fs->n == 1 ? "" : "s");
 }
 
+/* A series CSV open for reading: its line reader, the fields of the
+ * current row and the strict parser. csv_file_close releases all three. */
+typedef struct {
+	line_reader *r;
+	fields *fs;
+	struct csv_parser p;
+} csv_file;
+
+static int csv_file_open(csv_file *c, const char *path, cp_err *e)
+{
+	FILE *fp = fopen(path, "rb");
+	if (!fp)
+		return cp_fail_errno(e, "cannot open '%s'", path);
+	c->r = cp_calloc(1, sizeof(*c->r));
+	c->fs = cp_malloc(sizeof(*c->fs));
+	c->r->fp = fp;
+	c->r->path = path;
+	csv_init(&c->p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL);
+	csv_set_space_func(&c->p, no_space);
+	return 0;
+}
+
+static void csv_file_close(csv_file *c)
+{
+	csv_free(&c->p);
+	fclose(c->r->fp);
+	free(c->fs);
+	free(c->r);
+}
+
 int series_load(series *s, const char *path, const char *id, int min_obs, cp_err *e)
 {
 	return series_load_missing(s, path, id, min_obs, SERIES_MISSING_ERROR, e);
@@ -287,17 +317,12 @@ int series_load_missing(series *s, const char *path, const char *id, int min_obs
                         cp_err *e)
 {
 	memset(s, 0, sizeof(*s));
-	FILE *fp = fopen(path, "rb");
-	if (!fp)
-		return cp_fail_errno(e, "cannot open '%s'", path);
-
-	line_reader *r = cp_calloc(1, sizeof(*r));
-	fields *fs = cp_malloc(sizeof(*fs));
-	struct csv_parser p;
-	r->fp = fp;
-	r->path = path;
-	csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL);
-	csv_set_space_func(&p, no_space);
+	csv_file cf;
+	if (csv_file_open(&cf, path, e) < 0)
+		return -1;
+	line_reader *r = cf.r;
+	fields *fs = cf.fs;
+	struct csv_parser *p = &cf.p;
 
 	enum layout lay = TWO_COLUMN;
 	char *first_id = NULL;  /* the id chosen or seen first (long format) */
@@ -324,7 +349,7 @@ int series_load_missing(series *s, const char *path, const char *id, int min_obs
 		cp_fail(e, CP_DATA, "%s:1: empty line where the header should be", path);
 		goto out;
 	}
-	if (split_line(&p, r, fs, e) || check_header(r, fs, &lay, e))
+	if (split_line(p, r, fs, e) || check_header(r, fs, &lay, e))
 		goto out;
 	if (lay == LONG_FORMAT && id)
 		first_id = cp_strdup(id);
@@ -334,7 +359,7 @@ int series_load_missing(series *s, const char *path, const char *id, int min_obs
 			cp_fail(e, CP_DATA, "%s:%ld: empty line", path, r->lineno);
 			goto out;
 		}
-		if (split_line(&p, r, fs, e))
+		if (split_line(p, r, fs, e))
 			goto out;
 		int want = lay == LONG_FORMAT ? 3 : 2;
 		if (fs->n != want) {
@@ -417,7 +442,7 @@ int series_load_missing(series *s, const char *path, const char *id, int min_obs
 		        r->lineno, n, n == 1 ? "" : "s", min_obs > 1 ? min_obs : 1);
 		goto out;
 	}
-	if (ferror(fp)) {
+	if (ferror(r->fp)) {
 		cp_fail_errno(e, "cannot read '%s'", path);
 		goto out;
 	}
@@ -432,14 +457,11 @@ int series_load_missing(series *s, const char *path, const char *id, int min_obs
 	y = NULL;
 	rc = 0;
 out:
-	csv_free(&p);
-	fclose(fp);
+	csv_file_close(&cf);
 	free(first_id);
 	free(other_id);
 	free(day);
 	free(y);
-	free(fs);
-	free(r);
 	return rc;
 }
 
@@ -461,16 +483,12 @@ int series_ids(const char *path, char ***ids, int *n, cp_err *e)
 {
 	*ids = NULL;
 	*n = 0;
-	FILE *fp = fopen(path, "rb");
-	if (!fp)
-		return cp_fail_errno(e, "cannot open '%s'", path);
-	line_reader *r = cp_calloc(1, sizeof(*r));
-	fields *fs = cp_malloc(sizeof(*fs));
-	struct csv_parser p;
-	r->fp = fp;
-	r->path = path;
-	csv_init(&p, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL);
-	csv_set_space_func(&p, no_space);
+	csv_file cf;
+	if (csv_file_open(&cf, path, e) < 0)
+		return -1;
+	line_reader *r = cf.r;
+	fields *fs = cf.fs;
+	struct csv_parser *p = &cf.p;
 	enum layout lay = TWO_COLUMN;
 	char **list = NULL;
 	int cnt = 0, cap = 0, rc = -1, got, last = -1;
@@ -487,7 +505,7 @@ int series_ids(const char *path, char ***ids, int *n, cp_err *e)
 		memmove(r->buf, r->buf + 3, r->len - 2);
 		r->len -= 3;
 	}
-	if (split_line(&p, r, fs, e) || check_header(r, fs, &lay, e))
+	if (split_line(p, r, fs, e) || check_header(r, fs, &lay, e))
 		goto out;
 	if (lay != LONG_FORMAT) {
 		cp_fail(e, CP_DATA, "%s:1: not a long-format file (unique_id,ds,y): it has no series ids", path);
@@ -498,7 +516,7 @@ int series_ids(const char *path, char ***ids, int *n, cp_err *e)
 			cp_fail(e, CP_DATA, "%s:%ld: empty line", path, r->lineno);
 			goto out;
 		}
-		if (split_line(&p, r, fs, e))
+		if (split_line(p, r, fs, e))
 			goto out;
 		if (fs->n != 3) {
 			cp_fail(e, CP_DATA, "%s:%ld: expected 3 fields, found %d", path, r->lineno, fs->n);
@@ -541,10 +559,7 @@ out:
 	for (int i = 0; list && i < cnt; i++)
 		free(list[i]);
 	free(list);
-	csv_free(&p);
-	fclose(fp);
-	free(fs);
-	free(r);
+	csv_file_close(&cf);
 	return rc;
 }
 
