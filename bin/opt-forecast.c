@@ -347,7 +347,7 @@ static int forecast_ensemble(const char *spec, const char *config, const fc_conf
 	int n = 0;
 	if (values) {
 		if (parse_values(values, &y, &n) < 0)
-			return bad_usage("--values '%s' is not a comma-separated list of numbers", values);
+			return cli_misuse("--values '%s' is not a comma-separated list of numbers", values);
 	} else if (series_from_csv(series_path, id, missing, end, origin, &y, &n, &e) < 0) {
 		return cp_die(&e);
 	}
@@ -477,11 +477,11 @@ static int forecast_main(int argc, char **argv, char **owned)
 	}
 	if (config_model && !strncmp(config_model, "ensemble:", 9)) {
 		if (model != config_model)
-			return bad_usage("%s", "--model does not go with an ensemble config (its members name theirs)");
+			return cli_misuse("%s", "--model does not go with an ensemble config (its members name theirs)");
 		if (tokens || quantiles)
-			return bad_usage("%s", "--tokens and --quantiles do not go with an ensemble config");
+			return cli_misuse("%s", "--tokens and --quantiles do not go with an ensemble config");
 		if (!steps)
-			return bad_usage("%s", "--steps is required with an ensemble config");
+			return cli_misuse("%s", "--steps is required with an ensemble config");
 		return forecast_ensemble(model, config, &file, &given, given_mask, values, series_path, id,
 		                         missing, end, origin, (int)steps, seed);
 	}
