@@ -32,7 +32,7 @@ setup() {
 }
 
 @test "every field a run writes into an envelope is named in a man page" {
-	bin="$CHRONOPT_ROOT/build/bin"
+	bin="${CHRONOPT_BIN:-$CHRONOPT_ROOT/build/bin}"
 	cd "$BATS_TEST_TMPDIR"
 	{ head -1 "$CHRONOPT_ROOT/testdata/usdclp_daily.csv"; tail -n 1500 "$CHRONOPT_ROOT/testdata/usdclp_daily.csv"; } >s.csv
 	mkdir cfg
