@@ -77,7 +77,8 @@ typedef struct {
 	const double *loss_inc;   /* may be NULL */
 	const double *loss_rw;    /* may be NULL */
 	int nwin;
-	int steps;
+	int steps;                /* the DM horizon: how many consecutive windows
+	                           * share a target, ceil(horizon / stride) */
 } vd_input;
 
 enum vd_verdict { VD_PASS, VD_FAIL, VD_INFO };

@@ -250,8 +250,11 @@ int vd_line(cJSON *env, const vd_options *o, cp_err *e)
 	for (int i = 0; i < 3; i++)
 		for (int w = 0; w < n; w++)
 			loss[i * n + w] = c[i].done ? c[i].r.win[w].sse : NAN;
+	/* windows stride apart share steps - stride targets: the losses are
+	 * autocorrelated over ceil(steps / stride) windows, the horizon the
+	 * DM lag rule and the HLN correction count in */
 	vd_input in = {&c[0].r.sum, inc ? &c[1].r.sum : NULL, &c[2].r.sum,
-	               loss, inc ? loss + n : NULL, loss + 2 * n, n, steps};
+	               loss, inc ? loss + n : NULL, loss + 2 * n, n, (steps + o->stride - 1) / o->stride};
 	vd_decision *d = cp_malloc(sizeof(*d));
 	vd_decide(&o->crit, &in, d);
 

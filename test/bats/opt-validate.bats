@@ -150,6 +150,11 @@ v() { printf '%s' "$output" | jq -r ".validation$1"; }
 	export ENVLINE="$(candidate drift 180)"
 	validate
 	printf '%s' "$output" | jq -e '.validation.dm.vs_random_walk | .lags == 6 and .lag_rule == "steps - 1"'
+	# windows stride apart overlap over ceil(steps / stride) windows: the lags count windows
+	validate --stride 2
+	printf '%s' "$output" | jq -e '.validation.dm.vs_random_walk | .lags == 3 and .lag_rule == "steps - 1"'
+	validate --stride 7
+	printf '%s' "$output" | jq -e '.validation.dm.vs_random_walk | .lags == 0 and .kernel == "rectangular"'
 	# lags the windows cannot give: the test is not run, and a preset requiring it refuses
 	validate --preset conservative --dm-lags 29
 	assert_success
