@@ -38,32 +38,18 @@ enum {
 };
 
 static const struct option longopts[] = {
-	{"config", required_argument, NULL, O_CONFIG},
-	{"config-dir", required_argument, NULL, O_CONFIG_DIR},
-	{"history", required_argument, NULL, O_HISTORY},
-	{"dry-run", no_argument, NULL, O_DRY_RUN},
-	{"wait", required_argument, NULL, O_WAIT},
-	{"notify", required_argument, NULL, O_NOTIFY},
-	{"to", required_argument, NULL, O_TO},
-	{"json", no_argument, NULL, O_JSON},
-	{"horizon", required_argument, NULL, O_HORIZON},
-	{"health", required_argument, NULL, O_HEALTH},
-	{"log", required_argument, NULL, O_LOG},
-	{"checks", required_argument, NULL, O_CHECKS},
-	{"interval", required_argument, NULL, O_INTERVAL},
-	{"period", required_argument, NULL, O_PERIOD},
-	{"max-failures", required_argument, NULL, O_MAXFAIL},
-	{"rmse-spike", required_argument, NULL, O_SPIKE},
-	{"time-factor", required_argument, NULL, O_TIMEF},
-	{"since", required_argument, NULL, O_SINCE},
-	{"exit-code", no_argument, NULL, O_EXIT},
-	{"as-challenger", no_argument, NULL, O_AS_CH},
-	{"series", required_argument, NULL, O_SERIES},
-	{"model", required_argument, NULL, O_MODEL},
-	{"seed", required_argument, NULL, O_SEED},
-	{"id", required_argument, NULL, O_ID},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+	CLI_ARG("config", O_CONFIG), CLI_ARG("config-dir", O_CONFIG_DIR), CLI_ARG("history", O_HISTORY),
+	CLI_FLAG("dry-run", O_DRY_RUN), CLI_ARG("wait", O_WAIT), CLI_FLAG("json", O_JSON),
+	CLI_ARG("horizon", O_HORIZON), CLI_FLAG("exit-code", O_EXIT),
+	/* deploy, rollback */
+	CLI_ARG("notify", O_NOTIFY), CLI_FLAG("as-challenger", O_AS_CH), CLI_ARG("to", O_TO),
+	/* watch */
+	CLI_ARG("health", O_HEALTH), CLI_ARG("log", O_LOG), CLI_ARG("checks", O_CHECKS),
+	CLI_ARG("interval", O_INTERVAL), CLI_ARG("period", O_PERIOD), CLI_ARG("max-failures", O_MAXFAIL),
+	CLI_ARG("rmse-spike", O_SPIKE), CLI_ARG("time-factor", O_TIMEF), CLI_ARG("since", O_SINCE),
+	/* challenge */
+	CLI_ARG("series", O_SERIES), CLI_ARG("model", O_MODEL), CLI_ARG("seed", O_SEED), CLI_ARG("id", O_ID),
+	CLI_END,
 };
 
 typedef struct {
@@ -382,11 +368,12 @@ int main(int argc, char **argv)
 	o.rules = (wt_rules){3, 50.0, 3.0};
 	o.interval = 60;
 	o.period = 3600;
-	int c;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	int c, status;
+	while ((c = cli_next_option(argc, argv, longopts, NULL, &status)) != -1) {
 		double d;
 		long l;
 		switch (c) {
+		case -2: return status;
 		case O_CONFIG: o.config = optarg; break;
 		case O_CONFIG_DIR: o.config_dir = optarg; break;
 		case O_HISTORY: o.history = optarg; break;
@@ -451,10 +438,6 @@ int main(int argc, char **argv)
 				return cli_misuse("--time-factor '%s' must be a number > 0", optarg);
 			o.rules.time_factor = d;
 			break;
-		case 'h':
-			return cli_help();
-		default:
-			return cli_hint_usage(); /* after getopt's message */
 		}
 	}
 	if (optind >= argc)

@@ -3,6 +3,7 @@
 #include "common.h"
 #include "cli.h"
 #include "history.h"
+#include "stage.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -28,37 +29,56 @@ static const char usage[] =
 	"  -h, --help       this help\n";
 static const cli_tool tool = {"opt-history", usage, CLI_HINT_TRY};
 
-enum { O_FILE = 1, O_WAIT, O_HORIZON, O_SINCE, O_LIMIT, O_JSON, O_DEPLOYED, O_FORMAT,
-       O_CONFIG, O_CONFIG_DIR };
+enum { O_FILE = 256, O_WAIT, O_HORIZON, O_SINCE, O_LIMIT, O_JSON, O_DEPLOYED, O_FORMAT, O_UNUSED };
+
+static const struct option opts[] = {
+	CLI_ARG("file", O_FILE), CLI_ARG("history", O_FILE), CLI_ARG("wait", O_WAIT),
+	CLI_ARG("horizon", O_HORIZON), CLI_ARG("since", O_SINCE), CLI_ARG("limit", O_LIMIT),
+	CLI_FLAG("json", O_JSON), CLI_FLAG("deployed", O_DEPLOYED), CLI_ARG("format", O_FORMAT),
+	CLI_ARG("config", O_UNUSED), CLI_ARG("config-dir", O_UNUSED), CLI_END,
+};
+
+/* The subcommands and the options each takes. */
+enum { RECORD, SHOW, LAST, EXPORT, REPAIR };
+static const cli_command cmds[] = {
+	[RECORD] = {"record", "file history wait config config-dir"},
+	[SHOW] = {"show", "file history horizon since limit json"},
+	[LAST] = {"last", "file history horizon deployed"},
+	[EXPORT] = {"export", "file history horizon since limit format"},
+	[REPAIR] = {"repair", "file history wait"},
+};
+
+static int repair(const char *file, long wait_ms, cp_err *e)
+{
+	char moved[4200];
+	long line = 0;
+	size_t bytes = 0;
+	int rc = history_repair(file, wait_ms, moved, sizeof(moved), &line, &bytes, e);
+	if (rc == 1)
+		printf("%s:%ld: moved the torn last record (%zu bytes) to '%s'\n", file, line, bytes, moved);
+	else if (rc == 0)
+		printf("%s: nothing to repair\n", file);
+	return rc < 0 ? -1 : 0;
+}
+
+static int query(int cmd, const char *file, long wait_ms, const history_filter *f, int json, int deployed,
+                 cp_err *e)
+{
+	history h;
+	if (history_load(&h, file, wait_ms, e) < 0)
+		return -1;
+	int rc = cmd == SHOW ? history_show(stdout, &h, f, json, e)
+	         : cmd == LAST ? history_print_last(stdout, &h, f->horizon, deployed, e)
+	                       : history_export_csv(stdout, &h, f, e);
+	history_free(&h);
+	return rc;
+}
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"file", required_argument, NULL, O_FILE},
-		{"history", required_argument, NULL, O_FILE},
-		{"wait", required_argument, NULL, O_WAIT},
-		{"horizon", required_argument, NULL, O_HORIZON},
-		{"since", required_argument, NULL, O_SINCE},
-		{"limit", required_argument, NULL, O_LIMIT},
-		{"json", no_argument, NULL, O_JSON},
-		{"deployed", no_argument, NULL, O_DEPLOYED},
-		{"format", required_argument, NULL, O_FORMAT},
-		{"config", required_argument, NULL, O_CONFIG},
-		{"config-dir", required_argument, NULL, O_CONFIG_DIR},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	/* which options each subcommand takes */
-	static const cli_command cmds[] = {
-		{"record", "\001\002\011\012"},
-		{"show", "\001\003\004\005\006"},
-		{"last", "\001\003\007"},
-		{"export", "\001\003\004\005\010"},
-		{"repair", "\001\002"},
-	};
 	cli_start(&tool, argv);
 	int status;
-	int cmd = cli_command_of(argc, argv, cmds, 5, usage, "record, show, last, export or repair", &status);
+	int cmd = cli_command_of(argc, argv, cmds, 5, &status);
 	if (cmd < 0)
 		return status;
 
@@ -68,7 +88,7 @@ int main(int argc, char **argv)
 	int json = 0, deployed = 0;
 	history_filter f = {NULL, 0, 0, -1};
 	int c;
-	while ((c = cli_next_option(argc, argv, opts, &cmds[cmd], usage, &status)) != -1) {
+	while ((c = cli_next_option(argc, argv, opts, &cmds[cmd], &status)) != -1) {
 		if (c == -2)
 			return status;
 		switch (c) {
@@ -109,37 +129,16 @@ int main(int argc, char **argv)
 	if (optind < argc)
 		return cli_misuse("unexpected argument '%s'", argv[optind]);
 	file = file && !*file ? "history.jsonl" : cli_history(file);
-	if (cmd == 3 && (!format || strcmp(format, "csv")))
+	if (cmd == EXPORT && (!format || strcmp(format, "csv")))
 		return cli_misuse("%s", format ? "--format must be 'csv'" : "export needs --format csv");
 
-	cp_err e = {0};
-	history h;
-	int rc = 0;
-	if (cmd == 0) {
-		rc = history_record_stream(stdin, "<stdin>", stdout, file, wait_ms, &e);
-	} else if (cmd == 4) {
-		char moved[4200];
-		long line = 0;
-		size_t bytes = 0;
-		rc = history_repair(file, wait_ms, moved, sizeof(moved), &line, &bytes, &e);
-		if (rc == 1)
-			printf("%s:%ld: moved the torn last record (%zu bytes) to '%s'\n", file, line,
-			       bytes, moved);
-		else if (rc == 0)
-			printf("%s: nothing to repair\n", file);
-		rc = rc < 0 ? -1 : 0;
-	} else if ((rc = history_load(&h, file, wait_ms, &e)) == 0) {
-		if (cmd == 1)
-			rc = history_show(stdout, &h, &f, json, &e);
-		else if (cmd == 2)
-			rc = history_print_last(stdout, &h, f.horizon, deployed, &e);
-		else
-			rc = history_export_csv(stdout, &h, &f, &e);
-		history_free(&h);
+	if (cmd == RECORD) {
+		history_recorder hr = {file, wait_ms};
+		stage st = {.line = history_record_line, .ctx = &hr};
+		return stage_run(&st);
 	}
-	if (rc < 0)
+	cp_err e = {0};
+	if ((cmd == REPAIR ? repair(file, wait_ms, &e) : query(cmd, file, wait_ms, &f, json, deployed, &e)) < 0)
 		return cp_die_closing(&e);
-	int crc = cp_close_stdout();
-	/* record: a failed horizon was recorded (outcome failed) */
-	return crc == CP_OK && cmd == 0 && rc == 1 ? CP_PARTIAL : crc;
+	return cp_close_stdout();
 }

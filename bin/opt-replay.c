@@ -51,27 +51,43 @@ static const char usage[] =
 	"  -h, --help        this help\n";
 static const cli_tool tool = {"opt-replay", usage, CLI_HINT_TRY};
 
-enum { O_SERIES = 1, O_ID, O_UNTIL, O_FROM, O_TO, O_DAY, O_SEED, O_START, O_LENGTH, O_LEVEL, O_VOL,
+enum { O_SERIES = 256, O_ID, O_UNTIL, O_FROM, O_TO, O_DAY, O_SEED, O_START, O_LENGTH, O_LEVEL, O_VOL,
        O_CHANGE, O_VOLF, O_SHIFT, O_CONFIG, O_MODEL, O_HORIZON, O_ALL, O_FROMDIR, O_WS, O_NEXT,
        O_NOGATES, O_NOHIND, O_FORMAT, O_HTML, O_TEXT };
 
+static const struct option opts[] = {
+	CLI_ARG("series", O_SERIES), CLI_ARG("id", O_ID), CLI_ARG("until", O_UNTIL), CLI_ARG("from", O_FROM),
+	CLI_ARG("to", O_TO), CLI_ARG("day", O_DAY), CLI_ARG("seed", O_SEED),
+	/* synth */
+	CLI_ARG("start", O_START), CLI_ARG("length", O_LENGTH), CLI_ARG("level", O_LEVEL), CLI_ARG("vol", O_VOL),
+	CLI_ARG("change", O_CHANGE), CLI_ARG("vol-factor", O_VOLF), CLI_ARG("level-shift-pct", O_SHIFT),
+	/* incumbent */
+	CLI_ARG("config", O_CONFIG), CLI_ARG("model", O_MODEL), CLI_ARG("horizon", O_HORIZON),
+	CLI_FLAG("all", O_ALL), CLI_ARG("from-dir", O_FROMDIR),
+	/* score */
+	CLI_ARG("workspace", O_WS), CLI_ARG("next", O_NEXT), CLI_FLAG("no-gates", O_NOGATES),
+	CLI_FLAG("no-hindsight", O_NOHIND), CLI_ARG("format", O_FORMAT), CLI_ARG("html", O_HTML),
+	CLI_ARG("text", O_TEXT), CLI_END,
+};
+
+/* The subcommands and the options each takes. */
+static const cli_command cmds[] = {
+	{"cut", "series id until"},
+	{"weeks", "series id from to day"},
+	{"synth", "seed start length level vol change vol-factor level-shift-pct"},
+	{"incumbent", "series id seed config model horizon all from-dir"},
+	{"score", "workspace next no-gates no-hindsight format html text"},
+};
+
+/* A date or a number for option opt: 0, or -1 after the usage error. */
 static int date_opt(const char *opt, const char *arg, int32_t *out)
 {
-	if (cp_parse_date(arg, out) < 0) {
-		fprintf(stderr, "%s: %s '%s' is not a date (YYYY-MM-DD)\nTry 'opt-replay --help'.\n", cp_progname,
-		        opt, arg);
-		return -1;
-	}
-	return 0;
+	return cp_parse_date(arg, out) < 0 ? cli_misuse("%s '%s' is not a date (YYYY-MM-DD)", opt, arg), -1 : 0;
 }
 
 static int double_opt(const char *opt, const char *arg, double *out)
 {
-	if (cp_parse_double(arg, out) < 0) {
-		fprintf(stderr, "%s: %s '%s' is not a number\nTry 'opt-replay --help'.\n", cp_progname, opt, arg);
-		return -1;
-	}
-	return 0;
+	return cp_parse_double(arg, out) < 0 ? cli_misuse("%s '%s' is not a number", opt, arg), -1 : 0;
 }
 
 typedef struct {
@@ -214,49 +230,12 @@ static int cmd_score(const args *a, cp_err *e)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"series", required_argument, NULL, O_SERIES},
-		{"id", required_argument, NULL, O_ID},
-		{"until", required_argument, NULL, O_UNTIL},
-		{"from", required_argument, NULL, O_FROM},
-		{"to", required_argument, NULL, O_TO},
-		{"day", required_argument, NULL, O_DAY},
-		{"seed", required_argument, NULL, O_SEED},
-		{"start", required_argument, NULL, O_START},
-		{"length", required_argument, NULL, O_LENGTH},
-		{"level", required_argument, NULL, O_LEVEL},
-		{"vol", required_argument, NULL, O_VOL},
-		{"change", required_argument, NULL, O_CHANGE},
-		{"vol-factor", required_argument, NULL, O_VOLF},
-		{"level-shift-pct", required_argument, NULL, O_SHIFT},
-		{"config", required_argument, NULL, O_CONFIG},
-		{"model", required_argument, NULL, O_MODEL},
-		{"horizon", required_argument, NULL, O_HORIZON},
-		{"all", no_argument, NULL, O_ALL},
-		{"from-dir", required_argument, NULL, O_FROMDIR},
-		{"workspace", required_argument, NULL, O_WS},
-		{"next", required_argument, NULL, O_NEXT},
-		{"no-gates", no_argument, NULL, O_NOGATES},
-		{"no-hindsight", no_argument, NULL, O_NOHIND},
-		{"format", required_argument, NULL, O_FORMAT},
-		{"html", required_argument, NULL, O_HTML},
-		{"text", required_argument, NULL, O_TEXT},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	/* which options each subcommand takes, and what runs it */
-	static const cli_command cmds[] = {
-		{"cut", "\001\002\003"},
-		{"weeks", "\001\002\004\005\006"},
-		{"synth", "\007\010\011\012\013\014\015\016"},
-		{"incumbent", "\001\002\007\017\020\021\022\023"},
-		{"score", "\024\025\026\027\030\031\032"},
-	};
+	/* what runs each subcommand */
 	static int (*const run[])(const args *, cp_err *) = {cmd_cut, cmd_weeks, cmd_synth, cmd_incumbent,
 	                                                     cmd_score};
 	cli_start(&tool, argv);
 	int status;
-	int cmd = cli_command_of(argc, argv, cmds, 5, usage, "cut, weeks, synth, incumbent or score", &status);
+	int cmd = cli_command_of(argc, argv, cmds, 5, &status);
 	if (cmd < 0)
 		return status;
 
@@ -268,7 +247,7 @@ int main(int argc, char **argv)
 	a.length = 1000, a.level = 100, a.vol = 0.006, a.volf = 3, a.shift = 10;
 	a.next = 4, a.gates = 1, a.hindsight = 1;
 	int c;
-	while ((c = cli_next_option(argc, argv, opts, &cmds[cmd], usage, &status)) != -1) {
+	while ((c = cli_next_option(argc, argv, opts, &cmds[cmd], &status)) != -1) {
 		if (c == -2)
 			return status;
 		cp_err ue = {0};

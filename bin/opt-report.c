@@ -5,6 +5,7 @@
 #include "durable.h"
 #include "envelope.h"
 #include "report.h"
+#include "stage.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -32,16 +33,13 @@ static int report_main(int argc, char **argv, const char **hists, const char **d
 	const char *html = NULL;
 	int text = 0, dir_given = 0, history_given = 0;
 	static const struct option opts[] = {
-		{"history", required_argument, NULL, 'H'},
-		{"config-dir", required_argument, NULL, 'd'},
-		{"html", required_argument, NULL, 'o'},
-		{"format", required_argument, NULL, 'f'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		CLI_ARG("history", 'H'), CLI_ARG("config-dir", 'd'), CLI_ARG("html", 'o'), CLI_ARG("format", 'f'),
+		CLI_END,
 	};
-	int c;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	int c, status;
+	while ((c = cli_next_option(argc, argv, opts, NULL, &status)) != -1) {
 		switch (c) {
+		case -2: return status;
 		case 'H': hists[history_given++] = optarg; break;
 		case 'd': dirs[dir_given++] = optarg; break;
 		case 'o': html = optarg; break;
@@ -52,10 +50,6 @@ static int report_main(int argc, char **argv, const char **hists, const char **d
 			}
 			text = !strcmp(optarg, "text");
 			break;
-		case 'h':
-			return cli_help();
-		default:
-			return cli_hint_usage(); /* after getopt's message */
 		}
 	}
 	if (optind < argc)
@@ -83,9 +77,9 @@ static int report_main(int argc, char **argv, const char **hists, const char **d
 			                "--html, --history and --config-dir are for the dashboard\n");
 			return CP_USAGE;
 		}
-		if (report_text(stdin, "<stdin>", stdout, &e) < 0)
-			return cp_die_closing(&e);
-		return cp_close_stdout();
+		report_texter rt = {.out = stdout};
+		stage st = {.line = report_text_line, .ctx = &rt};
+		return stage_exit(&st, report_text_end(&rt, stage_loop(&st, &e), &e), &e);
 	}
 	report_data *r = calloc((size_t)nsrc, sizeof(*r));
 	if (!r) {

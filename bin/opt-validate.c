@@ -47,31 +47,17 @@ enum {
 };
 
 static const struct option longopts[] = {
-	{"config", required_argument, NULL, O_CONFIG},
-	{"config-dir", required_argument, NULL, O_CONFIG_DIR},
-	{"history", required_argument, NULL, O_HISTORY},
-	{"preset", required_argument, NULL, O_PRESET},
-	{"min-rmse-improvement", required_argument, NULL, O_RMSE},
-	{"min-mape-improvement", required_argument, NULL, O_MAPE},
-	{"max-std-increase", required_argument, NULL, O_STD},
-	{"max-time-increase", required_argument, NULL, O_TIME},
-	{"time-floor", required_argument, NULL, O_FLOOR},
-	{"min-coverage", required_argument, NULL, O_COV},
-	{"max-bias", required_argument, NULL, O_BIAS},
-	{"max-bias-pct", required_argument, NULL, O_BIAS_PCT},
-	{"min-rw-improvement", required_argument, NULL, O_RW},
-	{"require-significance", no_argument, NULL, O_SIG},
-	{"alpha", required_argument, NULL, O_ALPHA},
-	{"dm-lags", required_argument, NULL, O_LAGS},
-	{"origins", required_argument, NULL, O_ORIGINS},
-	{"stride", required_argument, NULL, O_STRIDE},
-	{"batch", required_argument, NULL, O_BATCH},
-	{"format", required_argument, NULL, O_FORMAT},
-	{"exit-code", no_argument, NULL, O_EXIT},
-	{"cache", required_argument, NULL, O_CACHE},
-	{"no-cache", no_argument, NULL, O_NOCACHE},
-	{"help", no_argument, NULL, 'h'},
-	{NULL, 0, NULL, 0},
+	CLI_ARG("config", O_CONFIG), CLI_ARG("config-dir", O_CONFIG_DIR), CLI_ARG("history", O_HISTORY),
+	CLI_ARG("preset", O_PRESET), CLI_ARG("format", O_FORMAT), CLI_FLAG("exit-code", O_EXIT),
+	/* the criteria */
+	CLI_ARG("min-rmse-improvement", O_RMSE), CLI_ARG("min-mape-improvement", O_MAPE),
+	CLI_ARG("max-std-increase", O_STD), CLI_ARG("max-time-increase", O_TIME), CLI_ARG("time-floor", O_FLOOR),
+	CLI_ARG("min-coverage", O_COV), CLI_ARG("max-bias", O_BIAS), CLI_ARG("max-bias-pct", O_BIAS_PCT),
+	CLI_ARG("min-rw-improvement", O_RW), CLI_FLAG("require-significance", O_SIG), CLI_ARG("alpha", O_ALPHA),
+	CLI_ARG("dm-lags", O_LAGS),
+	/* the windows and the forecaster */
+	CLI_ARG("origins", O_ORIGINS), CLI_ARG("stride", O_STRIDE), CLI_ARG("batch", O_BATCH),
+	CLI_ARG("cache", O_CACHE), CLI_FLAG("no-cache", O_NOCACHE), CLI_END,
 };
 
 /* A command-line number for criterion field *dst (applied after settings). */

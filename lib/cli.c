@@ -3,6 +3,7 @@
 
 #include "common.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,24 +33,22 @@ int cli_hint_usage(void)
 	return CP_USAGE;
 }
 
-int cli_misuse(const char *fmt, const char *arg)
+int cli_misuse(const char *fmt, ...)
 {
+	va_list ap;
+	va_start(ap, fmt);
 	fprintf(stderr, "%s: ", cp_progname);
-	fprintf(stderr, fmt, arg);
+	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	va_end(ap);
 	try_help();
 	return CP_USAGE;
 }
 
-static int help(const char *usage)
-{
-	fputs(usage, stdout);
-	return cp_close_stdout();
-}
-
 int cli_help(void)
 {
-	return help(tool->usage);
+	fputs(tool->usage, stdout);
+	return cp_close_stdout();
 }
 
 static const char *path_of(const char *flag, const char *var, const char *dflt)
@@ -75,17 +74,19 @@ const char *cli_settings_name(const char *flag)
 	return path_of(flag, "CHRONOPT_CONFIG", "configs/chronopt.json");
 }
 
-int cli_command_of(int argc, char **argv, const cli_command *cmds, int n, const char *usage,
-                   const char *list, int *status)
+int cli_command_of(int argc, char **argv, const cli_command *cmds, int n, int *status)
 {
-	char missing[200];
 	if (argc < 2) {
-		snprintf(missing, sizeof(missing), "missing command (%s)", list);
-		*status = cli_misuse("%s", missing);
+		char list[200];
+		size_t used = 0;
+		for (int i = 0; i < n && used < sizeof(list); i++)
+			used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s",
+			                         i == 0 ? "" : i == n - 1 ? " or " : ", ", cmds[i].name);
+		*status = cli_misuse("missing command (%s)", list);
 		return -1;
 	}
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		*status = help(usage);
+		*status = cli_help();
 		return -1;
 	}
 	for (int i = 0; i < n; i++)
@@ -97,29 +98,36 @@ int cli_command_of(int argc, char **argv, const cli_command *cmds, int n, const 
 	return -1;
 }
 
-int cli_next_option(int argc, char **argv, const struct option *opts, const cli_command *cmd,
-                    const char *usage, int *status)
+/* Whether the blank-separated list names holds name. */
+static int listed(const char *names, const char *name)
 {
-	int c = getopt_long(argc, argv, "h", opts, NULL);
+	size_t len = strlen(name);
+	for (const char *p = names; *p;) {
+		size_t w = strcspn(p, " ");
+		if (w == len && !strncmp(p, name, len))
+			return 1;
+		p += w + (p[w] == ' ');
+	}
+	return 0;
+}
+
+int cli_next_option(int argc, char **argv, const struct option *opts, const cli_command *cmd, int *status)
+{
+	int at = -1;
+	int c = getopt_long(argc, argv, "h", opts, &at);
 	if (c == -1)
 		return -1;
 	if (c == 'h') {
-		*status = help(usage);
+		*status = cli_help();
 		return -2;
 	}
 	if (c == '?') { /* getopt has said what is wrong, on one line */
-		try_help();
-		*status = CP_USAGE;
+		*status = cli_hint_usage();
 		return -2;
 	}
-	if (!strchr(cmd->allowed, c)) {
-		const char *name = "?";
-		for (int i = 0; opts[i].name; i++)
-			if (opts[i].val == c)
-				name = opts[i].name;
-		fprintf(stderr, "%s: option '--%s' does not apply to '%s'\n", cp_progname, name, cmd->name);
-		try_help();
-		*status = CP_USAGE;
+	if (cmd && at >= 0 && !listed(cmd->options, opts[at].name)) {
+		fprintf(stderr, "%s: option '--%s' does not apply to '%s'\n", cp_progname, opts[at].name, cmd->name);
+		*status = cli_hint_usage();
 		return -2;
 	}
 	return c;

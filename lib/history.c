@@ -556,42 +556,25 @@ out:
 	return rc;
 }
 
-int history_record_stream(FILE *in, const char *in_name, FILE *out, const char *path,
-                          long wait_ms, cp_err *e)
+int history_record_line(cJSON *env, stage_line *ln, void *ctx, cp_err *e)
 {
-	env_reader r;
-	cJSON *env;
-	int got, rc = 0, failed = 0;
-	env_reader_init(&r, in, in_name);
-	while ((got = env_read(&r, &env, e)) > 0) {
-		if (env_failed_stage(env))
-			failed = 1;
-		double t0 = cp_now();
-		char now[21];
-		long recno = 0;
-		env_utc_now(now);
-		cJSON *rec = history_record_new(env, now);
-		int bad = history_append(path, rec, wait_ms, &recno, e);
-		cJSON_Delete(rec);
-		if (!bad) {
-			cJSON *sec = cJSON_CreateObject();
-			cJSON_AddStringToObject(sec, "status", "done");
-			cJSON_AddStringToObject(sec, "file", path);
-			cJSON_AddNumberToObject(sec, "record", (double)recno);
-			env_add_number(sec, "seconds", cp_now() - t0);
-			env_set(env, "history", sec);
-			bad = env_write(out, env, e);
-		}
-		cJSON_Delete(env);
-		if (bad) {
-			rc = -1;
-			break;
-		}
-	}
-	if (got < 0)
-		rc = -1;
-	env_reader_release(&r);
-	return rc < 0 ? -1 : failed;
+	const history_recorder *hr = ctx;
+	double t0 = cp_now();
+	char now[21];
+	long recno = 0;
+	env_utc_now(now);
+	cJSON *rec = history_record_new(env, now);
+	int bad = history_append(hr->path, rec, hr->wait_ms, &recno, e);
+	cJSON_Delete(rec);
+	if (bad)
+		return STAGE_STOP;
+	cJSON *sec = cJSON_CreateObject();
+	cJSON_AddStringToObject(sec, "status", "done");
+	cJSON_AddStringToObject(sec, "file", hr->path);
+	cJSON_AddNumberToObject(sec, "record", (double)recno);
+	env_add_number(sec, "seconds", cp_now() - t0);
+	env_set(env, "history", sec);
+	return STAGE_DONE;
 }
 
 /* ------------------------------------------------------------- queries */

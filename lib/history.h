@@ -40,6 +40,7 @@
 #ifndef CHRONOPT_HISTORY_H
 #define CHRONOPT_HISTORY_H
 #include "common.h"
+#include "stage.h"
 #include <cJSON.h>
 #include <stdio.h>
 
@@ -76,16 +77,19 @@ void history_free(history *h);
  * Sets *recno to the record's line number. Returns 0 or -1. */
 int history_append(const char *path, const cJSON *rec, long wait_ms, long *recno, cp_err *e);
 
-/* `opt-history record`: for each envelope line on `in` (named in_name in
- * messages) append a record to path and write the envelope to out with
- * "history": {"status":"done","file":path,"record":N,"seconds":s}. Every
- * line is recorded, also those an earlier stage stopped (that is what
- * outcome says). Stops at the first error: lines before it are recorded and
- * written, nothing of the failing line is. Returns 0, 1 when every line was
- * recorded and one or more of them was a failed horizon (outcome failed),
- * or -1. */
-int history_record_stream(FILE *in, const char *in_name, FILE *out, const char *path,
-                          long wait_ms, cp_err *e);
+/* `opt-history record` as a stage (stage.h): ctx is a history_recorder.
+ * Appends env's record to path (history_append, waiting up to wait_ms) and
+ * sets env's "history" to {"status":"done","file":path,"record":N,
+ * "seconds":s}. Every line is recorded, also those an earlier stage stopped
+ * (that is what outcome says); a failed horizon is recorded (outcome
+ * failed) and the runner counts it (the stage exits CP_PARTIAL). Returns
+ * STAGE_DONE, or STAGE_STOP with e set: lines before are recorded and
+ * written, nothing of this one is. */
+typedef struct {
+	const char *path;
+	long wait_ms;
+} history_recorder;
+int history_record_line(cJSON *env, stage_line *ln, void *ctx, cp_err *e);
 
 typedef struct {
 	const char *horizon;  /* NULL: all */

@@ -16,6 +16,7 @@
 #ifndef CHRONOPT_REPORT_H
 #define CHRONOPT_REPORT_H
 #include "common.h"
+#include "stage.h"
 #include <cJSON.h>
 #include <stdio.h>
 
@@ -71,18 +72,28 @@ int report_html(FILE *out, const report_data *r, const char *config_dir,
 int report_html_many(FILE *out, const report_data *rs, const char *const *config_dirs, size_t n,
                      const char *generated_at, cp_err *e);
 
-/* opt-report --format text: read envelopes (chronopt-envelope(7)) from in
- * (named in_name in messages) and write, for people and mail, what each
- * line says as it was decided: the run, series (id, last date, length) and
- * model when they change, then per line the horizon, where it got to
- * (deployed, not approved, FAILED at <stage>, ...), each stage's summary or
- * skip/error reason, the verdict with the held-out RMSE of the candidate,
- * the random walk and the incumbent beside it, and the validation block of
+/* opt-report --format text, a stage (stage.h) whose ctx is a report_texter
+ * (zeroed, out set): for the envelopes on stdin (chronopt-envelope(7)) it
+ * writes to out, for people and mail, what each line says as it was
+ * decided: the run, series (id, last date, length) and model when they
+ * change, then per line the horizon, where it got to (deployed, not
+ * approved, FAILED at <stage>, ...), each stage's summary or skip/error
+ * reason, the verdict with the held-out RMSE of the candidate, the random
+ * walk and the incumbent beside it, and the validation block of
  * vd_text_report().  Nothing is recomputed: no series, model or deployed
  * config is read, so the report of a saved run stays what was decided.
- * ASCII only.  Returns 0, or -1: CP_DATA "<in_name>:<line>: ..." for a bad
- * envelope, CP_IO for read or write errors. */
-int report_text(FILE *in, const char *in_name, FILE *out, cp_err *e);
+ * ASCII only.  report_text_line returns STAGE_WRITTEN, or STAGE_STOP with
+ * CP_DATA "<stdin>:<line>: ..." for a bad envelope, CP_IO when writing
+ * fails.  After the loop (rc its return), report_text_end writes "chronopt:
+ * no envelope to report" when there was none and frees what rt holds; it
+ * returns rc, or -1 (CP_IO) when that line cannot be written. */
+typedef struct {
+	FILE *out;
+	cJSON *prev;  /* the line before, owned */
+	long lines;
+} report_texter;
+int report_text_line(cJSON *env, stage_line *ln, void *ctx, cp_err *e);
+int report_text_end(report_texter *rt, int rc, cp_err *e);
 
 /* Write s HTML-escaped (& < > " ' as entities; control characters other
  * than newline and tab, C1 controls and bytes that are not well-formed

@@ -220,32 +220,26 @@ static int render(FILE *out, const cJSON *env, const cJSON *prev, cp_err *e)
 	return 0;
 }
 
-int report_text(FILE *in, const char *in_name, FILE *out, cp_err *e)
+int report_text_line(cJSON *env, stage_line *ln, void *ctx, cp_err *e)
 {
-	env_reader r;
-	cJSON *env, *prev = NULL;
-	int got, rc = 0;
-	long lines = 0;
-	env_reader_init(&r, in, in_name);
-	while ((got = env_read(&r, &env, e)) > 0) {
-		lines++;
-		rc = render(out, env, prev, e);
-		if (rc == 0 && fflush(out) != 0)
-			rc = cp_fail_errno(e, "error writing the report");
-		cJSON_Delete(prev);
-		prev = env;
-		if (rc < 0) {
-			if (e->code == CP_DATA)
-				cp_prefix(e, "%s:%ld", in_name, r.lineno);
-			break;
-		}
-	}
-	cJSON_Delete(prev);
-	env_reader_release(&r);
-	if (got < 0)
-		return -1;
-	if (rc == 0 && lines == 0) {
-		if (fputs("chronopt: no envelope to report\n", out) < 0 || fflush(out) != 0)
+	report_texter *rt = ctx;
+	rt->lines++;
+	int rc = render(rt->out, env, rt->prev, e);
+	if (rc == 0 && fflush(rt->out) != 0)
+		rc = cp_fail_errno(e, "error writing the report");
+	cJSON_Delete(rt->prev);
+	rt->prev = cJSON_Duplicate(env, 1);
+	if (rc < 0 && e->code == CP_DATA)
+		cp_prefix(e, "%s", ln->where);
+	return rc < 0 ? STAGE_STOP : STAGE_WRITTEN;
+}
+
+int report_text_end(report_texter *rt, int rc, cp_err *e)
+{
+	cJSON_Delete(rt->prev);
+	rt->prev = NULL;
+	if (rc == 0 && rt->lines == 0) {
+		if (fputs("chronopt: no envelope to report\n", rt->out) < 0 || fflush(rt->out) != 0)
 			return cp_fail_errno(e, "error writing the report");
 	}
 	return rc;
