@@ -239,6 +239,26 @@ static void cell(FILE *out, const cJSON *v)
 		fputs("&ndash;", out);
 }
 
+const cJSON *report_config_settings(FILE *out, const cJSON *c)
+{
+	const cJSON *ens = cJSON_GetObjectItemCaseSensitive(c, "ensemble");
+	if (ens) {
+		char line[2048];
+		en_members_text(ens, line, sizeof(line));
+		fputs("ensemble ", out);
+		report_escape(out, line);
+		return ens;
+	}
+	static const char *const key[] = {"context_length", "num_samples", "temperature"};
+	static const char *const label[] = {"context ", ", samples ", ", temperature "};
+	for (int i = 0; i < 3; i++) {
+		const cJSON *v = report_get(c, key[i]);
+		fputs(label[i], out);
+		num(out, cJSON_IsNumber(v) ? v->valuedouble : NAN);
+	}
+	return NULL;
+}
+
 static void td(FILE *out, const cJSON *j, const char *const *paths)
 {
 	fputs("<td>", out);
@@ -386,20 +406,7 @@ static void table_last(FILE *out, const report_data *r, const hstat *hs, size_t 
 		report_escape(out, hs[i].name);
 		fputs("</td><td>", out);
 		if (c) {
-			const cJSON *ens = cJSON_GetObjectItemCaseSensitive(c, "ensemble");
-			if (ens) {
-				char line[2048];
-				en_members_text(ens, line, sizeof(line));
-				fputs("ensemble ", out);
-				report_escape(out, line);
-			} else {
-				fputs("context ", out);
-				cell(out, report_get(c, "context_length"));
-				fputs(", samples ", out);
-				cell(out, report_get(c, "num_samples"));
-				fputs(", temperature ", out);
-				cell(out, report_get(c, "temperature"));
-			}
+			const cJSON *ens = report_config_settings(out, c);
 			fputs("<br><span class=\"small\">model ", out);
 			if (ens)
 				fputs("ensemble", out);

@@ -22,6 +22,13 @@ void chart_timeline(FILE *out, const report_data *r, const hstat *hs, size_t nh)
  * "validation failed", "failed", "rolled back by watch", ...). */
 const char *report_decision(const report_rec *rec);
 
+/* report.c: the settings of deployed config c, as the cell text of the
+ * page: "ensemble <members>" (then returns its "ensemble" list), else
+ * "context N, samples N, temperature X" (returns NULL), where a setting
+ * that is not a JSON number reads "n/a": a config broken by hand shows as
+ * broken, never as its text. */
+const cJSON *report_config_settings(FILE *out, const cJSON *c);
+
 /* report_panels.c: the name of the series of r (id, else path, of its
  * newest record that names one), NULL when none. */
 const char *report_series_name(const report_data *r);

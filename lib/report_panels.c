@@ -661,20 +661,7 @@ static void decision_box(FILE *out, const report_data *r, const hstat *h)
 	fputs("<div class=\"dec\"><p><b>Deployed:</b> ", out);
 	const cJSON *c = h->config;
 	if (c) {
-		const cJSON *ens = cJSON_GetObjectItemCaseSensitive(c, "ensemble");
-		if (ens) {
-			char line[2048];
-			en_members_text(ens, line, sizeof(line));
-			fputs("ensemble ", out);
-			report_escape(out, line);
-		} else {
-			fputs("context ", out);
-			num(out, num_at(c, "context_length"));
-			fputs(", samples ", out);
-			num(out, num_at(c, "num_samples"));
-			fputs(", temperature ", out);
-			num(out, num_at(c, "temperature"));
-		}
+		report_config_settings(out, c);
 		fputs(" &middot; held-out RMSE ", out);
 		num(out, num_at(c, "validation_rmse"));
 		fputs(" &middot; since ", out);

@@ -109,10 +109,50 @@ static void test_load(void)
 	report_release(&r);
 }
 
+/* A deployed config's settings read the same in the table and the
+ * horizon's box; a setting that is not a number is "n/a", never its text. */
+static void test_config_settings(void)
+{
+	char dir[] = "/tmp/test_report_cfg.XXXXXX";
+	if (!mkdtemp(dir))
+		abort();
+	char cfg[64];
+	snprintf(cfg, sizeof(cfg), "%s/7d.json", dir);
+	FILE *f = fopen(cfg, "w");
+	if (!f)
+		abort();
+	fputs("{\"horizon\":\"7d\",\"context_length\":\"512x\",\"num_samples\":true,\"temperature\":0.7,"
+	      "\"validation_rmse\":4.5,\"deployed_at\":\"2026-11-01T05:00:00Z\"}\n", f);
+	fclose(f);
+	char p[] = "/tmp/test_report.XXXXXX";
+	write_tmp(p, "{\"schema\":\"chronopt-history/1\",\"horizon\":\"7d\","
+	             "\"optimization_date\":\"2026-11-01T05:00:00Z\",\"outcome\":\"deployed\"}\n");
+	report_data r;
+	report_init(&r);
+	cp_err e = {0};
+	char *html = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&html, &len);
+	int rc = report_load(&r, p, &e);
+	if (rc == 0)
+		rc = report_html(m, &r, dir, "2026-11-23T00:00:00Z", &e);
+	fclose(m);
+	const char *want = "context n/a, samples n/a, temperature 0.7";
+	const char *first = strstr(html, want);
+	CHECK(rc == 0 && first && strstr(first + 1, want), "the table and the horizon's box both show the settings");
+	CHECK(!strstr(html, "512x") && !strstr(html, "samples yes"), "a malformed setting is not shown as text");
+	free(html);
+	report_release(&r);
+	unlink(p);
+	unlink(cfg);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	test_escape();
 	test_get();
 	test_load();
+	test_config_settings();
 	return tap_done();
 }
