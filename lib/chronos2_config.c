@@ -138,34 +138,23 @@ static int parse_forecasting(c2_config *c, const cJSON *r, const char *p, cp_err
 	return 0;
 }
 
+static int fill(void *out, const cJSON *r, int family, const char *path, cp_err *e)
+{
+	c2_config *c = out;
+	if (family != CC_CHRONOS2)
+		return cp_fail(e, CP_DATA, "%s: a %s checkpoint, not Chronos-2", path, cc_family_name(family));
+	if (parse_core(c, r, path, e) < 0)
+		return -1;
+	return parse_forecasting(c, r, path, e);
+}
+
 int c2_config_parse(c2_config *c, const char *json, size_t len, const char *path, cp_err *e)
 {
-	memset(c, 0, sizeof(*c));
-	int family = -1;
-	cJSON *r = cc_config_root(json, len, C2_MAX_CONFIG, path, &family, e);
-	if (!r)
-		return -1;
-	int rc = 0;
-	if (family != CC_CHRONOS2)
-		rc = cp_fail(e, CP_DATA, "%s: a %s checkpoint, not Chronos-2", path, cc_family_name(family));
-	if (rc == 0)
-		rc = parse_core(c, r, path, e);
-	if (rc == 0)
-		rc = parse_forecasting(c, r, path, e);
-	cJSON_Delete(r);
-	if (rc < 0)
-		memset(c, 0, sizeof(*c));
-	return rc;
+	/* a NULL text is no JSON, not the file */
+	return cc_config_read(c, sizeof(*c), json ? json : "", json ? len : 0, path, C2_MAX_CONFIG, fill, e);
 }
 
 int c2_config_load(c2_config *c, const char *path, cp_err *e)
 {
-	memset(c, 0, sizeof(*c));
-	size_t n;
-	char *buf = cp_read_file(path, C2_MAX_CONFIG, &n, NULL, e);
-	if (!buf)
-		return -1;
-	int rc = c2_config_parse(c, buf, n, path, e);
-	free(buf);
-	return rc;
+	return cc_config_read(c, sizeof(*c), NULL, 0, path, C2_MAX_CONFIG, fill, e);
 }

@@ -313,37 +313,48 @@ cJSON *cc_config_root(const char *json, size_t len, size_t max, const char *path
 	return r;
 }
 
-int cc_parse(cc_config *c, const char *json, size_t len, const char *path, cp_err *e)
+int cc_config_read(void *c, size_t size, const char *json, size_t len, const char *path, size_t max,
+                   cc_fill_fn fill, cp_err *e)
 {
-	memset(c, 0, sizeof(*c));
+	memset(c, 0, size);
 	int family = -1;
-	cJSON *r = cc_config_root(json, len, CC_MAX_CONFIG, path, &family, e);
+	cJSON *r;
+	if (json) {
+		r = cc_config_root(json, len, max, path, &family, e);
+	} else {
+		char *buf = cp_read_file(path, max, &len, NULL, e);
+		r = buf ? cc_config_root(buf, len, max, path, &family, e) : NULL;
+		free(buf);
+	}
 	if (!r)
 		return -1;
-	int rc = 0;
-	if (family == CC_CHRONOS2)
-		rc = cp_fail(e, CP_DATA, "%s: a Chronos-2 checkpoint (not a Chronos-T5 or Chronos-Bolt config)", path);
-	if (rc == 0)
-		rc = parse_t5(c, r, path, e);
-	if (rc == 0)
-		rc = family == CC_BOLT ? parse_bolt(c, r, path, e) : parse_chronos(c, r, path, e);
-	c->family = family;
+	int rc = fill(c, r, family, path, e);
 	cJSON_Delete(r);
 	if (rc < 0)
-		memset(c, 0, sizeof(*c));
+		memset(c, 0, size);
 	return rc;
+}
+
+static int fill_t5(void *out, const cJSON *r, int family, const char *path, cp_err *e)
+{
+	cc_config *c = out;
+	c->family = family;
+	if (family == CC_CHRONOS2)
+		return cp_fail(e, CP_DATA, "%s: a Chronos-2 checkpoint (not a Chronos-T5 or Chronos-Bolt config)", path);
+	if (parse_t5(c, r, path, e) < 0)
+		return -1;
+	return family == CC_BOLT ? parse_bolt(c, r, path, e) : parse_chronos(c, r, path, e);
+}
+
+int cc_parse(cc_config *c, const char *json, size_t len, const char *path, cp_err *e)
+{
+	/* a NULL text is no JSON, not the file */
+	return cc_config_read(c, sizeof(*c), json ? json : "", json ? len : 0, path, CC_MAX_CONFIG, fill_t5, e);
 }
 
 int cc_load(cc_config *c, const char *path, cp_err *e)
 {
-	memset(c, 0, sizeof(*c));
-	size_t n;
-	char *buf = cp_read_file(path, CC_MAX_CONFIG, &n, NULL, e);
-	if (!buf)
-		return -1;
-	int rc = cc_parse(c, buf, n, path, e);
-	free(buf);
-	return rc;
+	return cc_config_read(c, sizeof(*c), NULL, 0, path, CC_MAX_CONFIG, fill_t5, e);
 }
 
 int cc_generation(cc_config *c, const char *json, size_t len, const char *path, cp_err *e)

@@ -75,6 +75,18 @@ int cc_family_of(const cJSON *root, const char *path, int *family, cp_err *e);
  * "<path>: config is implausibly large", "not a valid JSON object" or
  * cc_family_of's message. */
 cJSON *cc_config_root(const char *json, size_t len, size_t max, const char *path, int *family, cp_err *e);
+/* A family's reader of a config.json: fill the config at out (zeroed) from
+ * root r of family (cc_family_of); 0, or -1 with e set. */
+typedef int (*cc_fill_fn)(void *out, const cJSON *r, int family, const char *path, cp_err *e);
+
+/* The one skeleton of cc_parse/cc_load and c2_config_parse/c2_config_load:
+ * zero the config c (size bytes), read the root of the text json (len
+ * bytes) or, when json is NULL, of the file at path (cp_read_file, at most
+ * max bytes: CP_IO when it cannot be read, CP_DATA when larger), with
+ * cc_config_root, and fill c with fill. Returns 0, or -1 with e set and c
+ * zeroed. */
+int cc_config_read(void *c, size_t size, const char *json, size_t len, const char *path, size_t max,
+                   cc_fill_fn fill, cp_err *e);
 
 /* "chronos-t5", "chronos-bolt", "chronos-2". */
 const char *cc_family_name(int family);
