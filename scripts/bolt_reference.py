@@ -57,7 +57,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from chronos_reference import (ACTS, F32MIN, T5, flist, rms_norm,  # noqa: E402
-                               safetensors_read, safetensors_write, write_json)
+                               safetensors_read, t5_stack_weights, write_checkpoint, write_json)
 
 LEVELS9 = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
 
@@ -270,32 +270,13 @@ def random_weights(cfg, seed):
     made non-zero) so that attention is not uniform, masks and positions
     matter, and the quantiles come out spread (and sometimes crossing)."""
     g = torch.Generator().manual_seed(seed)
-    d, dkv, H, dff = cfg.d_model, cfg.d_kv, cfg.num_heads, cfg.d_ff
-    inner, ps, Q, P = H * dkv, cfg.patch_size, len(cfg.quantiles), cfg.prediction_length
+    d, dff = cfg.d_model, cfg.d_ff
+    ps, Q, P = cfg.patch_size, len(cfg.quantiles), cfg.prediction_length
 
     def n(*shape, std):
         return torch.randn(*shape, generator=g) * std
 
     w = {}
-
-    def norm(name):
-        w[name] = 1.0 + n(d, std=0.2)
-
-    def attn(p, rel):
-        w[p + ".q.weight"] = n(inner, d, std=3.0 * (d * dkv) ** -0.5)
-        w[p + ".k.weight"] = n(inner, d, std=d ** -0.5)
-        w[p + ".v.weight"] = n(inner, d, std=d ** -0.5)
-        w[p + ".o.weight"] = n(d, inner, std=2.0 * inner ** -0.5)
-        if rel:
-            w[p + ".relative_attention_bias.weight"] = n(cfg.nb, H, std=1.0)
-
-    def ff(p):
-        if cfg.gated:
-            w[p + ".wi_0.weight"] = n(dff, d, std=d ** -0.5)
-            w[p + ".wi_1.weight"] = n(dff, d, std=d ** -0.5)
-        else:
-            w[p + ".wi.weight"] = n(dff, d, std=d ** -0.5)
-        w[p + ".wo.weight"] = n(d, dff, std=2.0 * dff ** -0.5)
 
     def resblock(p, i, o, out_std):
         w[p + ".hidden_layer.weight"] = n(dff, i, std=i ** -0.5)
@@ -307,22 +288,7 @@ def random_weights(cfg, seed):
 
     w["shared.weight"] = n(cfg.vocab_size, d, std=1.0)
     resblock("input_patch_embedding", 2 * ps, d, 1.0)
-    for i in range(cfg.num_layers):
-        p = f"encoder.block.{i}.layer"
-        attn(p + ".0.SelfAttention", i == 0)
-        norm(p + ".0.layer_norm.weight")
-        ff(p + ".1.DenseReluDense")
-        norm(p + ".1.layer_norm.weight")
-    norm("encoder.final_layer_norm.weight")
-    for i in range(cfg.num_decoder_layers):
-        p = f"decoder.block.{i}.layer"
-        attn(p + ".0.SelfAttention", i == 0)
-        norm(p + ".0.layer_norm.weight")
-        attn(p + ".1.EncDecAttention", False)
-        norm(p + ".1.layer_norm.weight")
-        ff(p + ".2.DenseReluDense")
-        norm(p + ".2.layer_norm.weight")
-    norm("decoder.final_layer_norm.weight")
+    t5_stack_weights(cfg, n, w, 2.0)
     resblock("output_patch_embedding", d, Q * P, 0.5)
     # a monotone offset per level, so the quantiles are mostly ordered
     off = torch.tensor([(x - 0.5) * 2.0 for x in cfg.quantiles]).repeat_interleave(P)
@@ -410,17 +376,9 @@ def generate_all(out):
     os.makedirs(out, exist_ok=True)
     for name, kw, seed, dtype, steps in MODELS:
         d = os.path.join(out, name)
-        os.makedirs(d, exist_ok=True)
         cj = make_config(**kw)
         cfg = BoltCfg(cj)
-        w = round_to(random_weights(cfg, seed), dtype)
-        with open(os.path.join(d, "config.json"), "w") as f:
-            json.dump(cj, f, indent=2)
-            f.write("\n")
-        safetensors_write(os.path.join(d, "model.safetensors"), w, dtype)
-        w2 = safetensors_read(os.path.join(d, "model.safetensors"))
-        for k in w:
-            assert torch.equal(w[k], w2[k]), k
+        w2 = write_checkpoint(d, cj, round_to(random_weights(cfg, seed), dtype), dtype)
         model = Bolt(cfg, w2)
         cases = []
         for i, (cname, ctx) in enumerate(contexts(cfg, seed + 7)):

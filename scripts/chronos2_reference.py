@@ -93,7 +93,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from chronos_reference import safetensors_write, safetensors_read, flist, f32, write_json  # noqa: E402
+from chronos_reference import safetensors_read, flist, f32, write_checkpoint, write_json  # noqa: E402
 
 F32MIN = float(np.finfo(np.float32).min)
 DEFAULT_UNROLLED = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
@@ -603,17 +603,9 @@ def generate_all(out):
     os.makedirs(out, exist_ok=True)
     for name, kw, seed, dtype in MODELS:
         d = os.path.join(out, name)
-        os.makedirs(d, exist_ok=True)
         cj = make_config(**kw)
         cfg = Cfg(cj)
-        w = round_to(random_weights(cfg, seed), dtype)
-        with open(os.path.join(d, "config.json"), "w") as f:
-            json.dump(cj, f, indent=2)
-            f.write("\n")
-        safetensors_write(os.path.join(d, "model.safetensors"), w, dtype)
-        w2 = safetensors_read(os.path.join(d, "model.safetensors"))
-        for k in w:
-            assert torch.equal(w[k], w2[k]), k
+        w2 = write_checkpoint(d, cj, round_to(random_weights(cfg, seed), dtype), dtype)
         model = Chronos2(cfg, w2)
         cases = golden_cases(model, seed + 7)
         golden = {"format": "chronopt-chronos2-golden-1", "model": name, "weights_dtype": dtype,

@@ -623,22 +623,15 @@ def make_config(d_model, d_kv, d_ff, num_layers, num_decoder_layers, num_heads, 
     return j
 
 
-def random_weights(cfg, seed, layout, boost=None):
-    """Random weights with HF names.  Scales follow T5PreTrainedModel._init_weights
-    (factor 1) with q and the relative bias enlarged so attention is not uniform
-    and positions matter; logits come out with std ~1-2 (not flat, not saturated).
-    layout: 'hf431' (shared + encoder/decoder.embed_tokens copies, as
-    chronos-forecasting's dummy model), 'current' (shared only, today's
-    save_pretrained), plus a stored lm_head when untied, or a decoy lm_head
-    (different values, must be ignored) when layout is 'hf431-decoy'."""
-    g = torch.Generator().manual_seed(seed)
-    d, dkv, H, dff, V = cfg.d_model, cfg.d_kv, cfg.num_heads, cfg.d_ff, cfg.vocab_size
+def t5_stack_weights(cfg, n, w, out_scale):
+    """Add to w the encoder and decoder blocks of a T5 stack (HF names), each
+    tensor drawn by n(*shape, std=...) in a fixed order (the goldens depend on
+    it).  Scales after T5PreTrainedModel._init_weights with q and the relative
+    bias enlarged; out_scale multiplies those of the attention output and the
+    feed-forward output projections.  Shared by chronos_reference.py and
+    bolt_reference.py."""
+    d, dkv, H, dff = cfg.d_model, cfg.d_kv, cfg.num_heads, cfg.d_ff
     inner = H * dkv
-
-    def n(*shape, std):
-        return torch.randn(*shape, generator=g) * std
-
-    w = {}
 
     def norm(name):
         w[name] = 1.0 + n(d, std=0.2)
@@ -647,7 +640,7 @@ def random_weights(cfg, seed, layout, boost=None):
         w[p + ".q.weight"] = n(inner, d, std=3.0 * (d * dkv) ** -0.5)
         w[p + ".k.weight"] = n(inner, d, std=d ** -0.5)
         w[p + ".v.weight"] = n(inner, d, std=d ** -0.5)
-        w[p + ".o.weight"] = n(d, inner, std=3.0 * inner ** -0.5)
+        w[p + ".o.weight"] = n(d, inner, std=out_scale * inner ** -0.5)
         if rel:
             w[p + ".relative_attention_bias.weight"] = n(cfg.nb, H, std=1.0)
 
@@ -657,9 +650,8 @@ def random_weights(cfg, seed, layout, boost=None):
             w[p + ".wi_1.weight"] = n(dff, d, std=d ** -0.5)
         else:
             w[p + ".wi.weight"] = n(dff, d, std=d ** -0.5)
-        w[p + ".wo.weight"] = n(d, dff, std=3.0 * dff ** -0.5)
+        w[p + ".wo.weight"] = n(d, dff, std=out_scale * dff ** -0.5)
 
-    w["shared.weight"] = n(V, d, std=1.0)
     for i in range(cfg.num_layers):
         p = f"encoder.block.{i}.layer"
         attn(p + ".0.SelfAttention", i == 0)
@@ -676,6 +668,39 @@ def random_weights(cfg, seed, layout, boost=None):
         ff(p + ".2.DenseReluDense")
         norm(p + ".2.layer_norm.weight")
     norm("decoder.final_layer_norm.weight")
+
+
+def write_checkpoint(d, cj, w, dtype):
+    """Directory d (made) with config.json (cj) and model.safetensors (w in
+    dtype); returns the weights read back from the file, checked equal to w,
+    so that goldens are computed from what a loader sees."""
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "config.json"), "w") as f:
+        json.dump(cj, f, indent=2)
+        f.write("\n")
+    safetensors_write(os.path.join(d, "model.safetensors"), w, dtype)
+    w2 = safetensors_read(os.path.join(d, "model.safetensors"))
+    for k in w:
+        assert torch.equal(w[k], w2[k]), k
+    return w2
+
+
+def random_weights(cfg, seed, layout, boost=None):
+    """Random weights with HF names.  Scales follow T5PreTrainedModel._init_weights
+    (factor 1) with q and the relative bias enlarged so attention is not uniform
+    and positions matter; logits come out with std ~1-2 (not flat, not saturated).
+    layout: 'hf431' (shared + encoder/decoder.embed_tokens copies, as
+    chronos-forecasting's dummy model), 'current' (shared only, today's
+    save_pretrained), plus a stored lm_head when untied, or a decoy lm_head
+    (different values, must be ignored) when layout is 'hf431-decoy'."""
+    g = torch.Generator().manual_seed(seed)
+    d, V = cfg.d_model, cfg.vocab_size
+
+    def n(*shape, std):
+        return torch.randn(*shape, generator=g) * std
+
+    w = {"shared.weight": n(V, d, std=1.0)}
+    t5_stack_weights(cfg, n, w, 3.0)
     if not cfg.tied:
         w["lm_head.weight"] = n(V, d, std=2.0 * d ** -0.5)
     if boost:
@@ -918,21 +943,13 @@ def generate_all(out):
     summary = []
     for name, kw, seed, layout, dtype, boost in MODELS:
         d = os.path.join(out, name)
-        os.makedirs(d, exist_ok=True)
         cj = make_config(**kw)
         cfg = Cfg(cj)
         w = random_weights(cfg, seed, layout, boost)
         w = round_to(w, dtype)
-        with open(os.path.join(d, "config.json"), "w") as f:
-            json.dump(cj, f, indent=2)
-            f.write("\n")
         if not cfg.tied:
             calibrate_special_rows(cfg, w, contexts(cfg, seed + 7))
-        safetensors_write(os.path.join(d, "model.safetensors"), w, dtype)
-        # compute from what was written, as a loader would see it
-        w2 = safetensors_read(os.path.join(d, "model.safetensors"))
-        for k in w:
-            assert torch.equal(w[k], w2[k]), k
+        w2 = write_checkpoint(d, cj, w, dtype)
         model = T5(cfg, w2)
         tok = Tokenizer(cfg)
         ctxs = contexts(cfg, seed + 7)
