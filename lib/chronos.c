@@ -127,6 +127,57 @@ static int check_unused(chronos_model *m, cp_err *e)
 	return 0;
 }
 
+/* Pack the T5 weights for mm_packed: sgemm would repack a weight on every
+ * call, which costs as much as the product when the decoder runs it on a
+ * few rows (the samples) at each step.  The decoder's q, k and v are
+ * stacked so one product serves all three.  Only where a vector path
+ * exists: the plain-C one loses to sgemm. */
+static void pack_layer(chronos_model *m, chronos_layer *L, int dec, float *qkv)
+{
+	const cc_config *c = &m->c;
+	int d = c->d_model, in = m->inner, ff = c->d_ff;
+	size_t blk = (size_t)in * d;
+	if (dec) {
+		memcpy(qkv, L->q, sizeof(float) * blk);
+		memcpy(qkv + blk, L->k, sizeof(float) * blk);
+		memcpy(qkv + 2 * blk, L->v, sizeof(float) * blk);
+		mm_pack_init(&L->pqkv, qkv, 3 * in, d, d);
+		mm_pack_init(&L->pcq, L->cq, in, d, d);
+		mm_pack_init(&L->pck, L->ck, in, d, d);
+		mm_pack_init(&L->pcv, L->cv, in, d, d);
+		mm_pack_init(&L->pco, L->co, d, in, in);
+	} else {
+		mm_pack_init(&L->pq, L->q, in, d, d);
+		mm_pack_init(&L->pk, L->k, in, d, d);
+		mm_pack_init(&L->pv, L->v, in, d, d);
+	}
+	mm_pack_init(&L->po, L->o, d, in, in);
+	mm_pack_init(&L->pwi, L->wi, ff, d, d);
+	if (c->gated)
+		mm_pack_init(&L->pwi1, L->wi1, ff, d, d);
+	mm_pack_init(&L->pwo, L->wo, d, ff, ff);
+}
+
+static void release_layer(chronos_layer *L)
+{
+	mm_pack *all[] = {&L->pq, &L->pk, &L->pv, &L->pqkv, &L->po, &L->pcq, &L->pck, &L->pcv,
+	                  &L->pco, &L->pwi, &L->pwi1, &L->pwo};
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		mm_pack_release(all[i]);
+}
+
+static void pack_model(chronos_model *m)
+{
+	const cc_config *c = &m->c;
+	float *qkv = cp_malloc(sizeof(float) * 3 * (size_t)m->inner * c->d_model);
+	for (int i = 0; i < c->num_layers; i++)
+		pack_layer(m, &m->w.enc[i], 0, qkv);
+	for (int i = 0; i < c->num_decoder_layers; i++)
+		pack_layer(m, &m->w.dec[i], 1, qkv);
+	free(qkv);
+	mm_pack_init(&m->w.phead, m->w.head, c->vocab_size, c->d_model, c->d_model);
+}
+
 static int load_weights(chronos_model *m, cp_err *e)
 {
 	const cc_config *c = &m->c;
@@ -163,19 +214,14 @@ static int load_weights(chronos_model *m, cp_err *e)
 	for (int i = 0; i < c->num_layers; i++)
 		if (load_layer(m, &w->enc[i], "encoder", i, 0, e) < 0)
 			return -1;
-	size_t blk = (size_t)m->inner * c->d_model;
-	for (int i = 0; i < c->num_decoder_layers; i++) {
-		chronos_layer *L = &w->dec[i];
-		if (load_layer(m, L, "decoder", i, 1, e) < 0)
+	for (int i = 0; i < c->num_decoder_layers; i++)
+		if (load_layer(m, &w->dec[i], "decoder", i, 1, e) < 0)
 			return -1;
-		if (bolt)
-			continue;  /* one decoder step: no self-attention cache to fill */
-		L->qkv = cp_malloc(sizeof(float) * 3 * blk);
-		memcpy(L->qkv, L->q, sizeof(float) * blk);
-		memcpy(L->qkv + blk, L->k, sizeof(float) * blk);
-		memcpy(L->qkv + 2 * blk, L->v, sizeof(float) * blk);
-	}
-	return check_depth(m, e) < 0 ? -1 : check_unused(m, e);
+	if (check_depth(m, e) < 0 || check_unused(m, e) < 0)
+		return -1;
+	if (!bolt && mm_best_path() != MM_PATH_C)
+		pack_model(m);
+	return 0;
 }
 
 chronos_model *chronos_load(const char *dir, cp_err *e)
@@ -223,10 +269,13 @@ void chronos_free(chronos_model *m)
 {
 	if (!m)
 		return;
+	for (int i = 0; m->w.enc && i < m->c.num_layers; i++)
+		release_layer(&m->w.enc[i]);
 	free(m->w.enc);
 	for (int i = 0; m->w.dec && i < m->c.num_decoder_layers; i++)
-		free(m->w.dec[i].qkv);
+		release_layer(&m->w.dec[i]);
 	free(m->w.dec);
+	mm_pack_release(&m->w.phead);
 	tok_free(&m->tok);
 	st_close(&m->st);
 	free(m);
@@ -282,6 +331,19 @@ void chronos_activate(float *h, const float *gate, size_t n, int act)
 	}
 }
 
+/* C[rows x N] = A * W^T + beta * C (A, C dense: leading dimensions K, N)
+ * for a weight W (N x K, as stored) with its packed copy pk (pk->p NULL: not packed): mm_packed where the model's
+ * product is sgemm and mm_packed beats it at this shape, else m->gemm.  A
+ * test that swaps m->gemm (the naive twin) gets that everywhere. */
+static void weight_gemm(chronos_model *m, int rows, int N, int K, const float *A, const float *W,
+                        const mm_pack *pk, float beta, float *C)
+{
+	if (pk->p && m->gemm == mm_gemm && mm_packed_pays(rows, N, K))
+		mm_packed(rows, A, K, pk, beta, C, N);
+	else
+		m->gemm(1, rows, N, K, 1, A, K, W, K, beta, C, N);
+}
+
 /* Feed-forward sublayer on rows of x (residual added in place);
  * xn, h, g: scratch of rows*d, rows*d_ff, rows*d_ff. */
 void chronos_feed_forward(chronos_model *m, const chronos_layer *L, float *x, float *xn,
@@ -290,11 +352,11 @@ void chronos_feed_forward(chronos_model *m, const chronos_layer *L, float *x, fl
 	const cc_config *c = &m->c;
 	int d = c->d_model, ff = c->d_ff;
 	vm_rmsnorm(xn, x, L->ln_ff, rows, d, (float)c->layer_norm_epsilon);
-	m->gemm(1, rows, ff, d, 1, xn, d, L->wi, d, 0, h, ff);
+	weight_gemm(m, rows, ff, d, xn, L->wi, &L->pwi, 0, h);
 	if (c->gated)
-		m->gemm(1, rows, ff, d, 1, xn, d, L->wi1, d, 0, g, ff);
+		weight_gemm(m, rows, ff, d, xn, L->wi1, &L->pwi1, 0, g);
 	chronos_activate(h, c->gated ? g : NULL, (size_t)rows * ff, c->act);
-	m->gemm(1, rows, d, ff, 1, h, ff, L->wo, ff, 1, x, d);
+	weight_gemm(m, rows, d, ff, h, L->wo, &L->pwo, 1, x);
 }
 
 /* ---------------------------------------------------------------- encoder */
@@ -332,9 +394,9 @@ void chronos_encode_embeds(chronos_model *m, float *x, const unsigned char *mask
 	for (int l = 0; l < c->num_layers; l++) {
 		const chronos_layer *L = &m->w.enc[l];
 		vm_rmsnorm(xn, x, L->ln_sa, n, d, eps);
-		m->gemm(1, n, in, d, 1, xn, d, L->q, d, 0, q, in);
-		m->gemm(1, n, in, d, 1, xn, d, L->k, d, 0, k, in);
-		m->gemm(1, n, in, d, 1, xn, d, L->v, d, 0, v, in);
+		weight_gemm(m, n, in, d, xn, L->q, &L->pq, 0, q);
+		weight_gemm(m, n, in, d, xn, L->k, &L->pk, 0, k);
+		weight_gemm(m, n, in, d, xn, L->v, &L->pv, 0, v);
 		for (int hh = 0; hh < H; hh++) {
 			m->gemm(1, n, n, dk, 1, q + hh * dk, in, k + hh * dk, in, 0, s, n);
 			const float *bh = bias + (size_t)hh * (2 * n - 1) + n - 1;
@@ -345,7 +407,7 @@ void chronos_encode_embeds(chronos_model *m, float *x, const unsigned char *mask
 			}
 			m->gemm(0, n, dk, n, 1, s, n, v + hh * dk, in, 0, att + hh * dk, in);
 		}
-		m->gemm(1, n, d, in, 1, att, in, L->o, in, 1, x, d);
+		weight_gemm(m, n, d, in, att, L->o, &L->po, 1, x);
 		chronos_feed_forward(m, L, x, xn, h, h + (size_t)n * ff, n);
 	}
 	vm_rmsnorm(out, x, m->w.enc_ln, n, d, eps);
@@ -431,8 +493,9 @@ static void dec_set_window(chronos_model *m, dec_state *st, int slot, const int 
 	}
 	for (int l = 0; l < c->num_decoder_layers; l++) {
 		size_t off = (((size_t)slot * c->num_decoder_layers + l) * st->N) * in;
-		m->gemm(1, n, in, d, 1, enc, d, m->w.dec[l].ck, d, 0, st->ck + off, in);
-		m->gemm(1, n, in, d, 1, enc, d, m->w.dec[l].cv, d, 0, st->cv + off, in);
+		const chronos_layer *L = &m->w.dec[l];
+		weight_gemm(m, n, in, d, enc, L->ck, &L->pck, 0, st->ck + off);
+		weight_gemm(m, n, in, d, enc, L->cv, &L->pcv, 0, st->cv + off);
 	}
 }
 
@@ -451,7 +514,13 @@ static void dec_step(chronos_model *m, dec_state *st, int rows, int t, const int
 		float *kc = st->kc + (size_t)l * R * T * in, *vc = st->vc + (size_t)l * R * T * in;
 		/* causal self-attention with the cache */
 		vm_rmsnorm(st->xn, st->x, L->ln_sa, rows, d, eps);
-		m->gemm(1, rows, 3 * in, d, 1, st->xn, d, L->qkv, d, 0, st->qkv, 3 * in);
+		if (L->pqkv.p && m->gemm == mm_gemm && mm_packed_pays(rows, 3 * in, d)) {
+			mm_packed(rows, st->xn, d, &L->pqkv, 0, st->qkv, 3 * in);
+		} else {
+			m->gemm(1, rows, in, d, 1, st->xn, d, L->q, d, 0, st->qkv, 3 * in);
+			m->gemm(1, rows, in, d, 1, st->xn, d, L->k, d, 0, st->qkv + in, 3 * in);
+			m->gemm(1, rows, in, d, 1, st->xn, d, L->v, d, 0, st->qkv + 2 * in, 3 * in);
+		}
 		for (int r = 0; r < rows; r++)
 			for (int hh = 0; hh < H; hh++) {
 				size_t at = (((size_t)r * H + hh) * T + t) * dk;
@@ -467,10 +536,10 @@ static void dec_step(chronos_model *m, dec_state *st, int rows, int t, const int
 				vm_attend(qr, kr, vr, t + 1, dk, st->selfbias + (size_t)hh * T, st->s + (size_t)r * T,
 				          st->att + (size_t)r * in + hh * dk);
 			}
-		m->gemm(1, rows, d, in, 1, st->att, in, L->o, in, 1, st->x, d);
+		weight_gemm(m, rows, d, in, st->att, L->o, &L->po, 1, st->x);
 		/* cross-attention, one group of rows per window slot */
 		vm_rmsnorm(st->xn, st->x, L->ln_ca, rows, d, eps);
-		m->gemm(1, rows, in, d, 1, st->xn, d, L->cq, d, 0, st->q, in);
+		weight_gemm(m, rows, in, d, st->xn, L->cq, &L->pcq, 0, st->q);
 		for (int r0 = 0; r0 < rows;) {
 			int r1 = r0, w = slot[r0];
 			while (r1 < rows && slot[r1] == w)
@@ -493,14 +562,14 @@ static void dec_step(chronos_model *m, dec_state *st, int rows, int t, const int
 			}
 			r0 = r1;
 		}
-		m->gemm(1, rows, d, in, 1, st->att, in, L->co, in, 1, st->x, d);
+		weight_gemm(m, rows, d, in, st->att, L->co, &L->pco, 1, st->x);
 		chronos_feed_forward(m, L, st->x, st->xn, st->h, st->g, rows);
 	}
 	vm_rmsnorm(st->xn, st->x, m->w.dec_ln, rows, d, eps);
 	if (m->c.tie_word_embeddings)
 		for (size_t i = 0; i < (size_t)rows * d; i++)
 			st->xn[i] *= m->head_scale;
-	m->gemm(1, rows, c->vocab_size, d, 1, st->xn, d, m->w.head, d, 0, st->logits, c->vocab_size);
+	weight_gemm(m, rows, c->vocab_size, d, st->xn, m->w.head, &m->w.phead, 0, st->logits);
 }
 
 void chronos_logits(chronos_model *m, const int *ids, const unsigned char *mask, int n,

@@ -39,8 +39,14 @@ typedef struct {
 	const float *wi;             /* (d_ff, d_model); wi_0 when gated */
 	const float *wi1;            /* (d_ff, d_model); gated only */
 	const float *wo;             /* (d_model, d_ff) */
-	float *qkv;                  /* decoder: (3 * inner, d_model) q, k, v stacked;
-	                              * an owned copy so one product serves all three */
+	/* T5: the weights above packed for mm_packed (matmul.h), owned; .p is
+	 * NULL when not packed (Bolt, a CPU without a vector path) */
+	mm_pack pq, pk, pv;          /* encoder only */
+	mm_pack pqkv;                /* decoder: q, k, v stacked, (3 * inner) x d_model:
+	                              * one product serves all three */
+	mm_pack po;
+	mm_pack pcq, pck, pcv, pco;  /* decoder only */
+	mm_pack pwi, pwi1, pwo;      /* pwi1: gated only */
 } chronos_layer;
 
 typedef struct {
@@ -51,6 +57,7 @@ typedef struct {
 	chronos_layer *dec;          /* num_decoder_layers, owned array */
 	const float *enc_ln, *dec_ln;/* (d_model) final norms */
 	const float *head;           /* (vocab, d_model): embed when tied */
+	mm_pack phead;               /* head packed (T5, when the layers are) */
 } chronos_weights;
 
 /* Chronos-Bolt's ResidualBlock: out = W_o act(W_h x + b_h) + b_o + W_r x + b_r. */
@@ -70,7 +77,8 @@ typedef struct {
 	st_file st;
 	int inner;                   /* num_heads * d_kv */
 	float head_scale;            /* d_model^-0.5 when tied, else 1 */
-	mm_fn *gemm;                 /* mm_gemm (Bolt: mm_gemm_vec); tests may set mm_gemm_naive */
+	mm_fn *gemm;                 /* mm_gemm (Bolt: mm_gemm_vec); tests may set mm_gemm_naive,
+	                              * which also turns the packed products off */
 	int max_rows;                /* decode batch cap; 0: from the memory budget */
 	unsigned char *used;         /* while loading: tensors asked for */
 } chronos_model;

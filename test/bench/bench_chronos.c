@@ -184,6 +184,63 @@ static int temperatures_probe(chronos_model *m, double *x, int n)
 	return 0;
 }
 
+/* The decoder's weight products at small dims, per shape: sgemm (which
+ * packs the weight on every call) against mm_packed on every path this CPU
+ * has, CPU time, best of 3 after a warm-up; M = rows (samples of a window).
+ * The shapes mm_packed_pays() chooses must be those where it wins here. */
+static void gemm_shapes(void)
+{
+	static const int Ms[] = {1, 20, 64, 200, 600};
+	static const struct { const char *what; int N, K; } sh[] = {
+		{"qkv", 1536, 512}, {"o", 512, 512}, {"wi", 2048, 512}, {"wo", 512, 2048}, {"head", 4096, 512},
+	};
+	unsigned seed = 7;
+	for (size_t s = 0; s < sizeof(sh) / sizeof(sh[0]); s++) {
+		int N = sh[s].N, K = sh[s].K;
+		float *W = malloc(sizeof(float) * N * K), *A = malloc(sizeof(float) * 600 * K);
+		float *C = malloc(sizeof(float) * 600 * N);
+		for (int i = 0; i < N * K; i++)
+			W[i] = (float)((seed = seed * 1103515245u + 12345u) >> 16) / 65536.0f - 0.5f;
+		for (int i = 0; i < 600 * K; i++)
+			A[i] = (float)((seed = seed * 1103515245u + 12345u) >> 16) / 65536.0f - 0.5f;
+		mm_pack pk;
+		mm_pack_init(&pk, W, N, K, K);
+		for (size_t mi = 0; mi < sizeof(Ms) / sizeof(Ms[0]); mi++) {
+			int M = Ms[mi];
+			double flop = 2.0 * M * N * K, t_s = 1e30, t_p[3] = {1e30, 1e30, 1e30};
+			int reps = (int)(2e8 / flop) + 1;
+			for (int r = 0; r < 4; r++) {
+				double t = cpu_now();
+				for (int i = 0; i < reps; i++)
+					mm_gemm(1, M, N, K, 1, A, K, W, K, 0, C, N);
+				t = (cpu_now() - t) / reps;
+				if (r > 0 && t < t_s)
+					t_s = t;
+				for (int p = MM_PATH_C; p <= MM_PATH_AVX512; p++) {
+					if (!mm_path_supported((mm_path)p) || (p == MM_PATH_C && M > 20))
+						continue;
+					int rp = p == MM_PATH_C ? 1 : reps;
+					t = cpu_now();
+					for (int i = 0; i < rp; i++)
+						mm_packed_on((mm_path)p, M, A, K, &pk, 0, C, N);
+					t = (cpu_now() - t) / rp;
+					if (r > 0 && t < t_p[p])
+						t_p[p] = t;
+				}
+			}
+			printf("chronos dims=small phase=gemm what=%s M=%d N=%d K=%d sgemm_gflops=%.2f", sh[s].what, M, N,
+			       K, flop / t_s / 1e9);
+			for (int p = MM_PATH_C; p <= MM_PATH_AVX512; p++)
+				if (t_p[p] < 1e30)
+					printf(" %s_gflops=%.2f", mm_path_name((mm_path)p), flop / t_p[p] / 1e9);
+			printf(" packed_used=%d\n", mm_packed_pays(M, N, K));
+			fflush(stdout);
+		}
+		mm_pack_release(&pk);
+		free(W), free(A), free(C);
+	}
+}
+
 /* Peak RSS (MB) of a child that loads `dir` and forecasts ns x steps. */
 static long child_rss(const char *dir, int ns, int steps)
 {
@@ -216,7 +273,7 @@ int main(int argc, char **argv)
 {
 	cp_progname = "bench_chronos";
 	mm_set_threads(1);
-	const char *only = argc > 1 ? argv[1] : NULL;  /* tiny | mini | small */
+	const char *only = argc > 1 ? argv[1] : NULL;  /* tiny | mini | small | gemm */
 	char tmp[256];
 	snprintf(tmp, sizeof(tmp), "%s/chronopt-bench-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(tmp)) {
@@ -232,6 +289,8 @@ int main(int argc, char **argv)
 		{"small", {512, 64, 2048, 6, 6, 8, 4096, 512, 64, 0, 1}},
 	};
 	int rc = 0;
+	if (!only || !strcmp(only, "gemm") || !strcmp(only, "small"))
+		gemm_shapes();
 	for (int i = 0; i < 3; i++) {
 		if (only && strcmp(only, dims[i].name) != 0)
 			continue;
