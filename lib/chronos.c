@@ -127,11 +127,21 @@ static int check_unused(chronos_model *m, cp_err *e)
 	return 0;
 }
 
+/* Pack W (N x K) into pk and give its mapped pages back: only the naive
+ * twin of a test, or sgemm where mm_packed does not pay, reads it again. */
+static void pack(chronos_model *m, mm_pack *pk, const float *W, int N, int K)
+{
+	mm_pack_init(pk, W, N, K, K);
+	st_drop_pages(&m->st, W);
+}
+
 /* Pack the T5 weights for mm_packed: sgemm would repack a weight on every
  * call, which costs as much as the product when the decoder runs it on a
  * few rows (the samples) at each step.  The decoder's q, k and v are
  * stacked so one product serves all three.  Only where a vector path
- * exists: the plain-C one loses to sgemm. */
+ * exists: the plain-C one loses to sgemm.  The mapped pages of a packed
+ * weight are given back, so the model's memory stays about what it was
+ * (embedding and norms in the map, the products' weights packed). */
 static void pack_layer(chronos_model *m, chronos_layer *L, int dec, float *qkv)
 {
 	const cc_config *c = &m->c;
@@ -142,20 +152,21 @@ static void pack_layer(chronos_model *m, chronos_layer *L, int dec, float *qkv)
 		memcpy(qkv + blk, L->k, sizeof(float) * blk);
 		memcpy(qkv + 2 * blk, L->v, sizeof(float) * blk);
 		mm_pack_init(&L->pqkv, qkv, 3 * in, d, d);
-		mm_pack_init(&L->pcq, L->cq, in, d, d);
-		mm_pack_init(&L->pck, L->ck, in, d, d);
-		mm_pack_init(&L->pcv, L->cv, in, d, d);
-		mm_pack_init(&L->pco, L->co, d, in, in);
+		st_drop_pages(&m->st, L->q), st_drop_pages(&m->st, L->k), st_drop_pages(&m->st, L->v);
+		pack(m, &L->pcq, L->cq, in, d);
+		pack(m, &L->pck, L->ck, in, d);
+		pack(m, &L->pcv, L->cv, in, d);
+		pack(m, &L->pco, L->co, d, in);
 	} else {
-		mm_pack_init(&L->pq, L->q, in, d, d);
-		mm_pack_init(&L->pk, L->k, in, d, d);
-		mm_pack_init(&L->pv, L->v, in, d, d);
+		pack(m, &L->pq, L->q, in, d);
+		pack(m, &L->pk, L->k, in, d);
+		pack(m, &L->pv, L->v, in, d);
 	}
-	mm_pack_init(&L->po, L->o, d, in, in);
-	mm_pack_init(&L->pwi, L->wi, ff, d, d);
+	pack(m, &L->po, L->o, d, in);
+	pack(m, &L->pwi, L->wi, ff, d);
 	if (c->gated)
-		mm_pack_init(&L->pwi1, L->wi1, ff, d, d);
-	mm_pack_init(&L->pwo, L->wo, d, ff, ff);
+		pack(m, &L->pwi1, L->wi1, ff, d);
+	pack(m, &L->pwo, L->wo, d, ff);
 }
 
 static void release_layer(chronos_layer *L)
@@ -175,7 +186,11 @@ static void pack_model(chronos_model *m)
 	for (int i = 0; i < c->num_decoder_layers; i++)
 		pack_layer(m, &m->w.dec[i], 1, qkv);
 	free(qkv);
-	mm_pack_init(&m->w.phead, m->w.head, c->vocab_size, c->d_model, c->d_model);
+	/* a tied head is the embedding, which token lookups keep reading */
+	if (c->tie_word_embeddings)
+		mm_pack_init(&m->w.phead, m->w.head, c->vocab_size, c->d_model, c->d_model);
+	else
+		pack(m, &m->w.phead, m->w.head, c->vocab_size, c->d_model);
 }
 
 static int load_weights(chronos_model *m, cp_err *e)

@@ -414,6 +414,29 @@ const float *st_get(st_file *f, const char *name, int ndim, const int64_t *shape
 	return out;
 }
 
+size_t st_drop_pages(st_file *f, const float *p)
+{
+	const st_tensor *t = NULL;
+	for (int i = 0; i < f->n && !t; i++)
+		if (f->t[i].ptr == (const uint8_t *)p && !f->t[i].converted)
+			t = &f->t[i];
+	if (!t)
+		return 0;
+	int mapped = f->mapped && t->ptr >= f->base && t->ptr < f->base + f->size;
+	for (int i = 0; i < f->nshards && !mapped; i++)
+		mapped = f->shards[i].mapped && t->ptr >= f->shards[i].base &&
+		         t->ptr < f->shards[i].base + f->shards[i].size;
+	long pg = sysconf(_SC_PAGESIZE);
+	if (!mapped || pg <= 0)
+		return 0;
+	uintptr_t a = (uintptr_t)t->ptr, b = a + (t->end - t->begin);
+	a = (a + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1);
+	b &= ~((uintptr_t)pg - 1);
+	if (b <= a || madvise((void *)a, b - a, MADV_DONTNEED) < 0)
+		return 0;
+	return b - a;
+}
+
 /* t's values as floats, converted once into memory t owns. */
 static const float *convert(st_tensor *t, const uint8_t *src)
 {

@@ -94,6 +94,14 @@ const st_tensor *st_find(const st_file *f, const char *name);
  * missing", "... has shape [a, b], expected [c, d]"). */
 const float *st_get(st_file *f, const char *name, int ndim, const int64_t *shape, cp_err *e);
 
+/* p: a pointer st_get returned, whose data the caller has copied and will
+ * seldom read again.  When the tensor is used in place in a file f mapped,
+ * the pages wholly inside it are given back (madvise MADV_DONTNEED): a
+ * later read faults them in from the file again, unchanged.  Otherwise
+ * (converted, or a caller's buffer) nothing happens.  Returns the bytes
+ * given back. */
+size_t st_drop_pages(st_file *f, const float *p);
+
 /* Convert IEEE half / bfloat16 bit patterns to float. */
 float st_f16_to_f32(uint16_t h);
 float st_bf16_to_f32(uint16_t h);

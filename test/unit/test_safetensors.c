@@ -5,6 +5,7 @@
 #include "safetensors.h"
 
 #include <string.h>
+#include <unistd.h>
 
 /* Parse a header text followed by dlen bytes of data; returns rc, fills e. */
 static int parse_hdr(const char *hdr, size_t dlen, st_file *f, cp_err *e)
@@ -175,10 +176,57 @@ static void open_errors(void)
 	      "directory refused");
 }
 
+/* st_drop_pages gives back the pages of a mapped F32 tensor, which then
+ * read the same; a converted tensor or a caller's buffer is left alone. */
+static void drop_pages(void)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	size_t nf = (size_t)pg;                      /* 4 pages of floats and more */
+	ck_tensor t[2] = {{"a", "F32", 1, {(int64_t)nf}, nf * 4}, {"b", "BF16", 1, {4}, 8}};
+	size_t hlen, len;
+	char *hdr = ck_header(t, 2, &hlen);
+	uint8_t *data = calloc(1, nf * 4 + 8);
+	for (size_t i = 0; i < nf; i++) {
+		float v = (float)i * 0.5f;
+		memcpy(data + 4 * i, &v, 4);
+	}
+	data[nf * 4 + 1] = 0x3f, data[nf * 4 + 0] = 0x80;  /* b[0] = 1.0 in BF16 */
+	uint8_t *img = ck_image(hdr, hlen, data, nf * 4 + 8, &len);
+	char dir[] = "/tmp/chronopt-st-XXXXXX", path[64];
+	CHECK(mkdtemp(dir) != NULL, "temporary directory");
+	snprintf(path, sizeof(path), "%s/model.safetensors", dir);
+	CHECK(ck_write(path, img, len) == 0, "image written");
+	st_file f;
+	cp_err e = {0};
+	int64_t sa[1] = {(int64_t)nf}, sb[1] = {4};
+	CHECK(st_open(&f, path, &e) == 0, "image opened");
+	const float *a = st_get(&f, "a", 1, sa, &e), *b = st_get(&f, "b", 1, sb, &e);
+	size_t got = a ? st_drop_pages(&f, a) : 0;
+	CHECK(got >= (size_t)pg * 2 && got % (size_t)pg == 0 && got <= nf * 4,
+	      "a mapped tensor's whole pages are given back");
+	int same = a != NULL;
+	for (size_t i = 0; same && i < nf; i++)
+		same = a[i] == (float)i * 0.5f;
+	CHECK(same, "and read the same afterwards");
+	CHECK(b && st_drop_pages(&f, b) == 0 && b[0] == 1.0f, "a converted tensor is left alone");
+	CHECK(st_drop_pages(&f, a + 1) == 0, "a pointer st_get did not return is left alone");
+	st_close(&f);
+	st_file g;
+	CHECK(st_parse(&g, img, len, "buf", &e) == 0, "image parsed in a caller's buffer");
+	const float *ga = st_get(&g, "a", 1, sa, &e);
+	CHECK(ga && st_drop_pages(&g, ga) == 0 && ga[nf - 1] == (float)(nf - 1) * 0.5f,
+	      "a caller's buffer is left alone");
+	st_close(&g);
+	unlink(path);
+	rmdir(dir);
+	free(hdr), free(data), free(img);
+}
+
 int main(void)
 {
 	valid_image();
 	corrupt_images();
 	open_errors();
+	drop_pages();
 	return tap_done();
 }
