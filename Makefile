@@ -5,6 +5,7 @@
 #   make test SANITIZE=address,undefined
 #   make check VALGRIND=1   unit tests and tools under valgrind (memcheck)
 #   make bench           speed and memory figures (not part of test)
+#   make bench BENCH=chronos   one of them (bench_chronos + its PyTorch reference)
 #   make demo            set up and run the whole pipeline on the bundled data
 #   make DEVELOPER=1     warnings are errors
 PREFIX  ?= /usr/local
@@ -78,7 +79,7 @@ check: $(TOOLS) $(UNITS) $(B)/test/inject.so
 	@VALGRIND=$(VALGRIND) scripts/run-tests $(B)
 
 bench: $(TOOLS) $(BENCHES)
-	@scripts/bench $(B)
+	@scripts/bench $(B) $(BENCH)
 
 demo:
 	@scripts/install-deps
