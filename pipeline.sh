@@ -987,6 +987,13 @@ cmd_demo() {
 	fi
 	local bundled=0
 	ops_demo_model
+	# A quantile model (Chronos-Bolt, Chronos-2) draws no samples and refuses a
+	# search space that names sampling settings: its demo settings are
+	# configs/demo-quantile.json (configs/demo.json with context_length only).
+	if [ -z "${opt[CONFIG]+x}${file[CONFIG]+x}${CHRONOPT_CONFIG:-}" ] && [ -d "$cfg_MODEL" ] &&
+		demo_quantile_model "$cfg_MODEL"; then
+		cfg_CONFIG=$data/configs/demo-quantile.json
+	fi
 	mkdirs "$ws"
 	# The workspace holds only what the run writes, and its env file; the
 	# series, the settings and the model are used where they are.
@@ -1049,6 +1056,16 @@ Next:
   $self --env $ws/chronopt.env run --all     # again: the cooldown keeps it quiet
 EOF
 	return $drc
+}
+
+# demo_quantile_model DIR: true when the checkpoint in DIR is a quantile
+# model, as the loader itself tells its family (opt-forecast's "family" for a
+# one-step forecast of a tiny series); false for Chronos-T5 or a directory the
+# loader refuses, or without opt-forecast or jq (the run then says why).
+demo_quantile_model() {
+	[ -x "$cfg_BIN/opt-forecast" ] && command -v jq >/dev/null || return 1
+	"$cfg_BIN/opt-forecast" --model "$1" --values 1,2,3,4,5,6,7,8 --steps 1 --threads 1 2>/dev/null |
+		jq -e '.family == "chronos-bolt" or .family == "chronos-2"' >/dev/null 2>&1
 }
 
 # ------------------------------------------------ operations (issue 17)

@@ -638,6 +638,27 @@ render() {
 		<(head -n 1 demo/runs/*/10-search.ndjson)
 }
 
+@test "demo: a quantile model (the bundled Chronos-Bolt and Chronos-2 demo models) gets the demo settings without sampling" {
+	need_tools
+	mkdir ../elsewhere && cd ../elsewhere # no chronopt.env here
+	for m in chronos-bolt-demo chronos-2-demo; do
+		run --separate-stderr "$PIPE" --series "$ws/series.csv" --model "$CHRONOPT_ROOT/models/$m" \
+			demo --workspace "$ws/demo-$m"
+		assert_success
+		assert_line --regexp "^4 triggered, [0-4] approved"
+		grep -qx "CHRONOPT_CONFIG=$CHRONOPT_ROOT/configs/demo-quantile.json" "$ws/demo-$m/chronopt.env"
+		# every horizon searched context_length only, with the model's quantiles
+		[ "$(cat "$ws/demo-$m"/runs/*/10-search.ndjson | jq -s 'length')" -eq 4 ]
+		cat "$ws/demo-$m"/runs/*/10-search.ndjson | jq -se 'all(.[]; .search.status == "done"
+			and (.search.space.context_length | length) >= 4 and .search.space.num_samples == [1]
+			and .search.space.temperature == [1])' ||
+			{ cat "$ws/demo-$m"/runs/*/10-search.ndjson | jq -c '.search | {status, space}'; return 1; }
+	done
+	# the T5 demo model keeps configs/demo.json (its sampling settings are searched)
+	[ "$(jq -c '.search.spaces."7d" | keys' "$CHRONOPT_ROOT/configs/demo-quantile.json")" = '["context_length"]' ]
+	[ "$(jq -c '.search.spaces."7d".num_samples' "$CHRONOPT_ROOT/configs/demo.json")" != null ]
+}
+
 @test "demo: settings from the env file and the command line reach the run" {
 	need_tools
 	# ./chronopt.env (the test workspace's) names the model, the settings and
