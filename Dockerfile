@@ -25,6 +25,8 @@ COPY man/ man/
 COPY configs/ configs/
 COPY scripts/install-cron scripts/
 COPY models/chronos-demo/config.json models/chronos-demo/model.safetensors models/chronos-demo/README.md models/chronos-demo/
+COPY models/chronos-bolt-demo/config.json models/chronos-bolt-demo/model.safetensors models/chronos-bolt-demo/README.md models/chronos-bolt-demo/
+COPY models/chronos-2-demo/config.json models/chronos-2-demo/model.safetensors models/chronos-2-demo/README.md models/chronos-2-demo/
 COPY testdata/usdclp_daily.csv testdata/usdclp_daily.README.md testdata/
 RUN make -j"$(nproc)" DEVELOPER=1 \
  && make install DESTDIR=/stage PREFIX=/usr/local

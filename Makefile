@@ -87,19 +87,22 @@ demo:
 	@./pipeline.sh demo
 
 # The tools, pipeline.sh and install-cron (as chronopt-install-cron) in
-# bin; the bundled settings, demo model and series in share/chronopt, where
+# bin; the bundled settings, demo models and series in share/chronopt, where
 # the installed tools and pipeline.sh look for them (relative to their own
 # directory, so DESTDIR staging and a moved prefix work too).
 DATADIR := $(DESTDIR)$(PREFIX)/share/chronopt
+DEMO_MODELS := chronos-demo chronos-bolt-demo chronos-2-demo
 install: $(TOOLS)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man7
-	install -d $(DATADIR)/configs $(DATADIR)/models/chronos-demo $(DATADIR)/testdata
+	install -d $(DATADIR)/configs $(DATADIR)/testdata $(DEMO_MODELS:%=$(DATADIR)/models/%)
 	install -m 755 $(TOOLS) $(DESTDIR)$(PREFIX)/bin
 	install -m 755 pipeline.sh $(DESTDIR)$(PREFIX)/bin/pipeline.sh
 	install -m 755 scripts/install-cron $(DESTDIR)$(PREFIX)/bin/chronopt-install-cron
-	install -m 644 configs/chronopt.json configs/demo.json $(DATADIR)/configs
-	install -m 644 models/chronos-demo/config.json models/chronos-demo/model.safetensors \
-		models/chronos-demo/README.md $(DATADIR)/models/chronos-demo
+	install -m 644 configs/chronopt.json configs/demo.json configs/demo-quantile.json $(DATADIR)/configs
+	for m in $(DEMO_MODELS); do \
+		install -m 644 models/$$m/config.json models/$$m/model.safetensors models/$$m/README.md \
+			$(DATADIR)/models/$$m || exit 1; \
+	done
 	install -m 644 testdata/usdclp_daily.csv testdata/usdclp_daily.README.md $(DATADIR)/testdata
 	install -m 644 man/man1/*.1 $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 644 man/man7/*.7 $(DESTDIR)$(PREFIX)/share/man/man7

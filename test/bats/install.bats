@@ -39,8 +39,10 @@ setup() {
 		[ -x "$P/bin/$t" ] || { echo "missing $P/bin/$t"; return 1; }
 	done
 	[ "$(stat -c %a "$P/bin/pipeline.sh")" = 755 ]
-	for f in configs/chronopt.json configs/demo.json models/chronos-demo/config.json \
-		models/chronos-demo/model.safetensors testdata/usdclp_daily.csv; do
+	for f in configs/chronopt.json configs/demo.json configs/demo-quantile.json \
+		models/chronos-demo/config.json models/chronos-demo/model.safetensors \
+		models/chronos-bolt-demo/config.json models/chronos-bolt-demo/model.safetensors \
+		models/chronos-2-demo/config.json models/chronos-2-demo/model.safetensors testdata/usdclp_daily.csv; do
 		cmp "$CHRONOPT_ROOT/$f" "$P/share/chronopt/$f"
 		[ "$(stat -c %a "$P/share/chronopt/$f")" = 644 ]
 	done
