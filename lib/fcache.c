@@ -1,6 +1,7 @@
 /* fcache.c — the persistent forecast cache: a forecaster wrapper that reads
  * and writes whole windows, and the stats / prune walks (see fcache.h). */
 #include "fcache.h"
+#include "matmul.h"
 #include "durable.h"
 #include "sha256.h"
 
@@ -171,6 +172,9 @@ static void window_key(const fc_state *st, const fc_config *cfg, const double *c
 	sha256_init(&c);
 	sha256_update(&c, tag, sizeof(tag));
 	sha256_update(&c, st->model, 32);
+	/* OpenBLAS's thread count can change the last bits (opt-search(1)) */
+	int32_t th = mm_threads();
+	sha256_update(&c, &th, sizeof(th));
 	if (st->inner->nquantiles == 0) {
 		int32_t k = cfg->top_k;
 		sha256_update(&c, &cfg->temperature, sizeof(double));

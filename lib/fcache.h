@@ -9,6 +9,7 @@
  *
  *   key = sha256("chronopt-forecast-cache/1", sha256 of model.safetensors,
  *                sha256 of config.json, the forecaster's name,
+ *                the OpenBLAS thread count (it can change the last bits),
  *                [temperature, top_k, top_p, seed, stream: sample models],
  *                the context values the model reads, as doubles)
  *

@@ -11,6 +11,13 @@ setup() {
 	export CHRONOPT_CONFIG="$CHRONOPT_ROOT/configs/chronopt.json"
 }
 
+# The production settings with consecutive origins (stride 1), for the
+# tests whose fixtures are about something else than the origin grid.
+consecutive() {
+	jq '.search.stride = 1 | .validate.stride = 1' "$CHRONOPT_ROOT/configs/chronopt.json" >consecutive.json
+	export CHRONOPT_CONFIG="$PWD/consecutive.json"
+}
+
 # envelope horizon steps model [extra JSON members]
 envelope() {
 	printf '{"schema":"chronopt/1","run_id":"test-run","seed":42,"series":{"path":"%s","id":"USDCLP","last_date":"2026-09-23","length":5916},"horizon":{"name":"%s","steps":%s},"model":{"dir":"%s"}%s}\n' \
@@ -77,8 +84,13 @@ Try 'opt-search --help'." ]
 	[ "$(jq -r '.search | [.status, .method, .seed, (.trials | length), (.windows | length)] | @tsv' out)" = "done	grid	42	27	30" ]
 	# The split: the 30 validation origins are the 30 most recent ones; the
 	# search ends 7 observations before the first of them.
-	[ "$(jq -r '.search.split | [.first_search_date, .last_search_date, .first_holdout_date, .last_holdout_date, .gap] | @tsv' out)" = "2026-06-11	2026-07-24	2026-08-04	2026-09-14	7" ]
-	[ "$(jq -r '.search.windows[-1].origin' out)" = $((5916 - 7 - 29 - 7)) ]
+	[ "$(jq -r '.search.split | [.first_search_date, .last_search_date, .first_holdout_date, .last_holdout_date, .gap, .stride, .holdout_stride] | @tsv' out)" = "2025-06-25	2026-01-27	2026-02-10	2026-09-08	7	5	5" ]
+	# origins one week (5 observations) apart, on the grid of multiples of 5:
+	# the last usable origin is 5916 - 7 = 5909, on the grid 5905, the first
+	# held out 29 strides before it, the last searched 7 observations (on
+	# the grid: 2 strides) before that
+	[ "$(jq -r '.search.windows[-1].origin' out)" = $((5905 - 29 * 5 - 2 * 5)) ]
+	jq -e '[.search.windows[].origin] | all(. % 5 == 0) and (. as $o | [range(1; length) | $o[.] - $o[. - 1]] | all(. == 5))' out
 	# Reuse: one call per (context, temperature), 200 paths, prefixes for 50/100.
 	[ "$(jq -c '.search.reuse | [.calls, .independent_calls, .sample_steps, .independent_sample_steps]' out)" = "[9,27,378000,661500]" ]
 	# Every trial has metrics and its ratio to the random walk on the same windows.
@@ -212,6 +224,7 @@ two_lines() {
 }
 
 @test "a horizon that cannot run fails alone: its line carries the error, the others are searched, exit 7" {
+	consecutive
 	two_lines 3d 3
 	run --separate-stderr opt-search --windows 5 <env
 	assert_failure 7
@@ -354,7 +367,8 @@ opt-search: warning: 7d: context_length 270 is longer than the model's max_conte
 	opt-search --plan --windows 5 --num-samples 10,20 <both 2>/dev/null |
 		parallel --pipe -N1 opt-search --run-unit | opt-search --reduce | untimed >split
 	cmp single split
-	CHRONOPT_THREADS=2 opt-search --jobs 2 --windows 5 --num-samples 10,20 <both 2>/dev/null |
+	# (--jobs never changes a result; OpenBLAS threads may, see opt-search(1))
+	opt-search --jobs 2 --windows 5 --num-samples 10,20 <both 2>/dev/null |
 		untimed | jq -c 'del(.search.model.threads)' >jobs2
 	jq -c 'del(.search.model.threads)' single | cmp - jobs2
 }
@@ -535,6 +549,7 @@ TPE_SPACE=(--windows 6 --holdout 5 --context-lengths 32,64,128 --num-samples 10,
 }
 
 @test "objectives rmse,cost: the Pareto front is non-dominated and the candidate is its cheapest config within the tolerance" {
+	consecutive
 	tpe_env
 	run --separate-stderr opt-search --objectives rmse,cost --windows 6 --holdout 5 \
 		--context-lengths 32,64,128 --num-samples 10,20 --temperatures 0.8,1.0 <env
@@ -555,7 +570,7 @@ TPE_SPACE=(--windows 6 --holdout 5 --context-lengths 32,64,128 --num-samples 10,
 	# In this space the cheapest near-best is not the lowest RMSE: the choice matters.
 	[ "$(jq .search.pareto.chosen out)" != "$(jq .search.pareto.lowest_rmse_trial out)" ]
 	# Tolerance 0: the lowest RMSE.
-	jq '.search.pareto_tolerance_pct = 0' "$CHRONOPT_ROOT/configs/chronopt.json" >s.json
+	jq '.search.pareto_tolerance_pct = 0' "$CHRONOPT_CONFIG" >s.json
 	opt-search --config s.json --objectives rmse,cost --windows 6 --holdout 5 \
 		--context-lengths 32,64,128 --num-samples 10,20 --temperatures 0.8,1.0 <env >out0
 	[ "$(jq .search.pareto.chosen out0)" = "$(jq .search.pareto.lowest_rmse_trial out0)" ]
@@ -609,6 +624,7 @@ synthetic_csv() {
 }
 
 @test "--ensemble: the candidate is the ensemble when it beats the best config, with its members and weights" {
+	consecutive
 	envelope 7d 7 "$CHRONOPT_ROOT/models/chronos-demo" >env
 	opt-search --windows 30 --holdout 30 --context-lengths 30,60,120 --num-samples 20 \
 		--temperatures 0.8,1.0 --ensemble 8 <env >out

@@ -10,9 +10,11 @@
  * lines say so: BENCH_CACHE_WINDOWS windows (default 10) and only the
  * middle context length at temperature 1.0 (1 of the 9 forecaster calls per
  * window; the three num_samples share it). From the fraction:
+ *   m = new windows a week later: 5 observations / search.stride (1 at
+ *       the production stride 5, one origin a week; 5 at stride 1),
  *   c = cold CPU per window (all horizons),
- *   h = warm CPU per window read back = (warm - 5c) / (W - 5),
- *   full cold = 9 * 30 c, full warm = 9 * (5 c + 25 h).
+ *   h = warm CPU per window read back = (warm - m c) / (W - m),
+ *   full cold = 9 * 30 c, full warm = 9 * (m c + (30 - m) h).
  * BENCH_CACHE_FULL=1 runs the whole space (the 9 pairs; windows still from
  * BENCH_CACHE_WINDOWS). Peak RSS is this process's (ru_maxrss).
  * Lines start with "cache". */
@@ -106,6 +108,12 @@ int main(void)
 		return 1;
 	}
 	int W = env_int("BENCH_CACHE_WINDOWS", 10), full = env_int("BENCH_CACHE_FULL", 0);
+	int stride = 1;
+	if (settings_integer(settings, "search.stride", 1, 100000, &stride, &e) < 0) {
+		fprintf(stderr, "bench_cache: %s\n", e.msg);
+		return 1;
+	}
+	double m = 5.0 / stride;  /* new windows a week later */
 	if (W < 6)
 		W = 6;
 	char tmp[256], cache[300];
@@ -142,16 +150,17 @@ int main(void)
 		       "hits=%lld misses=%lld peak_rss_mb=%.0f (measured)\n",
 		       W, what, cc, wc, cw, ww, cw / cc, kc, kw, st.entries, (double)st.bytes / 1048576.0,
 		       st.hits, st.misses, (double)ru.ru_maxrss / 1024.0);
-		double c = cc / W, h = (cw - 5 * c) / (W - 5);
+		double c = cc / W, h = (cw - m * c) / (W - m);
 		if (h < 0)
 			h = 0;
 		double k = full ? 1 : 9;
-		double fc = k * 30 * c, fw = k * (5 * c + 25 * h);
+		double fc = k * 30 * c, fw = k * (m * c + (30 - m) * h);
 		printf("cache dims=small horizons=4 windows=30 pairs=9/9 cold_cpu_min=%.1f warm_cpu_min=%.1f "
 		       "ratio=%.3f target=0.1 %s cold_wall_jobs2_min=%.1f target_min=30 %s "
-		       "(extrapolated from the line above: per window cold %.2f s, read back %.3f s)\n",
+		       "(extrapolated from the line above: per window cold %.2f s, read back %.3f s, "
+		       "%.1f new windows a week at stride %d)\n",
 		       fc / 60, fw / 60, fw / fc, fw / fc < 0.1 ? "ok" : "ABOVE", fc / 120,
-		       fc / 120 < 30 ? "ok" : "ABOVE", c, h);
+		       fc / 120 < 30 ? "ok" : "ABOVE", c, h, m, stride);
 	}
 	f->free(f);
 	rw->free(rw);
