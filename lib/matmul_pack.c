@@ -264,10 +264,13 @@ void mm_packed(int M, const float *A, int lda, const mm_pack *pk, float beta, fl
 	mm_packed_on(mm_best_path(), M, A, lda, pk, beta, C, ldc);
 }
 
-/* From bench_chronos gemm (small dims, 1 thread, against OpenBLAS's
- * sgemm): the AVX-512 path wins at every M measured (1 to 600); the AVX2
- * path wins with few rows only (at 200 it is about 0.9 of sgemm); the
- * plain-C path never does. */
+/* From bench_chronos gemm (the small dims' shapes, 1 thread, three runs,
+ * against OpenBLAS's sgemm, which runs its AVX2 kernel on this AMD EPYC):
+ * the AVX-512 path is 1.6 to 2.6x faster from 20 rows to 600, 5 to 8x at
+ * one row; the AVX2 path is faster at 20 rows (0.95 to 1.3x, faster in 14
+ * of 15 shape-runs), as fast at 64 (0.88 to 1.12x) and a little slower at
+ * 200 and 600; the plain-C path (fmaf calls) is 6x (1 row) to 90x (20
+ * rows) slower.  N and K (512 to 4096) did not change the picture. */
 int mm_packed_pays(int M, int N, int K)
 {
 	(void)N, (void)K;
@@ -275,7 +278,7 @@ int mm_packed_pays(int M, int N, int K)
 	case MM_PATH_AVX512:
 		return 1;
 	case MM_PATH_AVX2:
-		return M <= 64;
+		return M <= 32;
 	default:
 		return 0;
 	}
