@@ -6,12 +6,16 @@
  *   - batch 32 (32 windows per call), per window.
  * Lines start with "bolt" (key=value pairs) for scripts/bench to parse; the
  * PyTorch figure comes from scripts/bench.d/bolt_torch.sh in the same run.
- * The checkpoint is written to a temporary directory and removed. */
+ * The checkpoint is written to a temporary directory and removed.
+ * `bench_bolt DIR` only writes that checkpoint into DIR (made if missing) and
+ * exits: scripts/bench.d/bolt_search.sh times the production search on it. */
 #include "../unit/ckpt.h"
 #include "chronos_bolt.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -58,18 +62,33 @@ static int run(chronos_model *m, int batch, int reps, double *cpu_ms, double *wa
 	return 0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	cp_progname = "bench_bolt";
 	mm_set_threads(1);
+	/* chronos-bolt-small: d 512, d_kv 64, d_ff 2048, 6 + 6 layers, 8 heads */
+	ck_dims d = {512, 64, 2048, 6, 6, 8, 2, 2048, 64, 0, 1};
+	if (argc == 2) {
+		if (mkdir(argv[1], 0777) < 0 && errno != EEXIST) {
+			fprintf(stderr, "bench_bolt: cannot make '%s': %s\n", argv[1], strerror(errno));
+			return 4;
+		}
+		if (ck_random_bolt(argv[1], &d, 16, 42) < 0) {
+			fprintf(stderr, "bench_bolt: cannot write a checkpoint in '%s'\n", argv[1]);
+			return 4;
+		}
+		return 0;
+	}
+	if (argc > 2) {
+		fprintf(stderr, "usage: bench_bolt [DIR]\n");
+		return 2;
+	}
 	char tmp[256];
 	snprintf(tmp, sizeof(tmp), "%s/chronopt-bench-bolt-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(tmp)) {
 		perror("bench_bolt: mkdtemp");
 		return 1;
 	}
-	/* chronos-bolt-small: d 512, d_kv 64, d_ff 2048, 6 + 6 layers, 8 heads */
-	ck_dims d = {512, 64, 2048, 6, 6, 8, 2, 2048, 64, 0, 1};
 	int rc = 0;
 	cp_err e = {0};
 	chronos_model *m = NULL;
