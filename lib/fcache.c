@@ -167,7 +167,9 @@ static char *entry_path(const fc_state *st, const unsigned char key[32], const c
 static void window_key(const fc_state *st, const fc_config *cfg, const double *ctx, int n,
                        uint64_t seed, uint64_t stream, unsigned char out[32])
 {
-	static const char tag[] = "chronopt-forecast-cache/1";
+	/* bump the version when a forecaster's arithmetic changes (as the
+	 * packed kernels of matmul_pack.c did): old entries then never hit */
+	static const char tag[] = "chronopt-forecast-cache/2";
 	sha256_ctx c;
 	sha256_init(&c);
 	sha256_update(&c, tag, sizeof(tag));

@@ -557,7 +557,7 @@ typedef struct {
 	double change_sum;
 	int nchange;
 	double ratio_live, ratio_default, ratio_hind;
-	int nratio;
+	int nratio, nhind;
 	gate_count gates[NGATES];
 	int gates_reproduced, gates_decided;
 } pooled;
@@ -882,9 +882,13 @@ static cJSON *score_horizon(rctx *c, const horizon_def *h, pooled *P, cp_err *e)
 	P->fp_time += fp_time, P->opt_time += opt_time, P->fp_other += fp_other, P->opt_other += opt_other;
 	P->rollbacks += rb, P->deployed_worse += worse, P->change_sum += change_sum, P->nchange += dep_scored;
 	P->gates_reproduced += reproduced, P->gates_decided += decided;
-	if (nreal && isfinite(rl / rr) && isfinite(rd / rr) && best >= 0) {
-		P->ratio_live += rl / rr, P->ratio_default += rd / rr, P->ratio_hind += best_rmse / rr;
+	if (nreal && isfinite(rl / rr) && isfinite(rd / rr)) {
+		P->ratio_live += rl / rr, P->ratio_default += rd / rr;
 		P->nratio++;
+		if (best >= 0) {  /* not with --no-hindsight */
+			P->ratio_hind += best_rmse / rr;
+			P->nhind++;
+		}
 	}
 done:
 	rconf_release(&set);
@@ -993,7 +997,7 @@ cJSON *rp_score(const rp_score_opts *o, cp_err *e)
 	cJSON_AddNumberToObject(re, "horizons", P.nratio);
 	env_add_number(re, "deployed_vs_random_walk", P.nratio ? P.ratio_live / P.nratio : NAN);
 	env_add_number(re, "default_vs_random_walk", P.nratio ? P.ratio_default / P.nratio : NAN);
-	env_add_number(re, "best_in_hindsight_vs_random_walk", P.nratio ? P.ratio_hind / P.nratio : NAN);
+	env_add_number(re, "best_in_hindsight_vs_random_walk", P.nhind ? P.ratio_hind / P.nhind : NAN);
 	cJSON *gj = cJSON_AddArrayToObject(ov, "gates");
 	for (int g = 0; g < NGATES && o->gates; g++) {
 		cJSON *x = cJSON_CreateObject();

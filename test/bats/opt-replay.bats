@@ -110,6 +110,12 @@ setup() {
 	# and scoring the same workspace again gives the same report
 	opt-replay score --workspace ws2 >again.json
 	diff <(jq -S "$norm" ws2/replay-kpi.json) <(jq -S "$norm" again.json)
+	# without the hindsight column the overall ratios are still the means of the horizons'
+	opt-replay score --workspace ws2 --no-hindsight >nohind.json
+	jq -e '.overall.realized | (.deployed_vs_random_walk | type) == "number" and
+		(.default_vs_random_walk | type) == "number" and .best_in_hindsight_vs_random_walk == null' nohind.json
+	jq -e '([.horizons[].realized.deployed_vs_random_walk | numbers] | add / length) as $m |
+		(.overall.realized.deployed_vs_random_walk - $m | fabs) < 1e-12' nohind.json
 }
 
 @test "replay: the realized error is scored on the outcomes that arrived after each week" {
