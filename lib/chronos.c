@@ -147,7 +147,13 @@ static void pack_layer(chronos_model *m, chronos_layer *L, int dec, float *qkv)
 	const cc_config *c = &m->c;
 	int d = c->d_model, in = m->inner, ff = c->d_ff;
 	size_t blk = (size_t)in * d;
-	if (dec) {
+	if (dec && c->family == CC_BOLT) {
+		/* Bolt's one decoder position needs v alone (its self-attention
+		 * output is its value); ck and cv are read a head at a time */
+		pack(m, &L->pv, L->v, in, d);
+		pack(m, &L->pcq, L->cq, in, d);
+		pack(m, &L->pco, L->co, d, in);
+	} else if (dec) {
 		memcpy(qkv, L->q, sizeof(float) * blk);
 		memcpy(qkv + blk, L->k, sizeof(float) * blk);
 		memcpy(qkv + 2 * blk, L->v, sizeof(float) * blk);
@@ -177,6 +183,18 @@ static void release_layer(chronos_layer *L)
 		mm_pack_release(all[i]);
 }
 
+static void pack_resblock(chronos_model *m, chronos_resblock *b)
+{
+	pack(m, &b->phw, b->hw, b->hid, b->in);
+	pack(m, &b->pow, b->ow, b->out, b->hid);
+	pack(m, &b->prw, b->rw, b->out, b->in);
+}
+
+static void release_resblock(chronos_resblock *b)
+{
+	mm_pack_release(&b->phw), mm_pack_release(&b->pow), mm_pack_release(&b->prw);
+}
+
 static void pack_model(chronos_model *m)
 {
 	const cc_config *c = &m->c;
@@ -186,6 +204,11 @@ static void pack_model(chronos_model *m)
 	for (int i = 0; i < c->num_decoder_layers; i++)
 		pack_layer(m, &m->w.dec[i], 1, qkv);
 	free(qkv);
+	if (c->family == CC_BOLT) {
+		pack_resblock(m, &m->patch_in);
+		pack_resblock(m, &m->patch_out);
+		return;
+	}
 	/* a tied head is the embedding, which token lookups keep reading */
 	if (c->tie_word_embeddings)
 		mm_pack_init(&m->w.phead, m->w.head, c->vocab_size, c->d_model, c->d_model);
@@ -234,7 +257,7 @@ static int load_weights(chronos_model *m, cp_err *e)
 			return -1;
 	if (check_depth(m, e) < 0 || check_unused(m, e) < 0)
 		return -1;
-	if (!bolt && mm_best_path() != MM_PATH_C)
+	if (mm_best_path() != MM_PATH_C)
 		pack_model(m);
 	return 0;
 }
@@ -291,6 +314,7 @@ void chronos_free(chronos_model *m)
 		release_layer(&m->w.dec[i]);
 	free(m->w.dec);
 	mm_pack_release(&m->w.phead);
+	release_resblock(&m->patch_in), release_resblock(&m->patch_out);
 	tok_free(&m->tok);
 	st_close(&m->st);
 	free(m);
@@ -348,12 +372,12 @@ void chronos_activate(float *h, const float *gate, size_t n, int act)
 
 /* C[rows x N] = A * W^T + beta * C (A, C dense: leading dimensions K, N)
  * for a weight W (N x K, as stored) with its packed copy pk (pk->p NULL: not packed): mm_packed where the model's
- * product is sgemm and mm_packed beats it at this shape, else m->gemm.  A
+ * product is sgemm (or sgemv, Bolt's) and mm_packed beats it at this shape, else m->gemm.  A
  * test that swaps m->gemm (the naive twin) gets that everywhere. */
-static void weight_gemm(chronos_model *m, int rows, int N, int K, const float *A, const float *W,
-                        const mm_pack *pk, float beta, float *C)
+void chronos_weight_gemm(chronos_model *m, int rows, int N, int K, const float *A, const float *W,
+                         const mm_pack *pk, float beta, float *C)
 {
-	if (pk->p && m->gemm == mm_gemm && mm_packed_pays(rows, N, K))
+	if (pk->p && (m->gemm == mm_gemm || m->gemm == mm_gemm_vec) && mm_packed_pays(rows, N, K))
 		mm_packed(rows, A, K, pk, beta, C, N);
 	else
 		m->gemm(1, rows, N, K, 1, A, K, W, K, beta, C, N);
@@ -367,11 +391,11 @@ void chronos_feed_forward(chronos_model *m, const chronos_layer *L, float *x, fl
 	const cc_config *c = &m->c;
 	int d = c->d_model, ff = c->d_ff;
 	vm_rmsnorm(xn, x, L->ln_ff, rows, d, (float)c->layer_norm_epsilon);
-	weight_gemm(m, rows, ff, d, xn, L->wi, &L->pwi, 0, h);
+	chronos_weight_gemm(m, rows, ff, d, xn, L->wi, &L->pwi, 0, h);
 	if (c->gated)
-		weight_gemm(m, rows, ff, d, xn, L->wi1, &L->pwi1, 0, g);
+		chronos_weight_gemm(m, rows, ff, d, xn, L->wi1, &L->pwi1, 0, g);
 	chronos_activate(h, c->gated ? g : NULL, (size_t)rows * ff, c->act);
-	weight_gemm(m, rows, d, ff, h, L->wo, &L->pwo, 1, x);
+	chronos_weight_gemm(m, rows, d, ff, h, L->wo, &L->pwo, 1, x);
 }
 
 /* ---------------------------------------------------------------- encoder */
@@ -409,9 +433,9 @@ void chronos_encode_embeds(chronos_model *m, float *x, const unsigned char *mask
 	for (int l = 0; l < c->num_layers; l++) {
 		const chronos_layer *L = &m->w.enc[l];
 		vm_rmsnorm(xn, x, L->ln_sa, n, d, eps);
-		weight_gemm(m, n, in, d, xn, L->q, &L->pq, 0, q);
-		weight_gemm(m, n, in, d, xn, L->k, &L->pk, 0, k);
-		weight_gemm(m, n, in, d, xn, L->v, &L->pv, 0, v);
+		chronos_weight_gemm(m, n, in, d, xn, L->q, &L->pq, 0, q);
+		chronos_weight_gemm(m, n, in, d, xn, L->k, &L->pk, 0, k);
+		chronos_weight_gemm(m, n, in, d, xn, L->v, &L->pv, 0, v);
 		for (int hh = 0; hh < H; hh++) {
 			m->gemm(1, n, n, dk, 1, q + hh * dk, in, k + hh * dk, in, 0, s, n);
 			const float *bh = bias + (size_t)hh * (2 * n - 1) + n - 1;
@@ -422,7 +446,7 @@ void chronos_encode_embeds(chronos_model *m, float *x, const unsigned char *mask
 			}
 			m->gemm(0, n, dk, n, 1, s, n, v + hh * dk, in, 0, att + hh * dk, in);
 		}
-		weight_gemm(m, n, d, in, att, L->o, &L->po, 1, x);
+		chronos_weight_gemm(m, n, d, in, att, L->o, &L->po, 1, x);
 		chronos_feed_forward(m, L, x, xn, h, h + (size_t)n * ff, n);
 	}
 	vm_rmsnorm(out, x, m->w.enc_ln, n, d, eps);
@@ -509,8 +533,8 @@ static void dec_set_window(chronos_model *m, dec_state *st, int slot, const int 
 	for (int l = 0; l < c->num_decoder_layers; l++) {
 		size_t off = (((size_t)slot * c->num_decoder_layers + l) * st->N) * in;
 		const chronos_layer *L = &m->w.dec[l];
-		weight_gemm(m, n, in, d, enc, L->ck, &L->pck, 0, st->ck + off);
-		weight_gemm(m, n, in, d, enc, L->cv, &L->pcv, 0, st->cv + off);
+		chronos_weight_gemm(m, n, in, d, enc, L->ck, &L->pck, 0, st->ck + off);
+		chronos_weight_gemm(m, n, in, d, enc, L->cv, &L->pcv, 0, st->cv + off);
 	}
 }
 
@@ -551,10 +575,10 @@ static void dec_step(chronos_model *m, dec_state *st, int rows, int t, const int
 				vm_attend(qr, kr, vr, t + 1, dk, st->selfbias + (size_t)hh * T, st->s + (size_t)r * T,
 				          st->att + (size_t)r * in + hh * dk);
 			}
-		weight_gemm(m, rows, d, in, st->att, L->o, &L->po, 1, st->x);
+		chronos_weight_gemm(m, rows, d, in, st->att, L->o, &L->po, 1, st->x);
 		/* cross-attention, one group of rows per window slot */
 		vm_rmsnorm(st->xn, st->x, L->ln_ca, rows, d, eps);
-		weight_gemm(m, rows, in, d, st->xn, L->cq, &L->pcq, 0, st->q);
+		chronos_weight_gemm(m, rows, in, d, st->xn, L->cq, &L->pcq, 0, st->q);
 		for (int r0 = 0; r0 < rows;) {
 			int r1 = r0, w = slot[r0];
 			while (r1 < rows && slot[r1] == w)
@@ -577,14 +601,14 @@ static void dec_step(chronos_model *m, dec_state *st, int rows, int t, const int
 			}
 			r0 = r1;
 		}
-		weight_gemm(m, rows, d, in, st->att, L->co, &L->pco, 1, st->x);
+		chronos_weight_gemm(m, rows, d, in, st->att, L->co, &L->pco, 1, st->x);
 		chronos_feed_forward(m, L, st->x, st->xn, st->h, st->g, rows);
 	}
 	vm_rmsnorm(st->xn, st->x, m->w.dec_ln, rows, d, eps);
 	if (m->c.tie_word_embeddings)
 		for (size_t i = 0; i < (size_t)rows * d; i++)
 			st->xn[i] *= m->head_scale;
-	weight_gemm(m, rows, c->vocab_size, d, st->xn, m->w.head, &m->w.phead, 0, st->logits);
+	chronos_weight_gemm(m, rows, c->vocab_size, d, st->xn, m->w.head, &m->w.phead, 0, st->logits);
 }
 
 void chronos_logits(chronos_model *m, const int *ids, const unsigned char *mask, int n,

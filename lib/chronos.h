@@ -39,8 +39,9 @@ typedef struct {
 	const float *wi;             /* (d_ff, d_model); wi_0 when gated */
 	const float *wi1;            /* (d_ff, d_model); gated only */
 	const float *wo;             /* (d_model, d_ff) */
-	/* T5: the weights above packed for mm_packed (matmul.h), owned; .p is
-	 * NULL when not packed (Bolt, a CPU without a vector path) */
+	/* the weights above packed for mm_packed (matmul.h), owned; .p is
+	 * NULL when not packed (a CPU without a vector path; Bolt's decoder
+	 * packs v alone, not pqkv, and not ck nor cv, which it reads per head) */
 	mm_pack pq, pk, pv;          /* encoder only */
 	mm_pack pqkv;                /* decoder: q, k, v stacked, (3 * inner) x d_model:
 	                              * one product serves all three */
@@ -66,6 +67,7 @@ typedef struct {
 	const float *hw, *hb;        /* (hid, in), (hid) hidden_layer */
 	const float *ow, *ob;        /* (out, hid), (out) output_layer */
 	const float *rw, *rb;        /* (out, in), (out) residual_layer */
+	mm_pack phw, pow, prw;       /* hw, ow, rw packed (.p NULL: not packed) */
 } chronos_resblock;
 
 typedef struct {

@@ -25,10 +25,10 @@ static void resblock(chronos_model *m, const chronos_resblock *b, const float *x
 		for (int i = 0; i < b->out; i++)
 			o[i] = b->ob[i] + b->rb[i];
 	}
-	m->gemm(1, rows, b->hid, b->in, 1, x, b->in, b->hw, b->in, 1, h, b->hid);
+	chronos_weight_gemm(m, rows, b->hid, b->in, x, b->hw, &b->phw, 1, h);
 	chronos_activate(h, NULL, (size_t)rows * b->hid, m->c.act);
-	m->gemm(1, rows, b->out, b->hid, 1, h, b->hid, b->ow, b->hid, 1, out, b->out);
-	m->gemm(1, rows, b->out, b->in, 1, x, b->in, b->rw, b->in, 1, out, b->out);
+	chronos_weight_gemm(m, rows, b->out, b->hid, h, b->ow, &b->pow, 1, out);
+	chronos_weight_gemm(m, rows, b->out, b->in, x, b->rw, &b->prw, 1, out);
 }
 
 /* InstanceNorm in float32: loc, scale of the observed values of x[0..n-1]. */
@@ -119,11 +119,11 @@ static void bolt_decode(chronos_model *m, bolt_scratch *ws, int R, const float *
 		/* self-attention over the one position: softmax of a single score
 		 * is 1 (whatever the position bias), so the output is its value */
 		vm_rmsnorm(ws->xn, ws->x, L->ln_sa, R, d, eps);
-		m->gemm(1, R, in, d, 1, ws->xn, d, L->v, d, 0, ws->att, in);
-		m->gemm(1, R, d, in, 1, ws->att, in, L->o, in, 1, ws->x, d);
+		chronos_weight_gemm(m, R, in, d, ws->xn, L->v, &L->pv, 0, ws->att);
+		chronos_weight_gemm(m, R, d, in, ws->att, L->o, &L->po, 1, ws->x);
 		/* cross-attention, no position bias, masked patches excluded */
 		vm_rmsnorm(ws->xn, ws->x, L->ln_ca, R, d, eps);
-		m->gemm(1, R, in, d, 1, ws->xn, d, L->cq, d, 0, ws->q, in);
+		chronos_weight_gemm(m, R, in, d, ws->xn, L->cq, &L->pcq, 0, ws->q);
 		/* One query per row, so the keys and values are never formed:
 		 * score_j = q_h . (W_k,h e_j) = (W_k,h^T q_h) . e_j and
 		 * out_h = W_v,h (sum_j p_j e_j).  Per row and layer that is
@@ -145,7 +145,7 @@ static void bolt_decode(chronos_model *m, bolt_scratch *ws, int R, const float *
 				m->gemm(1, 1, dk, d, 1, ws->v + (size_t)hh * d, d, L->cv + (size_t)hh * dk * d, d, 0,
 				        ws->att + (size_t)r * in + hh * dk, in);
 		}
-		m->gemm(1, R, d, in, 1, ws->att, in, L->co, in, 1, ws->x, d);
+		chronos_weight_gemm(m, R, d, in, ws->att, L->co, &L->pco, 1, ws->x);
 		chronos_feed_forward(m, L, ws->x, ws->xn, ws->h, ws->g, R);
 	}
 	vm_rmsnorm(hid, ws->x, m->w.dec_ln, R, d, eps);

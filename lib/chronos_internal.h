@@ -14,4 +14,10 @@ void chronos_activate(float *h, const float *gate, size_t n, int act);
 void chronos_feed_forward(chronos_model *m, const chronos_layer *L, float *x, float *xn,
                           float *h, float *g, int rows);
 
+/* C[rows x N] = A * W^T + beta * C (A, C dense: leading dimensions K, N)
+ * for a weight W (N x K, as stored) with its packed copy pk: mm_packed
+ * where that pays (chronos.c), else m->gemm. */
+void chronos_weight_gemm(chronos_model *m, int rows, int N, int K, const float *A, const float *W,
+                         const mm_pack *pk, float beta, float *C);
+
 #endif
