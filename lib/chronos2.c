@@ -92,6 +92,55 @@ static int load_weights(loader *ld)
 	return 0;
 }
 
+/* Pack W (N x K) for mm_packed as Chronos-T5 does (chronos.c): once at
+ * load, the mapped pages given back (only sgemm where mm_packed does not
+ * pay, or a test's naive twin, reads W again). */
+static void pack(chronos2_model *m, mm_pack *pk, const float *W, int N, int K)
+{
+	mm_pack_init(pk, W, N, K, K);
+	st_drop_pages(&m->st, W);
+}
+
+static void pack_resblock(chronos2_model *m, c2_resblock *b)
+{
+	pack(m, &b->phw, b->hw, b->hid, b->in);
+	pack(m, &b->pow, b->ow, b->out, b->hid);
+	pack(m, &b->prw, b->rw, b->out, b->in);
+}
+
+static void pack_attention(chronos2_model *m, c2_attention *a)
+{
+	int d = m->c.d_model, in = m->inner;
+	pack(m, &a->pq, a->q, in, d);
+	pack(m, &a->pk, a->k, in, d);
+	pack(m, &a->pv, a->v, in, d);
+	pack(m, &a->po, a->o, d, in);
+}
+
+static void pack_model(chronos2_model *m)
+{
+	c2_weights *w = &m->w;
+	pack_resblock(m, &w->in);
+	pack_resblock(m, &w->out);
+	for (int i = 0; i < m->c.num_layers; i++) {
+		c2_layer *L = &w->layers[i];
+		pack_attention(m, &L->time);
+		pack_attention(m, &L->group);
+		pack(m, &L->pwi, L->wi, m->c.d_ff, m->c.d_model);
+		pack(m, &L->pwo, L->wo, m->c.d_model, m->c.d_ff);
+	}
+}
+
+static void release_resblock(c2_resblock *b)
+{
+	mm_pack_release(&b->phw), mm_pack_release(&b->pow), mm_pack_release(&b->prw);
+}
+
+static void release_attention(c2_attention *a)
+{
+	mm_pack_release(&a->pq), mm_pack_release(&a->pk), mm_pack_release(&a->pv), mm_pack_release(&a->po);
+}
+
 chronos2_model *chronos2_load(const char *dir, cp_err *e)
 {
 	chronos2_model *m = cp_calloc(1, sizeof(*m));
@@ -109,6 +158,8 @@ chronos2_model *chronos2_load(const char *dir, cp_err *e)
 	free(ld.used);
 	if (rc < 0)
 		goto fail;
+	if (mm_best_path() != MM_PATH_C)  /* the plain-C path loses to sgemm */
+		pack_model(m);
 	/* inv_freq = 1 / theta^(2i / d_kv), in float32 as the reference computes it */
 	int half = m->c.d_kv / 2;
 	m->inv_freq = cp_malloc(sizeof(float) * (size_t)half);
@@ -126,6 +177,11 @@ void chronos2_free(chronos2_model *m)
 {
 	if (!m)
 		return;
+	release_resblock(&m->w.in), release_resblock(&m->w.out);
+	for (int i = 0; m->w.layers && i < m->c.num_layers; i++) {
+		release_attention(&m->w.layers[i].time), release_attention(&m->w.layers[i].group);
+		mm_pack_release(&m->w.layers[i].pwi), mm_pack_release(&m->w.layers[i].pwo);
+	}
 	free(m->w.layers);
 	free(m->inv_freq);
 	st_close(&m->st);
@@ -157,6 +213,18 @@ static void activate(float *h, size_t n, int act)
 	}
 }
 
+/* C[rows x N] = A * W^T + beta * C (A, C dense: leading dimensions K, N)
+ * for a weight W (N x K) with its packed copy pk: mm_packed where the
+ * product is sgemm and mm_packed pays, else m->gemm (as chronos.c does). */
+static void wgemm(chronos2_model *m, int rows, int N, int K, const float *A, const float *W,
+                  const mm_pack *pk, float beta, float *C)
+{
+	if (pk->p && m->gemm == mm_gemm && mm_packed_pays(rows, N, K))
+		mm_packed(rows, A, K, pk, beta, C, N);
+	else
+		m->gemm(1, rows, N, K, 1, A, K, W, K, beta, C, N);
+}
+
 static void bias_rows(float *y, const float *b, int rows, int n)
 {
 	for (int r = 0; r < rows; r++)
@@ -168,13 +236,13 @@ static void bias_rows(float *y, const float *b, int rows, int n)
 static void resblock(chronos2_model *m, const c2_resblock *b, const float *x, int rows, float *h, float *y)
 {
 	bias_rows(h, b->hb, rows, b->hid);
-	m->gemm(1, rows, b->hid, b->in, 1, x, b->in, b->hw, b->in, 1, h, b->hid);
+	wgemm(m, rows, b->hid, b->in, x, b->hw, &b->phw, 1, h);
 	activate(h, (size_t)rows * b->hid, m->c.act);
 	bias_rows(y, b->ob, rows, b->out);
-	m->gemm(1, rows, b->out, b->hid, 1, h, b->hid, b->ow, b->hid, 1, y, b->out);
+	wgemm(m, rows, b->out, b->hid, h, b->ow, &b->pow, 1, y);
 	for (int r = 0; r < rows; r++)
 		vm_add(y + (size_t)r * b->out, b->rb, (size_t)b->out);
-	m->gemm(1, rows, b->out, b->in, 1, x, b->in, b->rw, b->in, 1, y, b->out);
+	wgemm(m, rows, b->out, b->in, x, b->rw, &b->prw, 1, y);
 }
 
 /* Rotate each head of rows of q (stride `in`) by its row's position:
@@ -440,9 +508,9 @@ int chronos2_forward(chronos2_model *m, int nser, const c2_series *s, int nout, 
 		const c2_layer *Ly = &m->w.layers[l];
 		/* time self-attention, each series alone, rotary positions */
 		vm_rmsnorm(xn, x, Ly->time.ln, R, d, eps);
-		m->gemm(1, R, in, d, 1, xn, d, Ly->time.q, d, 0, q, in);
-		m->gemm(1, R, in, d, 1, xn, d, Ly->time.k, d, 0, k, in);
-		m->gemm(1, R, in, d, 1, xn, d, Ly->time.v, d, 0, v, in);
+		wgemm(m, R, in, d, xn, Ly->time.q, &Ly->time.pq, 0, q);
+		wgemm(m, R, in, d, xn, Ly->time.k, &Ly->time.pk, 0, k);
+		wgemm(m, R, in, d, xn, Ly->time.v, &Ly->time.pv, 0, v);
 		rope(m, q, R, ly.pos, cs, sn);
 		rope(m, k, R, ly.pos, cs, sn);
 		/* the last layer's output is read only at the output-patch rows:
@@ -484,13 +552,13 @@ int chronos2_forward(chronos2_model *m, int nser, const c2_series *s, int nout, 
 			free(newidx);
 			free(fr);
 		}
-		m->gemm(1, R, d, in, 1, att, in, Ly->time.o, in, 1, x, d);
+		wgemm(m, R, d, in, att, Ly->time.o, &Ly->time.po, 1, x);
 		/* group self-attention: rows of one group at one position */
 		vm_rmsnorm(xn, x, Ly->group.ln, R, d, eps);
-		m->gemm(1, R, in, d, 1, xn, d, Ly->group.v, d, 0, v, in);
+		wgemm(m, R, in, d, xn, Ly->group.v, &Ly->group.pv, 0, v);
 		if (ly.any_shared) {
-			m->gemm(1, R, in, d, 1, xn, d, Ly->group.q, d, 0, q, in);
-			m->gemm(1, R, in, d, 1, xn, d, Ly->group.k, d, 0, k, in);
+			wgemm(m, R, in, d, xn, Ly->group.q, &Ly->group.pq, 0, q);
+			wgemm(m, R, in, d, xn, Ly->group.k, &Ly->group.pk, 0, k);
 		}
 		for (int r = 0; r < R; r++) {
 			int hd = ly.cl_head[r];
@@ -520,12 +588,12 @@ int chronos2_forward(chronos2_model *m, int nser, const c2_series *s, int nout, 
 				}
 			}
 		}
-		m->gemm(1, R, d, in, 1, att, in, Ly->group.o, in, 1, x, d);
+		wgemm(m, R, d, in, att, Ly->group.o, &Ly->group.po, 1, x);
 		/* feed-forward */
 		vm_rmsnorm(xn, x, Ly->ln_ff, R, d, eps);
-		m->gemm(1, R, ff, d, 1, xn, d, Ly->wi, d, 0, h, ff);
+		wgemm(m, R, ff, d, xn, Ly->wi, &Ly->pwi, 0, h);
 		activate(h, (size_t)R * ff, c->act);
-		m->gemm(1, R, d, ff, 1, h, ff, Ly->wo, ff, 1, x, d);
+		wgemm(m, R, d, ff, h, Ly->wo, &Ly->pwo, 1, x);
 	}
 	/* head on the output-patch rows */
 	int Q = nq * p, nf = nser * nout;

@@ -42,6 +42,7 @@ typedef struct {
 	const float *ln;             /* (d_model) */
 	const float *q, *k, *v;      /* (inner, d_model) */
 	const float *o;              /* (d_model, inner) */
+	mm_pack pq, pk, pv, po;      /* packed for mm_packed, owned (.p NULL: not packed) */
 } c2_attention;
 
 typedef struct {
@@ -50,6 +51,7 @@ typedef struct {
 	const float *ln_ff;          /* (d_model) layer.2.layer_norm */
 	const float *wi;             /* (d_ff, d_model) layer.2.mlp.wi */
 	const float *wo;             /* (d_model, d_ff) layer.2.mlp.wo */
+	mm_pack pwi, pwo;            /* packed, owned (.p NULL: not packed) */
 } c2_layer;
 
 typedef struct {
@@ -57,6 +59,7 @@ typedef struct {
 	const float *hw, *hb;        /* hidden_layer (hid, in), (hid) */
 	const float *ow, *ob;        /* output_layer (out, hid), (out) */
 	const float *rw, *rb;        /* residual_layer (out, in), (out) */
+	mm_pack phw, pow, prw;       /* packed, owned (.p NULL: not packed) */
 } c2_resblock;
 
 typedef struct {

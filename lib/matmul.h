@@ -7,7 +7,7 @@
  * of packing it for a single use; Chronos-Bolt computes its decoder step
  * one row at a time with it).  mm_gemm_naive() computes the same thing with
  * plain loops (double accumulation) and is the oracle the tests use.
- * Chronos-T5 and Chronos-Bolt run their weight products through mm_packed() instead where
+ * Chronos-T5, Chronos-Bolt and Chronos-2 run their weight products through mm_packed() where
  * mm_packed_pays() (matmul_pack.c): the weight packed once at load, a
  * kernel of our own dispatched on the CPU (AVX-512, AVX2+FMA, plain C).
  * The OpenBLAS thread count is set explicitly with mm_set_threads() and can
