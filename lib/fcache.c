@@ -169,7 +169,7 @@ static void window_key(const fc_state *st, const fc_config *cfg, const double *c
 {
 	/* bump the version when a forecaster's arithmetic changes (as the
 	 * packed kernels of matmul_pack.c did): old entries then never hit */
-	static const char tag[] = "chronopt-forecast-cache/2";
+	static const char tag[] = "chronopt-forecast-cache/3";
 	sha256_ctx c;
 	sha256_init(&c);
 	sha256_update(&c, tag, sizeof(tag));

@@ -7,7 +7,7 @@
  * scoring needs — the sample paths (or quantiles) and the model's own point
  * forecast — under the sha256 of exactly those inputs:
  *
- *   key = sha256("chronopt-forecast-cache/2", sha256 of model.safetensors,
+ *   key = sha256("chronopt-forecast-cache/3", sha256 of model.safetensors,
  *                sha256 of config.json, the forecaster's name,
  *                the OpenBLAS thread count (it can change the last bits),
  *                [temperature, top_k, top_p, seed, stream: sample models],
