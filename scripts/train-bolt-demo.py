@@ -283,13 +283,15 @@ def save(out, cj, params, log, elapsed):
     write_json(os.path.join(out, "training-log.json"), log)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", default="models/chronos-bolt-demo")
-    ap.add_argument("--steps", type=int, default=8000)
+def parse_args(out, steps, seed):
+    """The options of both quantile-model trainers (this one and
+    train-chronos2-demo.py), with their own output, step and seed defaults."""
+    ap = argparse.ArgumentParser(description=sys.modules["__main__"].__doc__.split("\n")[0])
+    ap.add_argument("--out", default=out)
+    ap.add_argument("--steps", type=int, default=steps)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--lr", type=float, default=5e-4)
-    ap.add_argument("--seed", type=int, default=20261205)
+    ap.add_argument("--seed", type=int, default=seed)
     ap.add_argument("--log-every", type=int, default=50)
     ap.add_argument("--val-every", type=int, default=250)
     ap.add_argument("--save-every", type=int, default=500)
@@ -299,24 +301,19 @@ def main():
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     ap.add_argument("--init", choices=["plain", "structured"], default="structured")
     ap.add_argument("--probe", action="store_true", help="only print the random-walk probe of the start")
-    a = ap.parse_args()
+    return ap.parse_args()
 
-    torch.set_num_threads(a.threads)
-    torch.manual_seed(a.seed)
-    rng = np.random.default_rng(a.seed)
-    cj = bref.make_config(**DIMS)
-    cj["initializer_factor"] = 1.0
-    cfg = bref.BoltCfg(cj)
-    w = structured_weights(cfg, a.seed) if a.init == "structured" else plain_weights(cfg, a.seed)
-    params = {k: v.clone().requires_grad_(True) for k, v in w.items()}
-    model = bref.Bolt(cfg, params)
-    levels = torch.tensor(cfg.quantiles, dtype=torch.float32)
-    nparam = sum(v.numel() for v in params.values())
-    if a.probe:
-        print(f"init {a.init}: h -> (median MAE / random walk MAE, 10-90 % coverage)",
-              rw_probe(model, np.random.default_rng(a.seed + 3)))
-        return 0
 
+def train(a, cj, params, model, rng, draw, val_seed, val_set, loss_fn, probe, log):
+    """The training loop both quantile-model trainers share: AdamW (weight
+    decay on the weight matrices), 5 % warm-up then cosine decay on a step or
+    wall-time budget, gradient clipping, a fixed synthetic validation set
+    (val_set(vrng), vrng seeded with val_seed, drawn from the default
+    generator mix), the random-walk
+    probe, checkpoints every --save-every steps. draw(rng) gives a training
+    batch (context, future); loss_fn(model, context, future) its loss;
+    probe(model) the random-walk probe; log the run's description, to which
+    the curve is added."""
     syn.GENERATORS[:] = [(syn.random_walk, a.rw_share), (syn.trend_season, (1 - a.rw_share) / 2),
                          (syn.ar_process, (1 - a.rw_share) / 2)]
     decay = [v for k, v in params.items() if k.endswith(".weight") and not k.endswith("norm.weight")]
@@ -342,22 +339,20 @@ def main():
 
     mix = list(syn.GENERATORS)
     syn.GENERATORS[:] = syn.DEFAULT_GENERATORS
-    vrng = np.random.default_rng(VAL_SEED)
-    val = [make_batch(vrng, 32, L) for L in (128, 512)]
+    val = val_set(np.random.default_rng(val_seed))
     syn.GENERATORS[:] = mix
 
     def val_loss():
         with torch.no_grad():
-            return float(np.mean([batch_loss(model, c, f, levels).item() for c, f in val]))
+            return float(np.mean([loss_fn(model, c, f).item() for c, f in val]))
 
-    log = {"seed": a.seed, "steps": a.steps, "budget_min": a.budget_min, "batch": a.batch, "lr": a.lr, "params": nparam,
-           "dims": DIMS, "rw_share": a.rw_share, "init": a.init, "threads": a.threads,
-           "ctx_lens": CTX_LENS, "ctx_p": CTX_P, "curve": []}
+    nparam = log["params"]
+    log["curve"] = []
     print(f"params {nparam} ({nparam * 4 / 1e6:.1f} MB f32), steps {a.steps}, batch {a.batch}", flush=True)
     t0 = time.time()
     ema = None
     v0 = val_loss()
-    pr = rw_probe(model, np.random.default_rng(a.seed + 3))
+    pr = probe(model)
     print(f"step 0 val {v0:.4f} probe {pr}", flush=True)
     log["curve"].append({"step": 0, "val": round(v0, 4), "elapsed_s": 0, "probe": pr})
     step = 0
@@ -365,9 +360,8 @@ def main():
         lr = lr_at(progress(step, time.time() - t0))
         for gr in opt.param_groups:
             gr["lr"] = lr
-        L = int(rng.choice(CTX_LENS, p=CTX_P))
-        ctx, fut = make_batch(rng, a.batch, L)
-        loss = batch_loss(model, ctx, fut, levels)
+        ctx, fut = draw(rng)
+        loss = loss_fn(model, ctx, fut)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(list(params.values()), 1.0)
@@ -382,7 +376,7 @@ def main():
             entry = {"step": s, "train_ema": round(ema, 4), "elapsed_s": round(el)}
             if s % a.val_every == 0 or last:
                 entry["val"] = round(val_loss(), 4)
-                entry["probe"] = rw_probe(model, np.random.default_rng(a.seed + 3))
+                entry["probe"] = probe(model)
                 print(f"step {s} val {entry['val']:.4f} probe {entry['probe']}", flush=True)
             log["curve"].append(entry)
         if s % a.save_every == 0 or last:
@@ -391,6 +385,35 @@ def main():
     save(a.out, cj, params, log, time.time() - t0)
     print(f"done: {step} steps in {time.time() - t0:.0f}s", flush=True)
     return 0
+
+
+def main():
+    a = parse_args("models/chronos-bolt-demo", 8000, 20261205)
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    rng = np.random.default_rng(a.seed)
+    cj = bref.make_config(**DIMS)
+    cj["initializer_factor"] = 1.0
+    cfg = bref.BoltCfg(cj)
+    w = structured_weights(cfg, a.seed) if a.init == "structured" else plain_weights(cfg, a.seed)
+    params = {k: v.clone().requires_grad_(True) for k, v in w.items()}
+    model = bref.Bolt(cfg, params)
+    levels = torch.tensor(cfg.quantiles, dtype=torch.float32)
+    nparam = sum(v.numel() for v in params.values())
+    if a.probe:
+        print(f"init {a.init}: h -> (median MAE / random walk MAE, 10-90 % coverage)",
+              rw_probe(model, np.random.default_rng(a.seed + 3)))
+        return 0
+
+    def draw(r):
+        return make_batch(r, a.batch, int(r.choice(CTX_LENS, p=CTX_P)))
+
+    log = {"seed": a.seed, "steps": a.steps, "budget_min": a.budget_min, "batch": a.batch, "lr": a.lr, "params": nparam,
+           "dims": DIMS, "rw_share": a.rw_share, "init": a.init, "threads": a.threads,
+           "ctx_lens": CTX_LENS, "ctx_p": CTX_P}
+    return train(a, cj, params, model, rng, draw, VAL_SEED, lambda vr: [make_batch(vr, 32, L) for L in (128, 512)],
+                 lambda m, c, f: batch_loss(m, c, f, levels),
+                 lambda m: rw_probe(m, np.random.default_rng(a.seed + 3)), log)
 
 
 if __name__ == "__main__":

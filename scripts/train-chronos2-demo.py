@@ -28,12 +28,10 @@ which every output patch starts at the last observed value (see
 structured_weights); --init plain is random at the usual scales.
 """
 
-import argparse
 import importlib.util
 import math
 import os
 import sys
-import time
 
 import numpy as np
 import torch
@@ -230,23 +228,7 @@ def rw_probe(model, rng, n=64, ctx_len=256):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", default="models/chronos-2-demo")
-    ap.add_argument("--steps", type=int, default=4000)
-    ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--lr", type=float, default=5e-4)
-    ap.add_argument("--seed", type=int, default=20261207)
-    ap.add_argument("--log-every", type=int, default=50)
-    ap.add_argument("--val-every", type=int, default=250)
-    ap.add_argument("--save-every", type=int, default=500)
-    ap.add_argument("--rw-share", type=float, default=0.6, help="share of random walks in the data")
-    ap.add_argument("--budget-min", type=float, default=27.0,
-                    help="wall-time budget in minutes (0: none); the schedule ends at the budget or --steps")
-    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
-    ap.add_argument("--init", choices=["plain", "structured"], default="structured")
-    ap.add_argument("--probe", action="store_true", help="only print the random-walk probe of the start")
-    a = ap.parse_args()
-
+    a = tb.parse_args("models/chronos-2-demo", 4000, 20261207)
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     rng = np.random.default_rng(a.seed)
@@ -263,29 +245,6 @@ def main():
               rw_probe(model, np.random.default_rng(a.seed + 3)))
         return 0
 
-    syn.GENERATORS[:] = [(syn.random_walk, a.rw_share), (syn.trend_season, (1 - a.rw_share) / 2),
-                         (syn.ar_process, (1 - a.rw_share) / 2)]
-    decay = [v for k, v in params.items() if k.endswith(".weight") and not k.endswith("norm.weight")]
-    nodecay = [v for k, v in params.items() if not (k.endswith(".weight") and not k.endswith("norm.weight"))]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01},
-                             {"params": nodecay, "weight_decay": 0.0}], lr=a.lr, betas=(0.9, 0.98))
-
-    def progress(step, elapsed):
-        """How far the run is, 0..1: by steps, or by wall time when a budget is
-        set (the machine is shared, so the step rate varies: the schedule
-        follows whichever runs out first, and the run stops there)."""
-        f = step / a.steps
-        if a.budget_min:
-            f = max(f, elapsed / (60.0 * a.budget_min))
-        return min(f, 1.0)
-
-    def lr_at(f):
-        """5 % linear warm-up, then cosine decay to 5 % of lr."""
-        if f < 0.05:
-            return a.lr * max(f, 1e-3) / 0.05
-        pr = (f - 0.05) / 0.95
-        return a.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * pr)))
-
     def batch(r, b, L, n):
         old = tb.PRED
         tb.PRED = n * P
@@ -294,58 +253,18 @@ def main():
         finally:
             tb.PRED = old
 
-    mix = list(syn.GENERATORS)
-    syn.GENERATORS[:] = syn.DEFAULT_GENERATORS
-    vrng = np.random.default_rng(VAL_SEED)
-    val = [batch(vrng, 32, L, n) for L, n in ((128, 1), (512, 4))]
-    syn.GENERATORS[:] = mix
-
-    def val_loss():
-        with torch.no_grad():
-            return float(np.mean([batch_loss(model, c, f, levels).item() for c, f in val]))
+    def draw(r):
+        L = int(r.choice(CTX_LENS, p=CTX_P))
+        n = int(r.choice([1, 2, 3, 4], p=NOUT_P))
+        return batch(r, a.batch, L, n)
 
     log = {"seed": a.seed, "steps": a.steps, "budget_min": a.budget_min, "batch": a.batch, "lr": a.lr, "params": nparam,
            "dims": DIMS, "rw_share": a.rw_share, "init": a.init, "threads": a.threads,
-           "ctx_lens": CTX_LENS, "ctx_p": CTX_P, "nout_p": NOUT_P, "curve": []}
-    print(f"params {nparam} ({nparam * 4 / 1e6:.1f} MB f32), steps {a.steps}, batch {a.batch}", flush=True)
-    t0 = time.time()
-    ema = None
-    v0 = val_loss()
-    pr = rw_probe(model, np.random.default_rng(a.seed + 3))
-    print(f"step 0 val {v0:.4f} probe {pr}", flush=True)
-    log["curve"].append({"step": 0, "val": round(v0, 4), "elapsed_s": 0, "probe": pr})
-    step = 0
-    while progress(step, time.time() - t0) < 1.0:
-        lr = lr_at(progress(step, time.time() - t0))
-        for gr in opt.param_groups:
-            gr["lr"] = lr
-        L = int(rng.choice(CTX_LENS, p=CTX_P))
-        n = int(rng.choice([1, 2, 3, 4], p=NOUT_P))
-        ctx, fut = batch(rng, a.batch, L, n)
-        loss = batch_loss(model, ctx, fut, levels)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(list(params.values()), 1.0)
-        opt.step()
-        li = loss.item()
-        ema = li if ema is None else 0.95 * ema + 0.05 * li
-        step = s = step + 1
-        last = progress(s, time.time() - t0) >= 1.0
-        if s % a.log_every == 0 or last:
-            el = time.time() - t0
-            print(f"step {s} loss {li:.4f} ema {ema:.4f} lr {lr:.2e} elapsed {el:.0f}s", flush=True)
-            entry = {"step": s, "train_ema": round(ema, 4), "elapsed_s": round(el)}
-            if s % a.val_every == 0 or last:
-                entry["val"] = round(val_loss(), 4)
-                entry["probe"] = rw_probe(model, np.random.default_rng(a.seed + 3))
-                print(f"step {s} val {entry['val']:.4f} probe {entry['probe']}", flush=True)
-            log["curve"].append(entry)
-        if s % a.save_every == 0 or last:
-            tb.save(a.out, cj, params, log, time.time() - t0)
-    log["steps_done"] = step
-    tb.save(a.out, cj, params, log, time.time() - t0)
-    print(f"done: {step} steps in {time.time() - t0:.0f}s", flush=True)
-    return 0
+           "ctx_lens": CTX_LENS, "ctx_p": CTX_P, "nout_p": NOUT_P}
+    return tb.train(a, cj, params, model, rng, draw, VAL_SEED,
+                    lambda vr: [batch(vr, 32, L, n) for L, n in ((128, 1), (512, 4))],
+                    lambda m, c, f: batch_loss(m, c, f, levels),
+                    lambda m: rw_probe(m, np.random.default_rng(a.seed + 3)), log)
 
 
 if __name__ == "__main__":
