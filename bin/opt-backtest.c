@@ -21,8 +21,8 @@ static const cli_tool tool = {"opt-backtest",
 	"                    [--config FILE] [--context-length L] [--num-samples N]\n"
 	"                    [--temperature T] [--top-k K] [--top-p P]\n"
 	"                    [--seed SEED] [--batch B] [--windows] [--samples FILE]\n"
-	"  FILE: a deployed config (<config-dir>/<horizon>.json): its settings and model,\n"
-	"        under the options given\n"
+	"  FILE: a deployed config (<config-dir>/<horizon>.json): its settings, model and\n"
+	"        validation stride, under the options given\n"
 	"  SPEC: random_walk (default), drift, seasonal_naive[:P], or a model directory\n"
 	"  defaults: --steps 7 --origins 250 --stride 1 --holdout 0 --context-length 512\n"
 	"            --num-samples 20 --temperature 1 --top-k 0 --top-p 1 --seed 42\n"
@@ -93,6 +93,7 @@ typedef struct {
 	fc_config cfg;
 	fc_config given;           /* settings given as options ... */
 	unsigned given_mask;       /* ... bit FC_* set for each */
+	int stride_given;          /* --stride typed (else --config's validation stride) */
 	char *config_model;        /* --config's model.dir (owned) */
 	uint64_t seed;
 } options;
@@ -136,7 +137,7 @@ static int parse_args(int argc, char **argv, options *o, cp_err *e)
 		case 'm': o->model = optarg; break;
 		case 'n': rc = cp_opt_int("--steps", optarg, 1, 100000, &o->steps, e); break;
 		case 'w': rc = cp_opt_int("--origins", optarg, 1, 10000000, &o->plan.count, e); break;
-		case 's': rc = cp_opt_int("--stride", optarg, 1, 10000000, &o->plan.stride, e); break;
+		case 's': rc = cp_opt_int("--stride", optarg, 1, 10000000, &o->plan.stride, e); o->stride_given = 1; break;
 		case O_HOLD: rc = cp_opt_int("--holdout", optarg, 0, 10000000, &o->plan.holdout, e); break;
 		case O_CONFIG: o->config = optarg; break;
 		case O_BATCH: rc = cp_opt_int("--batch", optarg, 0, 10000000, &o->batch, e); break;
@@ -313,8 +314,11 @@ int main(int argc, char **argv)
 		return code;
 	}
 	const fc_config dflt = o.cfg;
-	if (dc_resolve(o.config, &dflt, &o.given, o.given_mask, &o.cfg, &o.config_model, &e) < 0)
+	if (dc_resolve(o.config, &dflt, &o.given, o.given_mask, &o.cfg, &o.config_model, &e) < 0 ||
+	    (o.config && !o.stride_given && dc_validation_stride(o.config, &o.plan.stride, &e) < 0)) {
+		free(o.config_model);
 		return cp_die(&e);
+	}
 	if (o.model && o.config_model && !strncmp(o.config_model, "ensemble:", 9)) {
 		free(o.config_model);
 		cp_fail(&e, CP_USAGE, "--model does not go with an ensemble config (its members name theirs)");

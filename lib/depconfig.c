@@ -133,6 +133,29 @@ int dc_read_settings(const char *path, fc_config *cfg, char **model_dir, cp_err 
 	return rc;
 }
 
+int dc_validation_stride(const char *path, int *stride, cp_err *e)
+{
+	size_t len;
+	char *text = dc_read_file(path, &len, NULL, e);
+	if (!text)
+		return -1;
+	cJSON *j = cJSON_ParseWithOpts(text, NULL, 1);
+	free(text);
+	if (!j)
+		return cp_fail(e, CP_DATA, "%s: invalid JSON", path);
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "validation"), "stride");
+	int rc = 0;
+	if (v) {
+		double d = cJSON_IsNumber(v) ? v->valuedouble : NAN;
+		if (!(d >= 1 && d <= 100000 && d == floor(d)))
+			rc = cp_fail(e, CP_DATA, "%s: validation.stride must be an integer in 1..100000", path);
+		else
+			*stride = (int)d;
+	}
+	cJSON_Delete(j);
+	return rc;
+}
+
 int dc_model_spec(const cJSON *j, const char *what, char **spec, cp_err *e)
 {
 	*spec = NULL;

@@ -57,6 +57,14 @@ int dc_model_spec(const cJSON *j, const char *what, char **spec, cp_err *e);
  * cannot be read, CP_DATA "<path>: ..." when it is not such a config. */
 int dc_read_settings(const char *path, fc_config *cfg, char **model_dir, cp_err *e);
 
+/* The stride of the held-out windows the deployed config at `path` was
+ * validated on (its "validation"."stride", written by opt-deploy), into
+ * *stride; left as is when the file does not say (configs deployed before
+ * it was recorded).  Returns 0, or -1 with e filled: CP_IO, or CP_DATA
+ * "<path>: ..." for invalid JSON or a stride that is not an integer in
+ * 1..100000. */
+int dc_validation_stride(const char *path, int *stride, cp_err *e);
+
 /* The settings a tool runs with: those of the deployed config file `path`
  * (dc_read_settings) when path is not NULL, else *dflt; then every setting
  * k whose bit (1 << FC_k) is set in `given_mask` taken from *given (the

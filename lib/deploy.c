@@ -583,6 +583,9 @@ int dp_deploy_line(cJSON *env, const dp_options *o, cp_err *e)
 		const cJSON *wl = cJSON_GetObjectItemCaseSensitive(w, "last_date");
 		if (cJSON_IsString(wl))  /* opt-trigger judges only origins after it */
 			cJSON_AddStringToObject(hold, "last_origin_date", wl->valuestring);
+		const cJSON *ws = cJSON_GetObjectItemCaseSensitive(w, "stride");
+		if (cJSON_IsNumber(ws))  /* opt-backtest --config reproduces the figures on it */
+			cJSON_AddNumberToObject(hold, "stride", ws->valuedouble);
 		if (cJSON_IsNumber(wc) && wc->valuedouble >= 1) {
 			cJSON_AddNumberToObject(hold, "windows", wc->valuedouble);
 			if (cJSON_IsNumber(sec))

@@ -369,7 +369,9 @@ deploy_tiny_t5() {
 	assert_success
 	[ -z "$stderr" ]
 	echo "$output" >"$BATS_TEST_TMPDIR/out.json"
-	# the model and all five settings come from the file ...
+	# the model, all five settings and the validation's stride come from the file ...
+	[ "$(jq .validation.stride "$f")" = 5 ]
+	jq -e '.plan.stride == 5' "$BATS_TEST_TMPDIR/out.json"
 	jq -e --slurpfile d "$f" '.model == $d[0].model.dir and
 		.config == ($d[0] | {context_length, num_samples, temperature, top_k, top_p})' "$BATS_TEST_TMPDIR/out.json"
 	# ... and the held-out figures are the deployed ones, to the last digit
@@ -384,6 +386,14 @@ deploy_tiny_t5() {
 	assert_success
 	echo "$output" | jq -e --slurpfile d "$f" '.config.top_k == 1 and .config.top_p == 0.9 and
 		.metrics.rmse != $d[0].validation_rmse'
+	# --stride wins over the file's; a stride that is not one is exit 3 naming the file
+	run --separate-stderr "$BT" --series "$DATA" --id USDCLP --config "$f" --stride 1 --steps 7 --origins 5 --seed 42
+	assert_success
+	echo "$output" | jq -e --slurpfile d "$f" '.plan.stride == 1 and .metrics.rmse != $d[0].validation_rmse'
+	jq '.validation.stride = 2.5' "$f" >"$BATS_TEST_TMPDIR/bad.json"
+	run --separate-stderr "$BT" --series "$DATA" --id USDCLP --config "$BATS_TEST_TMPDIR/bad.json" --steps 7 --origins 5
+	assert_failure 3
+	[ "$stderr" = "opt-backtest: $BATS_TEST_TMPDIR/bad.json: validation.stride must be an integer in 1..100000" ]
 }
 
 @test "a temperature that 15 digits would round goes through search, deploy and --config bit for bit" {
