@@ -115,17 +115,27 @@ cJSON *dc_load(const char *dir, const char *horizon, int *missing, cp_err *e)
 	return j;
 }
 
-int dc_read_settings(const char *path, fc_config *cfg, char **model_dir, cp_err *e)
+/* The deployed config file at path, parsed; NULL with e filled (CP_IO, or
+ * CP_DATA "<path>: invalid JSON"). */
+static cJSON *read_json(const char *path, cp_err *e)
 {
-	*model_dir = NULL;
 	size_t len;
 	char *text = dc_read_file(path, &len, NULL, e);
 	if (!text)
-		return -1;
+		return NULL;
 	cJSON *j = cJSON_ParseWithOpts(text, NULL, 1);
 	free(text);
 	if (!j)
-		return cp_fail(e, CP_DATA, "%s: invalid JSON", path);
+		cp_fail(e, CP_DATA, "%s: invalid JSON", path);
+	return j;
+}
+
+int dc_read_settings(const char *path, fc_config *cfg, char **model_dir, cp_err *e)
+{
+	*model_dir = NULL;
+	cJSON *j = read_json(path, e);
+	if (!j)
+		return -1;
 	int rc = dc_settings(j, path, cfg, NULL, e);
 	if (rc == 0)
 		rc = dc_model_spec(j, path, model_dir, e);
@@ -135,14 +145,9 @@ int dc_read_settings(const char *path, fc_config *cfg, char **model_dir, cp_err 
 
 int dc_validation_stride(const char *path, int *stride, cp_err *e)
 {
-	size_t len;
-	char *text = dc_read_file(path, &len, NULL, e);
-	if (!text)
-		return -1;
-	cJSON *j = cJSON_ParseWithOpts(text, NULL, 1);
-	free(text);
+	cJSON *j = read_json(path, e);
 	if (!j)
-		return cp_fail(e, CP_DATA, "%s: invalid JSON", path);
+		return -1;
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j, "validation"), "stride");
 	int rc = 0;
 	if (v) {
